@@ -1,0 +1,171 @@
+"""The pipeline that moves data one way: sources -> store -> compute.
+
+``ingest`` reads every source adapter into a fresh store version (observations, regions,
+sources); ``build`` adds the computed tables (indicator values, and whatever later stages
+register in :data:`BUILD_STEPS`). Both replace the store atomically (see :mod:`.store`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import pandas as pd
+
+from . import config, store
+from .catalogue import load_catalogue
+from .compute import compute
+from .sources import OBS_COLUMNS, REGION_COLUMNS, SourceResult, adapters
+
+#: Later stages add themselves here: ``(label, function(con))``, run in order by ``build``.
+BUILD_STEPS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], object]]] = []
+
+
+class _NullProgress:
+    def add_task(self, *a, **k):
+        return 0
+
+    def update(self, *a, **k):
+        pass
+
+    def advance(self, *a, **k):
+        pass
+
+
+def ingest(data_dir: Path | None = None, store_path: Path | None = None, *,
+           only: list[str] | None = None, progress=None, then_build: bool = False) -> dict:
+    """Read all sources (or the adapters named in ``only``) into a new store version.
+
+    With ``only``, the other adapters' sources are kept from the current store. Returns a
+    summary: number of sources, observations and regions, and adapter warnings.
+    """
+    data_dir = Path(data_dir) if data_dir else config.data_dir()
+    progress = progress or _NullProgress()
+    mods = adapters()
+    chosen = {n: m for n, m in mods.items() if not only or n in only}
+    unknown = set(only or ()) - set(mods)
+    if unknown:
+        raise ValueError(f"onbekende bron(nen): {', '.join(sorted(unknown))}; "
+                         f"bekend: {', '.join(mods)}")
+    task = progress.add_task("Bronnen inlezen", total=len(chosen))
+    warnings: list[str] = []
+    results: list[SourceResult] = []
+    for name, module in chosen.items():
+        progress.update(task, description=f"Bron {name}")
+        for res in module.read(data_dir):
+            results.append(res)
+            warnings.extend(f"{res.info.source_id}: {w}" for w in res.warnings)
+        progress.advance(task)
+    order = {name: i for i, name in enumerate(mods)}
+    with store.writing(store_path, start_from_current=bool(only)) as con:
+        if only:
+            ids = [r[0] for r in con.execute(
+                "SELECT source_id FROM sources WHERE adapter IN (SELECT unnest(?))", [list(chosen)]).fetchall()]
+            con.execute("DELETE FROM observations WHERE source_id IN (SELECT unnest(?))", [ids])
+            con.execute("DELETE FROM sources WHERE source_id IN (SELECT unnest(?))", [ids])
+            con.execute("DROP TABLE IF EXISTS indicator_values")
+        wtask = progress.add_task("Naar de store schrijven", total=len(results))
+        for i, res in enumerate(results):
+            info = res.info.as_dict()
+            rank = order.get(info["adapter"], len(order)) * 1000 + i
+            con.execute("INSERT INTO sources VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        [info["source_id"], info["table_id"], info["title"], info["publisher"],
+                         info["licence"], info["location"], info["retrieved"], info["adapter"],
+                         info["note"], rank])
+            obs = res.observations[OBS_COLUMNS]
+            con.register("obs_df", obs)
+            con.execute("INSERT INTO observations SELECT * FROM obs_df")
+            con.unregister("obs_df")
+            progress.advance(wtask)
+        _write_regions(con, results, order)
+        if then_build:
+            _build_into(con, progress)
+        summary = _summary(con)
+    summary["warnings"] = warnings
+    return summary
+
+
+def _write_regions(con: duckdb.DuckDBPyConnection, results: list[SourceResult], order: dict) -> None:
+    frames = []
+    for i, res in enumerate(results):
+        if res.regions is None or res.regions.empty:
+            continue
+        reg = res.regions.copy()
+        if "change_code" not in reg:
+            reg["change_code"] = None
+        reg = reg[REGION_COLUMNS + ["change_code"]]
+        reg["source_id"] = res.info.source_id
+        reg["rank"] = order.get(res.info.adapter, len(order)) * 1000 + i
+        frames.append(reg)
+    existing = con.execute("SELECT code, year, level, name, gemeente_code, wijk_code, change_code, "
+                           "source_id, 1e9 AS rank FROM regions").df()
+    if frames:
+        frames.append(existing)
+        allreg = pd.concat(frames, ignore_index=True)
+    else:
+        allreg = existing
+    con.execute("DELETE FROM regions")
+    if allreg.empty:
+        return
+    # Per (code, year) the highest-precedence source's row; names fall back to any source.
+    allreg = allreg.sort_values("rank", kind="stable")
+    first = allreg.groupby(["code", "year"], sort=False).first().reset_index()
+    con.register("reg_df", first)
+    con.execute("""
+        INSERT INTO regions
+        SELECT r.code, r.year, r.level, r.name, r.gemeente_code, r.wijk_code, r.change_code,
+               p.value, r.source_id
+        FROM reg_df r
+        LEFT JOIN (SELECT region_code, geo_year, value FROM (
+                       SELECT o.region_code, o.geo_year, o.value, row_number() OVER (
+                           PARTITION BY o.region_code, o.geo_year ORDER BY s.rank) rn
+                       FROM observations o JOIN sources s USING (source_id)
+                       WHERE o.variable = 'a_inw' AND o.period = o.geo_year AND o.status = 'ok')
+                   WHERE rn = 1) p
+          ON p.region_code = r.code AND p.geo_year = r.year""")
+    con.unregister("reg_df")
+
+
+def build(store_path: Path | None = None, *, progress=None) -> dict:
+    """Compute indicator values (and registered later steps) into a new store version."""
+    progress = progress or _NullProgress()
+    with store.writing(store_path, start_from_current=True) as con:
+        if not con.execute("SELECT count(*) FROM sources").fetchone()[0]:
+            raise store.StoreMissing("De store bevat nog geen bronnen: draai eerst 'wijkmonitor ingest'.")
+        _build_into(con, progress)
+        return _summary(con)
+
+
+def _build_into(con: duckdb.DuckDBPyConnection, progress) -> None:
+    catalogue = load_catalogue()
+    task = progress.add_task("Indicatoren berekenen", total=1 + len(BUILD_STEPS))
+    compute(con, catalogue)
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('catalogue_version', ?)", [catalogue.version])
+    progress.advance(task)
+    for label, step in BUILD_STEPS:
+        progress.update(task, description=label)
+        step(con)
+        progress.advance(task)
+
+
+def _summary(con: duckdb.DuckDBPyConnection) -> dict:
+    out = {
+        "sources": con.execute("SELECT count(*) FROM sources").fetchone()[0],
+        "observations": con.execute("SELECT count(*) FROM observations").fetchone()[0],
+        "regions": con.execute("SELECT count(*) FROM regions").fetchone()[0],
+    }
+    if store.has_table(con, "indicator_values"):
+        out["indicator_values"] = con.execute("SELECT count(*) FROM indicator_values").fetchone()[0]
+    return out
+
+
+@contextlib.contextmanager
+def rich_progress():
+    """A Rich progress bar for long CLI work (silent when not on a terminal)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), transient=False) as progress:
+        yield progress
