@@ -15,6 +15,7 @@ from .base import (OBS_COLUMNS, REGION_COLUMNS, STATUS_MISSING, STATUS_OK, STATU
 
 #: Offline-mirror adapters, in ingest order (the ones that define regions come first).
 ADAPTER_MODULES: list[str] = [
+    "kwb_statline_csv",  # KWB helper: 2024 region backbone first
 ]
 
 
