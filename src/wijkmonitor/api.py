@@ -1,0 +1,148 @@
+"""The Python API for analysts: everything as pandas DataFrames.
+
+>>> import wijkmonitor.api as wm
+>>> wm.value("GM0344", "inwoners", 2024)["value"]          # doctest: +SKIP
+>>> wm.values("ervaren_gezondheid_pct", level="wijk", period=2020)   # doctest: +SKIP
+
+All functions read the built store (``WIJKMONITOR_STORE`` or ``var/wijkmonitor.duckdb``; pass
+``path=`` to use another). Nothing here recomputes: the numbers are those the website, the
+report and the CLI show.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from . import regions as _regions
+from . import store
+from .catalogue import load_catalogue
+from .compute import STATUS_EXPLANATION
+
+regions = _regions.regions
+code_changes = _regions.code_changes
+find_regions = _regions.find
+
+
+def indicators() -> pd.DataFrame:
+    """The catalogue as a table (one row per indicator)."""
+    cat = load_catalogue()
+    rows = []
+    for ind in cat.values():
+        rows.append(dict(
+            id=ind.id, name=ind.name, description=ind.description, theme=ind.theme,
+            actielijn=ind.nplv.actielijn, kernindicator=ind.nplv.kernindicator,
+            kernindicator_name=ind.kernindicator_name, polarity=ind.polarity, unit=ind.unit,
+            decimals=ind.decimals, aggregation=ind.aggregation, min_base=ind.min_base,
+            estimate=ind.estimate, tolerance=ind.tolerance, source_note=ind.source_note,
+            years=f"{min(f.years[0] for f in ind.formulas)}-{max(f.years[1] for f in ind.formulas)}",
+            catalogue_version=cat.version))
+    return pd.DataFrame(rows)
+
+
+_VALUES_SQL = """
+    SELECT v.indicator, v.region_code, r.name AS region_name, r.level, v.geo_year, v.period,
+           v.value, v.numerator, v.denominator, v.status, v.estimate,
+           v.source_id, s.table_id AS source_table, s.title AS source_title,
+           s.publisher AS source_publisher, s.location AS source_location,
+           s.retrieved AS source_retrieved, v.base_source_id, v.base_period, v.catalogue_version
+    FROM indicator_values v
+    LEFT JOIN regions r ON r.code = v.region_code AND r.year = v.geo_year
+    LEFT JOIN sources s ON s.source_id = v.source_id
+"""
+
+
+def values(indicator: str | None = None, *, region: str | list[str] | None = None,
+           period: int | None = None, level: str | None = None, status: str | None = None,
+           path: Path | None = None) -> pd.DataFrame:
+    """Indicator values with status and provenance.
+
+    Parameters
+    ----------
+    indicator : catalogue id (all indicators when omitted)
+    region : a CBS code or a list of codes
+    period : the year the figures describe
+    level : ``land``, ``gemeente``, ``wijk`` or ``buurt``
+    status : keep only this status (``ok``, ``geheim``, ``te weinig waarnemingen``, ``niet beschikbaar``)
+    """
+    where, params = [], []
+    if indicator:
+        where.append("v.indicator = ?"); params.append(indicator)
+    if region is not None:
+        codes = [region] if isinstance(region, str) else list(region)
+        where.append("v.region_code IN (SELECT unnest(?))"); params.append(codes)
+    if period is not None:
+        where.append("v.period = ?"); params.append(int(period))
+    if level:
+        where.append("r.level = ?"); params.append(level)
+    if status:
+        where.append("v.status = ?"); params.append(status)
+    sql = _VALUES_SQL + (" WHERE " + " AND ".join(where) if where else "") + \
+        " ORDER BY v.indicator, v.period, v.region_code, v.geo_year"
+    df = store.query_df(sql, params, path=path)
+    df["reason"] = df["status"].map(STATUS_EXPLANATION)
+    return df
+
+
+def value(region: str, indicator: str, year: int, *, path: Path | None = None) -> dict:
+    """One indicator value as a dict: ``value`` (None when not shown), ``status``, ``reason``,
+    ``numerator``, ``denominator``, ``source`` (table, title, publisher, file or URL, retrieval
+    date, licence) and the indicator's definition.
+
+    When a code exists in several divisions for the same period, the division of that year is
+    preferred, else the most recent division.
+    """
+    cat = load_catalogue()
+    if indicator not in cat:
+        raise KeyError(f"onbekende indicator {indicator!r}; zie 'wijkmonitor indicators'")
+    ind = cat[indicator]
+    df = store.query_df(
+        _VALUES_SQL + " WHERE v.indicator = ? AND v.region_code = ? AND v.period = ? "
+        "ORDER BY (v.geo_year = v.period) DESC, v.geo_year DESC LIMIT 1",
+        [indicator, region, int(year)], path=path)
+    base = dict(region=region, indicator=indicator, year=int(year), indicator_name=ind.name,
+                unit=ind.unit, polarity=ind.polarity, min_base=ind.min_base,
+                catalogue_version=cat.version)
+    if df.empty:
+        known = store.query_df("SELECT count(*) AS n FROM regions WHERE code = ?", [region], path=path)
+        reason = ("onbekende regiocode" if not known["n"].iloc[0] else
+                  "niet beschikbaar: geen bron met dit cijfer voor dit gebied en jaar")
+        return base | dict(value=None, status="niet beschikbaar", reason=reason, numerator=None,
+                           denominator=None, estimate=ind.estimate, region_name=None, level=None,
+                           geo_year=None, source=None)
+    row = df.iloc[0]
+    src = store.query_df("SELECT * FROM sources WHERE source_id = ?", [row["source_id"]], path=path)
+    source = None
+    if not src.empty:
+        s = src.iloc[0]
+        source = dict(source_id=s["source_id"], table_id=s["table_id"], title=s["title"],
+                      publisher=s["publisher"], licence=s["licence"], location=s["location"],
+                      retrieved=s["retrieved"])
+    return base | dict(
+        value=_num(row["value"]), status=row["status"], reason=STATUS_EXPLANATION[row["status"]],
+        numerator=_num(row["numerator"]), denominator=_num(row["denominator"]),
+        estimate=bool(row["estimate"]), region_name=row["region_name"], level=row["level"],
+        geo_year=int(row["geo_year"]), source=source,
+        base_source_id=row["base_source_id"] if isinstance(row["base_source_id"], str) else None)
+
+
+def _num(x):
+    return None if pd.isna(x) else float(x)
+
+
+def sources(path: Path | None = None) -> pd.DataFrame:
+    """Every source table in the store with its provenance."""
+    return store.query_df("SELECT * FROM sources ORDER BY rank", path=path)
+
+
+def observations(variable: str | None = None, region: str | None = None,
+                 path: Path | None = None) -> pd.DataFrame:
+    """Raw observations (long format) with their status and source."""
+    where, params = [], []
+    if variable:
+        where.append("variable = ?"); params.append(variable)
+    if region:
+        where.append("region_code = ?"); params.append(region)
+    sql = "SELECT * FROM observations" + (" WHERE " + " AND ".join(where) if where else "")
+    return store.query_df(sql, params, path=path)

@@ -1,0 +1,216 @@
+"""Foundation commands: ingest, build, summary, regions, indicators, value, export."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import api, config, pipeline, store
+from .catalogue import load_catalogue
+from .sources import SourceError
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1):
+    err.print(f"[red]fout:[/red] {message}")
+    raise typer.Exit(code)
+
+
+def _print_df(df: pd.DataFrame, title: str | None = None, limit: int | None = None) -> None:
+    table = Table(title=title)
+    for col in df.columns:
+        table.add_column(str(col))
+    for row in df.head(limit).itertuples(index=False) if limit else df.itertuples(index=False):
+        table.add_row(*["" if (isinstance(v, float) and pd.isna(v)) or v is None else str(v) for v in row])
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def ingest(
+        data: Optional[Path] = typer.Option(None, help="Map met bronbestanden (offline spiegel); standaard ../shared/data."),
+        source: Optional[list[str]] = typer.Option(None, "--source", help="Alleen deze bron(nen) opnieuw inlezen."),
+        store_path: Optional[Path] = typer.Option(None, "--store", help="DuckDB-bestand (standaard WIJKMONITOR_STORE)."),
+    ):
+        """Lees de bronnen in de store (alles of niets)."""
+        try:
+            with pipeline.rich_progress() as progress:
+                summary = pipeline.ingest(data, store_path, only=source or None, progress=progress)
+        except (SourceError, ValueError) as exc:
+            _fail(str(exc))
+        _report(summary)
+
+    @app.command()
+    def build(
+        data: Optional[Path] = typer.Option(None, help="Map met bronbestanden; standaard ../shared/data."),
+        store_path: Optional[Path] = typer.Option(None, "--store", help="DuckDB-bestand."),
+        no_ingest: bool = typer.Option(False, "--no-ingest", help="Alleen opnieuw berekenen uit de bestaande store."),
+        quiet: bool = typer.Option(False, "--quiet", help="Geen landelijke samenvatting tonen."),
+    ):
+        """Bouw de monitor: bronnen inlezen en alle indicatoren berekenen (alles of niets)."""
+        try:
+            with pipeline.rich_progress() as progress:
+                if no_ingest:
+                    summary = pipeline.build(store_path, progress=progress)
+                else:
+                    summary = pipeline.ingest(data, store_path, progress=progress, then_build=True)
+        except (SourceError, ValueError, store.StoreMissing) as exc:
+            _fail(str(exc))
+        _report(summary)
+        if not quiet:
+            _national_summary(store_path)
+
+    @app.command("summary")
+    def summary_cmd(store_path: Optional[Path] = typer.Option(None, "--store")):
+        """Landelijk overzicht: per indicator het meest recente cijfer voor Nederland."""
+        _national_summary(store_path)
+
+    @app.command("regions")
+    def regions_cmd(
+        year: Optional[int] = typer.Option(None, help="Jaar van de indeling."),
+        level: Optional[str] = typer.Option(None, help="land, gemeente, wijk of buurt."),
+        gemeente: Optional[str] = typer.Option(None, help="Alleen deze gemeente (GMxxxx) en haar wijken/buurten."),
+        changes: Optional[tuple[int, int]] = typer.Option((None, None), help="Codes die verschijnen/verdwijnen tussen twee jaren, bv. --changes 2020 2024."),
+        fmt: str = typer.Option("table", "--format", help="table, json of csv."),
+        store_path: Optional[Path] = typer.Option(None, "--store"),
+    ):
+        """Toon CBS-regio's per jaar (of de codewijzigingen tussen twee jaren)."""
+        try:
+            if changes and changes[0] is not None:
+                df = api.code_changes(changes[0], changes[1], level, path=store_path)
+                title = f"Codewijzigingen {changes[0]} -> {changes[1]}"
+            elif year is None and level is None and gemeente is None:
+                from .regions import summary
+                df = summary(path=store_path).reset_index()
+                title = "Aantal regio's per indelingsjaar"
+            else:
+                df = api.regions(year, level, gemeente=gemeente, path=store_path)
+                title = "Regio's"
+        except store.StoreMissing as exc:
+            _fail(str(exc))
+        _emit(df, fmt, title)
+
+    @app.command()
+    def indicators(fmt: str = typer.Option("table", "--format", help="table of json.")):
+        """Toon de indicatorencatalogus."""
+        df = api.indicators()
+        if fmt == "json":
+            sys.stdout.write(json.dumps(json.loads(df.to_json(orient="records", force_ascii=False)),
+                                        ensure_ascii=False, indent=2) + "\n")
+        else:
+            _print_df(df[["id", "name", "theme", "kernindicator", "polarity", "unit", "aggregation", "min_base"]],
+                      title=f"Indicatoren (catalogusversie {load_catalogue().version})")
+
+    @app.command()
+    def value(
+        region: str = typer.Option(..., "--region", help="CBS-code, bv. GM0344 of WK034403."),
+        indicator: str = typer.Option(..., "--indicator", help="Indicator-id, zie 'wijkmonitor indicators'."),
+        year: int = typer.Option(..., "--year", help="Jaar (periode) van het cijfer."),
+        fmt: str = typer.Option("table", "--format", help="table of json."),
+        store_path: Optional[Path] = typer.Option(None, "--store"),
+    ):
+        """Eén indicatorwaarde met status en herkomst."""
+        try:
+            result = api.value(region, indicator, year, path=store_path)
+        except KeyError as exc:
+            _fail(str(exc.args[0]))
+        except store.StoreMissing as exc:
+            _fail(str(exc))
+        if fmt == "json":
+            sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+            return
+        shown = "—" if result["value"] is None else f"{result['value']:.{load_catalogue()[indicator].decimals}f}"
+        console.print(f"[bold]{result['indicator_name']}[/bold] — {result.get('region_name') or region} ({region}), {year}")
+        console.print(f"waarde: {shown} {result['unit']}   status: {result['status']}")
+        if result["reason"]:
+            console.print(f"reden: {result['reason']}")
+        if result["source"]:
+            s = result["source"]
+            console.print(f"bron: {s['publisher']} {s['table_id']} — {s['title']} ({s['location']}, opgehaald {s['retrieved']})")
+
+    @app.command()
+    def export(
+        out: Path = typer.Option(..., "--out", help="Doelbestand (.csv of .parquet)."),
+        table: str = typer.Option("indicator_values", help="indicator_values, observations, regions of sources."),
+        indicator: Optional[str] = typer.Option(None, help="Alleen deze indicator (bij indicator_values)."),
+        fmt: Optional[str] = typer.Option(None, "--format", help="csv of parquet (standaard uit de extensie)."),
+        store_path: Optional[Path] = typer.Option(None, "--store"),
+    ):
+        """Exporteer een tabel als CSV of Parquet (met status en herkomst)."""
+        fmt = fmt or out.suffix.lstrip(".").lower()
+        if fmt not in ("csv", "parquet"):
+            _fail("formaat moet csv of parquet zijn")
+        try:
+            if table == "indicator_values":
+                df = api.values(indicator, path=store_path)
+            elif table == "observations":
+                df = api.observations(path=store_path)
+            elif table == "regions":
+                df = api.regions(path=store_path)
+            elif table == "sources":
+                df = api.sources(path=store_path)
+            else:
+                _fail(f"onbekende tabel {table!r}")
+        except store.StoreMissing as exc:
+            _fail(str(exc))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".part")
+        if fmt == "csv":
+            df.to_csv(tmp, index=False)
+        else:
+            df.to_parquet(tmp, index=False)
+        tmp.replace(out)
+        console.print(f"{len(df)} rijen geschreven naar {out}")
+
+
+def _emit(df: pd.DataFrame, fmt: str, title: str) -> None:
+    if fmt == "json":
+        sys.stdout.write(df.to_json(orient="records", force_ascii=False, indent=2) + "\n")
+    elif fmt == "csv":
+        sys.stdout.write(df.to_csv(index=False))
+    else:
+        _print_df(df, title=title, limit=200)
+        if len(df) > 200:
+            console.print(f"... {len(df) - 200} rijen meer (gebruik --format csv)")
+
+
+def _report(summary: dict) -> None:
+    console.print(f"bronnen: {summary['sources']}, observaties: {summary['observations']:,}, "
+                  f"regio's: {summary['regions']:,}"
+                  + (f", indicatorwaarden: {summary['indicator_values']:,}" if "indicator_values" in summary else ""))
+    for w in summary.get("warnings", [])[:20]:
+        err.print(f"[yellow]waarschuwing:[/yellow] {w}")
+    if len(summary.get("warnings", [])) > 20:
+        err.print(f"... en {len(summary['warnings']) - 20} waarschuwingen meer")
+
+
+def _national_summary(store_path: Path | None) -> None:
+    cat = load_catalogue()
+    try:
+        df = store.query_df("""
+            SELECT indicator, period, value, status FROM (
+                SELECT *, row_number() OVER (PARTITION BY indicator ORDER BY period DESC) rn
+                FROM indicator_values WHERE region_code = 'NL00' AND status = 'ok') WHERE rn = 1""",
+                            path=store_path)
+    except store.StoreMissing as exc:
+        _fail(str(exc))
+    by_id = {r.indicator: r for r in df.itertuples()}
+    table = Table(title="Nederland: meest recente cijfers per indicator")
+    for col in ("thema", "indicator", "jaar", "waarde", "eenheid"):
+        table.add_column(col)
+    for theme, inds in cat.by_theme().items():
+        for ind in inds:
+            r = by_id.get(ind.id)
+            table.add_row(theme, ind.name, str(r.period) if r else "—",
+                          f"{r.value:,.{ind.decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".") if r else "geen landelijk cijfer",
+                          ind.unit)
+    console.print(table)
