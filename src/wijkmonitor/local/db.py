@@ -1,0 +1,109 @@
+"""Engine, sessions and schema migrations of the editable store.
+
+The database is chosen with ``WIJKMONITOR_DATABASE_URL`` (any SQLAlchemy URL); without it an
+SQLite file under ``var/`` is used (see :func:`wijkmonitor.config.database_url`). To use a
+PostgreSQL server::
+
+    export WIJKMONITOR_DATABASE_URL=postgresql+psycopg://user:password@host:5432/wijkmonitor
+    wijkmonitor db upgrade
+
+The schema is managed only by the Alembic migrations shipped in this package
+(``wijkmonitor/local/migrations``); :func:`upgrade` and :func:`downgrade` run them
+programmatically, no ``alembic.ini`` needed.
+
+Transactions: services never commit. The caller owns the transaction, normally through
+:func:`session_scope` (CLI) or a per-request session (web), so that a change and its audit row
+are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from pathlib import Path
+from typing import Iterator
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from wijkmonitor.config import database_url
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def resolve_url(url: str | None = None) -> str:
+    """``url`` or the configured ``WIJKMONITOR_DATABASE_URL`` (SQLite file by default)."""
+    return url or database_url()
+
+
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+@functools.lru_cache(maxsize=16)
+def get_engine(url: str | None = None) -> Engine:
+    """Return a (cached) engine for ``url``; SQLite gets foreign keys switched on."""
+    url = resolve_url(url)
+    engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"))
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def session_factory(url: str | None = None) -> sessionmaker[Session]:
+    """A ``sessionmaker`` bound to the engine of ``url`` (objects stay usable after commit)."""
+    return sessionmaker(bind=get_engine(url), expire_on_commit=False)
+
+
+@contextlib.contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """One transaction: commit if the block succeeds, roll back on any exception."""
+    session = session_factory(url)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """Alembic configuration pointing at the packaged migrations and ``url``."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # Passed as an attribute, not an ini option: URLs may contain '%' (configparser).
+    cfg.attributes["url"] = resolve_url(url)
+    return cfg
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> None:
+    """Migrate the database at ``url`` up to ``revision`` (default: the newest)."""
+    url = resolve_url(url)
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str | None = None, revision: str = "-1") -> None:
+    """Migrate the database at ``url`` down to ``revision`` (``-1``: one step; ``base``: all)."""
+    command.downgrade(alembic_config(url), revision)
+
+
+def current_revision(url: str | None = None) -> str | None:
+    """The revision the database is at (``None`` for an empty database)."""
+    with get_engine(url).connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str:
+    """The newest revision shipped with this package."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

@@ -1,0 +1,1 @@
+"""Alembic migrations of the editable store (run through :mod:`wijkmonitor.local.db`)."""
