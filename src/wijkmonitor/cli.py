@@ -16,6 +16,7 @@ app = typer.Typer(help="wijkmonitor: leefbaarheid en veiligheid van wijken, uit 
 #: Modules that add commands to :data:`app`.
 COMMAND_MODULES: list[str] = [
     "wijkmonitor.commands",
+    "wijkmonitor.local.cli",
 ]
 
 for _name in COMMAND_MODULES:
