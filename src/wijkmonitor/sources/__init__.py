@@ -16,6 +16,13 @@ from .base import (OBS_COLUMNS, REGION_COLUMNS, STATUS_MISSING, STATUS_OK, STATU
 #: Offline-mirror adapters, in ingest order (the ones that define regions come first).
 ADAPTER_MODULES: list[str] = [
     "kwb_statline_csv",  # KWB helper: 2024 region backbone first
+    "kwb_geojson",  # KWB helper
+    "kwb_csv_2019",  # KWB helper
+    "kwb_xlsx",  # KWB helper
+    "kwb_amsterdam",  # KWB helper
+    "kwb_heerlen",  # KWB helper
+    "woonikveilig",  # KWB helper
+    "buurtenrecommender",  # KWB helper
 ]
 
 

@@ -41,7 +41,7 @@ def source_info(meta: dict, spec: dict, *, source_id: str, location: str, adapte
         publisher=spec.get("_publisher", meta.get("_publisher", "CBS")),
         licence=spec.get("_licence", meta.get("_licence", "CC BY 4.0 (Bron: CBS)")),
         location=location,
-        retrieved=str(retrieved or spec["_retrieved"]),
+        retrieved=str(retrieved or spec.get("_retrieved") or meta["_retrieved"]),
         adapter=adapter,
         note=note if note is not None else spec.get("_note", meta.get("_note", "")),
     )
