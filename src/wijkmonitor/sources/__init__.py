@@ -23,6 +23,10 @@ ADAPTER_MODULES: list[str] = [
     "kwb_heerlen",  # KWB helper
     "woonikveilig",  # KWB helper
     "buurtenrecommender",  # KWB helper
+    "rivm_gezondheid",  # other-sources helper: 50090NED, defines the 2020 regions
+    "leefbaarometer",  # other-sources helper: Leefbaarometer 2.0 (2016 indeling)
+    "politie",  # other-sources helper: 83648NED / 47013NED crime per gemeente
+    "vermogen",  # other-sources helper: household wealth per gemeente
 ]
 
 
