@@ -35,7 +35,7 @@ MERGERS_FILE = HERE / "gemeente_mergers.yaml"
 GEOMETRY_YEARS = (2012, 2017, 2018, 2019, 2022, 2023, 2024)
 #: Minimum share of a vanished gemeente's area that counts as a (secondary) successor.
 MIN_SHARE = 0.01
-NOT_A_GEMEENTE = {"GM0998"}  # "Buitenland" feature in the geoinzicht files
+NOT_A_GEMEENTE = {"GM0998", "GM9999"}  # "Buitenland" (2017+) and an unnamed 2012 feature
 
 
 class MergerError(ValueError):
