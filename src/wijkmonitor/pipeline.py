@@ -16,11 +16,14 @@ import pandas as pd
 
 from . import config, store
 from .catalogue import load_catalogue
+from .aggregate import build_area_tables
 from .compute import compute
 from .sources import OBS_COLUMNS, REGION_COLUMNS, SourceResult, adapters
 
-#: Later stages add themselves here: ``(label, function(con))``, run in order by ``build``.
-BUILD_STEPS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], object]]] = []
+#: The stages after compute: ``(label, function(con))``, run in order by ``build``.
+BUILD_STEPS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], object]]] = [
+    ("Gebieden en referentiegroepen", build_area_tables),
+]
 
 
 class _NullProgress:

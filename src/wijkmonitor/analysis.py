@@ -1,0 +1,277 @@
+"""The gap to the reference ("afstand tot het stedelijk gemiddelde") and how it changed.
+
+For every area, indicator and year the area's value is compared with a reference: its own
+gemeente (the *stedelijk gemiddelde*, default), the rest of its gemeente, a group of cities
+(G4, G14, G18, G40, NPLV19) or NL. Between a baseline and a latest year the change of the gap
+is classified. Everything here reads the ``area_values`` table the build wrote; nothing is
+recomputed from observations.
+
+Orientation
+-----------
+``gap = value - reference`` (in the indicator's unit; ``ratio = value / reference``). The
+*achterstand* (shortfall) is the gap oriented by polarity: ``max(0, reference - value)`` when
+higher is better, ``max(0, value - reference)`` when higher is worse. For neutral indicators
+the absolute gap is used and "beter dan referentie" does not apply.
+
+Classification rule (also written next to every result, in Dutch)
+------------------------------------------------------------------
+1. **te weinig waarnemingen**: the area's or the reference's value is missing (not shown) in
+   the baseline or the latest year.
+2. **beter dan referentie**: the area scores as well as or better than the reference in the
+   latest year (shortfall 0; polar indicators only).
+3. Otherwise ``change = |gap latest| - |gap baseline|`` (for polar indicators: shortfall latest
+   minus shortfall baseline): **gelijk** when ``|change| <= tolerance``, **kleiner** when the
+   gap shrank by more than the tolerance, **groter** when it grew by more.
+
+The tolerance is the indicator's declared ``tolerance`` (in its unit) or else the global rule
+:func:`default_tolerance`: 1 procentpunt for percentages, otherwise 2 % of the reference value
+in the baseline year.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import store
+from .catalogue import Catalogue, Indicator, load_catalogue
+
+CLASSES = ("kleiner", "groter", "gelijk", "beter dan referentie", "te weinig waarnemingen")
+REFERENCES = ("gemeente", "rest", "G4", "G14", "G18", "G40", "NPLV19", "NL")
+REFERENCE_NAMES = {
+    "gemeente": "stedelijk gemiddelde (eigen gemeente)",
+    "rest": "rest van de gemeente",
+    "G4": "G4", "G14": "G14", "G18": "G18", "G40": "G40", "NPLV19": "de 19 NPLV-gemeenten",
+    "NL": "Nederland",
+}
+#: Relative tolerance of the global rule (share of the reference's baseline value).
+RELATIVE_TOLERANCE = 0.02
+#: Absolute tolerance of the global rule for percentages, in procentpunten.
+PERCENT_TOLERANCE = 1.0
+
+
+def default_tolerance(ind: Indicator, reference_baseline: float | None) -> float:
+    """The global rule for "gelijk" when an indicator declares no tolerance."""
+    if ind.tolerance is not None:
+        return float(ind.tolerance)
+    if ind.unit.strip() == "%":
+        return PERCENT_TOLERANCE
+    if reference_baseline is None or not np.isfinite(reference_baseline):
+        return np.nan
+    return abs(reference_baseline) * RELATIVE_TOLERANCE
+
+
+def rule_text(ind: Indicator, tolerance: float, baseline: int | None, latest: int | None,
+              reference: str) -> str:
+    """The classification rule in words, with the numbers used."""
+    ref = REFERENCE_NAMES.get(reference, reference)
+    unit = "procentpunt" if ind.unit.strip() == "%" else ind.unit
+    tol = "?" if tolerance is None or not np.isfinite(tolerance) else _nl(tolerance, max(ind.decimals, 1))
+    origin = ("gedeclareerd bij de indicator" if ind.tolerance is not None else
+              "algemene regel: 1 procentpunt bij percentages, anders 2% van de referentiewaarde in het basisjaar")
+    b, l = baseline or "?", latest or "?"
+    if ind.higher_is_better is None:
+        core = (f"afstand = |waarde − {ref}|; gelijk als de afstand tussen {b} en {l} met hoogstens "
+                f"{tol} {unit} veranderde ({origin}), anders kleiner of groter")
+    else:
+        direction = "hoger is beter" if ind.higher_is_better else "lager is beter"
+        core = (f"achterstand op {ref} ({direction}); beter dan referentie als het gebied in {l} gelijk aan "
+                f"of beter dan de referentie scoort; anders gelijk als de achterstand tussen {b} en {l} "
+                f"met hoogstens {tol} {unit} veranderde ({origin}), anders kleiner of groter")
+    return core + "; te weinig waarnemingen als een van de vier cijfers ontbreekt"
+
+
+def _nl(x: float, decimals: int) -> str:
+    return f"{x:,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def classify(value_b, value_l, ref_b, ref_l, *, higher_is_better: bool | None,
+             tolerance) -> np.ndarray:
+    """Vectorised classification of the change of the gap (see the module docstring)."""
+    vb, vl, rb, rl = (np.asarray(x, dtype="float64") for x in (value_b, value_l, ref_b, ref_l))
+    tol = np.broadcast_to(np.asarray(tolerance, dtype="float64"), vb.shape)
+    missing = ~(np.isfinite(vb) & np.isfinite(vl) & np.isfinite(rb) & np.isfinite(rl) & np.isfinite(tol))
+    if higher_is_better is None:
+        d_b, d_l = np.abs(vb - rb), np.abs(vl - rl)
+        better = np.zeros(vb.shape, dtype=bool)
+    else:
+        sign = 1.0 if higher_is_better else -1.0
+        d_b = np.maximum(0.0, sign * (rb - vb))
+        d_l = np.maximum(0.0, sign * (rl - vl))
+        better = d_l <= 0.0
+    change = d_l - d_b
+    # round away float noise so that a change exactly at the tolerance counts as "gelijk"
+    change = np.round(change, 9)
+    out = np.where(change < 0, "kleiner", "groter").astype(object)
+    out[np.abs(change) <= np.round(tol, 9)] = "gelijk"
+    out[better] = "beter dan referentie"
+    out[missing] = "te weinig waarnemingen"
+    return out
+
+
+def nearest_year(available: Iterable[int], asked: int, *, prefer: str) -> int | None:
+    """The available year nearest to ``asked``; ties go ``prefer='later'`` or ``'earlier'``."""
+    years = sorted(set(int(y) for y in available))
+    if not years:
+        return None
+    key = (lambda y: (abs(y - asked), -y)) if prefer == "later" else (lambda y: (abs(y - asked), y))
+    return min(years, key=key)
+
+
+# ---------------------------------------------------------------------------------------
+# Reading the built tables
+# ---------------------------------------------------------------------------------------
+
+def load_area_values(path: Path | None = None, con=None) -> pd.DataFrame:
+    """The ``area_values`` table of the store."""
+    sql = "SELECT * FROM area_values"
+    if con is not None:
+        return con.execute(sql).df()
+    return store.query_df(sql, path=path)
+
+
+def load_area_index(path: Path | None = None, con=None) -> pd.DataFrame:
+    """The ``area_index`` table: per area its name, programme, gemeente and reference units."""
+    sql = "SELECT * FROM area_index"
+    if con is not None:
+        return con.execute(sql).df()
+    return store.query_df(sql, path=path)
+
+
+def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] | None = None,
+         baseline: int, latest: int, reference: str = "gemeente", path: Path | None = None,
+         values: pd.DataFrame | None = None, index: pd.DataFrame | None = None,
+         catalogue: Catalogue | None = None) -> pd.DataFrame:
+    """Gap and classification per area and indicator between ``baseline`` and ``latest``.
+
+    Parameters
+    ----------
+    areas : area ids, a programme name (``nplv``, ``aandachtswijken``), or None for all areas
+    reference : one of :data:`REFERENCES`
+    values, index : pre-loaded ``area_values`` / ``area_index`` (to avoid re-reading the store)
+
+    Returns one row per area and indicator with the columns of the public JSON output:
+    ``area, indicator, baseline_year, latest_year, value_baseline, value_latest,
+    reference_baseline, reference_latest, gap_baseline, gap_latest, class, rule`` and more.
+    """
+    if reference not in REFERENCES:
+        raise ValueError(f"onbekende referentie {reference!r}; kies uit {', '.join(REFERENCES)}")
+    catalogue = catalogue or load_catalogue()
+    if values is None or index is None:
+        with contextlib.closing(store.connect(path)) as con:
+            values = load_area_values(con=con) if values is None else values
+            index = load_area_index(con=con) if index is None else index
+    idx = select_areas(index, areas)
+    inds = [catalogue[i] for i in (indicators or catalogue.keys())]
+    v = values.set_index(["unit_id", "indicator", "period"])
+    area_units = values[values["unit_kind"] == "area"]
+    rows = []
+    for ind in inds:
+        iv = area_units[(area_units["indicator"] == ind.id) & (area_units["status"] == "ok")]
+        avail = iv["period"].unique()
+        by = nearest_year(avail, baseline, prefer="earlier")
+        ly = nearest_year(avail, latest, prefer="later")
+        for a in idx.itertuples():
+            ref_unit = _reference_unit(a, reference)
+            rows.append((a.area_id, a.name, a.programme, a.gemeente, ind.id, by, ly, ref_unit,
+                         *_lookup(v, a.area_id, ind.id, by), *_lookup(v, a.area_id, ind.id, ly),
+                         *_lookup(v, ref_unit, ind.id, by), *_lookup(v, ref_unit, ind.id, ly)))
+    cols = ["area", "area_name", "programme", "gemeente", "indicator", "baseline_year", "latest_year",
+            "reference_unit", "value_baseline", "status_baseline", "estimate_baseline",
+            "value_latest", "status_latest", "estimate_latest",
+            "reference_baseline", "reference_status_baseline", "_eb", "reference_latest",
+            "reference_status_latest", "_el"]
+    df = pd.DataFrame(rows, columns=cols).drop(columns=["_eb", "_el"])
+    df["reference"] = reference
+    df["reference_name"] = REFERENCE_NAMES[reference]
+    df["gap_baseline"] = df["value_baseline"] - df["reference_baseline"]
+    df["gap_latest"] = df["value_latest"] - df["reference_latest"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df["ratio_baseline"] = np.where(df["reference_baseline"] != 0,
+                                        df["value_baseline"] / df["reference_baseline"], np.nan)
+        df["ratio_latest"] = np.where(df["reference_latest"] != 0,
+                                      df["value_latest"] / df["reference_latest"], np.nan)
+    parts = []
+    for ind in inds:
+        sub = df[df["indicator"] == ind.id].copy()
+        if sub.empty:
+            continue
+        tol = np.array([default_tolerance(ind, rb) for rb in sub["reference_baseline"]], dtype="float64")
+        sub["tolerance"] = tol
+        sub["class"] = classify(sub["value_baseline"], sub["value_latest"], sub["reference_baseline"],
+                                sub["reference_latest"], higher_is_better=ind.higher_is_better, tolerance=tol)
+        sub["rule"] = [rule_text(ind, t, by, ly, reference)
+                       for t, by, ly in zip(tol, sub["baseline_year"], sub["latest_year"])]
+        sub["polarity"] = ind.polarity
+        parts.append(sub)
+    out = pd.concat(parts, ignore_index=True) if parts else df.assign(tolerance=[], **{"class": []}, rule=[])
+    for c in ("baseline_year", "latest_year"):
+        out[c] = out[c].astype("Int64")
+    return out
+
+
+def _reference_unit(area_row, reference: str) -> str:
+    if reference == "gemeente":
+        return area_row.gemeente_unit
+    if reference == "rest":
+        return f"{area_row.area_id}~rest"
+    return reference
+
+
+def _lookup(v: pd.DataFrame, unit: str, indicator: str, period) -> tuple:
+    if period is None or pd.isna(period):
+        return (np.nan, "niet beschikbaar", False)
+    try:
+        r = v.loc[(unit, indicator, int(period))]
+    except KeyError:
+        return (np.nan, "niet beschikbaar", False)
+    if isinstance(r, pd.DataFrame):
+        r = r.iloc[0]
+    val = r["value"] if r["status"] == "ok" else np.nan
+    return (val, r["status"], bool(r["estimate"]))
+
+
+def select_areas(index: pd.DataFrame, areas) -> pd.DataFrame:
+    """Rows of ``area_index`` for area ids, a programme name, or all."""
+    if areas is None:
+        return index
+    if isinstance(areas, str):
+        if areas in set(index["programme"]):
+            return index[index["programme"] == areas]
+        areas = [areas]
+    wanted = list(areas)
+    lookup = {**{n.lower(): i for i, n in zip(index["area_id"], index["name"])},
+              **{i.lower(): i for i in index["area_id"]}}
+    ids = []
+    for w in wanted:
+        key = lookup.get(str(w).lower())
+        if key is None:
+            raise KeyError(f"onbekend gebied {w!r}")
+        ids.append(key)
+    return index.set_index("area_id").loc[ids].reset_index()
+
+
+def outcome_table(gap_df: pd.DataFrame, *, values: pd.DataFrame, set_unit: str | None,
+                  groups: Sequence[str] = ("G4", "G14", "G18", "NL"),
+                  catalogue: Catalogue | None = None) -> pd.DataFrame:
+    """The Outcomemonitor table: per indicator the number of areas per class, plus the value of
+    the set of areas as a whole (``set_unit``) and of the groups, at baseline and latest."""
+    catalogue = catalogue or load_catalogue()
+    v = values.set_index(["unit_id", "indicator", "period"])
+    rows = []
+    for ind_id, sub in gap_df.groupby("indicator", sort=False):
+        ind = catalogue[ind_id]
+        by, ly = sub["baseline_year"].iloc[0], sub["latest_year"].iloc[0]
+        counts = sub["class"].value_counts()
+        row = dict(indicator=ind_id, name=ind.name, theme=ind.theme, unit=ind.unit,
+                   baseline_year=by, latest_year=ly, n_areas=len(sub),
+                   **{c: int(counts.get(c, 0)) for c in CLASSES}, rule=sub["rule"].iloc[0])
+        for unit, label in ([(set_unit, "alle_gebieden")] if set_unit else []) + [(g, g) for g in groups]:
+            row[f"{label}_baseline"] = _lookup(v, unit, ind_id, by)[0]
+            row[f"{label}_latest"] = _lookup(v, unit, ind_id, ly)[0]
+        rows.append(row)
+    return pd.DataFrame(rows)
