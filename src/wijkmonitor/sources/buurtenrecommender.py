@@ -1,4 +1,6 @@
-"""Processed buurt table of provincie Utrecht (``cbs-kwb-steden/provincie-utrecht-buurtenrecommender/``).
+"""Processed buurt table of provincie Utrecht.
+
+File: ``cbs-kwb-steden/provincie-utrecht-buurtenrecommender/buurten.csv``.
 
 969 buurten (KWB 2022 codes) of 26 gemeenten with renamed CBS KWB 2022 columns and Leefbaarometer
 3.0 (meting 2020) scores. Two sources with their own ``source_id``:

@@ -92,7 +92,8 @@ def read_topojson_2015(data_dir: Path, spec: dict, meta: dict) -> SourceResult:
     try:
         geoms = doc["objects"][spec["_object"]]["geometries"]
     except (KeyError, TypeError) as exc:
-        raise SourceError(path, f"TopoJSON-object {spec['_object']!r} ontbreekt", year=year) from exc
+        raise SourceError(path, f"TopoJSON-object {spec['_object']!r} ontbreekt",
+                          year=year) from exc
     props = [g.get("properties") or {} for g in geoms
              if (g.get("properties") or {}).get(spec["_filter_key"]) == spec["_filter_value"]]
     keys = {k for p in props for k in p}

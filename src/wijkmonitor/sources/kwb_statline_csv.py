@@ -22,7 +22,8 @@ from .base import SourceError, SourceResult, mapping, require_columns
 
 NAME = "kwb_statline_csv"
 NOTE = ("Authoritative CBS national export (StatLine); preferred over city re-publications "
-        "(woonikveilig, Utrecht/Amsterdam/Heerlen extracts) for the same region, year and variable.")
+        "(woonikveilig, Utrecht/Amsterdam/Heerlen extracts) for the same region, year and "
+        "variable.")
 
 
 def read_csv(path: Path) -> pd.DataFrame:
@@ -36,7 +37,8 @@ def read_csv(path: Path) -> pd.DataFrame:
     return _kwb.strip_text(frame)
 
 
-def read_year(data_dir: Path, year: int, spec: dict, meta: dict | None = None) -> list[SourceResult]:
+def read_year(data_dir: Path, year: int, spec: dict,
+              meta: dict | None = None) -> list[SourceResult]:
     """Read one year's export (and its companion, if declared) as described by ``spec``."""
     data_dir = Path(data_dir)
     meta = meta or {}

@@ -76,7 +76,8 @@ def _trend_rows(records: list[dict], section: str, key: str, variable: str, path
     for r in have:
         trend = (r["rec"].get(section) or {}).get(key) or {}
         if not isinstance(trend, dict):
-            raise SourceError(path, f"{section}.{key} is geen object", field=f"{r['code']}.{section}")
+            raise SourceError(path, f"{section}.{key} is geen object",
+                              field=f"{r['code']}.{section}")
         years.update(int(y) for y in trend)
     rows = []
     for r in have:
@@ -84,7 +85,8 @@ def _trend_rows(records: list[dict], section: str, key: str, variable: str, path
         for y in sorted(years):
             v = trend.get(str(y))
             if v is not None and not isinstance(v, (int, float)):
-                raise SourceError(path, f"geen getal: {v!r}", field=f"{r['code']}.{section}.{key}.{y}")
+                raise SourceError(path, f"geen getal: {v!r}",
+                                  field=f"{r['code']}.{section}.{key}.{y}")
             rows.append((r["code"], y, variable, v))
     return rows
 
