@@ -15,9 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 from wijkmonitor.local import accounts, db
-from wijkmonitor.local.errors import NotFound
 from wijkmonitor.local.permissions import SystemActor
-from wijkmonitor.local.resolvers import AreaRef, default_area_resolver
+from wm_local_fakes import fake_area_resolver
 
 PG_URL = os.environ.get("WIJKMONITOR_TEST_PG_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -93,27 +92,12 @@ def users(Session):
     return made
 
 
-#: Named test areas; CBS codes fall through to the default (code-based) resolver.
-FAKE_AREAS = {
-    "overvecht": AreaRef("utrecht-overvecht", "Overvecht", "GM0344", ("WK034403",)),
-    "rotterdam-zuid": AreaRef("rotterdam-zuid", "Rotterdam-Zuid", "GM0599",
-                              ("WK059910", "WK059915")),
-    "g4": AreaRef("G4", "G4", None, ("GM0344", "GM0599", "GM0363", "GM0518")),
-}
-
-
-def fake_area_resolver(key: str) -> AreaRef:
-    k = key.strip().lower()
-    if k in FAKE_AREAS:
-        return FAKE_AREAS[k]
-    for ref in FAKE_AREAS.values():
-        if ref.id == key.strip():
-            return ref
-    if not key.strip()[:2].upper() in ("GM", "WK", "BU"):
-        raise NotFound(f"gebied {key!r} is onbekend")
-    return default_area_resolver(key)
-
-
 def count(Session, model) -> int:
     with Session() as s:
         return s.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+@pytest.fixture
+def rows(Session):
+    """``rows(Model)``: number of rows of a table in the test database."""
+    return lambda model: count(Session, model)
