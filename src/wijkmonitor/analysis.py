@@ -6,6 +6,12 @@ gemeente (the *stedelijk gemiddelde*, default), the rest of its gemeente, a grou
 is classified. Everything here reads the ``area_values`` table the build wrote; nothing is
 recomputed from observations.
 
+Years
+-----
+Per indicator the baseline and latest years are the available years nearest to those asked
+(ties: the earlier baseline, the later latest); a year is available when at least half of the
+selected areas have a shown value in it (:func:`available_years`).
+
 Orientation
 -----------
 ``gap = value - reference`` (in the indicator's unit; ``ratio = value / reference``). The
@@ -16,7 +22,8 @@ the absolute gap is used and "beter dan referentie" does not apply.
 Classification rule (also written next to every result, in Dutch)
 ------------------------------------------------------------------
 1. **te weinig waarnemingen**: the area's or the reference's value is missing (not shown) in
-   the baseline or the latest year.
+   the baseline or the latest year, or the nearest available baseline and latest years are the
+   same year (nothing to compare).
 2. **beter dan referentie**: the area scores as well as or better than the reference in the
    latest year (shortfall 0; polar indicators only).
 3. Otherwise ``change = |gap latest| - |gap baseline|`` (for polar indicators: shortfall latest
@@ -82,7 +89,8 @@ def rule_text(ind: Indicator, tolerance: float, baseline: int | None, latest: in
         core = (f"achterstand op {ref} ({direction}); beter dan referentie als het gebied in {l} gelijk aan "
                 f"of beter dan de referentie scoort; anders gelijk als de achterstand tussen {b} en {l} "
                 f"met hoogstens {tol} {unit} veranderde ({origin}), anders kleiner of groter")
-    return core + "; te weinig waarnemingen als een van de vier cijfers ontbreekt"
+    return core + ("; te weinig waarnemingen als een van de vier cijfers ontbreekt of als basisjaar en "
+                   "laatste jaar samenvallen (geen ontwikkeling te meten)")
 
 
 def _nl(x: float, decimals: int) -> str:
@@ -90,11 +98,17 @@ def _nl(x: float, decimals: int) -> str:
 
 
 def classify(value_b, value_l, ref_b, ref_l, *, higher_is_better: bool | None,
-             tolerance) -> np.ndarray:
-    """Vectorised classification of the change of the gap (see the module docstring)."""
+             tolerance, same_year=None) -> np.ndarray:
+    """Vectorised classification of the change of the gap (see the module docstring).
+
+    ``same_year``: True where baseline and latest are the same year (no development to
+    measure: "te weinig waarnemingen").
+    """
     vb, vl, rb, rl = (np.asarray(x, dtype="float64") for x in (value_b, value_l, ref_b, ref_l))
     tol = np.broadcast_to(np.asarray(tolerance, dtype="float64"), vb.shape)
     missing = ~(np.isfinite(vb) & np.isfinite(vl) & np.isfinite(rb) & np.isfinite(rl) & np.isfinite(tol))
+    if same_year is not None:
+        missing |= np.broadcast_to(np.asarray(same_year, dtype=bool), vb.shape)
     if higher_is_better is None:
         d_b, d_l = np.abs(vb - rb), np.abs(vl - rl)
         better = np.zeros(vb.shape, dtype=bool)
@@ -111,6 +125,19 @@ def classify(value_b, value_l, ref_b, ref_l, *, higher_is_better: bool | None,
     out[better] = "beter dan referentie"
     out[missing] = "te weinig waarnemingen"
     return out
+
+
+#: A year counts as available for an indicator when at least this share of the selected areas
+#: has a shown value in it (so that one city's extra year does not become everyone's latest).
+AVAILABLE_SHARE = 0.5
+
+
+def available_years(ok_values: pd.DataFrame, n_areas: int) -> list[int]:
+    """Years in which at least :data:`AVAILABLE_SHARE` of the areas have a shown value
+    (if no year reaches that, every year with any shown value)."""
+    counts = ok_values.groupby("period")["unit_id"].nunique()
+    enough = counts[counts >= max(1, AVAILABLE_SHARE * n_areas)]
+    return [int(y) for y in (enough.index if len(enough) else counts.index)]
 
 
 def nearest_year(available: Iterable[int], asked: int, *, prefer: str) -> int | None:
@@ -170,9 +197,11 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
     v = values.set_index(["unit_id", "indicator", "period"])
     area_units = values[values["unit_kind"] == "area"]
     rows = []
+    selected = set(idx["area_id"])
     for ind in inds:
-        iv = area_units[(area_units["indicator"] == ind.id) & (area_units["status"] == "ok")]
-        avail = iv["period"].unique()
+        iv = area_units[(area_units["indicator"] == ind.id) & (area_units["status"] == "ok")
+                        & area_units["unit_id"].isin(selected)]
+        avail = available_years(iv, len(selected))
         by = nearest_year(avail, baseline, prefer="earlier")
         ly = nearest_year(avail, latest, prefer="later")
         for a in idx.itertuples():
@@ -202,8 +231,10 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
             continue
         tol = np.array([default_tolerance(ind, rb) for rb in sub["reference_baseline"]], dtype="float64")
         sub["tolerance"] = tol
+        same = (sub["baseline_year"] == sub["latest_year"]).fillna(True).to_numpy(dtype=bool)
         sub["class"] = classify(sub["value_baseline"], sub["value_latest"], sub["reference_baseline"],
-                                sub["reference_latest"], higher_is_better=ind.higher_is_better, tolerance=tol)
+                                sub["reference_latest"], higher_is_better=ind.higher_is_better,
+                                tolerance=tol, same_year=same)
         sub["rule"] = [rule_text(ind, t, by, ly, reference)
                        for t, by, ly in zip(tol, sub["baseline_year"], sub["latest_year"])]
         sub["polarity"] = ind.polarity
@@ -244,7 +275,11 @@ def select_areas(index: pd.DataFrame, areas) -> pd.DataFrame:
             return index[index["programme"] == areas]
         areas = [areas]
     wanted = list(areas)
-    lookup = {**{n.lower(): i for i, n in zip(index["area_id"], index["name"])},
+    # a name shared by an NPLV area and a 2007 aandachtswijk means the current (NPLV) one;
+    # the older one stays reachable by its id
+    order = index.assign(_o=index["programme"].map({"nplv": 2, "aandachtswijken": 1}).fillna(0))
+    order = order.sort_values("_o", kind="stable")
+    lookup = {**{n.lower(): i for i, n in zip(order["area_id"], order["name"])},
               **{i.lower(): i for i in index["area_id"]}}
     ids = []
     for w in wanted:

@@ -35,6 +35,8 @@ def _print_df(df: pd.DataFrame, title: str | None = None, limit: int | None = No
 
 
 def register(app: typer.Typer) -> None:
+    register_gap(app)
+
     @app.command()
     def ingest(
         data: Optional[Path] = typer.Option(None, help="Map met bronbestanden (offline spiegel); standaard ../shared/data."),
@@ -170,6 +172,88 @@ def register(app: typer.Typer) -> None:
             df.to_parquet(tmp, index=False)
         tmp.replace(out)
         console.print(f"{len(df)} rijen geschreven naar {out}")
+
+
+GAP_FIELDS = ["area", "area_name", "indicator", "baseline_year", "latest_year", "value_baseline",
+              "value_latest", "reference", "reference_name", "reference_baseline", "reference_latest",
+              "gap_baseline", "gap_latest", "ratio_baseline", "ratio_latest", "status_baseline",
+              "status_latest", "tolerance", "class", "rule"]
+
+
+def register_gap(app: typer.Typer) -> None:
+    @app.command()
+    def gap(
+        areas: Optional[str] = typer.Option(None, "--areas", help="nplv, aandachtswijken, of gebied-id's gescheiden door komma's."),
+        area: Optional[str] = typer.Option(None, "--area", help="Eén gebied, bv. \"Utrecht Overvecht\"."),
+        indicator: Optional[list[str]] = typer.Option(None, "--indicator", help="Alleen deze indicator(en)."),
+        baseline: int = typer.Option(2012, help="Basisjaar (per indicator het dichtstbijzijnde beschikbare jaar)."),
+        latest: int = typer.Option(2024, help="Laatste jaar (per indicator het dichtstbijzijnde beschikbare jaar)."),
+        reference: str = typer.Option("gemeente", help="gemeente (stedelijk gemiddelde), rest, G4, G14, G18, NPLV19 of NL."),
+        fmt: str = typer.Option("table", "--format", help="table, markdown, json of csv."),
+        store_path: Optional[Path] = typer.Option(None, "--store"),
+    ):
+        """Afstand tot de referentie en de verandering ervan (de Outcomemonitor-tabel)."""
+        from . import analysis
+
+        if (areas is None) == (area is None):
+            _fail("geef --areas of --area")
+        selection = area if area is not None else (areas if areas in ("nplv", "aandachtswijken")
+                                                     else [a.strip() for a in areas.split(",") if a.strip()])
+        try:
+            values = analysis.load_area_values(store_path)
+            index = analysis.load_area_index(store_path)
+            df = analysis.gaps(areas=selection, indicators=indicator or None, baseline=baseline,
+                               latest=latest, reference=reference, values=values, index=index)
+        except (KeyError, ValueError) as exc:
+            _fail(str(exc.args[0]) if exc.args else str(exc))
+        except store.StoreMissing as exc:
+            _fail(str(exc))
+        if fmt == "json":
+            sys.stdout.write(df[GAP_FIELDS].to_json(orient="records", force_ascii=False, indent=2) + "\n")
+            return
+        if fmt == "csv":
+            sys.stdout.write(df[GAP_FIELDS].to_csv(index=False))
+            return
+        cat = load_catalogue()
+        if area is not None:
+            shown = df[["indicator", "baseline_year", "latest_year", "value_baseline", "value_latest",
+                        "reference_baseline", "reference_latest", "gap_baseline", "gap_latest", "class"]].copy()
+            for c in ("value_baseline", "value_latest", "reference_baseline", "reference_latest",
+                      "gap_baseline", "gap_latest"):
+                shown[c] = [_fmt(v, cat[i].decimals) for v, i in zip(shown[c], shown["indicator"])]
+            _print_df(shown, title=f"{df['area_name'].iloc[0]}: afstand tot {analysis.REFERENCE_NAMES[reference]}")
+            console.print("Regel per indicator: zie --format json (veld 'rule').")
+            return
+        set_unit = f"alle:{areas}" if areas in ("nplv", "aandachtswijken") else None
+        table = analysis.outcome_table(df, values=values, set_unit=set_unit)
+        shown = table[["name", "baseline_year", "latest_year", "n_areas", *analysis.CLASSES]].copy()
+        for label in ([("alle_gebieden", "alle gebieden")] if set_unit else []) + [("G4", "G4"), ("G18", "G18"), ("NL", "NL")]:
+            shown[label[1]] = [f"{_fmt(b, cat[i].decimals)} → {_fmt(l, cat[i].decimals)}" for b, l, i in
+                               zip(table[f"{label[0]}_baseline"], table[f"{label[0]}_latest"], table["indicator"])]
+        title = f"Afstand tot {analysis.REFERENCE_NAMES[reference]}: aantal gebieden per klasse"
+        if fmt == "markdown":
+            sys.stdout.write(_markdown(shown.rename(columns={"name": "indicator", "baseline_year": "basis",
+                                                             "latest_year": "laatste", "n_areas": "gebieden"})))
+            return
+        _print_df(shown, title=title)
+        console.print("Regel: " + analysis.rule_text(cat[table['indicator'].iloc[0]], analysis.PERCENT_TOLERANCE,
+                                                    baseline, latest, reference).split(';')[0] + " … "
+                      "(volledige regel per indicator in --format json)")
+
+
+def _markdown(df: pd.DataFrame) -> str:
+    cells = [[str(c) for c in df.columns]] + [["" if pd.isna(v) else str(v) for v in row]
+                                              for row in df.itertuples(index=False)]
+    lines = ["| " + " | ".join(r) + " |" for r in cells]
+    lines.insert(1, "|" + "|".join("---" for _ in df.columns) + "|")
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(v, decimals: int) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return "—"
+    from .analysis import _nl
+    return _nl(float(v), decimals)
 
 
 def _emit(df: pd.DataFrame, fmt: str, title: str) -> None:
