@@ -273,5 +273,6 @@ def test_gemeente_names_match_without_guessing():
 
 
 def test_registered():
-    for name in ("rivm_gezondheid", "leefbaarometer", "politie", "vermogen"):
+    for name in ("rivm_gezondheid", "leefbaarometer", "politie", "vermogen", "statline_online",
+                 "pdok_online"):
         assert name in ADAPTER_MODULES

@@ -27,6 +27,8 @@ ADAPTER_MODULES: list[str] = [
     "leefbaarometer",  # other-sources helper: Leefbaarometer 2.0 (2016 indeling)
     "politie",  # other-sources helper: 83648NED / 47013NED crime per gemeente
     "vermogen",  # other-sources helper: household wealth per gemeente
+    "statline_online",  # other-sources helper: KWB tables fetched with fetch_statline (if any)
+    "pdok_online",  # other-sources helper: PDOK wijkenbuurten fetched with fetch_pdok (if any)
 ]
 
 
