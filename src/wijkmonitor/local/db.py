@@ -47,10 +47,14 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
-@functools.lru_cache(maxsize=16)
 def get_engine(url: str | None = None) -> Engine:
-    """Return a (cached) engine for ``url``; SQLite gets foreign keys switched on."""
-    url = resolve_url(url)
+    """Return a (cached) engine for ``url`` (default: the configured URL, read on every call);
+    SQLite gets foreign keys switched on."""
+    return _engine(resolve_url(url))
+
+
+@functools.lru_cache(maxsize=32)
+def _engine(url: str) -> Engine:
     engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

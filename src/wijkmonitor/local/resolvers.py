@@ -95,11 +95,12 @@ def default_area_resolver(name_or_id: str) -> AreaRef:
         from wijkmonitor.areas import find_area  # lazy: written by another module
     except ImportError:
         find_area = None
+    problem = "geen gebiedsnaam of CBS-code"
     if find_area is not None:
         try:
             area = find_area(key)
-        except (LookupError, ValueError):
-            area = None
+        except (LookupError, ValueError) as exc:
+            area, problem = None, str(exc).strip("'\"")
         if area is not None:
             return AreaRef(id=str(area.id), name=str(area.name),
                            gemeente=getattr(area, "gemeente", None),
@@ -107,7 +108,7 @@ def default_area_resolver(name_or_id: str) -> AreaRef:
     code = key.upper()
     gemeente = gemeente_of_code(code)
     if gemeente is None:
-        raise NotFound(f"gebied {name_or_id!r} is onbekend (geen gebiedsnaam of CBS-code)")
+        raise NotFound(f"gebied {name_or_id!r} is onbekend ({problem})")
     return AreaRef(id=code, name=_kwb_name(code) or code, gemeente=gemeente, codes=(code,))
 
 
