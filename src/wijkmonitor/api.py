@@ -146,3 +146,34 @@ def observations(variable: str | None = None, region: str | None = None,
         where.append("region_code = ?"); params.append(region)
     sql = "SELECT * FROM observations" + (" WHERE " + " AND ".join(where) if where else "")
     return store.query_df(sql, params, path=path)
+
+
+def area_values(unit: str | list[str] | None = None, indicator: str | None = None, *,
+                period: int | None = None, path: Path | None = None) -> pd.DataFrame:
+    """Values of areas, rest of gemeente, gemeenten, groups and programme sets (``area_values``),
+    with the reason for every value that is not shown and its coverage."""
+    from .aggregate import AREA_STATUS_EXPLANATION
+
+    where, params = [], []
+    if unit is not None:
+        units = [unit] if isinstance(unit, str) else list(unit)
+        where.append("unit_id IN (SELECT unnest(?))"); params.append(units)
+    if indicator:
+        where.append("indicator = ?"); params.append(indicator)
+    if period is not None:
+        where.append("period = ?"); params.append(int(period))
+    df = store.query_df("SELECT * FROM area_values" + (" WHERE " + " AND ".join(where) if where else "")
+                        + " ORDER BY unit_id, indicator, period", params, path=path)
+    df["reason"] = df["status"].map({**STATUS_EXPLANATION, **AREA_STATUS_EXPLANATION})
+    return df
+
+
+def series(unit: str, indicator: str, *, path: Path | None = None) -> pd.Series:
+    """Shown values of one area id (or group) or CBS region code by period (``ok`` only)."""
+    df = area_values(unit, indicator, path=path)
+    if df.empty:
+        df = values(indicator, region=unit, path=path)
+        df = (df.assign(same=df["geo_year"] == df["period"])
+              .sort_values(["period", "same", "geo_year"]).drop_duplicates("period", keep="last"))
+    df = df[df["status"] == "ok"]
+    return df.set_index("period")["value"].astype(float).sort_index()

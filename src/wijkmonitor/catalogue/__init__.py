@@ -219,6 +219,11 @@ class Indicator(BaseModel):
                 raise ValueError(f"formulas[{i}]: aggregatie 'som' vraagt alleen 'value'")
         if not self.formulas:
             raise ValueError("minstens één formule nodig")
+        if self.aggregation == "verhouding":
+            scales = {f.scale if f.mode == "ratio" else f.per for f in self.formulas}
+            if len(scales) > 1:
+                raise ValueError("formules van een verhouding moeten dezelfde schaal hebben "
+                                 "('scale' van de verhouding = 'per' van het percentage)")
         return self
 
     def formulas_for(self, year: int) -> list[Formula]:

@@ -51,15 +51,10 @@ def _store_observed(target: Target):
     """CBS values of the target's area from the analytical store (None if unavailable)."""
     try:
         from wijkmonitor import api
-        frame = api.values(target.indicator_id, region=target.area_id)
+        observed = api.series(target.area_id, target.indicator_id)
     except Exception:  # no store built yet, or area not in it
         return None
-    frame = frame[frame["status"] == "ok"]
-    if frame.empty:
-        return None
-    frame = frame.assign(same=frame["geo_year"] == frame["period"]) \
-        .sort_values(["period", "same", "geo_year"]).drop_duplicates("period", keep="last")
-    return frame.set_index("period")["value"].astype(float)
+    return None if observed.empty else observed
 
 
 def register(app: typer.Typer) -> None:

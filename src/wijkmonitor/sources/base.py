@@ -134,16 +134,15 @@ def parse_values(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
             values[hit] = np.nan
         status[np.isnan(values) & (status == STATUS_OK)] = STATUS_MISSING
         return values, status
-    text = raw.astype("object").map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
-    text = text.str.strip()
-    lowered = text.str.lower()
-    special = lowered.map(SPECIAL_VALUES)
-    numeric_text = text.where(special.isna(), None)
+    text = raw.astype("string").fillna("").str.strip()
+    special = text.str.lower().map(SPECIAL_VALUES)
+    is_special = special.notna().to_numpy()
     # decimal comma ("78,4") -> "78.4", but only when there is no dot as well
-    numeric_text = numeric_text.where(~numeric_text.fillna("").str.contains(",") |
-                                      numeric_text.fillna("").str.contains(r"\."),
-                                      numeric_text.fillna("").str.replace(",", ".", regex=False))
-    values = pd.to_numeric(numeric_text, errors="coerce").to_numpy(dtype="float64", copy=True)
+    comma_only = text.str.contains(",", regex=False) & ~text.str.contains(".", regex=False)
+    numeric_text = text.where(~comma_only, text.str.replace(",", ".", regex=False))
+    numeric_text = numeric_text.where(~is_special, None)
+    values = pd.to_numeric(numeric_text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan,
+                                                                   copy=True)
     bad = special.isna().to_numpy() & np.isnan(values)
     if bad.any():
         positions = np.flatnonzero(bad)[:5]
