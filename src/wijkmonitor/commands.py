@@ -36,6 +36,7 @@ def _print_df(df: pd.DataFrame, title: str | None = None, limit: int | None = No
 
 def register(app: typer.Typer) -> None:
     register_gap(app)
+    register_fetch(app)
 
     @app.command()
     def ingest(
@@ -172,6 +173,53 @@ def register(app: typer.Typer) -> None:
             df.to_parquet(tmp, index=False)
         tmp.replace(out)
         console.print(f"{len(df)} rijen geschreven naar {out}")
+
+
+def register_fetch(app: typer.Typer) -> None:
+    fetch_app = typer.Typer(help="Tabellen online ophalen (CBS StatLine, PDOK) in de indeling van de offline spiegel.",
+                            no_args_is_help=True)
+    app.add_typer(fetch_app, name="fetch")
+
+    def _out(out: Optional[Path]) -> Path:
+        target = out or config.fetched_dir()
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _fail(f"{target} is niet schrijfbaar: {exc}")
+        return target
+
+    @fetch_app.command("statline")
+    def fetch_statline(
+        table: str = typer.Argument(..., help="CBS-tabel, bv. 85984NED (KWB 2024) of 50090NED (gezondheid)."),
+        out: Optional[Path] = typer.Option(None, "--out", help="Map voor opgehaalde tabellen (standaard var/mirror; 'build' leest die mee)."),
+        filters: Optional[str] = typer.Option(None, help="OData $filter, bv. \"SoortRegio_2 eq 'Gemeente  '\"."),
+    ):
+        """Haal een StatLine-tabel op met cbsodata en schrijf hem in de spiegel."""
+        from .sources import statline_online
+
+        target = _out(out)
+        try:
+            paths = statline_online.fetch_statline(table, target, filters=filters)
+        except Exception as exc:  # network errors, unknown table
+            _fail(f"ophalen van {table} mislukt: {exc}")
+        for p in paths:
+            console.print(f"geschreven: {p}")
+
+    @fetch_app.command("pdok")
+    def fetch_pdok(
+        year: int = typer.Argument(..., help="Jaar van de wijk- en buurtkaart."),
+        level: str = typer.Argument("gemeente", help="gemeente, wijk of buurt."),
+        out: Optional[Path] = typer.Option(None, "--out", help="Map voor opgehaalde tabellen (standaard var/mirror; 'build' leest die mee)."),
+    ):
+        """Haal geometrieën met KWB-kenmerken op bij PDOK (wijkenbuurten) en schrijf ze in de spiegel."""
+        from .sources import pdok_online
+
+        target = _out(out)
+        try:
+            path = pdok_online.fetch_pdok(year, level, target)
+        except Exception as exc:
+            _fail(f"ophalen van PDOK {level} {year} mislukt: {exc}")
+        console.print(f"geschreven: {path}")
 
 
 GAP_FIELDS = ["area", "area_name", "indicator", "baseline_year", "latest_year", "value_baseline",

@@ -40,6 +40,13 @@ def var_dir() -> Path:
     return path
 
 
+def fetched_dir() -> Path:
+    """Where ``wijkmonitor fetch`` writes tables fetched online (mirror layout); the ingest
+    reads the online adapters from here as well as from :func:`data_dir`."""
+    env = os.environ.get("WIJKMONITOR_FETCHED")
+    return Path(env) if env else var_dir() / "mirror"
+
+
 def store_path() -> Path:
     """Path of the analytical DuckDB store (``WIJKMONITOR_STORE``)."""
     env = os.environ.get("WIJKMONITOR_STORE")

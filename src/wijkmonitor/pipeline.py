@@ -55,11 +55,16 @@ def ingest(data_dir: Path | None = None, store_path: Path | None = None, *,
     task = progress.add_task("Bronnen inlezen", total=len(chosen))
     warnings: list[str] = []
     results: list[SourceResult] = []
+    fetched = config.fetched_dir()
     for name, module in chosen.items():
         progress.update(task, description=f"Bron {name}")
-        for res in module.read(data_dir):
-            results.append(res)
-            warnings.extend(f"{res.info.source_id}: {w}" for w in res.warnings)
+        dirs = [data_dir]
+        if getattr(module, "ONLINE", False) and fetched.is_dir() and fetched.resolve() != data_dir.resolve():
+            dirs.append(fetched)  # tables fetched with 'wijkmonitor fetch'
+        for directory in dirs:
+            for res in module.read(directory):
+                results.append(res)
+                warnings.extend(f"{res.info.source_id}: {w}" for w in res.warnings)
         progress.advance(task)
     order = {name: i for i, name in enumerate(mods)}
     with store.writing(store_path, start_from_current=bool(only)) as con:

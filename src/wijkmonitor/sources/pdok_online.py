@@ -25,6 +25,8 @@ import pandas as pd
 from . import base
 from .base import SourceError, SourceInfo, SourceResult
 
+#: Read from the fetched-tables directory too (see pipeline.ingest).
+ONLINE = True
 NAME = "pdok-online"
 MAPPING = "pdok_online"
 PAGE_SIZE = 1000  # PDOK's maximum per request

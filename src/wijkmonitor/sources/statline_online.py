@@ -32,6 +32,8 @@ import pandas as pd
 from . import base, rivm_gezondheid
 from .base import SourceError, SourceInfo, SourceResult
 
+#: Read from the fetched-tables directory too (see pipeline.ingest).
+ONLINE = True
 NAME = "statline-online"
 MAPPING = "statline_online"
 RIVM_TABLE = "50090NED"
