@@ -328,21 +328,26 @@ def _report(summary: dict) -> None:
 def _national_summary(store_path: Path | None) -> None:
     cat = load_catalogue()
     try:
+        # NL: the published national figure, or the gemeenten of that year added up (area_values)
         df = store.query_df("""
-            SELECT indicator, period, value, status FROM (
+            SELECT indicator, period, value, status, method FROM (
                 SELECT *, row_number() OVER (PARTITION BY indicator ORDER BY period DESC) rn
-                FROM indicator_values WHERE region_code = 'NL00' AND status = 'ok') WHERE rn = 1""",
+                FROM area_values WHERE unit_id = 'NL' AND status = 'ok') WHERE rn = 1""",
                             path=store_path)
     except store.StoreMissing as exc:
         _fail(str(exc))
     by_id = {r.indicator: r for r in df.itertuples()}
+    from .analysis import _nl
+
     table = Table(title="Nederland: meest recente cijfers per indicator")
-    for col in ("thema", "indicator", "jaar", "waarde", "eenheid"):
+    for col in ("indicator", "jaar", "waarde", "eenheid", "herkomst"):
         table.add_column(col)
     for theme, inds in cat.by_theme().items():
+        table.add_section()
+        table.add_row(f"[bold]{theme}[/bold]", "", "", "", "")
         for ind in inds:
             r = by_id.get(ind.id)
-            table.add_row(theme, ind.name, str(r.period) if r else "—",
-                          f"{r.value:,.{ind.decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".") if r else "geen landelijk cijfer",
-                          ind.unit)
+            table.add_row(ind.name, str(r.period) if r else "—",
+                          _nl(r.value, ind.decimals) if r else "geen landelijk cijfer", ind.unit,
+                          ("gepubliceerd" if r.method == "gepubliceerd" else "som van gemeenten") if r else "")
     console.print(table)
