@@ -1,0 +1,117 @@
+"""Everything the report reads from the built store, read once per run.
+
+The report never recomputes a number: indicator values come from the ``area_values`` table
+(through :func:`wijkmonitor.analysis.gaps` and :func:`~wijkmonitor.analysis.outcome_table`),
+provenance from ``sources`` and ``indicator_values.source_id``, the build date from ``meta``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import analysis, store
+from ..aggregate import AREA_STATUS_EXPLANATION
+from ..catalogue import Catalogue, load_catalogue
+from ..compute import STATUS_EXPLANATION
+
+PROGRAMMES = {
+    "nplv": dict(label="Nationaal Programma Leefbaarheid en Veiligheid",
+                 short="NPLV", areas_word=("focusgebied", "focusgebieden"),
+                 set_label="de focusgebieden samen"),
+    "aandachtswijken": dict(label="Wijkenaanpak (40 aandachtswijken, 2007)",
+                            short="aandachtswijken", areas_word=("wijk", "wijken"),
+                            set_label="de aandachtswijken samen"),
+}
+
+#: Groups compared with the set of areas in the national report (order of the tables).
+GROUPS = ("G4", "G14", "G18", "NL")
+GROUP_LABELS = {"G4": "G4", "G14": "G14", "G18": "G18", "NL": "Nederland"}
+
+
+def status_reason(status: str) -> str:
+    """Dutch explanation of a non-ok status (empty for ``ok``)."""
+    return {**STATUS_EXPLANATION, **AREA_STATUS_EXPLANATION}.get(status, status)
+
+
+@dataclass
+class StoreData:
+    """The built store's tables the report needs (read once)."""
+
+    path: Path
+    values: pd.DataFrame
+    index: pd.DataFrame
+    sources: pd.DataFrame
+    provenance: pd.DataFrame  # indicator, source_id (which sources feed each indicator)
+    meta: dict[str, str]
+    catalogue: Catalogue
+    _by_key: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def build_date(self) -> str:
+        """The store's build date (``YYYY-MM-DD``) from ``meta.written_at``."""
+        return str(self.meta.get("written_at", ""))[:10]
+
+    @property
+    def catalogue_version(self) -> str:
+        return str(self.meta.get("catalogue_version") or self.catalogue.version)
+
+    def series(self, unit: str, indicator: str) -> pd.DataFrame:
+        """All periods of ``unit`` x ``indicator``: columns ``period, value, status`` (value
+        NaN unless status is ``ok``), sorted by period."""
+        if self._by_key is None:
+            self._by_key = self.values.set_index(["unit_id", "indicator"]).sort_index()
+        try:
+            sub = self._by_key.loc[(unit, indicator)]
+        except KeyError:
+            return pd.DataFrame({"period": pd.Series(dtype="int64"), "value": pd.Series(dtype=float),
+                                 "status": pd.Series(dtype=object)})
+        if isinstance(sub, pd.Series):
+            sub = sub.to_frame().T
+        out = sub[["period", "value", "status"]].copy()
+        out["period"] = out["period"].astype("int64")
+        out["value"] = np.where(out["status"] == "ok", out["value"].astype(float), np.nan)
+        return out.sort_values("period").reset_index(drop=True)
+
+    def sources_for(self, indicator: str) -> pd.DataFrame:
+        """The source tables (with retrieval date) behind an indicator's shown values."""
+        ids = self.provenance.loc[self.provenance["indicator"] == indicator, "source_id"]
+        return self.sources[self.sources["source_id"].isin(set(ids))].sort_values(
+            ["table_id", "source_id"]).reset_index(drop=True)
+
+
+def load(path: Path | str | None = None, catalogue: Catalogue | None = None) -> StoreData:
+    """Read the tables the report needs from the store at ``path`` (default: the configured
+    store). Raises :class:`wijkmonitor.store.StoreMissing` when it is not built, and a
+    ``RuntimeError`` naming the missing table when the build lacks the area tables."""
+    with contextlib.closing(store.connect(path)) as con:
+        tables = set(con.execute("SELECT table_name FROM information_schema.tables").df()["table_name"])
+        for needed in ("area_values", "area_index", "sources", "meta", "indicator_values"):
+            if needed not in tables:
+                raise RuntimeError(f"De store mist de tabel {needed!r}: draai 'wijkmonitor build' opnieuw.")
+        values = analysis.load_area_values(con=con)
+        index = analysis.load_area_index(con=con)
+        sources = con.execute("SELECT * FROM sources ORDER BY source_id").df()
+        provenance = con.execute(
+            "SELECT DISTINCT indicator, source_id FROM indicator_values WHERE status = 'ok' "
+            "UNION SELECT DISTINCT indicator, base_source_id FROM indicator_values "
+            "WHERE status = 'ok' AND base_source_id IS NOT NULL ORDER BY 1, 2").df()
+        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+    values = values.copy()
+    # never let a value of a non-shown cell through, whatever the table holds
+    values.loc[values["status"] != "ok", ["value", "numerator"]] = np.nan
+    return StoreData(path=Path(path) if path else store.config.store_path(), values=values,
+                     index=index, sources=sources, provenance=provenance, meta=meta,
+                     catalogue=catalogue or load_catalogue())
+
+
+def programme_areas(data: StoreData, programme: str) -> pd.DataFrame:
+    """Rows of ``area_index`` for a programme, in name order."""
+    if programme not in PROGRAMMES:
+        raise ValueError(f"onbekend programma {programme!r}; kies uit {', '.join(PROGRAMMES)}")
+    sub = data.index[data.index["programme"] == programme]
+    return sub.sort_values(["name", "area_id"]).reset_index(drop=True)

@@ -1,0 +1,147 @@
+"""The national progress report (voortgangsrapportage): sections per actielijn or theme with a
+generated narrative, tables and charts, all from :func:`wijkmonitor.analysis.gaps` and
+:func:`~wijkmonitor.analysis.outcome_table` over the built store."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import analysis
+from ..catalogue import ACTIELIJNEN, THEMES, kernindicator_coverage
+from . import charts, provenance
+from .data import GROUP_LABELS, GROUPS, PROGRAMMES, StoreData, programme_areas
+from .format import is_number, nl_join
+from .narrative import Words, indicator_story, kernindicator_text, section_picture
+from .tables import LEGEND, value_cell
+
+THEME_TITLES = {"wonen & leefbaarheid": "Wonen en leefbaarheid", "leren": "Leren", "werken": "Werken",
+                "inkomen & schulden": "Inkomen en schulden", "gezondheid": "Gezondheid",
+                "veiligheid": "Veiligheid", "bevolking": "Bevolking (context)"}
+CLASS_ORDER = ("kleiner", "gelijk", "groter", "beter dan referentie", "te weinig waarnemingen")
+
+
+def words_for(programme: str, n: int) -> Words:
+    p = PROGRAMMES[programme]
+    sing, plur = p["areas_word"]
+    return Words(sing, plur, f"de {n} {plur} samen")
+
+
+def analyse(data: StoreData, programme: str, baseline: int, latest: int
+            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The gap rows (reference: own gemeente) and the outcome table for a programme."""
+    gaps = analysis.gaps(areas=programme, baseline=baseline, latest=latest, reference="gemeente",
+                         values=data.values, index=data.index, catalogue=data.catalogue)
+    gaps = gaps.merge(data.index[["area_id", "gemeente_name"]].rename(columns={"area_id": "area"}),
+                      on="area", how="left")
+    outcome = analysis.outcome_table(gaps, values=data.values, set_unit=f"alle:{programme}",
+                                     groups=GROUPS, catalogue=data.catalogue)
+    return gaps, outcome
+
+
+def _sections(data: StoreData, programme: str) -> list[tuple[str, str, list[str], int | None]]:
+    """(id, title, indicator ids, actielijn) per section."""
+    cat = data.catalogue
+    def order(ids):
+        return sorted(ids, key=lambda i: (cat[i].nplv.kernindicator or 99, cat[i].name))
+    out = []
+    if programme == "nplv":
+        for line, title in ACTIELIJNEN.items():
+            ids = [i for i, ind in cat.items() if ind.nplv.actielijn == line]
+            out.append((f"actielijn-{line}", title, order(ids), line))
+        rest = [i for i, ind in cat.items() if ind.nplv.actielijn is None]
+        for theme in THEMES:
+            ids = [i for i in rest if cat[i].theme == theme]
+            if ids:
+                out.append((f"overig-{theme.split()[0]}", f"Overige indicatoren: {THEME_TITLES[theme].lower()}",
+                            order(ids), None))
+    else:
+        for theme in THEMES:
+            ids = [i for i, ind in cat.items() if ind.theme == theme]
+            if ids:
+                out.append((f"thema-{theme.split()[0]}", THEME_TITLES[theme], order(ids), None))
+    return out
+
+
+def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
+    """Template context of the national report."""
+    areas = programme_areas(data, programme)
+    n = len(areas)
+    words = words_for(programme, n)
+    gaps, outcome = analyse(data, programme, baseline, latest)
+    set_unit = f"alle:{programme}"
+    status = data.values.set_index(["unit_id", "indicator", "period"])["status"]
+    status = status[~status.index.duplicated()]
+
+    def st(unit, ind, year):
+        if not is_number(year):
+            return "niet beschikbaar"
+        return status.get((unit, ind, int(year)), "niet beschikbaar")
+
+    coverage = kernindicator_coverage(data.catalogue)
+    out_rows = {r["indicator"]: r for r in outcome.to_dict("records")}
+    stories = {}
+    for iid, row in out_rows.items():
+        ind = data.catalogue[iid]
+        stories[iid] = indicator_story(
+            ind, row, gaps[gaps["indicator"] == iid], words=words, groups=GROUPS,
+            group_labels=GROUP_LABELS,
+            set_status={w: st(set_unit, iid, row[f"{w}_year"]) for w in ("baseline", "latest")})
+    sections = []
+    used = []
+    fig_no = 0
+    for sid, title, ids, line in _sections(data, programme):
+        items, empty = [], []
+        for iid in ids:
+            s, row, ind = stories.get(iid), out_rows.get(iid), data.catalogue[iid]
+            if s is None or not s.has_data:
+                empty.append(ind.name)
+                continue
+            used.append(iid)
+            by, ly = row["baseline_year"], row["latest_year"]
+            units = [(set_unit, words.set_label[3:].capitalize() if words.set_label.startswith("de ")
+                      else words.set_label, "alle_gebieden")] + [(g, GROUP_LABELS[g], g) for g in GROUPS]
+            years = [(by, "baseline")] if by == ly else [(by, "baseline"), (ly, "latest")]
+            table = []
+            for year, when in years:
+                table.append(dict(year=int(year), cells=[
+                    value_cell(row[f"{key}_{when}"], st(unit, iid, year), ind.decimals)
+                    for unit, _label, key in units]))
+            fig_no += 1
+            svg, alt = charts.comparison_chart(
+                ind, [u[1] for u in units], [row[f"{u[2]}_baseline"] for u in units],
+                [row[f"{u[2]}_latest"] for u in units], int(by), int(ly))
+            items.append(dict(id=iid, name=ind.name, unit=ind.unit, polarity=ind.polarity,
+                              kernindicator=ind.nplv.kernindicator, story=s, rule=s.rule,
+                              table=table, unit_labels=[u[1] for u in units],
+                              counts=[(c, s.counts.get(c, 0)) for c in CLASS_ORDER],
+                              n_areas=int(row["n_areas"]),
+                              figure=dict(no=fig_no, uri=charts.data_uri(svg), alt=alt,
+                                          caption=f"{ind.name}: {words.set_label} en de vergelijkingsgroepen"
+                                                  + (f", {int(by)} en {int(ly)}" if by != ly else f", {int(ly)}"))))
+        class_fig = None
+        measured = [it for it in items if any(k for c, k in it["counts"] if c != "te weinig waarnemingen")]
+        if measured:
+            fig_no += 1
+            svg, alt = charts.class_chart([it["name"] for it in measured],
+                                          [dict(it["counts"]) for it in measured], CLASS_ORDER)
+            class_fig = dict(no=fig_no, uri=charts.data_uri(svg), alt=alt,
+                             caption=f"Aantal {words.plural} per klasse (afstand tot het stedelijk gemiddelde)")
+        sections.append(dict(
+            id=sid, title=title, indicators=items, class_figure=class_fig,
+            picture=section_picture([stories[it["id"]] for it in items], words=words,
+                                    baseline=baseline, latest=latest),
+            kern=kernindicator_text(line, coverage, stories, data.catalogue) if line else None,
+            empty=nl_join(empty) if empty else None))
+    p = PROGRAMMES[programme]
+    return dict(
+        kind="national", programme=programme, programme_label=p["label"], short=p["short"],
+        title=f"Voortgangsrapportage {p['short']} {baseline}–{latest}",
+        subtitle=f"Ontwikkeling van de {n} {words.plural} van het {p['label']}"
+        if programme == "nplv" else f"Ontwikkeling van de {n} {words.plural} van de {p['label']}",
+        baseline=baseline, latest=latest, n_areas=n, words=words,
+        area_names=nl_join(list(areas["name"])), sections=sections, legend=LEGEND,
+        classes=CLASS_ORDER, rules=provenance.rules(),
+        appendix=provenance.indicator_entries(data, used),
+        build_date=data.build_date, catalogue_version=data.catalogue_version,
+        missing_kern=[(k, v) for k, v in sorted(coverage.items()) if not v],
+    )
