@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
         year: Optional[int] = typer.Option(None, help="Jaar van de indeling."),
         level: Optional[str] = typer.Option(None, help="land, gemeente, wijk of buurt."),
         gemeente: Optional[str] = typer.Option(None, help="Alleen deze gemeente (GMxxxx) en haar wijken/buurten."),
-        changes: Optional[tuple[int, int]] = typer.Option((None, None), help="Codes die verschijnen/verdwijnen tussen twee jaren, bv. --changes 2020 2024."),
+        changes: Optional[tuple[int, int]] = typer.Option(None, help="Codes die verschijnen/verdwijnen tussen twee jaren, bv. --changes 2020 2024."),
         fmt: str = typer.Option("table", "--format", help="table, json of csv."),
         store_path: Optional[Path] = typer.Option(None, "--store"),
     ):
