@@ -190,7 +190,8 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
         n_indicators=sum(counts.values()),
         map=map_figure(a) if draw_map else dict(uri=None, alt="", note="Kaart niet getekend."),
         targets=targets(data, area_id, database_url), legend=LEGEND, rules=provenance.rules(),
-        appendix=provenance.indicator_entries(data, used), build_date=data.build_date,
+        appendix=provenance.indicator_entries(data, used),
+        sources=provenance.source_entries(data, used), build_date=data.build_date,
         catalogue_version=data.catalogue_version, reference_name="stedelijk gemiddelde",
         tolerance_note=nl_number(1, 0),
     )

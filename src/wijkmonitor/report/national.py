@@ -142,6 +142,7 @@ def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
         area_names=nl_join(list(areas["name"])), sections=sections, legend=LEGEND,
         classes=CLASS_ORDER, rules=provenance.rules(),
         appendix=provenance.indicator_entries(data, used),
+        sources=provenance.source_entries(data, used),
         build_date=data.build_date, catalogue_version=data.catalogue_version,
         missing_kern=[(k, v) for k, v in sorted(coverage.items()) if not v],
     )

@@ -41,11 +41,19 @@ def indicator_entries(data: StoreData, indicator_ids) -> list[dict]:
             kernindicator=(f"{ind.nplv.kernindicator}: {ind.kernindicator_name}"
                            if ind.nplv.kernindicator else ""),
             source_note=ind.source_note.strip(),
-            sources=[dict(table_id=r.table_id, title=r.title, publisher=r.publisher,
-                          retrieved=r.retrieved, licence=r.licence)
-                     for r in src.itertuples()],
+            tables=", ".join(dict.fromkeys(str(t) for t in src["table_id"])) or "geen getoonde waarden",
         ))
     return out
+
+
+def source_entries(data: StoreData, indicator_ids) -> list[dict]:
+    """The source tables behind the given indicators, one row per source (with its retrieval
+    date and licence), ordered by publisher and table."""
+    ids = set(data.provenance.loc[data.provenance["indicator"].isin(list(indicator_ids)), "source_id"])
+    src = data.sources[data.sources["source_id"].isin(ids)]
+    src = src.sort_values(["publisher", "table_id", "retrieved", "source_id"])
+    return [dict(table_id=r.table_id, title=r.title, publisher=r.publisher, retrieved=r.retrieved,
+                 licence=r.licence, location=r.location) for r in src.itertuples()]
 
 
 def rules() -> list[tuple[str, str]]:
