@@ -308,3 +308,18 @@ def test_reference_rest_and_unknown_reference(cat):
     assert "rest van de gemeente" in r.loc["at", "rule"]
     with pytest.raises(ValueError, match="onbekende referentie"):
         gaps(baseline=2012, latest=2020, values=values, index=index, reference="G99", catalogue=cat)
+
+
+def test_rule_years_are_whole_years_when_an_indicator_has_none(cat):
+    """An indicator without any shown value has no years; the others' rules still say 2012,
+    not 2012.0 (the year column must stay integer)."""
+    values, index = _health_case()
+    df = gaps(baseline=2012, latest=2020, indicators=[IND, "roker_pct"], values=values, index=index,
+              catalogue=cat)
+    health = df[df["indicator"] == IND]
+    assert all("tussen 2012 en 2020" in r for r in health["rule"])
+    assert not any(".0 " in r.replace("1,0 ", "") for r in df["rule"])
+    smoke = df[df["indicator"] == "roker_pct"]
+    assert smoke["baseline_year"].isna().all() and (smoke["class"] == TWW).all()
+    assert all("tussen ? en ?" in r for r in smoke["rule"])
+    assert str(df["baseline_year"].dtype) == "Int64"

@@ -194,27 +194,53 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
             index = load_area_index(con=con) if index is None else index
     idx = select_areas(index, areas)
     inds = [catalogue[i] for i in (indicators or catalogue.keys())]
-    v = values.set_index(["unit_id", "indicator", "period"])
-    area_units = values[values["unit_kind"] == "area"]
-    rows = []
+    ind_ids = [ind.id for ind in inds]
     selected = set(idx["area_id"])
-    for ind in inds:
-        iv = area_units[(area_units["indicator"] == ind.id) & (area_units["status"] == "ok")
-                        & area_units["unit_id"].isin(selected)]
-        avail = available_years(iv, len(selected))
-        by = nearest_year(avail, baseline, prefer="earlier")
-        ly = nearest_year(avail, latest, prefer="later")
-        for a in idx.itertuples():
-            ref_unit = _reference_unit(a, reference)
-            rows.append((a.area_id, a.name, a.programme, a.gemeente, ind.id, by, ly, ref_unit,
-                         *_lookup(v, a.area_id, ind.id, by), *_lookup(v, a.area_id, ind.id, ly),
-                         *_lookup(v, ref_unit, ind.id, by), *_lookup(v, ref_unit, ind.id, ly)))
-    cols = ["area", "area_name", "programme", "gemeente", "indicator", "baseline_year", "latest_year",
-            "reference_unit", "value_baseline", "status_baseline", "estimate_baseline",
-            "value_latest", "status_latest", "estimate_latest",
-            "reference_baseline", "reference_status_baseline", "_eb", "reference_latest",
-            "reference_status_latest", "_el"]
-    df = pd.DataFrame(rows, columns=cols).drop(columns=["_eb", "_el"])
+    # per indicator the available years and the nearest baseline/latest (see available_years)
+    ok = values[(values["unit_kind"] == "area") & (values["status"] == "ok")
+                & values["unit_id"].isin(selected) & values["indicator"].isin(ind_ids)]
+    counts = ok.groupby(["indicator", "period"])["unit_id"].nunique()
+    need = max(1, AVAILABLE_SHARE * len(selected))
+    years = {}
+    for ind_id in ind_ids:
+        c = counts.loc[ind_id] if ind_id in counts.index.get_level_values(0) else counts.iloc[:0]
+        avail = [int(y) for y in (c.index[c >= need] if (c >= need).any() else c.index)]
+        years[ind_id] = (nearest_year(avail, baseline, prefer="earlier"),
+                         nearest_year(avail, latest, prefer="later"))
+    # one row per indicator and area (indicator-major, areas in selection order)
+    n_a = len(idx)
+    df = pd.DataFrame({
+        "area": np.tile(idx["area_id"].to_numpy(object), len(inds)),
+        "area_name": np.tile(idx["name"].to_numpy(object), len(inds)),
+        "programme": np.tile(idx["programme"].to_numpy(object), len(inds)),
+        "gemeente": np.tile(idx["gemeente"].to_numpy(object), len(inds)),
+        "indicator": np.repeat(np.array(ind_ids, dtype=object), n_a),
+        "baseline_year": pd.array(np.repeat([years[i][0] for i in ind_ids], n_a), dtype="Int64"),
+        "latest_year": pd.array(np.repeat([years[i][1] for i in ind_ids], n_a), dtype="Int64"),
+    })
+    df["reference_unit"] = _reference_units(idx, reference, len(inds))
+    # look the four numbers up with merges (first row wins where a key occurs twice)
+    look = values[["unit_id", "indicator", "period", "value", "status", "estimate"]].drop_duplicates(
+        ["unit_id", "indicator", "period"], keep="first")
+    look = look.assign(period=look["period"].astype("Int64"),
+                       value=look["value"].where(look["status"] == "ok"))
+    for unit_col, year_col, names in (
+            ("area", "baseline_year", ("value_baseline", "status_baseline", "estimate_baseline")),
+            ("area", "latest_year", ("value_latest", "status_latest", "estimate_latest")),
+            ("reference_unit", "baseline_year", ("reference_baseline", "reference_status_baseline", None)),
+            ("reference_unit", "latest_year", ("reference_latest", "reference_status_latest", None))):
+        m = df[[unit_col, "indicator", year_col]].merge(
+            look, how="left", left_on=[unit_col, "indicator", year_col],
+            right_on=["unit_id", "indicator", "period"])
+        df[names[0]] = m["value"].astype("float64").to_numpy()
+        df[names[1]] = m["status"].fillna("niet beschikbaar").to_numpy(object)
+        if names[2]:
+            df[names[2]] = m["estimate"].fillna(False).astype(bool).to_numpy()
+    df = df[["area", "area_name", "programme", "gemeente", "indicator", "baseline_year", "latest_year",
+             "reference_unit", "value_baseline", "status_baseline", "estimate_baseline",
+             "value_latest", "status_latest", "estimate_latest",
+             "reference_baseline", "reference_status_baseline", "reference_latest",
+             "reference_status_latest"]]
     df["reference"] = reference
     df["reference_name"] = REFERENCE_NAMES[reference]
     df["gap_baseline"] = df["value_baseline"] - df["reference_baseline"]
@@ -224,25 +250,47 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
                                         df["value_baseline"] / df["reference_baseline"], np.nan)
         df["ratio_latest"] = np.where(df["reference_latest"] != 0,
                                       df["value_latest"] / df["reference_latest"], np.nan)
-    parts = []
-    for ind in inds:
-        sub = df[df["indicator"] == ind.id].copy()
-        if sub.empty:
-            continue
-        tol = np.array([default_tolerance(ind, rb) for rb in sub["reference_baseline"]], dtype="float64")
-        sub["tolerance"] = tol
-        same = (sub["baseline_year"] == sub["latest_year"]).fillna(True).to_numpy(dtype=bool)
-        sub["class"] = classify(sub["value_baseline"], sub["value_latest"], sub["reference_baseline"],
-                                sub["reference_latest"], higher_is_better=ind.higher_is_better,
-                                tolerance=tol, same_year=same)
-        sub["rule"] = [rule_text(ind, t, by, ly, reference)
-                       for t, by, ly in zip(tol, sub["baseline_year"], sub["latest_year"])]
-        sub["polarity"] = ind.polarity
-        parts.append(sub)
-    out = pd.concat(parts, ignore_index=True) if parts else df.assign(tolerance=[], **{"class": []}, rule=[])
-    for c in ("baseline_year", "latest_year"):
-        out[c] = out[c].astype("Int64")
-    return out
+    # tolerance: declared, else 1 procentpunt for percentages, else 2% of the reference baseline
+    declared = np.repeat([np.nan if i.tolerance is None else float(i.tolerance) for i in inds], n_a)
+    percent = np.repeat([i.unit.strip() == "%" for i in inds], n_a)
+    rb = df["reference_baseline"].to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"):
+        relative = np.where(np.isfinite(rb), np.abs(rb) * RELATIVE_TOLERANCE, np.nan)
+    tol = np.where(~np.isnan(declared), declared, np.where(percent, PERCENT_TOLERANCE, relative))
+    df["tolerance"] = tol
+    same = (df["baseline_year"] == df["latest_year"]).fillna(True).to_numpy(dtype=bool)
+    hib = np.repeat(np.array([i.higher_is_better for i in inds], dtype=object), n_a)
+    cls = np.empty(len(df), dtype=object)
+    for direction in (True, False, None):
+        sel = np.array([h is direction for h in hib], dtype=bool)
+        if sel.any():
+            cls[sel] = classify(df["value_baseline"].to_numpy()[sel], df["value_latest"].to_numpy()[sel],
+                                df["reference_baseline"].to_numpy()[sel],
+                                df["reference_latest"].to_numpy()[sel], higher_is_better=direction,
+                                tolerance=tol[sel], same_year=same[sel])
+    df["class"] = cls
+    texts: dict = {}
+    rules = []
+    for ind_id, t, by, ly in zip(df["indicator"], tol, df["baseline_year"], df["latest_year"]):
+        key = (ind_id, None if np.isnan(t) else float(t), by, ly)
+        if key not in texts:
+            texts[key] = rule_text(catalogue[ind_id], t, None if pd.isna(by) else int(by),
+                                   None if pd.isna(ly) else int(ly), reference)
+        rules.append(texts[key])
+    df["rule"] = rules
+    df["polarity"] = np.repeat(np.array([i.polarity for i in inds], dtype=object), n_a)
+    return df.reset_index(drop=True)
+
+
+def _reference_units(idx: pd.DataFrame, reference: str, repeat: int) -> np.ndarray:
+    """Per area the unit id of its reference, tiled ``repeat`` times (one block per indicator)."""
+    if reference == "gemeente":
+        units = idx["gemeente_unit"].to_numpy(object)
+    elif reference == "rest":
+        units = (idx["area_id"] + "~rest").to_numpy(object)
+    else:
+        units = np.full(len(idx), reference, dtype=object)
+    return np.tile(units, repeat)
 
 
 def _reference_unit(area_row, reference: str) -> str:
