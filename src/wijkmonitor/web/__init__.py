@@ -1,0 +1,1 @@
+"""The public website and JSON API (FastAPI); see :mod:`wijkmonitor.web.app`."""

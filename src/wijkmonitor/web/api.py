@@ -1,0 +1,175 @@
+"""JSON API ``/api/v1``: stable URLs for notebooks (documented at ``/api/docs``).
+
+Every value object carries ``value`` (``null`` when not shown), ``status`` and ``reason``; a
+suppressed value is never a number. Add ``format=csv|xlsx|parquet`` to a list endpoint to get
+the same rows as a file.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+import pandas as pd
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from .. import analysis
+from . import downloads
+from .data import REASONS, WebStore
+
+router = APIRouter(prefix="/api/v1", tags=["wijkmonitor"])
+Fmt = Literal["json", "csv", "xlsx", "parquet"]
+
+
+def _ws(request: Request) -> WebStore:
+    return request.app.state.ws
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    """DataFrame -> JSON-safe records (NaN/NA -> null; numpy scalars -> Python)."""
+    return json.loads(df.to_json(orient="records", date_format="iso", double_precision=15))
+
+
+def _out(df: pd.DataFrame, format: str, name: str):
+    if format == "json":
+        return records(df)
+    return downloads.respond(df, format, name)
+
+
+@router.get("/indicators", summary="Alle indicatoren van de catalogus")
+def indicators(request: Request, format: Fmt = "json"):
+    from .. import api as wm
+    return _out(wm.indicators(), format, "indicatoren")
+
+
+@router.get("/indicators/{indicator}", summary="Eén indicator: definitie, bron, polariteit, minimumbasis")
+def indicator(request: Request, indicator: str):
+    from .. import api as wm
+    df = wm.indicators()
+    hit = df[df["id"] == indicator]
+    if hit.empty:
+        raise HTTPException(404, f"onbekende indicator {indicator!r}")
+    out = records(hit)[0]
+    out["periods"] = _ws(request).indicator_periods(indicator)
+    return out
+
+
+@router.get("/areas", summary="Focusgebieden en aandachtswijken (area_index)")
+def areas(request: Request, programme: str | None = None, format: Fmt = "json"):
+    df = _ws(request).area_index()
+    if programme:
+        df = df[df["programme"] == programme]
+    return _out(df, format, "gebieden")
+
+
+@router.get("/areas/{area_id}", summary="Eén gebied met zijn CBS-codes en referenties")
+def area(request: Request, area_id: str):
+    ws = _ws(request)
+    df = ws.area_index()
+    hit = df[df["area_id"] == area_id]
+    if hit.empty:
+        raise HTTPException(404, f"onbekend gebied {area_id!r}")
+    out = records(hit)[0]
+    out["codes"] = str(out["codes"]).split(",")
+    u = ws.unit(area_id)
+    out["references"] = [dict(label=l, unit=uid) for l, uid in ws.references(u)]
+    return out
+
+
+@router.get("/regions", summary="CBS-regio's (gemeente, wijk, buurt) per indeling")
+def regions(request: Request, year: int | None = None, level: str | None = None,
+            gemeente: str | None = None, q: str | None = None,
+            limit: int = Query(1000, le=50000), format: Fmt = "json"):
+    ws = _ws(request)
+    where, params = [], []
+    if year is not None:
+        where.append("year = ?"); params.append(year)
+    if level:
+        where.append("level = ?"); params.append(level)
+    if gemeente:
+        where.append("(gemeente_code = ? OR code = ?)"); params += [gemeente, gemeente]
+    if q:
+        where.append("(upper(code) = upper(?) OR name ILIKE ?)"); params += [q, f"%{q}%"]
+    df = ws.df("SELECT code, year, level, name, gemeente_code, wijk_code, population FROM regions"
+               + (" WHERE " + " AND ".join(where) if where else "")
+               + " ORDER BY year, level, code LIMIT ?", params + [limit])
+    return _out(df, format, "regios")
+
+
+@router.get("/values", summary="Waarden van gebieden, groepen of CBS-regio's (wat de site toont)")
+def values(request: Request, unit: list[str] = Query(..., description="gebied-id, groep (G4, NL) of CBS-code; herhaalbaar"),
+           indicator: str | None = None, period: list[int] = Query(None), format: Fmt = "json"):
+    ws = _ws(request)
+    frames = []
+    for u in unit:
+        if ws.unit(u) is None:
+            raise HTTPException(404, f"onbekend gebied of onbekende code {u!r}")
+        frames.append(ws.unit_values(ws.unit(u).id, indicator))
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if period:
+        df = df[df["period"].isin(period)]
+    return _out(df.reset_index(drop=True), format, "waarden")
+
+
+@router.get("/value/{unit}/{indicator}/{year}", summary="Eén waarde met status, reden en bron")
+def value(request: Request, unit: str, indicator: str, year: int):
+    ws = _ws(request)
+    u = ws.unit(unit)
+    if u is None:
+        raise HTTPException(404, f"onbekend gebied of onbekende code {unit!r}")
+    if indicator not in ws.catalogue:
+        raise HTTPException(404, f"onbekende indicator {indicator!r}")
+    df = ws.unit_values(u.id, indicator)
+    row = df[df["period"] == year]
+    ind = ws.catalogue[indicator]
+    base = dict(unit=u.id, unit_name=u.name, indicator=indicator, indicator_name=ind.name,
+                unit_of_measure=ind.unit, period=year)
+    if row.empty:
+        return base | dict(value=None, status="niet beschikbaar", reason=REASONS["niet beschikbaar"])
+    return base | records(row)[0]
+
+
+@router.get("/region-values", summary="Alle CBS-regio's van één niveau voor één indicator en jaar")
+def region_values(request: Request, indicator: str, period: int,
+                  level: Literal["gemeente", "wijk", "buurt"] = "gemeente",
+                  gemeente: str | None = None, format: Fmt = "json"):
+    ws = _ws(request)
+    if indicator not in ws.catalogue:
+        raise HTTPException(404, f"onbekende indicator {indicator!r}")
+    return _out(ws.level_values(indicator, period, level, gemeente), format, f"{indicator}-{period}-{level}")
+
+
+@router.get("/gaps", summary="Afstand tot de referentie en de klasse van de ontwikkeling")
+def gaps(request: Request, areas: str = Query("nplv", description="nplv, aandachtswijken of komma-gescheiden gebied-ids"),
+         baseline: int = 2012, latest: int = 2024,
+         reference: Literal["gemeente", "rest", "G4", "G14", "G18", "G40", "NPLV19", "NL"] = "gemeente",
+         indicator: str | None = None, format: Fmt = "json"):
+    ws = _ws(request)
+    sel = areas if areas in ("nplv", "aandachtswijken") else [a.strip() for a in areas.split(",") if a.strip()]
+    try:
+        df = ws.gaps(sel, baseline, latest, reference)
+    except KeyError as e:
+        raise HTTPException(404, str(e)) from None
+    if indicator:
+        df = df[df["indicator"] == indicator]
+    return _out(df.reset_index(drop=True), format, "afstanden")
+
+
+@router.get("/outcome", summary="De Outcomemonitor-tabel: aantallen gebieden per klasse per indicator")
+def outcome(request: Request, programme: Literal["nplv", "aandachtswijken"] = "nplv",
+            baseline: int = 2012, latest: int = 2024,
+            reference: Literal["gemeente", "rest", "G4", "G14", "G18", "G40", "NPLV19", "NL"] = "gemeente",
+            format: Fmt = "json"):
+    return _out(_ws(request).outcome(programme, baseline, latest, reference), format, "outcomemonitor")
+
+
+@router.get("/sources", summary="Bronnen met licentie en herkomst")
+def sources(request: Request, format: Fmt = "json"):
+    return _out(_ws(request).sources(), format, "bronnen")
+
+
+@router.get("/classes", summary="Klassen en statussen met hun Nederlandse uitleg")
+def classes():
+    return dict(classes=list(analysis.CLASSES), statuses=REASONS,
+                references=analysis.REFERENCE_NAMES)
+

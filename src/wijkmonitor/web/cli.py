@@ -1,0 +1,31 @@
+"""``wijkmonitor serve [--host H] [--port P]``: serve the website and API with uvicorn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def serve(host: str = typer.Option("127.0.0.1", help="Adres om op te luisteren."),
+              port: int = typer.Option(8000, help="Poort."),
+              store: Optional[Path] = typer.Option(None, help="De store (standaard WIJKMONITOR_STORE)."),
+              workers: int = typer.Option(1, help="Aantal processen (uvicorn workers)."),
+              ) -> None:
+        """Serveer de website en de API (lezen uit de gebouwde store)."""
+        import os
+
+        import uvicorn
+
+        from ..config import store_path
+
+        path = store or store_path()
+        if not Path(path).exists():
+            raise typer.BadParameter(f"De store {path} bestaat nog niet: draai eerst 'wijkmonitor build'.")
+        os.environ["WIJKMONITOR_STORE"] = str(path)
+        typer.echo(f"wijkmonitor op http://{host}:{port}  (store: {path})")
+        uvicorn.run("wijkmonitor.web.app:create_app", factory=True, host=host, port=port,
+                    workers=workers, log_level="warning")

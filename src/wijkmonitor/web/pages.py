@@ -1,0 +1,433 @@
+"""The Dutch pages: start, gebied, vergelijken, indicator(en), zoeken, over, toegankelijkheid,
+bronnen.
+
+Every page that shows a table takes ``formaat=csv|xlsx|parquet`` (and ``geojson`` for maps)
+plus ``tabel=<name>`` and then returns exactly that table as a file, built by the same code
+that renders the page.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from urllib.parse import urlencode
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from .. import analysis, geometries
+from . import downloads, svg
+from .app import TEMPLATES
+from .data import GROUP_NAMES, LEVEL_NAMES, PROGRAMMES, REASONS, Unit, WebStore
+
+router = APIRouter(include_in_schema=False)
+
+CLASS_LABELS = {"kleiner": "afstand kleiner", "groter": "afstand groter", "gelijk": "gelijk",
+                "beter dan referentie": "beter dan referentie",
+                "te weinig waarnemingen": "te weinig waarnemingen"}
+THEME_ORDER = ["wonen", "veiligheid", "gezondheid", "onderwijs", "werk", "inkomen & schulden",
+               "leefbaarheid", "bevolking"]
+
+
+def _ws(request: Request) -> WebStore:
+    return request.app.state.ws
+
+
+def _render(request: Request, template: str, **ctx) -> HTMLResponse:
+    ctx.setdefault("path", request.url.path)
+    return TEMPLATES.TemplateResponse(request, template, ctx)
+
+
+def _download_links(request: Request, table: str, formats=("csv", "xlsx", "parquet")) -> list[dict]:
+    """Links to the file versions of a table as shown (same query + formaat + tabel)."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("formaat", "tabel")]
+    out = []
+    for f in formats:
+        q = urlencode(params + [("tabel", table), ("formaat", f)])
+        out.append(dict(href=f"{request.url.path}?{q}", label=downloads.FORMAT_LABELS[f], fmt=f))
+    return out
+
+
+def _theme_sorted(catalogue) -> list:
+    order = {t: i for i, t in enumerate(THEME_ORDER)}
+    return sorted(catalogue.values(), key=lambda i: (order.get(i.theme, 99), i.theme, i.name))
+
+
+def _years_default(years: list[int], baseline: int | None, latest: int | None) -> tuple[int, int]:
+    if not years:
+        return baseline or 2012, latest or 2024
+    b = baseline if baseline is not None else (2012 if 2012 in years else years[0])
+    l = latest if latest is not None else years[-1]
+    return b, l
+
+
+def _nan(x):
+    return None if x is None or (isinstance(x, float) and np.isnan(x)) or pd.isna(x) else x
+
+
+# ---------------------------------------------------------------------------------------
+# Start
+# ---------------------------------------------------------------------------------------
+
+@router.get("/", response_class=HTMLResponse)
+def start(request: Request, programma: str = "nplv", basisjaar: int | None = None,
+          laatstejaar: int | None = None, referentie: str = "gemeente",
+          formaat: str | None = None, tabel: str | None = None):
+    ws = _ws(request)
+    if programma not in PROGRAMMES:
+        raise HTTPException(404, f"onbekend programma {programma!r}")
+    if referentie not in analysis.REFERENCES:
+        raise HTTPException(404, f"onbekende referentie {referentie!r}")
+    years = [y for y in ws.area_periods() if y >= 2012]
+    b, l = _years_default(years, basisjaar, laatstejaar)
+    if b > l:
+        b, l = l, b
+    table = ws.outcome(programma, b, l, referentie)
+    cat = ws.catalogue
+    if formaat:
+        return downloads.respond(table, formaat, f"outcomemonitor-{programma}-{b}-{l}")
+    rows = []
+    for r in table.to_dict("records"):
+        ind = cat[r["indicator"]]
+        rows.append(dict(r, decimals=ind.decimals, polarity=ind.polarity))
+    idx = ws.area_index()
+    areas = {p: idx[idx["programme"] == p].to_dict("records") for p in PROGRAMMES}
+    return _render(request, "start.html", title="Wijkmonitor", rows=rows, programma=programma,
+                   programmes=PROGRAMMES, baseline=b, latest=l, years=years, referentie=referentie,
+                   references=analysis.REFERENCE_NAMES, classes=analysis.CLASSES,
+                   class_labels=CLASS_LABELS, areas=areas, downloads=_download_links(request, "outcome"),
+                   meta=ws.meta())
+
+
+# ---------------------------------------------------------------------------------------
+# Gebied
+# ---------------------------------------------------------------------------------------
+
+def _latest_ok(vals: pd.DataFrame) -> int | None:
+    ok = vals[vals["status"] == "ok"]
+    if not ok.empty:
+        return int(ok["period"].max())
+    return int(vals["period"].max()) if not vals.empty else None
+
+
+def _at(vals: pd.DataFrame, year) -> dict:
+    if year is None:
+        return dict(value=None, status="niet beschikbaar", reason=REASONS["niet beschikbaar"])
+    r = vals[vals["period"] == year]
+    if r.empty:
+        return dict(value=None, status="niet beschikbaar", reason=REASONS["niet beschikbaar"])
+    r = r.iloc[0]
+    return dict(value=_nan(r["value"]) if r["status"] == "ok" else None, status=r["status"],
+                reason=r["reason"], estimate=bool(r["estimate"]) if pd.notna(r["estimate"]) else False)
+
+
+def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
+    """Everything the gebied page shows, as data: ``overview`` (one row per indicator),
+    ``series`` (long: indicator, period, unit, value, status, reason) and per-indicator blocks."""
+    cat = ws.catalogue
+    refs = ws.references(u)
+    own = ws.unit_values(u.id)
+    ref_vals = {uid: ws.unit_values(uid) for _, uid in refs}
+    if u.kind == "area":
+        g = ws.gaps([u.id], baseline, latest, "gemeente").set_index("indicator")
+        gap_ref = "eigen gemeente"
+    elif u.kind in ("wijk", "buurt") and u.gemeente:
+        g = ws.region_gaps(u, own, ref_vals[u.gemeente], baseline, latest, reference="gemeente").set_index("indicator")
+        gap_ref = "eigen gemeente"
+    elif u.kind in ("gemeente", "rest", "group", "set"):
+        g = ws.region_gaps(u, own, ref_vals["NL"], baseline, latest, reference="NL").set_index("indicator")
+        gap_ref = "Nederland"
+    else:
+        g, gap_ref = pd.DataFrame(), None
+    overview, series, blocks = [], [], []
+    for ind in _theme_sorted(cat):
+        v = own[own["indicator"] == ind.id]
+        rv = {uid: d[d["indicator"] == ind.id] for uid, d in ref_vals.items()}
+        gi = g.loc[ind.id] if not g.empty and ind.id in g.index else None
+        year = int(gi["latest_year"]) if gi is not None and pd.notna(gi["latest_year"]) else _latest_ok(v)
+        if year is None:
+            continue
+        cur = _at(v, year)
+        refs_at = [dict(label=label, unit=uid, **_at(rv[uid], year)) for label, uid in refs]
+        cls = gi["class"] if gi is not None else None
+        row = dict(indicator=ind.id, indicator_name=ind.name, theme=ind.theme, unit=ind.unit,
+                   period=year, value=cur["value"], status=cur["status"], reason=cur["reason"])
+        for r in refs_at:
+            row[f"ref:{r['label']}"] = r["value"]
+        if gi is not None:
+            row.update(gap_reference=gap_ref, baseline_year=_nan(gi["baseline_year"]),
+                       latest_year=_nan(gi["latest_year"]), gap_baseline=_nan(gi["gap_baseline"]),
+                       gap_latest=_nan(gi["gap_latest"]), **{"class": cls}, rule=gi["rule"])
+        overview.append(row)
+        # series for the chart and its table
+        years = sorted(set(v["period"]) | set().union(*[set(d["period"]) for d in rv.values()]))
+        years = [y for y in years if y >= 2010]
+        units = [(u.name, u.id, v)] + [(label, uid, rv[uid]) for label, uid in refs]
+        table = []
+        for y in years:
+            cells = [_at(d, y) for _, _, d in units]
+            if all(c["status"] == "niet beschikbaar" for c in cells[:1]) and \
+                    all(c["value"] is None for c in cells):
+                continue
+            table.append(dict(year=y, cells=cells))
+            for (name, uid, _), c in zip(units, cells):
+                series.append(dict(indicator=ind.id, period=y, unit=uid, unit_name=name,
+                                   value=c["value"], status=c["status"], reason=c["reason"]))
+        chart_series = [(name, {int(r["period"]): float(r["value"]) for r in d.to_dict("records")
+                                if r["status"] == "ok" and r["period"] >= 2010})
+                        for name, _, d in units[:3]]
+        chart = svg.trend_chart(chart_series, title=f"{ind.name}: {u.name} en referenties",
+                                unit=ind.unit, decimals=ind.decimals, chart_id=f"grafiek-{ind.id}")
+        blocks.append(dict(ind=ind, row=row, cur=cur, refs=refs_at, cls=cls,
+                           gi=gi.to_dict() if gi is not None else None, table=table,
+                           unit_names=[n for n, _, _ in units], chart=chart,
+                           legend=[(n, *svg.legend_swatch(i)) for i, (n, _) in enumerate(chart_series)]))
+    return dict(overview=pd.DataFrame(overview), series=pd.DataFrame(series), blocks=blocks,
+                refs=refs, gap_ref=gap_ref)
+
+
+def _locator(u: Unit) -> dict:
+    if u.kind == "area":
+        gm = (u.gemeente or "")[2:6]
+        res = svg.locator(u.codes, context_level=u.level, context_year=2014, context_prefix=gm,
+                          title=f"Ligging van {u.name} in {u.gemeente_name}")
+        if res["matched"] == 0:
+            res = svg.locator([u.gemeente], context_level="gemeente", context_year=u.reference_year or 2020,
+                              context_prefix=None, title=f"Ligging van de gemeente {u.gemeente_name}")
+            res["fallback"] = True
+        return res
+    if u.kind == "gemeente":
+        return svg.locator([u.id], context_level="gemeente", context_year=u.reference_year or 2024,
+                           context_prefix=None, title=f"Ligging van {u.name} in Nederland")
+    if u.kind in ("wijk", "buurt"):
+        return svg.locator([u.id], context_level=u.kind, context_year=2014, context_prefix=u.id[2:6],
+                           title=f"Ligging van {u.name} in {u.gemeente_name or 'de gemeente'}")
+    return dict(svg="", matched=0, total=0, layer_year=None)
+
+
+@router.get("/gebied/{uid}", response_class=HTMLResponse)
+def gebied(request: Request, uid: str, basisjaar: int | None = None, laatstejaar: int | None = None,
+           formaat: str | None = None, tabel: str = "overzicht"):
+    ws = _ws(request)
+    u = ws.unit(uid)
+    if u is None:
+        raise HTTPException(404, f"Geen gebied of CBS-code '{uid}' gevonden. Probeer Zoeken.")
+    if u.id != uid:
+        q = ("?" + str(request.query_params)) if request.query_params else ""
+        return RedirectResponse(f"/gebied/{u.id}{q}", status_code=307)
+    years = [y for y in ws.area_periods() if y >= 2012]
+    b, l = _years_default(years, basisjaar, laatstejaar)
+    data = gebied_tables(ws, u, b, l)
+    if formaat:
+        df = data["series"] if tabel == "reeksen" else data["overview"]
+        return downloads.respond(df, formaat, f"{u.id}-{tabel}")
+    return _render(request, "gebied.html", title=u.name, u=u, baseline=b, latest=l, years=years,
+                   data=data, locator=_locator(u), class_labels=CLASS_LABELS,
+                   downloads=_download_links(request, "overzicht"),
+                   downloads_series=_download_links(request, "reeksen"))
+
+
+# ---------------------------------------------------------------------------------------
+# Vergelijken
+# ---------------------------------------------------------------------------------------
+
+def _split_codes(text: str | None) -> list[str]:
+    return [c for c in re.split(r"[\s,;]+", text or "") if c]
+
+
+def vergelijk_table(ws: WebStore, units: list[Unit], years: list[int], indicator: str | None) -> pd.DataFrame:
+    """The long table Vergelijken shows (one row per unit, indicator and year)."""
+    cat = ws.catalogue
+    frames = []
+    for u in units:
+        df = ws.unit_values(u.id, indicator)
+        df = df[df["period"].isin(years)].copy()
+        df["unit_name"] = u.name
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame(columns=["unit", "unit_name", "indicator", "indicator_name", "period",
+                                     "value", "unit_of_measure", "status", "reason"])
+    df = pd.concat(frames, ignore_index=True)
+    # every requested (unit, indicator, year) is a row: absent ones say why
+    inds = [indicator] if indicator else [i.id for i in _theme_sorted(cat)]
+    full = pd.MultiIndex.from_product([[u.id for u in units], inds, years],
+                                      names=["unit", "indicator", "period"]).to_frame(index=False)
+    df = full.merge(df, on=["unit", "indicator", "period"], how="left")
+    names = {u.id: u.name for u in units}
+    df["unit_name"] = df["unit"].map(names)
+    df["status"] = df["status"].fillna("niet beschikbaar")
+    df["reason"] = df["status"].map(REASONS)
+    df.loc[df["status"] != "ok", "value"] = np.nan
+    df["indicator_name"] = df["indicator"].map(lambda i: cat[i].name)
+    df["unit_of_measure"] = df["indicator"].map(lambda i: cat[i].unit)
+    return df[["unit", "unit_name", "indicator", "indicator_name", "period", "value",
+               "unit_of_measure", "status", "reason"]]
+
+
+@router.get("/vergelijken", response_class=HTMLResponse)
+def vergelijken(request: Request, gebied: list[str] = Query(default=[]), codes: str | None = None,
+                jaar: list[int] = Query(default=[]), indicator: str | None = None,
+                formaat: str | None = None, tabel: str | None = None):
+    ws = _ws(request)
+    cat = ws.catalogue
+    indicator = indicator or None
+    if indicator and indicator not in cat:
+        raise HTTPException(404, f"onbekende indicator {indicator!r}")
+    units, unknown = [], []
+    for uid in list(gebied) + _split_codes(codes):
+        u = ws.unit(uid)
+        if u is None:
+            unknown.append(uid)
+        elif u.id not in [x.id for x in units]:
+            units.append(u)
+    all_years = sorted(set(ws.area_periods()) | set(range(2012, 2025)))
+    years = sorted(set(jaar))
+    df = vergelijk_table(ws, units, years, indicator) if units and years else None
+    if formaat:
+        if df is None:
+            raise HTTPException(400, "Kies eerst minstens één gebied en één jaar.")
+        return downloads.respond(df, formaat, "vergelijking")
+    grid = []
+    if df is not None:
+        for ind_id, sub in df.groupby("indicator", sort=False):
+            ind = cat[ind_id]
+            rows = []
+            for y in years:
+                cells = []
+                for u in units:
+                    r = sub[(sub["unit"] == u.id) & (sub["period"] == y)].iloc[0]
+                    cells.append(dict(value=_nan(r["value"]), status=r["status"], reason=r["reason"]))
+                rows.append(dict(year=y, cells=cells))
+            grid.append(dict(ind=ind, rows=rows))
+    idx = ws.area_index()
+    return _render(request, "vergelijken.html", title="Vergelijken", units=units, unknown=unknown,
+                   years=years, all_years=all_years, indicator=indicator,
+                   indicators=_theme_sorted(cat), grid=grid, codes=codes or "",
+                   chosen=set(gebied), areas={p: idx[idx["programme"] == p].to_dict("records") for p in PROGRAMMES},
+                   programmes=PROGRAMMES, groups=GROUP_NAMES,
+                   downloads=_download_links(request, "vergelijking") if grid else [])
+
+
+# ---------------------------------------------------------------------------------------
+# Indicator
+# ---------------------------------------------------------------------------------------
+
+@router.get("/indicatoren", response_class=HTMLResponse)
+def indicatoren(request: Request, formaat: str | None = None, tabel: str | None = None):
+    ws = _ws(request)
+    from .. import api as wm
+    if formaat:
+        return downloads.respond(wm.indicators(), formaat, "indicatoren")
+    themes: dict[str, list] = {}
+    for ind in _theme_sorted(ws.catalogue):
+        themes.setdefault(ind.theme, []).append(ind)
+    return _render(request, "indicatoren.html", title="Indicatoren", themes=themes,
+                   downloads=_download_links(request, "indicatoren"))
+
+
+@functools.lru_cache(maxsize=16)
+def _wgs84(year: int, level: str) -> dict:
+    import json
+    frame = geometries.to_wgs84(geometries.load(year, level))
+    return {c: (json.loads(json.dumps(g.__geo_interface__)) if g is not None and not g.is_empty else None)
+            for c, g in zip(frame["code"], frame.geometry)}
+
+
+@router.get("/indicator/{indicator}", response_class=HTMLResponse)
+def indicator_page(request: Request, indicator: str, jaar: int | None = None,
+                   niveau: str = "gemeente", gemeente: str | None = None,
+                   formaat: str | None = None, tabel: str = "regios"):
+    ws = _ws(request)
+    cat = ws.catalogue
+    if indicator not in cat:
+        raise HTTPException(404, f"Onbekende indicator '{indicator}'. Zie de lijst van indicatoren.")
+    if niveau not in ("gemeente", "wijk", "buurt"):
+        raise HTTPException(404, f"onbekend niveau {niveau!r}")
+    ind = cat[indicator]
+    periods = ws.indicator_periods(indicator)
+    level_years = periods.get(niveau, [])
+    year = jaar if jaar is not None else (level_years[-1] if level_years else None)
+    gemeenten = ws.df("""SELECT code, name FROM regions WHERE level = 'gemeente'
+                         QUALIFY row_number() OVER (PARTITION BY code ORDER BY year DESC) = 1
+                         ORDER BY name""")
+    if niveau != "gemeente" and not gemeente:
+        gemeente = "GM0344"
+    regs = ws.level_values(indicator, year, niveau, gemeente if niveau != "gemeente" else None) \
+        if year is not None else pd.DataFrame(columns=["code", "name", "value", "status", "reason"])
+    asc = ind.higher_is_better is False
+    regs = regs.assign(_m=regs["value"].isna()).sort_values(["_m", "value", "name"],
+                                                             ascending=[True, asc, True]).drop(columns="_m")
+    regs.insert(0, "rank", range(1, len(regs) + 1))
+    regs.loc[regs["value"].isna(), "rank"] = None
+    av = ws.area_values()
+    areas = av[(av["unit_kind"] == "area") & (av["indicator"] == indicator) & (av["period"] == year)]
+    idx = ws.area_index().set_index("area_id")
+    areas = areas.assign(name=areas["unit_id"].map(idx["name"]), programme=areas["unit_id"].map(idx["programme"]))
+    areas = areas.assign(_m=areas["value"].isna()).sort_values(["_m", "value", "name"],
+                                                                ascending=[True, asc, True]).drop(columns="_m")
+    area_table = areas[["unit_id", "name", "programme", "period", "value", "status", "reason", "coverage",
+                        "method"]].rename(columns={"unit_id": "area"})
+    ly = svg.layer_year(niveau, year or 2024)
+    if formaat:
+        if tabel == "gebieden":
+            return downloads.respond(area_table, formaat, f"{indicator}-{year}-gebieden")
+        geom = _wgs84(ly, niveau) if formaat == "geojson" and ly else None
+        return downloads.respond(regs, formaat, f"{indicator}-{year}-{niveau}", geometry=geom)
+    items = [dict(code=r["code"], name=r["name"], value=_nan(r["value"]), reason=r["reason"])
+             for r in regs.to_dict("records")]
+    gname = None
+    if gemeente is not None:
+        hit = gemeenten[gemeenten["code"] == gemeente]
+        gname = hit["name"].iloc[0] if not hit.empty else gemeente
+    where = "Nederland" if niveau == "gemeente" else f"gemeente {gname}"
+    mp = svg.choropleth(items, year=year or 2024, level=niveau, unit=ind.unit, decimals=ind.decimals,
+                        title=f"{ind.name} per {niveau}, {where}, {year}") if items else None
+    src = ws.df("SELECT DISTINCT s.* FROM indicator_values v JOIN sources s USING (source_id) "
+                "WHERE v.indicator = ? ORDER BY s.rank", [indicator])
+    return _render(request, "indicator.html", title=ind.name, ind=ind, year=year, niveau=niveau,
+                   gemeente=gemeente, gemeenten=gemeenten.to_dict("records"), periods=periods,
+                   level_years=level_years, regs=regs.to_dict("records"), areas=area_table.to_dict("records"),
+                   map=mp, where=where, sources=src.to_dict("records"), levels=LEVEL_NAMES,
+                   downloads=_download_links(request, "regios", ("csv", "xlsx", "parquet", "geojson")),
+                   downloads_areas=_download_links(request, "gebieden"))
+
+
+# ---------------------------------------------------------------------------------------
+# Zoeken and static pages
+# ---------------------------------------------------------------------------------------
+
+@router.get("/zoeken", response_class=HTMLResponse)
+def zoeken(request: Request, q: str = "", formaat: str | None = None, tabel: str | None = None):
+    ws = _ws(request)
+    res = ws.search(q) if q.strip() else None
+    if formaat:
+        if res is None:
+            raise HTTPException(400, "Geef een zoekterm op.")
+        return downloads.respond(res, formaat, "zoekresultaten")
+    return _render(request, "zoeken.html", title="Zoeken", q=q,
+                   results=None if res is None else res.to_dict("records"),
+                   downloads=_download_links(request, "zoekresultaten") if res is not None and len(res) else [])
+
+
+@router.get("/bronnen", response_class=HTMLResponse)
+def bronnen(request: Request, formaat: str | None = None, tabel: str | None = None):
+    ws = _ws(request)
+    src = ws.sources()
+    if formaat:
+        return downloads.respond(src, formaat, "bronnen")
+    publishers = sorted(set(src["publisher"].dropna()))
+    return _render(request, "bronnen.html", title="Bronnen", sources=src.to_dict("records"),
+                   publishers=publishers, downloads=_download_links(request, "bronnen"), meta=ws.meta())
+
+
+@router.get("/over", response_class=HTMLResponse)
+def over(request: Request):
+    return _render(request, "over.html", title="Over de wijkmonitor", meta=_ws(request).meta(),
+                   reasons=REASONS)
+
+
+@router.get("/toegankelijkheid", response_class=HTMLResponse)
+def toegankelijkheid(request: Request):
+    return _render(request, "toegankelijkheid.html", title="Toegankelijkheidsverklaring")

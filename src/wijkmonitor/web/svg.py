@@ -1,0 +1,280 @@
+"""Server-side inline SVG: small trend charts and maps (no JavaScript, no tiles, no CDN).
+
+Maps are drawn in RD New (EPSG:28992, metres; y flipped) from the polygons of
+:mod:`wijkmonitor.geometries`. Each polygon is a ``<path>`` with a ``<title>`` (name and
+value), the map has a ``<title>``/``<desc>``, and every map and chart on the site has a data
+table next to it (the table is the accessible alternative; the SVG is marked as an image).
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from .. import geometries
+from .format import DASH, is_number, nl_number, nl_value
+
+#: Sequential palette (ColorBrewer YlGnBu, 5 classes); dark enough against white at the top.
+PALETTE = ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"]
+MISSING_FILL = "url(#geen-cijfer)"
+HIGHLIGHT = "#c4002f"
+#: Simplification tolerance (m) for the drawn maps per level (national gemeente maps coarser).
+DRAW_TOLERANCE = {"gemeente": 150.0, "wijk": 15.0, "buurt": 8.0}
+
+
+def esc(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Geometry -> SVG paths
+# ---------------------------------------------------------------------------------------
+
+def layer_year(level: str, year: int) -> int | None:
+    """The polygon year to draw ``level`` for data of ``year`` (nearest available)."""
+    years = [y for y, lv in geometries.available() if lv == level]
+    if not years:
+        return None
+    return min(years, key=lambda y: (abs(y - int(year)), -y))
+
+
+@dataclass(frozen=True)
+class Shape:
+    code: str
+    name: str
+    d: str
+    bounds: tuple[float, float, float, float]  # minx, miny, maxx, maxy (RD, y up)
+
+
+def _ring_d(coords: np.ndarray) -> str:
+    pts = np.round(coords[:, :2]).astype(np.int64)
+    # drop consecutive duplicates after rounding
+    keep = np.ones(len(pts), dtype=bool)
+    keep[1:] = np.any(pts[1:] != pts[:-1], axis=1)
+    pts = pts[keep]
+    if len(pts) < 3:
+        return ""
+    parts = [f"M{pts[0, 0]} {-pts[0, 1]}"]
+    parts += [f"L{x} {-y}" for x, y in pts[1:-1]]
+    return "".join(parts) + "Z"
+
+
+def _geom_d(geom) -> str:
+    if geom is None or geom.is_empty:
+        return ""
+    polys = shapely.get_parts(geom)
+    out = []
+    for p in polys:
+        out.append(_ring_d(np.asarray(p.exterior.coords)))
+        out.extend(_ring_d(np.asarray(r.coords)) for r in p.interiors)
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=16)
+def layer_shapes(year: int, level: str) -> dict[str, Shape]:
+    """All polygons of one ``(year, level)`` as SVG path data (cached per process)."""
+    frame = geometries.load(year, level)
+    tol = DRAW_TOLERANCE.get(level, 10.0)
+    geoms = shapely.simplify(frame.geometry.to_numpy(), tol, preserve_topology=True)
+    out = {}
+    for code, name, g in zip(frame["code"], frame["name"], geoms):
+        d = _geom_d(g)
+        if d:
+            out[code] = Shape(code, name or code, d, tuple(float(b) for b in g.bounds))
+    return out
+
+
+def _viewbox(shapes: list[Shape], pad: float = 0.02) -> tuple[float, float, float, float]:
+    minx = min(s.bounds[0] for s in shapes); miny = min(s.bounds[1] for s in shapes)
+    maxx = max(s.bounds[2] for s in shapes); maxy = max(s.bounds[3] for s in shapes)
+    w, h = maxx - minx, maxy - miny
+    px, py = w * pad + 1, h * pad + 1
+    return (minx - px, -(maxy + py), w + 2 * px, h + 2 * py)
+
+
+# ---------------------------------------------------------------------------------------
+# Choropleth
+# ---------------------------------------------------------------------------------------
+
+def class_breaks(values, k: int = 5) -> list[float]:
+    """Quantile class breaks (``k+1`` edges, unique) of the shown values."""
+    vals = np.asarray([float(v) for v in values if is_number(v)])
+    if len(vals) == 0:
+        return []
+    edges = np.unique(np.quantile(vals, np.linspace(0, 1, k + 1)))
+    return [float(e) for e in edges]
+
+
+def class_of(value, edges: list[float]) -> int | None:
+    if not is_number(value) or len(edges) < 2:
+        return None if not is_number(value) else 0
+    i = int(np.searchsorted(edges, float(value), side="right")) - 1
+    return min(max(i, 0), len(edges) - 2)
+
+
+def choropleth(items: list[dict], *, year: int, level: str, title: str, unit: str, decimals: int,
+               highlight: set[str] | None = None, map_id: str = "kaart") -> dict:
+    """A choropleth map of ``items`` (dicts with ``code, name, value, reason``).
+
+    Returns ``svg`` (markup), ``legend`` (list of ``(colour, label)``), ``layer_year``,
+    ``not_on_map`` (codes without a polygon in that layer year) and ``edges``.
+    """
+    ly = layer_year(level, year)
+    if ly is None:
+        return dict(svg="", legend=[], layer_year=None, not_on_map=[i["code"] for i in items], edges=[])
+    shapes = layer_shapes(ly, level)
+    edges = class_breaks([i["value"] for i in items])
+    n_classes = max(len(edges) - 1, 1)
+    palette = PALETTE if n_classes >= 5 else PALETTE[-n_classes:] if n_classes > 1 else [PALETTE[2]]
+    drawn, missing = [], []
+    for it in items:
+        s = shapes.get(it["code"])
+        if s is None:
+            missing.append(it["code"])
+            continue
+        c = class_of(it["value"], edges)
+        fill = MISSING_FILL if c is None else palette[c]
+        label = (f"{it['name']} ({it['code']}): "
+                 + (nl_value(it["value"], decimals, unit) if c is not None else f"{DASH} {it.get('reason', '')}"))
+        stroke = HIGHLIGHT if highlight and it["code"] in highlight else "#555"
+        width = 3 if highlight and it["code"] in highlight else 0.6
+        drawn.append((s, fill, label, stroke, width))
+    legend = []
+    for i in range(len(edges) - 1):
+        lo, hi = nl_number(edges[i], decimals), nl_number(edges[i + 1], decimals)
+        legend.append((palette[i], f"{lo} tot en met {hi}" if i == len(edges) - 2 else f"{lo} tot {hi}"))
+    if any(f == MISSING_FILL for _, f, _, _, _ in drawn):
+        legend.append((None, "geen getoond cijfer (reden in de tabel)"))
+    if not drawn:
+        return dict(svg="", legend=legend, layer_year=ly, not_on_map=missing, edges=edges)
+    vb = _viewbox([d[0] for d in drawn])
+    sw = vb[2] / 800  # stroke scale: 1 unit = 1 px at 800 px width
+    paths = "".join(
+        f'<path d="{s.d}" fill="{fill}" stroke="{stroke}" stroke-width="{w * sw:.1f}" '
+        f'fill-rule="evenodd"><title>{esc(label)}</title></path>'
+        for s, fill, label, stroke, w in drawn)
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" class="wm-map" viewBox="{vb[0]:.0f} {vb[1]:.0f} '
+           f'{vb[2]:.0f} {vb[3]:.0f}" role="img" aria-labelledby="{map_id}-t {map_id}-d" '
+           f'preserveAspectRatio="xMidYMid meet">'
+           f'<title id="{map_id}-t">{esc(title)}</title>'
+           f'<desc id="{map_id}-d">Kaart met {len(drawn)} gebieden ingekleurd naar waarde; '
+           f'dezelfde cijfers staan in de tabel bij de kaart.</desc>'
+           + _hatch(sw) + paths + "</svg>")
+    return dict(svg=svg, legend=legend, layer_year=ly, not_on_map=missing, edges=edges)
+
+
+def _hatch(sw: float) -> str:
+    size = 8 * sw
+    return (f'<defs><pattern id="geen-cijfer" patternUnits="userSpaceOnUse" width="{size:.0f}" '
+            f'height="{size:.0f}" patternTransform="rotate(45)"><rect width="{size:.0f}" '
+            f'height="{size:.0f}" fill="#f2f2f2"/><line x1="0" y1="0" x2="0" y2="{size:.0f}" '
+            f'stroke="#6b6b6b" stroke-width="{2 * sw:.1f}"/></pattern></defs>')
+
+
+def locator(codes: list[str], *, context_level: str, context_year: int, context_prefix: str | None,
+            title: str, map_id: str = "ligging") -> dict:
+    """A map of an area's surroundings with the area's parts outlined and filled.
+
+    ``context_prefix``: draw only codes of the context layer starting with it (e.g. the
+    gemeente number ``'0344'`` for its wijken); ``None`` draws the whole layer.
+    """
+    ly = layer_year(context_level, context_year)
+    if ly is None:
+        return dict(svg="", matched=0, total=len(codes), layer_year=None)
+    shapes = layer_shapes(ly, context_level)
+    if context_prefix:
+        ctx = [s for c, s in shapes.items() if c[2:6] == context_prefix]
+    else:
+        ctx = list(shapes.values())
+    wanted = set(codes)
+    hit = [s for s in ctx if s.code in wanted]
+    if not ctx:
+        return dict(svg="", matched=0, total=len(codes), layer_year=ly)
+    vb = _viewbox(ctx)
+    sw = vb[2] / 600
+    body = "".join(
+        f'<path d="{s.d}" fill="{"#c4002f" if s.code in wanted else "#e8e8e8"}" '
+        f'stroke="{"#5c0016" if s.code in wanted else "#777"}" stroke-width="{(1.5 if s.code in wanted else 0.6) * sw:.1f}" '
+        f'fill-rule="evenodd"><title>{esc(s.name)} ({esc(s.code)})'
+        f'{" — deel van dit gebied" if s.code in wanted else ""}</title></path>'
+        for s in sorted(ctx, key=lambda s: s.code in wanted))
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" class="wm-map wm-map--small" viewBox="{vb[0]:.0f} '
+           f'{vb[1]:.0f} {vb[2]:.0f} {vb[3]:.0f}" role="img" aria-labelledby="{map_id}-t {map_id}-d">'
+           f'<title id="{map_id}-t">{esc(title)}</title>'
+           f'<desc id="{map_id}-d">Rood: de {len(hit)} delen van het gebied; grijs: de omgeving '
+           f'(indeling {ly}).</desc>{body}</svg>')
+    return dict(svg=svg, matched=len(hit), total=len(codes), layer_year=ly)
+
+
+# ---------------------------------------------------------------------------------------
+# Trend chart
+# ---------------------------------------------------------------------------------------
+
+SERIES_STYLES = [("#c4002f", ""), ("#1f4e99", "6 3"), ("#5b5b5b", "2 3"), ("#2d7a3a", "8 3 2 3")]
+
+
+def trend_chart(series: list[tuple[str, dict[int, float]]], *, title: str, unit: str,
+                decimals: int, chart_id: str, width: int = 340, height: int = 170) -> str:
+    """A small line chart of one indicator for a few units (area first, then references).
+
+    ``series``: ``(label, {year: value})`` with shown values only. The chart is an image with
+    a title and description; the table next to it carries the numbers.
+    """
+    pts = [(y, v) for _, s in series for y, v in s.items() if is_number(v)]
+    if not pts:
+        return ""
+    years = sorted({y for y, _ in pts})
+    vmin = min(v for _, v in pts); vmax = max(v for _, v in pts)
+    lo = 0.0 if vmin >= 0 and vmin < 0.5 * vmax else vmin - 0.1 * (vmax - vmin or abs(vmax) or 1)
+    hi = vmax + 0.1 * (vmax - vmin or abs(vmax) or 1)
+    ml, mr, mt, mb = 52, 10, 10, 26
+    pw, ph = width - ml - mr, height - mt - mb
+    y0, y1 = years[0], years[-1]
+
+    def sx(y):
+        return ml + (pw / 2 if y0 == y1 else (y - y0) / (y1 - y0) * pw)
+
+    def sy(v):
+        return mt + ph - (v - lo) / (hi - lo or 1) * ph
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="wm-chart" viewBox="0 0 {width} {height}" '
+           f'width="{width}" height="{height}" role="img" aria-labelledby="{chart_id}-t {chart_id}-d">',
+           f'<title id="{chart_id}-t">{esc(title)}</title>',
+           f'<desc id="{chart_id}-d">Lijndiagram {y0}–{y1}; de cijfers staan in de tabel ernaast.</desc>',
+           f'<rect x="{ml}" y="{mt}" width="{pw}" height="{ph}" fill="#fff" stroke="#767676" stroke-width="1"/>']
+    for v in (lo, (lo + hi) / 2, hi):
+        yy = sy(v)
+        out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#d0d0d0"/>')
+        out.append(f'<text x="{ml - 4}" y="{yy + 4:.1f}" text-anchor="end" font-size="11" '
+                   f'fill="#333">{esc(nl_number(v, decimals))}</text>')
+    ticks = years if len(years) <= 6 else [years[0], years[len(years) // 2], years[-1]]
+    for y in ticks:
+        out.append(f'<text x="{sx(y):.1f}" y="{height - 8}" text-anchor="middle" font-size="11" '
+                   f'fill="#333">{y}</text>')
+    for i, (label, s) in enumerate(series):
+        color, dash = SERIES_STYLES[i % len(SERIES_STYLES)]
+        pts_i = sorted((y, v) for y, v in s.items() if is_number(v))
+        if not pts_i:
+            continue
+        if len(pts_i) > 1:
+            d = " ".join(f"{sx(y):.1f},{sy(v):.1f}" for y, v in pts_i)
+            out.append(f'<polyline points="{d}" fill="none" stroke="{color}" stroke-width="2" '
+                       f'stroke-dasharray="{dash}"/>')
+        for y, v in pts_i:
+            out.append(f'<circle cx="{sx(y):.1f}" cy="{sy(v):.1f}" r="3" fill="{color}">'
+                       f'<title>{esc(label)} {y}: {esc(nl_value(v, decimals, unit))}</title></circle>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def legend_swatch(index: int) -> tuple[str, str]:
+    """Colour and dash pattern of series ``index`` (for the chart legend in HTML)."""
+    return SERIES_STYLES[index % len(SERIES_STYLES)]
+
+
+__all__ = ["choropleth", "locator", "trend_chart", "class_breaks", "layer_year", "layer_shapes",
+           "legend_swatch"]
