@@ -17,6 +17,7 @@ app = typer.Typer(help="wijkmonitor: leefbaarheid en veiligheid van wijken, uit 
 COMMAND_MODULES: list[str] = [
     "wijkmonitor.commands",
     "wijkmonitor.local.cli",
+    "wijkmonitor.web.cli",
     "wijkmonitor.report.cli",
 ]
 

@@ -318,16 +318,21 @@ class WebStore:
                     baseline: int, latest: int, reference: str = "gemeente") -> pd.DataFrame:
         """Gap and class of a CBS region against a reference unit, with the analysis module's
         rule (:func:`wijkmonitor.analysis.classify`, nearest available years per indicator)."""
+        def ok_map(df):
+            out: dict = {}
+            for r in df[df["status"] == "ok"][["indicator", "period", "value"]].itertuples(index=False):
+                out.setdefault(r.indicator, {})[int(r.period)] = float(r.value)
+            return out
+
+        own, ref = ok_map(values), ok_map(ref_values)
         rows = []
         for ind_id, ind in self.catalogue.items():
-            v = values[(values["indicator"] == ind_id)].set_index("period")
-            r = ref_values[(ref_values["indicator"] == ind_id)].set_index("period")
-            avail = sorted(set(v.index[v["status"] == "ok"]) & set(r.index[r["status"] == "ok"]))
+            v, r = own.get(ind_id, {}), ref.get(ind_id, {})
+            avail = sorted(set(v) & set(r))
             by = analysis.nearest_year(avail, baseline, prefer="earlier")
             ly = analysis.nearest_year(avail, latest, prefer="later")
-            get = (lambda d, y: float(d.loc[y, "value"]) if y is not None and y in d.index
-                   and d.loc[y, "status"] == "ok" else np.nan)
-            vb, vl, rb, rl = get(v, by), get(v, ly), get(r, by), get(r, ly)
+            vb, vl = v.get(by, np.nan), v.get(ly, np.nan)
+            rb, rl = r.get(by, np.nan), r.get(ly, np.nan)
             tol = analysis.default_tolerance(ind, rb)
             cls = analysis.classify([vb], [vl], [rb], [rl], higher_is_better=ind.higher_is_better,
                                     tolerance=[tol], same_year=[by is None or by == ly])[0]

@@ -105,22 +105,25 @@ def start(request: Request, programma: str = "nplv", basisjaar: int | None = Non
 # Gebied
 # ---------------------------------------------------------------------------------------
 
-def _latest_ok(vals: pd.DataFrame) -> int | None:
-    ok = vals[vals["status"] == "ok"]
-    if not ok.empty:
-        return int(ok["period"].max())
-    return int(vals["period"].max()) if not vals.empty else None
+_NA = dict(value=None, status="niet beschikbaar", reason=REASONS["niet beschikbaar"], estimate=False)
 
 
-def _at(vals: pd.DataFrame, year) -> dict:
-    if year is None:
-        return dict(value=None, status="niet beschikbaar", reason=REASONS["niet beschikbaar"])
-    r = vals[vals["period"] == year]
-    if r.empty:
-        return dict(value=None, status="niet beschikbaar", reason=REASONS["niet beschikbaar"])
-    r = r.iloc[0]
-    return dict(value=_nan(r["value"]) if r["status"] == "ok" else None, status=r["status"],
-                reason=r["reason"], estimate=bool(r["estimate"]) if pd.notna(r["estimate"]) else False)
+def _lut(df: pd.DataFrame) -> dict:
+    """``{indicator: {period: cell}}`` of a unit's values (cell: value, status, reason, estimate)."""
+    out: dict = {}
+    for r in df[["indicator", "period", "value", "status", "reason", "estimate"]].itertuples(index=False):
+        ok = r.status == "ok"
+        out.setdefault(r.indicator, {})[int(r.period)] = dict(
+            value=float(r.value) if ok and pd.notna(r.value) else None, status=r.status,
+            reason=r.reason, estimate=bool(r.estimate) if pd.notna(r.estimate) else False)
+    return out
+
+
+def _latest_ok(cells: dict) -> int | None:
+    ok = [y for y, c in cells.items() if c["status"] == "ok"]
+    if ok:
+        return max(ok)
+    return max(cells) if cells else None
 
 
 def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
@@ -128,29 +131,33 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
     ``series`` (long: indicator, period, unit, value, status, reason) and per-indicator blocks."""
     cat = ws.catalogue
     refs = ws.references(u)
-    own = ws.unit_values(u.id)
-    ref_vals = {uid: ws.unit_values(uid) for _, uid in refs}
+    own_df = ws.unit_values(u.id)
+    ref_dfs = {uid: ws.unit_values(uid) for _, uid in refs}
+    own = _lut(own_df)
+    ref_vals = {uid: _lut(d) for uid, d in ref_dfs.items()}
     if u.kind == "area":
         g = ws.gaps([u.id], baseline, latest, "gemeente").set_index("indicator")
         gap_ref = "eigen gemeente"
     elif u.kind in ("wijk", "buurt") and u.gemeente:
-        g = ws.region_gaps(u, own, ref_vals[u.gemeente], baseline, latest, reference="gemeente").set_index("indicator")
+        g = ws.region_gaps(u, own_df, ref_dfs[u.gemeente], baseline, latest,
+                           reference="gemeente").set_index("indicator")
         gap_ref = "eigen gemeente"
     elif u.kind in ("gemeente", "rest", "group", "set"):
-        g = ws.region_gaps(u, own, ref_vals["NL"], baseline, latest, reference="NL").set_index("indicator")
+        g = ws.region_gaps(u, own_df, ref_dfs["NL"], baseline, latest, reference="NL").set_index("indicator")
         gap_ref = "Nederland"
     else:
         g, gap_ref = pd.DataFrame(), None
+    gd = g.to_dict("index") if not g.empty else {}
     overview, series, blocks = [], [], []
     for ind in _theme_sorted(cat):
-        v = own[own["indicator"] == ind.id]
-        rv = {uid: d[d["indicator"] == ind.id] for uid, d in ref_vals.items()}
-        gi = g.loc[ind.id] if not g.empty and ind.id in g.index else None
+        v = own.get(ind.id, {})
+        rv = {uid: d.get(ind.id, {}) for uid, d in ref_vals.items()}
+        gi = gd.get(ind.id)
         year = int(gi["latest_year"]) if gi is not None and pd.notna(gi["latest_year"]) else _latest_ok(v)
         if year is None:
             continue
-        cur = _at(v, year)
-        refs_at = [dict(label=label, unit=uid, **_at(rv[uid], year)) for label, uid in refs]
+        cur = v.get(year, _NA)
+        refs_at = [dict(label=label, unit=uid, **rv[uid].get(year, _NA)) for label, uid in refs]
         cls = gi["class"] if gi is not None else None
         row = dict(indicator=ind.id, indicator_name=ind.name, theme=ind.theme, unit=ind.unit,
                    period=year, value=cur["value"], status=cur["status"], reason=cur["reason"])
@@ -161,27 +168,20 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
                        latest_year=_nan(gi["latest_year"]), gap_baseline=_nan(gi["gap_baseline"]),
                        gap_latest=_nan(gi["gap_latest"]), **{"class": cls}, rule=gi["rule"])
         overview.append(row)
-        # series for the chart and its table
-        years = sorted(set(v["period"]) | set().union(*[set(d["period"]) for d in rv.values()]))
-        years = [y for y in years if y >= 2010]
+        # series for the chart and its table (years where the unit itself has a row)
         units = [(u.name, u.id, v)] + [(label, uid, rv[uid]) for label, uid in refs]
         table = []
-        for y in years:
-            cells = [_at(d, y) for _, _, d in units]
-            if all(c["status"] == "niet beschikbaar" for c in cells[:1]) and \
-                    all(c["value"] is None for c in cells):
-                continue
+        for y in sorted(y for y in v if y >= 2010):
+            cells = [d.get(y, _NA) for _, _, d in units]
             table.append(dict(year=y, cells=cells))
             for (name, uid, _), c in zip(units, cells):
                 series.append(dict(indicator=ind.id, period=y, unit=uid, unit_name=name,
                                    value=c["value"], status=c["status"], reason=c["reason"]))
-        chart_series = [(name, {int(r["period"]): float(r["value"]) for r in d.to_dict("records")
-                                if r["status"] == "ok" and r["period"] >= 2010})
+        chart_series = [(name, {y: c["value"] for y, c in d.items() if c["status"] == "ok" and y >= 2010})
                         for name, _, d in units[:3]]
         chart = svg.trend_chart(chart_series, title=f"{ind.name}: {u.name} en referenties",
                                 unit=ind.unit, decimals=ind.decimals, chart_id=f"grafiek-{ind.id}")
-        blocks.append(dict(ind=ind, row=row, cur=cur, refs=refs_at, cls=cls,
-                           gi=gi.to_dict() if gi is not None else None, table=table,
+        blocks.append(dict(ind=ind, row=row, cur=cur, refs=refs_at, cls=cls, gi=gi, table=table,
                            unit_names=[n for n, _, _ in units], chart=chart,
                            legend=[(n, *svg.legend_swatch(i)) for i, (n, _) in enumerate(chart_series)]))
     return dict(overview=pd.DataFrame(overview), series=pd.DataFrame(series), blocks=blocks,

@@ -1,0 +1,62 @@
+"""Fixtures for the website tests: a TestClient on the real built store, and a real uvicorn
+server on 127.0.0.1 (free port) for the browser tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+@pytest.fixture(scope="session")
+def client(real_store):
+    from fastapi.testclient import TestClient
+
+    from wijkmonitor.web.app import create_app
+
+    with TestClient(create_app(real_store)) as c:
+        yield c
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(real_store, tmp_path_factory):
+    """``http://127.0.0.1:<port>``: ``wijkmonitor serve`` as a subprocess on the real store."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "uvicorn.log"
+    env = dict(os.environ, WIJKMONITOR_STORE=str(real_store))
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "wijkmonitor", "serve", "--host", "127.0.0.1",
+                                 "--port", str(port), "--store", str(real_store)],
+                                stdout=fh, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(base + "/over", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                pytest.fail(f"server stopped: {Path(log).read_text()}")
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"server did not start: {Path(log).read_text()}")
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
