@@ -1,0 +1,272 @@
+"""Report tests on the real built store (plus small synthetic fixtures for the narrative)."""
+
+from __future__ import annotations
+
+import html as htmlmod
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from wijkmonitor import analysis
+from wijkmonitor.catalogue import load_catalogue
+from wijkmonitor.report import area as area_mod
+from wijkmonitor.report import charts, narrative, national
+from wijkmonitor.report.data import load
+from wijkmonitor.report.format import nl_number, nl_value
+from wijkmonitor.report.tables import value_cell
+
+PROGRAMME, BASE, LATEST = "aandachtswijken", 2012, 2020
+
+
+@pytest.fixture(scope="module")
+def data(real_store):
+    return load(real_store)
+
+
+@pytest.fixture(scope="module")
+def analysed(data):
+    """Gap rows and outcome table straight from the analysis module (the report's input)."""
+    gaps = analysis.gaps(areas=PROGRAMME, baseline=BASE, latest=LATEST, reference="gemeente")
+    outcome = analysis.outcome_table(gaps, values=analysis.load_area_values(),
+                                     set_unit=f"alle:{PROGRAMME}")
+    return gaps, outcome
+
+
+@pytest.fixture(scope="module")
+def national_ctx(data):
+    return national.build(data, PROGRAMME, BASE, LATEST)
+
+
+def _text(html: str) -> str:
+    return htmlmod.unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def _stories(ctx):
+    return {it["id"]: it for s in ctx["sections"] for it in s["indicators"]}
+
+
+# ------------------------------------------------------------------------------------------
+# narrative numbers = analysis output
+# ------------------------------------------------------------------------------------------
+
+def test_narrative_numbers_match_analysis(data, analysed, national_ctx):
+    gaps, outcome = analysed
+    cat = load_catalogue()
+    items = _stories(national_ctx)
+    checked = 0
+    for row in outcome.to_dict("records"):
+        ind = cat[row["indicator"]]
+        if row["indicator"] not in items:
+            continue
+        text = " ".join(items[row["indicator"]]["story"].paragraphs)
+        ly = row["latest_year"]
+        if not pd.isna(row["alle_gebieden_latest"]):
+            assert f"In {ly} was de waarde voor de 40 wijken samen " \
+                   f"{nl_value(row['alle_gebieden_latest'], ind.decimals, ind.unit)}" in text
+            checked += 1
+        for g, label in (("G4", "de G4"), ("G14", "de G14"), ("G18", "de G18"), ("NL", "Nederland")):
+            if not pd.isna(row[f"{g}_latest"]):
+                assert f"in {label} {nl_value(row[f'{g}_latest'], ind.decimals, ind.unit)}" in text
+        sub = gaps[gaps["indicator"] == row["indicator"]]
+        for cls in ("kleiner", "groter", "gelijk"):
+            n = int((sub["class"] == cls).sum())
+            assert n == row[cls]
+            if n > 1:
+                assert f"bij {n} wijken" in text
+        # named examples carry the analysis' own values
+        for e in items[row["indicator"]]["story"].improved + items[row["indicator"]]["story"].worsened:
+            r = sub[sub["area"] == e["area"]].iloc[0]
+            assert r["class"] in ("kleiner", "groter")
+            assert f"van {nl_value(r['value_baseline'], ind.decimals, ind.unit)} in {r['baseline_year']} " \
+                   f"naar {nl_value(r['value_latest'], ind.decimals, ind.unit)} in {r['latest_year']}" in text \
+                or f"({nl_value(r['value_baseline'], ind.decimals, ind.unit)} in {r['baseline_year']}, " \
+                   f"{nl_value(r['value_latest'], ind.decimals, ind.unit)} in {r['latest_year']})" in text
+    assert checked >= 10  # real data: the RIVM health indicators 2012-2020 at least
+
+
+def test_known_real_figures(national_ctx, analysed):
+    """Spot check on the real data: loneliness in the 40 wijken (RIVM 2012 and 2020)."""
+    _, outcome = analysed
+    row = outcome.set_index("indicator").loc["eenzaam_pct"]
+    text = " ".join(_stories(national_ctx)["eenzaam_pct"]["story"].paragraphs)
+    assert nl_number(row["alle_gebieden_latest"], 1) + "\u00a0%" in text
+    assert row["alle_gebieden_latest"] > row["alle_gebieden_baseline"]
+    assert "gestegen" in text and "verslechtering" in text
+
+
+# ------------------------------------------------------------------------------------------
+# suppression
+# ------------------------------------------------------------------------------------------
+
+def test_value_cell_never_shows_a_suppressed_number():
+    for status in ("geheim", "te weinig waarnemingen", "niet vergelijkbaar", "niet optelbaar"):
+        c = value_cell(12.345, status, 1)
+        assert not c.shown and "12" not in c.text
+
+
+def test_suppressed_values_never_shown(data, analysed, national_ctx):
+    """Every table cell whose store status is not ok shows the status word, never a number; and
+    no area with a missing value is named as an example."""
+    status = data.values.set_index(["unit_id", "indicator", "period"])["status"]
+    units = [f"alle:{PROGRAMME}", "G4", "G14", "G18", "NL"]
+    suppressed = ("geheim", "te weinig waarnemingen", "niet vergelijkbaar", "niet optelbaar")
+    seen = shown = 0
+    for it in _stories(national_ctx).values():
+        for row in it["table"]:
+            for unit, cell in zip(units, row["cells"]):
+                st = status.get((unit, it["id"], row["year"]), "niet beschikbaar")
+                if st == "ok":
+                    shown += 1
+                    assert cell.shown and re.search(r"\d", cell.text)
+                else:
+                    seen += st in suppressed
+                    assert not cell.shown and not re.search(r"\d", cell.text), (it["id"], unit, st)
+    assert seen > 0 and shown > 0  # real data has both (e.g. Leefbaarometer scores: niet optelbaar)
+    gaps, _ = analysed
+    for it in _stories(national_ctx).values():
+        for e in it["story"].improved + it["story"].worsened:
+            r = gaps[(gaps["area"] == e["area"]) & (gaps["indicator"] == it["id"])].iloc[0]
+            assert r["status_baseline"] == "ok" and r["status_latest"] == "ok"
+
+
+def test_load_masks_values_of_non_ok_rows(real_store):
+    data = load(real_store)
+    assert data.values.loc[data.values["status"] != "ok", "value"].isna().all()
+
+
+# ------------------------------------------------------------------------------------------
+# the narrative follows the direction (synthetic fixture)
+# ------------------------------------------------------------------------------------------
+
+def _fixture(vb, vl, ref_b, ref_l):
+    ind = load_catalogue()["ww_per_1000"]  # hoger is slechter, per 1 000 inwoners
+    gaps = pd.DataFrame({
+        "area": ["a", "b", "c"], "area_name": ["Wijk A", "Wijk B", "Wijk C"],
+        "baseline_year": [2016] * 3, "latest_year": [2020] * 3,
+        "value_baseline": vb, "value_latest": vl,
+        "reference_baseline": ref_b, "reference_latest": ref_l,
+    })
+    gaps["gap_baseline"] = gaps["value_baseline"] - gaps["reference_baseline"]
+    gaps["gap_latest"] = gaps["value_latest"] - gaps["reference_latest"]
+    gaps["class"] = analysis.classify(gaps["value_baseline"], gaps["value_latest"],
+                                      gaps["reference_baseline"], gaps["reference_latest"],
+                                      higher_is_better=False, tolerance=1.0)
+    counts = gaps["class"].value_counts()
+    outcome = {"baseline_year": 2016, "latest_year": 2020, "n_areas": 3,
+               **{c: int(counts.get(c, 0)) for c in analysis.CLASSES}, "rule": "regel",
+               "alle_gebieden_baseline": float(np.mean(vb)), "alle_gebieden_latest": float(np.mean(vl)),
+               "G4_baseline": 40.0, "G4_latest": 40.0, "G14_baseline": np.nan, "G14_latest": np.nan,
+               "G18_baseline": 30.0, "G18_latest": 30.0, "NL_baseline": 25.0, "NL_latest": 25.0}
+    return ind, outcome, gaps
+
+
+def test_narrative_flips_with_direction():
+    words = narrative.Words("wijk", "wijken", "de 3 wijken samen")
+    ind, out_up, gaps_up = _fixture([50.0, 60.0, 55.0], [60.0, 70.0, 65.0], [40.0] * 3, [40.0] * 3)
+    up = narrative.indicator_story(ind, out_up, gaps_up, words=words)
+    ind, out_down, gaps_down = _fixture([60.0, 70.0, 65.0], [50.0, 60.0, 55.0], [40.0] * 3, [40.0] * 3)
+    down = narrative.indicator_story(ind, out_down, gaps_down, words=words)
+    t_up, t_down = " ".join(up.paragraphs), " ".join(down.paragraphs)
+    assert "gestegen (+10,0\u00a0per 1 000 inwoners), een verslechtering" in t_up
+    assert "gedaald (−10,0\u00a0per 1 000 inwoners), een verbetering" in t_down
+    assert "bij 3 wijken werd de afstand tot het stedelijk gemiddelde groter" in t_up
+    assert "bij 3 wijken werd de afstand tot het stedelijk gemiddelde kleiner" in t_down
+    assert "afstand van de 3 wijken samen tot de G18 is groter geworden" in t_up
+    assert "afstand van de 3 wijken samen tot de G18 is kleiner geworden" in t_down
+    assert up.verdict == "negatief" and down.verdict == "positief"
+    assert [e["label"] for e in up.worsened] == ["Wijk A", "Wijk B", "Wijk C"] and not up.improved
+    assert [e["label"] for e in down.improved] == ["Wijk A", "Wijk B", "Wijk C"] and not down.worsened
+    assert "voor de G14 is geen waarde beschikbaar" in t_up  # a missing group is named, not filled
+    assert narrative.section_picture([up], words=words).startswith("Op basis van de één indicator")
+    assert "negatief" in narrative.section_picture([up], words=words)
+    assert "positief" in narrative.section_picture([down], words=words)
+    assert "wisselend" in narrative.section_picture([up, down], words=words)
+
+
+def test_narrative_names_single_area_and_missing_data():
+    words = narrative.Words("wijk", "wijken", "de 3 wijken samen")
+    ind, out, gaps = _fixture([50.0, 60.0, np.nan], [45.0, 70.0, 55.0], [40.0] * 3, [40.0] * 3)
+    story = narrative.indicator_story(ind, out, gaps, words=words)
+    text = " ".join(story.paragraphs)
+    assert "bij één wijk (Wijk A) werd de afstand tot het stedelijk gemiddelde kleiner" in text
+    assert "Voor één wijk (Wijk C) zijn te weinig waarnemingen" in text
+    assert all(e["area"] != "c" for e in story.improved + story.worsened)
+
+
+# ------------------------------------------------------------------------------------------
+# reproducibility and the PDF
+# ------------------------------------------------------------------------------------------
+
+def test_html_byte_identical(real_store):
+    from wijkmonitor import report
+    a = report.national_html("nplv", 2016, 2020, data=load(real_store))
+    b = report.national_html("nplv", 2016, 2020, data=load(real_store))
+    assert a.encode() == b.encode()
+    f1 = report.area_html("Rotterdam-Zuid", 2016, 2020, data=load(real_store))
+    f2 = report.area_html("Rotterdam-Zuid", 2016, 2020, data=load(real_store))
+    assert f1.encode() == f2.encode()
+    assert 'lang="nl"' in a and "<title>Voortgangsrapportage NPLV 2016–2020</title>" in a
+
+
+def test_charts_deterministic_and_alt_text():
+    ind = load_catalogue()["eenzaam_pct"]
+    args = (ind, ["Alle", "G4"], [51.26, None], [58.3, 54.1], 2012, 2020)
+    s1, alt = charts.comparison_chart(*args)
+    s2, _ = charts.comparison_chart(*args)
+    assert s1 == s2 and "dc:date" not in s1
+    assert "Alle 51,3\u00a0% in 2012 en 58,3\u00a0% in 2020" in alt and "G4 geen cijfer in 2012" in alt
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_pdf_contains_every_table_number(real_store, tmp_path):
+    from wijkmonitor import report
+    data = load(real_store)
+    paths = report.national_report("nplv", 2016, 2020, tmp_path, data=data)
+    paths += report.area_report("Utrecht Overvecht", 2012, 2020, tmp_path, data=data)
+    for html_path, pdf_path in (paths[:2], paths[2:]):
+        html = html_path.read_text(encoding="utf-8")
+        numbers = [htmlmod.unescape(x) for x in re.findall(r'<td class="n"[^>]*>([^<]*)</td>', html)]
+        assert len(numbers) > 20
+        text = subprocess.run(["pdftotext", str(pdf_path), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        flat = re.sub(r"\s+", " ", text.replace("\u00a0", " "))
+        missing = [n for n in set(numbers) if re.sub(r"\s+", " ", n.replace("\u00a0", " ")) not in flat]
+        assert not missing, f"{pdf_path.name}: numbers missing from the PDF text: {missing[:10]}"
+        info = subprocess.run(["pdfinfo", str(pdf_path)], capture_output=True, text=True).stdout
+        assert re.search(r"Tagged:\s+yes", info)
+        assert re.search(r"Title:\s+(Voortgangsrapportage|Gebiedsfiche)", info)
+        assert re.search(rb"/Lang\s*\(nl\)", _pdf_objects(pdf_path.read_bytes()))
+
+
+def _pdf_objects(raw: bytes) -> bytes:
+    """The PDF with its (compressed) object streams inflated, to look for catalogue entries."""
+    import zlib
+    out = [raw]
+    for m in re.finditer(rb"stream\r?\n", raw):
+        try:
+            out.append(zlib.decompressobj().decompress(raw[m.end():m.end() + 2_000_000]))
+        except zlib.error:
+            continue
+    return b"\n".join(out)
+
+
+def test_cli(real_store, tmp_path):
+    from typer.testing import CliRunner
+
+    from wijkmonitor.cli import app
+    runner = CliRunner()
+    res = runner.invoke(app, ["report", "area", "Rotterdam-Zuid", "--baseline", "2016", "--latest",
+                              "2020", "--out", str(tmp_path), "--no-pdf"])
+    assert res.exit_code == 0, res.output
+    page = (tmp_path / "gebiedsfiche-rotterdam-zuid-2016-2020.html").read_text(encoding="utf-8")
+    assert "Gebiedsfiche Rotterdam-Zuid" in page and "Geen streefwaarden vastgelegd" in page
+    res = runner.invoke(app, ["report", "area", "Nergens", "--baseline", "2016", "--latest", "2020",
+                              "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "onbekend gebied" in res.output
+    res = runner.invoke(app, ["report", "national", "--programme", "elders", "--baseline", "2016",
+                              "--latest", "2020", "--out", str(tmp_path)])
+    assert res.exit_code == 2
