@@ -8,7 +8,9 @@ What is in the mirror (see ``cbs-geometries/README.md``):
 All files are WGS84 lon/lat. :func:`load` returns them as a GeoDataFrame with the columns
 ``code, year, level, name, geometry``, in RD New (EPSG:28992) for computation by default,
 with every geometry made valid (the quantised TopoJSON has self-intersecting rings). The
-pseudo-gemeente ``GM0998`` "Buitenland" of the GeoJSON files is not a region and is left out.
+pseudo-gemeenten ``GM0998`` "Buitenland" (GeoJSON 2017+) and ``GM9999`` (2012 and 2015: the
+Belgian enclaves of Baarle-Hertog, no figures) are not regions and are left out
+(:data:`NOT_REGIONS`).
 
 A region without a polygon is never dropped silently: :func:`missing_polygons` compares a code
 list (for instance the regions of a KWB table of the same year) with the layer and returns the
@@ -43,7 +45,10 @@ FOLDER = "cbs-geometries"
 GEOMETRY_COLUMNS = ["code", "year", "level", "name", "geometry"]
 TABLE_COLUMNS = ["code", "year", "level", "name", "wkb_rd", "geojson_wgs84"]
 #: Codes in the GeoJSON files that are not regions.
-NOT_REGIONS = frozenset({"GM0998"})  # "Buitenland": only carries BAG counts
+NOT_REGIONS = frozenset({
+    "GM0998",  # "Buitenland" (2017+ GeoJSON): only carries BAG counts
+    "GM9999",  # no name, no figures: the Belgian enclaves of Baarle-Hertog inside Baarle-Nassau
+})
 
 #: Default simplification tolerance (metres, RD New) for map geometries per level.
 MAP_TOLERANCE_M = {"gemeente": 50.0, "wijk": 20.0, "buurt": 10.0}
@@ -222,6 +227,7 @@ def attributes(year: int, level: str = "gemeente") -> pd.DataFrame:
         raw = gpd.read_file(f"TopoJSON:{path}")
         raw = raw[raw["water"] == "NEE"]
         code_field = "gemeentecode"
+        raw = raw[~raw[code_field].astype(str).str.strip().isin(NOT_REGIONS)]
     else:
         raw = _read_raw(int(year), level)
         code_field = layer(year, level).code_field

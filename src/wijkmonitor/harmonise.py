@@ -63,6 +63,8 @@ DEFAULT_SNAP_TOLERANCE = 0.02
 #: buurten of the quantised 2014 layer land in the neighbour; real partial transfers (e.g.
 #: Slochteren 2017: ~11 % to Groningen) stay above it and are overlaid buurt by buurt.
 DEFAULT_GROUP_TOLERANCE = 0.05
+#: Below this many sources :func:`overlay_areas` skips the predicate pass.
+SMALL_OVERLAY = 2000
 
 
 # ---------------------------------------------------------------------------------------
@@ -86,6 +88,14 @@ def overlay_areas(source: np.ndarray, target: np.ndarray) -> pd.DataFrame:
     source = np.asarray(source, dtype=object)
     target = np.asarray(target, dtype=object)
     tree = shapely.STRtree(target)
+    if len(source) <= SMALL_OVERLAY:
+        # few sources: intersect every box candidate directly, no predicate pass
+        si, ti = tree.query(source)
+        area = shapely.area(shapely.intersection(source[si], target[ti]))
+        keep = area > 0
+        si, ti, area = si[keep], ti[keep], area[keep]
+        n = np.bincount(si, minlength=len(source))[si]
+        return pd.DataFrame({"source_index": si, "target_index": ti, "area": area, "n_targets": n})
     si, ti = tree.query(source, predicate="intersects")
     counts = np.bincount(si, minlength=len(source))
     n = counts[si]
@@ -286,8 +296,9 @@ def _groups_contained(s_geom, s_empty, group, t_geom, t_codes, done, take, tol) 
     """
     idx = np.flatnonzero(~s_empty & ~done)
     points = shapely.point_on_surface(s_geom[idx])
-    tree = shapely.STRtree(t_geom)
-    pi, ti = tree.query(points, predicate="within")
+    # index the points and query with the polygons: each target is prepared once and tests
+    # all points in its box (much faster than one polygon lookup per point)
+    ti, pi = shapely.STRtree(points).query(t_geom, predicate="contains_properly")
     # a point in two (overlapping) targets counts for each with its full area: harmless for
     # choosing the main target, and conservative for the threshold
     frame = pd.DataFrame({"group": group[idx[pi]], "target": ti, "area": shapely.area(s_geom[idx[pi]])})
@@ -526,7 +537,7 @@ def _move_ratios(v, cw, ratios, *, estimated: bool) -> pd.DataFrame:
         num = v[v["variable"] == num_var].set_index("source_code")
         den = v[v["variable"] == den_var].set_index("source_code")
         if estimated:  # numerator = published percentage * denominator / factor
-            both = num[["value", "status"]].join(den[["value", "status"]], how="outer", rsuffix="_den")
+            both = num[["value", "status"]].join(den[["value", "status"]].add_suffix("_den"), how="outer")
             status = np.where(both["status"].fillna(STATUS_MISSING) != STATUS_OK, both["status"].fillna(STATUS_MISSING),
                               both["status_den"].fillna(STATUS_MISSING))
             num = pd.DataFrame({"value": both["value"] * both["value_den"] / factor, "status": status},
