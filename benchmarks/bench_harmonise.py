@@ -130,10 +130,12 @@ def main() -> None:
         both = cw_auto.merge(cw_area, on=key, how="outer", suffixes=("_auto", "_area")).fillna(
             {"share_auto": 0.0, "share_area": 0.0})
         both["d"] = (both["share_auto"] - both["share_area"]).abs()
+        # a piece present in one crosswalk only (however small) is a disagreement
+        both.loc[(both["share_auto"] == 0) != (both["share_area"] == 0), "d"] = np.inf
         differ = both.groupby("source_code")["d"].max()
         differ_codes = set(differ[differ > 1e-6].index)
         agree = ~source["code"].isin(differ_codes).to_numpy()
-        moved_differently = float((both["d"] * both["source_code"].map(
+        moved_differently = float((both["share_auto"] - both["share_area"]).abs().mul(both["source_code"].map(
             source.set_index("code")[variables[0]])).sum() / 2 / matrix[:, 0].sum())
         print(f"\n== 2014 buurten -> {label} ({len(target)} doelgebieden) ==")
         print(f"tobler area_interpolate        : {t_tobler:8.3f} s")

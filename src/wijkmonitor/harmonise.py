@@ -64,7 +64,7 @@ DEFAULT_SNAP_TOLERANCE = 0.02
 #: Slochteren 2017: ~11 % to Groningen) stay above it and are overlaid buurt by buurt.
 DEFAULT_GROUP_TOLERANCE = 0.05
 #: Below this many sources :func:`overlay_areas` skips the predicate pass.
-SMALL_OVERLAY = 2000
+SMALL_OVERLAY = 50
 
 
 # ---------------------------------------------------------------------------------------
