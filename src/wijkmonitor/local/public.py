@@ -1,0 +1,188 @@
+"""Read-only view of targets and interventions for the public site and the report.
+
+The public area page and the area fiche of the report show an area's streefwaarden (with their
+progress) and the interventions that run in it. They must work without a login and without an
+editable database: when none is configured, the database file does not exist, the server is
+unreachable or the schema has not been migrated, :func:`targets_for_area` and
+:func:`interventions_for_area` return ``[]`` and never raise.
+
+Progress is judged on the observed values of the *built analytical store*
+(:func:`wijkmonitor.api.series`, the same values the site shows), exactly like
+``wijkmonitor targets list`` does; nothing is recomputed here.
+
+>>> from wijkmonitor.local.public import targets_for_area
+>>> targets_for_area("utrecht-overvecht")          # doctest: +SKIP
+[{'indicator_id': 'eenzaam_pct', 'target_value': 50.0, 'target_year': 2030,
+  'status': 'behind', 'label': 'achter', 'rule': 'Achter: de laatste waarde ...', ...}]
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+#: Label of the observed values used for progress (shown next to the status).
+OBSERVED_SOURCE = "CBS (wijkmonitor-store)"
+
+
+def store_observed(target, *, store_path: Path | str | None = None) -> pd.Series | None:
+    """Shown values (``ok`` only) of the target's area x indicator by year from the analytical
+    store, or ``None`` when the store is missing or has no values for it."""
+    try:
+        from wijkmonitor import api
+        observed = api.series(target.area_id, target.indicator_id,
+                              path=Path(store_path) if store_path else None)
+    except Exception:  # no store built yet, area or indicator not in it
+        return None
+    return None if observed is None or observed.empty else observed
+
+
+def _database_available(url: str) -> bool:
+    """Is there something to read at ``url``? (An SQLite file that does not exist is not
+    created: opening it would leave an empty file behind.)"""
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///").split("?", 1)[0]
+        return path not in ("", ":memory:") and Path(path).is_file()
+    return not url.startswith("sqlite")  # a server: try it, errors are caught
+
+
+def _session(database_url: str | None):
+    from . import db
+
+    url = db.resolve_url(database_url)
+    if not _database_available(url):
+        return None
+    return db.session_factory(url)()
+
+
+def _indicator_names() -> dict[str, Any]:
+    try:
+        from wijkmonitor.catalogue import load_catalogue
+        return load_catalogue()
+    except Exception:
+        return {}
+
+
+def targets_for_area(area_id: str, *, database_url: str | None = None,
+                     observed: Callable[[Any], Any] | None = None,
+                     store_path: Path | str | None = None) -> list[dict]:
+    """Streefwaarden of one area (by its stored id: ``utrecht-overvecht``, ``WK034403``).
+
+    Parameters
+    ----------
+    area_id : str
+        The area id exactly as the site uses it.
+    database_url : str, optional
+        The editable store (default ``WIJKMONITOR_DATABASE_URL`` or the SQLite file in var/).
+    observed : callable, optional
+        ``target -> Series year -> value``; default: the analytical store (``store_path`` or
+        ``WIJKMONITOR_STORE``).
+
+    Returns
+    -------
+    list of dict
+        One per target, ordered by indicator: ``indicator_id, indicator_name, unit,
+        target_value, target_year, baseline_year, baseline_value, milestones (list of
+        {year, value}), reason, set_by, updated_at, status (achieved|on_track|behind|no_data),
+        label (Dutch), rule (Dutch text with the numbers), latest_year, latest_value,
+        expected_value, observed_source, path ({year: expected value})``.
+        ``[]`` when there are none or no database is available.
+    """
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .models import Target
+    from .targets import target_progress
+
+    if observed is None:
+        def observed(t):
+            return store_observed(t, store_path=store_path)
+    try:
+        session = _session(database_url)
+    except SQLAlchemyError as exc:  # bad URL, driver missing
+        log.warning("editable store unavailable: %s", exc)
+        return []
+    if session is None:
+        return []
+    catalogue = _indicator_names()
+    out = []
+    try:
+        with session:
+            rows = list(session.scalars(select(Target).where(Target.area_id == area_id)
+                                        .order_by(Target.indicator_id)))
+            for t in rows:
+                p = target_progress(t, observed(t))
+                ind = catalogue.get(t.indicator_id)
+                out.append({
+                    "area_id": t.area_id, "area_name": t.area_name,
+                    "indicator_id": t.indicator_id,
+                    "indicator_name": getattr(ind, "name", t.indicator_id),
+                    "unit": getattr(ind, "unit", None),
+                    "target_value": t.target_value, "target_year": t.target_year,
+                    "baseline_year": p.baseline_year, "baseline_value": p.baseline_value,
+                    "milestones": [{"year": m.year, "value": m.value} for m in t.milestones],
+                    "polarity": t.polarity, "reason": t.reason, "set_by": t.set_by_name,
+                    "updated_at": t.updated_at.isoformat() if t.updated_at else None,
+                    "status": p.status, "label": p.label, "rule": p.rule,
+                    "latest_year": p.latest_year, "latest_value": p.latest_value,
+                    "expected_value": p.expected_value,
+                    "observed_source": OBSERVED_SOURCE if p.latest_year is not None else None,
+                    "path": {int(k): v for k, v in p.path.items()},
+                })
+    except SQLAlchemyError as exc:  # unreachable server, schema not migrated
+        log.warning("editable store unreadable: %s", exc)
+        return []
+    return out
+
+
+def interventions_for_area(area_id: str, *, database_url: str | None = None) -> list[dict]:
+    """Interventions that run in one area (by its stored id), oldest first.
+
+    Each dict has ``id, title, description, actielijn, theme, organisation_type, organisation,
+    gemeente, start_date, end_date (ISO text or None), status, budget_eur (float or None),
+    areas [{id, name, gemeente}], indicators [ids], evaluation_links [{url, label}]``.
+    ``[]`` when there are none or no database is available; never raises.
+    """
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .models import Intervention, InterventionArea
+
+    try:
+        session = _session(database_url)
+    except SQLAlchemyError as exc:
+        log.warning("editable store unavailable: %s", exc)
+        return []
+    if session is None:
+        return []
+    try:
+        with session:
+            q = (select(Intervention)
+                 .where(Intervention.id.in_(select(InterventionArea.intervention_id)
+                                            .where(InterventionArea.area_id == area_id)))
+                 .order_by(Intervention.start_date.is_(None), Intervention.start_date,
+                           Intervention.id))
+            items = []
+            for item in session.scalars(q):
+                d = item.to_dict()
+                d.pop("created_by_name", None)
+                items.append(d)
+            return items
+    except SQLAlchemyError as exc:
+        log.warning("editable store unreadable: %s", exc)
+        return []
+
+
+def database_configured() -> bool:
+    """Whether an editable store is configured and present (for a page to decide whether to
+    show the section at all)."""
+    from . import db
+
+    url = db.resolve_url(os.environ.get("WIJKMONITOR_DATABASE_URL"))
+    return _database_available(url)
