@@ -293,11 +293,13 @@ class WebStore:
             return out
         return self.cached(("periods", indicator), load)
 
-    def area_periods(self) -> list[int]:
-        """Periods in which any area has a shown value."""
+    def area_periods(self, min_values: int = 1) -> list[int]:
+        """Periods in which at least ``min_values`` area values (any area, any indicator) are
+        shown (``min_values=100`` finds the years most areas have figures for)."""
         av = self.area_values()
         a = av[(av["unit_kind"] == "area") & (av["status"] == "ok")]
-        return sorted(a["period"].astype(int).unique().tolist())
+        counts = a.groupby("period").size()
+        return sorted(int(p) for p in counts[counts >= min_values].index)
 
     # -- analysis (read from the analysis module, never re-derived) ---------------------------
     def gaps(self, areas, baseline: int, latest: int, reference: str = "gemeente") -> pd.DataFrame:

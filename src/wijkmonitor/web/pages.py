@@ -55,11 +55,13 @@ def _theme_sorted(catalogue) -> list:
     return sorted(catalogue.values(), key=lambda i: (order.get(i.theme, 99), i.theme, i.name))
 
 
-def _years_default(years: list[int], baseline: int | None, latest: int | None) -> tuple[int, int]:
+def _years_default(years: list[int], baseline: int | None, latest: int | None,
+                   full_years: list[int] | None = None) -> tuple[int, int]:
+    """Asked years, else 2012 and the latest year most areas have figures for."""
     if not years:
         return baseline or 2012, latest or 2024
     b = baseline if baseline is not None else (2012 if 2012 in years else years[0])
-    l = latest if latest is not None else years[-1]
+    l = latest if latest is not None else (full_years or years)[-1]
     return b, l
 
 
@@ -81,7 +83,7 @@ def start(request: Request, programma: str = "nplv", basisjaar: int | None = Non
     if referentie not in analysis.REFERENCES:
         raise HTTPException(404, f"onbekende referentie {referentie!r}")
     years = [y for y in ws.area_periods() if y >= 2012]
-    b, l = _years_default(years, basisjaar, laatstejaar)
+    b, l = _years_default(years, basisjaar, laatstejaar, ws.area_periods(min_values=100))
     if b > l:
         b, l = l, b
     table = ws.outcome(programma, b, l, referentie)
@@ -218,7 +220,7 @@ def gebied(request: Request, uid: str, basisjaar: int | None = None, laatstejaar
         q = ("?" + str(request.query_params)) if request.query_params else ""
         return RedirectResponse(f"/gebied/{u.id}{q}", status_code=307)
     years = [y for y in ws.area_periods() if y >= 2012]
-    b, l = _years_default(years, basisjaar, laatstejaar)
+    b, l = _years_default(years, basisjaar, laatstejaar, ws.area_periods(min_values=100))
     data = gebied_tables(ws, u, b, l)
     if formaat:
         df = data["series"] if tabel == "reeksen" else data["overview"]
