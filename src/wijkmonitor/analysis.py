@@ -199,87 +199,97 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
     # per indicator the available years and the nearest baseline/latest (see available_years)
     ok = values[(values["unit_kind"] == "area") & (values["status"] == "ok")
                 & values["unit_id"].isin(selected) & values["indicator"].isin(ind_ids)]
-    counts = ok.groupby(["indicator", "period"])["unit_id"].nunique()
+    counts: dict[str, dict[int, int]] = {}
+    for (ind_id, period), n in ok.groupby(["indicator", "period"])["unit_id"].nunique().items():
+        counts.setdefault(ind_id, {})[int(period)] = int(n)
     need = max(1, AVAILABLE_SHARE * len(selected))
     years = {}
     for ind_id in ind_ids:
-        c = counts.loc[ind_id] if ind_id in counts.index.get_level_values(0) else counts.iloc[:0]
-        avail = [int(y) for y in (c.index[c >= need] if (c >= need).any() else c.index)]
+        c = counts.get(ind_id, {})
+        avail = [y for y, n in c.items() if n >= need] or list(c)
         years[ind_id] = (nearest_year(avail, baseline, prefer="earlier"),
                          nearest_year(avail, latest, prefer="later"))
-    # one row per indicator and area (indicator-major, areas in selection order)
-    n_a = len(idx)
-    df = pd.DataFrame({
-        "area": np.tile(idx["area_id"].to_numpy(object), len(inds)),
-        "area_name": np.tile(idx["name"].to_numpy(object), len(inds)),
-        "programme": np.tile(idx["programme"].to_numpy(object), len(inds)),
-        "gemeente": np.tile(idx["gemeente"].to_numpy(object), len(inds)),
+    # one row per indicator and area (indicator-major, areas in selection order); columns are
+    # numpy arrays until the frame is built once at the end
+    n_a, n_i = len(idx), len(inds)
+    col: dict[str, np.ndarray] = {
+        "area": np.tile(idx["area_id"].to_numpy(object), n_i),
+        "area_name": np.tile(idx["name"].to_numpy(object), n_i),
+        "programme": np.tile(idx["programme"].to_numpy(object), n_i),
+        "gemeente": np.tile(idx["gemeente"].to_numpy(object), n_i),
         "indicator": np.repeat(np.array(ind_ids, dtype=object), n_a),
-        "baseline_year": pd.array(np.repeat([years[i][0] for i in ind_ids], n_a), dtype="Int64"),
-        "latest_year": pd.array(np.repeat([years[i][1] for i in ind_ids], n_a), dtype="Int64"),
-    })
-    df["reference_unit"] = _reference_units(idx, reference, len(inds))
-    # look the four numbers up with merges (first row wins where a key occurs twice)
+    }
+    by = np.repeat(np.array([np.nan if years[i][0] is None else years[i][0] for i in ind_ids], "float64"), n_a)
+    ly = np.repeat(np.array([np.nan if years[i][1] is None else years[i][1] for i in ind_ids], "float64"), n_a)
+    col["reference_unit"] = _reference_units(idx, reference, n_i)
+    # look the four numbers up with one merge (first row wins where a key occurs twice)
     look = values[["unit_id", "indicator", "period", "value", "status", "estimate"]].drop_duplicates(
         ["unit_id", "indicator", "period"], keep="first")
-    look = look.assign(period=look["period"].astype("Int64"),
+    look = look.assign(period=look["period"].astype("float64"),
                        value=look["value"].where(look["status"] == "ok"))
-    for unit_col, year_col, names in (
-            ("area", "baseline_year", ("value_baseline", "status_baseline", "estimate_baseline")),
-            ("area", "latest_year", ("value_latest", "status_latest", "estimate_latest")),
-            ("reference_unit", "baseline_year", ("reference_baseline", "reference_status_baseline", None)),
-            ("reference_unit", "latest_year", ("reference_latest", "reference_status_latest", None))):
-        m = df[[unit_col, "indicator", year_col]].merge(
-            look, how="left", left_on=[unit_col, "indicator", year_col],
-            right_on=["unit_id", "indicator", "period"])
-        df[names[0]] = m["value"].astype("float64").to_numpy()
-        df[names[1]] = m["status"].fillna("niet beschikbaar").to_numpy(object)
-        if names[2]:
-            df[names[2]] = m["estimate"].fillna(False).astype(bool).to_numpy()
-    df = df[["area", "area_name", "programme", "gemeente", "indicator", "baseline_year", "latest_year",
-             "reference_unit", "value_baseline", "status_baseline", "estimate_baseline",
-             "value_latest", "status_latest", "estimate_latest",
-             "reference_baseline", "reference_status_baseline", "reference_latest",
-             "reference_status_latest"]]
-    df["reference"] = reference
-    df["reference_name"] = REFERENCE_NAMES[reference]
-    df["gap_baseline"] = df["value_baseline"] - df["reference_baseline"]
-    df["gap_latest"] = df["value_latest"] - df["reference_latest"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        df["ratio_baseline"] = np.where(df["reference_baseline"] != 0,
-                                        df["value_baseline"] / df["reference_baseline"], np.nan)
-        df["ratio_latest"] = np.where(df["reference_latest"] != 0,
-                                      df["value_latest"] / df["reference_latest"], np.nan)
+    wanted = pd.DataFrame({
+        "unit_id": np.concatenate([col["area"], col["area"], col["reference_unit"], col["reference_unit"]]),
+        "indicator": np.tile(col["indicator"], 4),
+        "period": np.concatenate([by, ly, by, ly])})
+    m = wanted.merge(look, how="left", on=["unit_id", "indicator", "period"], sort=False)
+    n = len(col["area"])
+    val = m["value"].to_numpy(dtype="float64", na_value=np.nan)
+    status = m["status"].to_numpy(dtype=object, na_value=None)
+    status[pd.isna(status)] = "niet beschikbaar"
+    estimate = m["estimate"].to_numpy(dtype=object, na_value=False).astype(bool)
+    for k, (v_col, s_col, e_col) in enumerate((
+            ("value_baseline", "status_baseline", "estimate_baseline"),
+            ("value_latest", "status_latest", "estimate_latest"),
+            ("reference_baseline", "reference_status_baseline", None),
+            ("reference_latest", "reference_status_latest", None))):
+        col[v_col] = val[k * n:(k + 1) * n]
+        col[s_col] = status[k * n:(k + 1) * n]
+        if e_col:
+            col[e_col] = estimate[k * n:(k + 1) * n]
+    vb, vl, rb, rl = col["value_baseline"], col["value_latest"], col["reference_baseline"], col["reference_latest"]
     # tolerance: declared, else 1 procentpunt for percentages, else 2% of the reference baseline
     declared = np.repeat([np.nan if i.tolerance is None else float(i.tolerance) for i in inds], n_a)
     percent = np.repeat([i.unit.strip() == "%" for i in inds], n_a)
-    rb = df["reference_baseline"].to_numpy(dtype="float64")
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):
         relative = np.where(np.isfinite(rb), np.abs(rb) * RELATIVE_TOLERANCE, np.nan)
+        ratio_b = np.where(rb != 0, vb / rb, np.nan)
+        ratio_l = np.where(rl != 0, vl / rl, np.nan)
     tol = np.where(~np.isnan(declared), declared, np.where(percent, PERCENT_TOLERANCE, relative))
-    df["tolerance"] = tol
-    same = (df["baseline_year"] == df["latest_year"]).fillna(True).to_numpy(dtype=bool)
+    same = ~(by != ly)  # also True where a year is missing
     hib = np.repeat(np.array([i.higher_is_better for i in inds], dtype=object), n_a)
-    cls = np.empty(len(df), dtype=object)
+    cls = np.empty(n, dtype=object)
     for direction in (True, False, None):
         sel = np.array([h is direction for h in hib], dtype=bool)
         if sel.any():
-            cls[sel] = classify(df["value_baseline"].to_numpy()[sel], df["value_latest"].to_numpy()[sel],
-                                df["reference_baseline"].to_numpy()[sel],
-                                df["reference_latest"].to_numpy()[sel], higher_is_better=direction,
+            cls[sel] = classify(vb[sel], vl[sel], rb[sel], rl[sel], higher_is_better=direction,
                                 tolerance=tol[sel], same_year=same[sel])
-    df["class"] = cls
     texts: dict = {}
-    rules = []
-    for ind_id, t, by, ly in zip(df["indicator"], tol, df["baseline_year"], df["latest_year"]):
-        key = (ind_id, None if np.isnan(t) else float(t), by, ly)
+    rules = np.empty(n, dtype=object)
+    for j, (ind_id, t, b, l) in enumerate(zip(col["indicator"], tol, by, ly)):
+        key = (ind_id, None if np.isnan(t) else float(t), b, l)
         if key not in texts:
-            texts[key] = rule_text(catalogue[ind_id], t, None if pd.isna(by) else int(by),
-                                   None if pd.isna(ly) else int(ly), reference)
-        rules.append(texts[key])
-    df["rule"] = rules
-    df["polarity"] = np.repeat(np.array([i.polarity for i in inds], dtype=object), n_a)
-    return df.reset_index(drop=True)
+            texts[key] = rule_text(catalogue[ind_id], t, None if np.isnan(b) else int(b),
+                                   None if np.isnan(l) else int(l), reference)
+        rules[j] = texts[key]
+    years_b = pd.array(np.nan_to_num(by).astype("int64"), dtype="Int64")
+    years_l = pd.array(np.nan_to_num(ly).astype("int64"), dtype="Int64")
+    years_b[np.isnan(by)] = pd.NA
+    years_l[np.isnan(ly)] = pd.NA
+    return pd.DataFrame({
+        "area": col["area"], "area_name": col["area_name"], "programme": col["programme"],
+        "gemeente": col["gemeente"], "indicator": col["indicator"], "baseline_year": years_b,
+        "latest_year": years_l, "reference_unit": col["reference_unit"],
+        "value_baseline": vb, "status_baseline": col["status_baseline"],
+        "estimate_baseline": col["estimate_baseline"], "value_latest": vl,
+        "status_latest": col["status_latest"], "estimate_latest": col["estimate_latest"],
+        "reference_baseline": rb, "reference_status_baseline": col["reference_status_baseline"],
+        "reference_latest": rl, "reference_status_latest": col["reference_status_latest"],
+        "reference": np.full(n, reference, dtype=object),
+        "reference_name": np.full(n, REFERENCE_NAMES[reference], dtype=object),
+        "gap_baseline": vb - rb, "gap_latest": vl - rl, "ratio_baseline": ratio_b, "ratio_latest": ratio_l,
+        "tolerance": tol, "class": cls, "rule": rules,
+        "polarity": np.repeat(np.array([i.polarity for i in inds], dtype=object), n_a),
+    })
 
 
 def _reference_units(idx: pd.DataFrame, reference: str, repeat: int) -> np.ndarray:
