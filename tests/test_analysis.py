@@ -14,6 +14,7 @@ import pytest
 from wijkmonitor import analysis
 from wijkmonitor.analysis import classify, gaps, nearest_year, available_years
 from wijkmonitor.catalogue import load_catalogue
+from wijkmonitor.nlformat import nl_number
 
 TWW = "te weinig waarnemingen"
 
@@ -293,7 +294,7 @@ def test_rule_text_states_the_tolerance_used(cat):
     for ind_id in ("inkomen_per_inwoner", "ww_per_1000", "roker_pct", "leefbaarometer_klasse"):
         ind = cat[ind_id]
         tol = analysis.default_tolerance(ind, 123.4)
-        assert analysis._nl(tol, max(ind.decimals, 1)) in analysis.rule_text(ind, tol, 2012, 2020, "NL")
+        assert nl_number(tol, max(ind.decimals, 1)) in analysis.rule_text(ind, tol, 2012, 2020, "NL")
 
 
 def test_reference_rest_and_unknown_reference(cat):
@@ -323,3 +324,19 @@ def test_rule_years_are_whole_years_when_an_indicator_has_none(cat):
     assert smoke["baseline_year"].isna().all() and (smoke["class"] == TWW).all()
     assert all("tussen ? en ?" in r for r in smoke["rule"])
     assert str(df["baseline_year"].dtype) == "Int64"
+
+
+def test_dutch_notation_is_shared_by_cli_web_and_report():
+    """One formatter: the same stored value reads the same everywhere (doctests in nlformat)."""
+    import doctest
+
+    from wijkmonitor import nlformat
+    from wijkmonitor.report import format as report_format
+    from wijkmonitor.web import format as web_format
+
+    assert doctest.testmod(nlformat).failed == 0
+    assert report_format.nl_value(78.44, 1, "%") == web_format.nl_value(78.44, 1, "%") == "78,4\u00a0%"
+    assert report_format.nl_difference(-3.2, 1, "%") == web_format.nl_gap(-3.2, 1, "%") == "\u22123,2\u00a0procentpunt"
+    assert web_format.nl_value(float("nan"), 1, "%") == web_format.DASH
+    with pytest.raises(ValueError):
+        nlformat.nl_number(None)

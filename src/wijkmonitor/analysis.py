@@ -46,6 +46,7 @@ import pandas as pd
 
 from . import store
 from .catalogue import Catalogue, Indicator, load_catalogue
+from .nlformat import nl_number
 
 CLASSES = ("kleiner", "groter", "gelijk", "beter dan referentie", "te weinig waarnemingen")
 REFERENCES = ("gemeente", "rest", "G4", "G14", "G18", "G40", "NPLV19", "NL")
@@ -77,7 +78,7 @@ def rule_text(ind: Indicator, tolerance: float, baseline: int | None, latest: in
     """The classification rule in words, with the numbers used."""
     ref = REFERENCE_NAMES.get(reference, reference)
     unit = "procentpunt" if ind.unit.strip() == "%" else ind.unit
-    tol = "?" if tolerance is None or not np.isfinite(tolerance) else _nl(tolerance, max(ind.decimals, 1))
+    tol = "?" if tolerance is None or not np.isfinite(tolerance) else nl_number(tolerance, max(ind.decimals, 1))
     origin = ("gedeclareerd bij de indicator" if ind.tolerance is not None else
               "algemene regel: 1 procentpunt bij percentages, anders 2% van de referentiewaarde in het basisjaar")
     b, l = baseline or "?", latest or "?"
@@ -91,10 +92,6 @@ def rule_text(ind: Indicator, tolerance: float, baseline: int | None, latest: in
                 f"met hoogstens {tol} {unit} veranderde ({origin}), anders kleiner of groter")
     return core + ("; te weinig waarnemingen als een van de vier cijfers ontbreekt of als basisjaar en "
                    "laatste jaar samenvallen (geen ontwikkeling te meten)")
-
-
-def _nl(x: float, decimals: int) -> str:
-    return f"{x:,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
 
 
 def classify(value_b, value_l, ref_b, ref_l, *, higher_is_better: bool | None,

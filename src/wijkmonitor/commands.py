@@ -14,6 +14,7 @@ from rich.table import Table
 
 from . import api, config, pipeline, store
 from .catalogue import load_catalogue
+from .nlformat import nl_number
 from .sources import SourceError
 
 console = Console()
@@ -300,8 +301,7 @@ def _markdown(df: pd.DataFrame) -> str:
 def _fmt(v, decimals: int) -> str:
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return "—"
-    from .analysis import _nl
-    return _nl(float(v), decimals)
+    return nl_number(float(v), decimals)
 
 
 def _emit(df: pd.DataFrame, fmt: str, title: str) -> None:
@@ -337,7 +337,6 @@ def _national_summary(store_path: Path | None) -> None:
     except store.StoreMissing as exc:
         _fail(str(exc))
     by_id = {r.indicator: r for r in df.itertuples()}
-    from .analysis import _nl
 
     table = Table(title="Nederland: meest recente cijfers per indicator")
     for col in ("indicator", "jaar", "waarde", "eenheid", "herkomst"):
@@ -348,6 +347,6 @@ def _national_summary(store_path: Path | None) -> None:
         for ind in inds:
             r = by_id.get(ind.id)
             table.add_row(ind.name, str(r.period) if r else "—",
-                          _nl(r.value, ind.decimals) if r else "geen landelijk cijfer", ind.unit,
+                          nl_number(r.value, ind.decimals) if r else "geen landelijk cijfer", ind.unit,
                           ("gepubliceerd" if r.method == "gepubliceerd" else "som van gemeenten") if r else "")
     console.print(table)

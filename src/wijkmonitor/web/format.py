@@ -1,59 +1,28 @@
 """Dutch notation for the website: ``78,4 %``, ``17.942.942``, ``—`` for what is not shown.
 
-One helper decides how a number looks on every page, so that a table, its chart and the map
-legend show the same string for the same stored value. Downloads and the API carry the raw
-numbers (dot decimals), never these strings.
+The notation itself is :mod:`wijkmonitor.nlformat` (shared with the report and the CLI); these
+wrappers add the page convention that a value that is not shown becomes ``—`` (the page says
+why next to it). Downloads and the API carry the raw numbers (dot decimals), never these strings.
 """
 
 from __future__ import annotations
 
-import math
+from wijkmonitor import nlformat
+from wijkmonitor.nlformat import NBSP, is_number, unit_suffix  # noqa: F401  (re-exported)
 
-NBSP = "\u00a0"
 DASH = "—"
 
 
-def is_number(x) -> bool:
-    """True for a finite int/float (None, NaN and pandas NA are not numbers)."""
-    try:
-        return x is not None and math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
-
-
 def nl_number(x, decimals: int = 1) -> str:
-    """``1234567.891 -> '1.234.567,9'``; not a number -> ``'—'``; ``-0,0`` becomes ``0,0``."""
-    if not is_number(x):
-        return DASH
-    text = f"{float(x):,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
-    if text.startswith("-") and not any(ch in "123456789" for ch in text):
-        text = text[1:]
-    return text
-
-
-def unit_suffix(unit: str | None) -> str:
-    """What follows a number for a unit (``'%' -> ' %'``, ``'aantal' -> ''``)."""
-    unit = (unit or "").strip()
-    if unit in ("", "aantal"):
-        return ""
-    if unit == "%":
-        return NBSP + "%"
-    return NBSP + unit
+    """``1234567.891 -> '1.234.567,9'``; not a number -> ``'—'``."""
+    return nlformat.nl_number(x, decimals) if is_number(x) else DASH
 
 
 def nl_value(x, decimals: int = 1, unit: str | None = None) -> str:
     """A value with its unit (``78,4 %``) or ``—`` when there is no shown value."""
-    if not is_number(x):
-        return DASH
-    return nl_number(x, decimals) + unit_suffix(unit)
+    return nlformat.nl_value(x, decimals, unit) if is_number(x) else DASH
 
 
 def nl_gap(x, decimals: int = 1, unit: str | None = None) -> str:
-    """A difference with an explicit sign (``+3,2``, ``−1,0``) in procentpunt for percentages."""
-    if not is_number(x):
-        return DASH
-    text = nl_number(abs(float(x)), decimals)
-    sign = "" if text.strip("0,.") == "" else ("+" if float(x) > 0 else "−")
-    unit = (unit or "").strip()
-    suffix = NBSP + "procentpunt" if unit == "%" else unit_suffix(unit)
-    return sign + text + suffix
+    """A difference with an explicit sign (``+3,2``, ``−1,0``), in procentpunt for percentages."""
+    return nlformat.nl_difference(x, decimals, unit) if is_number(x) else DASH
