@@ -340,3 +340,31 @@ def test_dutch_notation_is_shared_by_cli_web_and_report():
     assert web_format.nl_value(float("nan"), 1, "%") == web_format.DASH
     with pytest.raises(ValueError):
         nlformat.nl_number(None)
+
+
+def test_choose_years_half_rule_then_best_pair():
+    from wijkmonitor.analysis import choose_years
+
+    # two years reach half of 4 areas: nearest of those to the asked years
+    full = {"a": {2012, 2016, 2020}, "b": {2012, 2020}, "c": {2012}}
+    assert choose_years(full, 4, 2010, 2024) == (2012, 2020)
+    # only 2024 reaches half of 6 areas; 2017-2019 is the pair most areas have both years of
+    part = {"a": {2017, 2019, 2024}, "b": {2017, 2019}, "c": {2024}, "d": {2024}, "e": {2016, 2024}}
+    assert choose_years(part, 6, 2012, 2024) == (2017, 2019)
+    # ties in the number of areas: nearest to the asked years
+    tie = {"a": {2016, 2018}, "b": {2017, 2023}}
+    assert choose_years(tie, 10, 2016, 2024) == (2017, 2023)
+    # no area with two years: the nearest years (nothing to measure)
+    assert choose_years({"a": {2016}, "b": {2020}}, 10, 2012, 2024) == (2016, 2020)
+    assert choose_years({}, 10, 2012, 2024) == (None, None)
+
+
+def test_counts_have_no_gap(cat):
+    assert not analysis.comparable(cat["inwoners"]) and analysis.comparable(cat["koopwoningen_pct"])
+    values, index = _health_case()
+    with pytest.raises(ValueError, match="aantal"):
+        analysis.gaps(indicators=["inwoners"], baseline=2012, latest=2020,
+                      values=values, index=index, catalogue=cat)
+    # without a list of indicators counts are simply left out
+    df = analysis.gaps(baseline=2012, latest=2020, values=values, index=index, catalogue=cat)
+    assert "inwoners" not in set(df["indicator"]) and IND in set(df["indicator"])

@@ -10,7 +10,8 @@ Years
 -----
 Per indicator the baseline and latest years are the available years nearest to those asked
 (ties: the earlier baseline, the later latest); a year is available when at least half of the
-selected areas have a shown value in it (:func:`available_years`).
+selected areas have a shown value in it. Where fewer than two years are available, the pair of
+years the most areas have values for in both is taken (:func:`choose_years`).
 
 Orientation
 -----------
@@ -60,6 +61,35 @@ REFERENCE_NAMES = {
 RELATIVE_TOLERANCE = 0.02
 #: Absolute tolerance of the global rule for percentages, in procentpunten.
 PERCENT_TOLERANCE = 1.0
+
+
+def comparable(ind: Indicator) -> bool:
+    """Whether an area can be compared with its reference on this indicator.
+
+    Counts (aggregation ``som``: inwoners, woningvoorraad, misdrijven) measure the size of an
+    area, not its position: an area always has fewer inwoners than its gemeente. They have no
+    gap and are left out of the classification and the Outcomemonitor table.
+    """
+    return ind.aggregation != "som"
+
+
+#: Classes that say something about the development of the gap.
+MEASURED_CLASSES = ("kleiner", "groter", "gelijk", "beter dan referentie")
+
+
+def general_rule_text(reference: str = "gemeente") -> str:
+    """The classification rule in one Dutch sentence, without indicator-specific numbers."""
+    ref = REFERENCE_NAMES.get(reference, reference)
+    return (f"Per indicator en gebied: de achterstand op {ref} in het basisjaar en in het laatste jaar "
+            f"(per indicator de dichtstbijzijnde jaren waarin minstens de helft van de gebieden een cijfer "
+            f"heeft; zijn dat er minder dan twee, dan het jaarpaar waarin de meeste gebieden beide cijfers "
+            f"hebben). Beter dan referentie: het gebied scoort in het laatste jaar gelijk aan of beter dan de "
+            f"referentie. Gelijk: de achterstand veranderde met hoogstens de tolerantie (gedeclareerd bij de "
+            f"indicator, anders {nl_number(PERCENT_TOLERANCE, 0)} procentpunt bij percentages en "
+            f"{nl_number(RELATIVE_TOLERANCE * 100, 0)}% van de referentiewaarde in het basisjaar bij andere "
+            f"eenheden). Kleiner/groter: de achterstand nam meer dan de tolerantie af/toe. Te weinig "
+            f"waarnemingen: een van de vier cijfers ontbreekt (niet gepubliceerd, geheim of te kleine basis) "
+            f"of basisjaar en laatste jaar vallen samen.")
 
 
 def default_tolerance(ind: Indicator, reference_baseline: float | None) -> float:
@@ -137,6 +167,44 @@ def available_years(ok_values: pd.DataFrame, n_areas: int) -> list[int]:
     return [int(y) for y in (enough.index if len(enough) else counts.index)]
 
 
+def choose_years(area_years: dict[str, set[int]], n_areas: int, baseline: int, latest: int
+                 ) -> tuple[int | None, int | None]:
+    """The baseline and latest year of one indicator for a set of areas.
+
+    1. The years in which at least :data:`AVAILABLE_SHARE` of the ``n_areas`` areas have a shown
+       value are *available*; when at least two are, the available years nearest to those asked
+       are taken (ties: the earlier baseline, the later latest).
+    2. Otherwise (the sources cover only part of the areas, or only one year) the pair of years
+       ``b < l`` that the most areas have a value for in both is taken, nearest to the asked
+       years on a tie; the development is then measured for those areas only.
+    3. When no area has two years, the nearest years with any value (usually giving
+       "te weinig waarnemingen").
+
+    ``area_years`` maps each area to the years in which it has a shown value.
+    """
+    counts: dict[int, int] = {}
+    for ys in area_years.values():
+        for y in ys:
+            counts[y] = counts.get(y, 0) + 1
+    need = max(1, AVAILABLE_SHARE * n_areas)
+    avail = [y for y, n in counts.items() if n >= need]
+    if len(avail) >= 2:
+        return nearest_year(avail, baseline, prefer="earlier"), nearest_year(avail, latest, prefer="later")
+    best, best_key = None, None
+    years = sorted(counts)
+    for i, b in enumerate(years):
+        for l in years[i + 1:]:
+            n = sum(1 for ys in area_years.values() if b in ys and l in ys)
+            if n == 0:
+                continue
+            key = (-n, abs(b - baseline) + abs(l - latest), b, -l)
+            if best_key is None or key < best_key:
+                best, best_key = (b, l), key
+    if best is not None:
+        return best
+    return nearest_year(years, baseline, prefer="earlier"), nearest_year(years, latest, prefer="later")
+
+
 def nearest_year(available: Iterable[int], asked: int, *, prefer: str) -> int | None:
     """The available year nearest to ``asked``; ties go ``prefer='later'`` or ``'earlier'``."""
     years = sorted(set(int(y) for y in available))
@@ -190,22 +258,24 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
             values = load_area_values(con=con) if values is None else values
             index = load_area_index(con=con) if index is None else index
     idx = select_areas(index, areas)
-    inds = [catalogue[i] for i in (indicators or catalogue.keys())]
+    if indicators:
+        inds = [catalogue[i] for i in indicators]
+        counts = [i.id for i in inds if not comparable(i)]
+        if counts:
+            raise ValueError(f"geen afstand voor {', '.join(counts)}: een aantal meet de omvang van een "
+                             f"gebied, niet zijn positie ten opzichte van de referentie")
+    else:
+        inds = [i for i in catalogue.values() if comparable(i)]
     ind_ids = [ind.id for ind in inds]
     selected = set(idx["area_id"])
-    # per indicator the available years and the nearest baseline/latest (see available_years)
+    # per indicator the baseline and latest years (see choose_years)
     ok = values[(values["unit_kind"] == "area") & (values["status"] == "ok")
                 & values["unit_id"].isin(selected) & values["indicator"].isin(ind_ids)]
-    counts: dict[str, dict[int, int]] = {}
-    for (ind_id, period), n in ok.groupby(["indicator", "period"])["unit_id"].nunique().items():
-        counts.setdefault(ind_id, {})[int(period)] = int(n)
-    need = max(1, AVAILABLE_SHARE * len(selected))
-    years = {}
-    for ind_id in ind_ids:
-        c = counts.get(ind_id, {})
-        avail = [y for y, n in c.items() if n >= need] or list(c)
-        years[ind_id] = (nearest_year(avail, baseline, prefer="earlier"),
-                         nearest_year(avail, latest, prefer="later"))
+    area_years: dict[str, dict[str, set[int]]] = {}
+    for ind_id, unit_id, period in ok[["indicator", "unit_id", "period"]].drop_duplicates().itertuples(index=False):
+        area_years.setdefault(ind_id, {}).setdefault(unit_id, set()).add(int(period))
+    years = {ind_id: choose_years(area_years.get(ind_id, {}), len(selected), baseline, latest)
+             for ind_id in ind_ids}
     # one row per indicator and area (indicator-major, areas in selection order); columns are
     # numpy arrays until the frame is built once at the end
     n_a, n_i = len(idx), len(inds)

@@ -275,19 +275,47 @@ def register_gap(app: typer.Typer) -> None:
             return
         set_unit = f"alle:{areas}" if areas in ("nplv", "aandachtswijken") else None
         table = analysis.outcome_table(df, values=values, set_unit=set_unit)
-        shown = table[["name", "baseline_year", "latest_year", "n_areas", *analysis.CLASSES]].copy()
-        for label in ([("alle_gebieden", "alle gebieden")] if set_unit else []) + [("G4", "G4"), ("G18", "G18"), ("NL", "NL")]:
-            shown[label[1]] = [f"{_fmt(b, cat[i].decimals)} → {_fmt(l, cat[i].decimals)}" for b, l, i in
-                               zip(table[f"{label[0]}_baseline"], table[f"{label[0]}_latest"], table["indicator"])]
+        table = table.assign(_theme=[THEME_ORDER.get(t, 99) for t in table["theme"]]).sort_values(
+            ["_theme", "name"], kind="stable")
+        measured = table[list(analysis.MEASURED_CLASSES)].sum(axis=1) > 0
+        shown = table.loc[measured, ["theme", "name", "baseline_year", "latest_year", "n_areas",
+                                     *analysis.CLASSES]].copy()
+        groups = ([("alle_gebieden", "alle gebieden")] if set_unit else []) + [(g, g) for g in ("G4", "G14", "G18", "NL")]
+        for key, label in groups:
+            shown[label] = [f"{_fmt(b, cat[i].decimals)} → {_fmt(l, cat[i].decimals)}" for b, l, i in
+                            zip(table.loc[measured, f"{key}_baseline"], table.loc[measured, f"{key}_latest"],
+                                table.loc[measured, "indicator"])]
+        not_measured = [f"{n} ({_years(b, l)})" for n, b, l in
+                        table.loc[~measured, ["name", "baseline_year", "latest_year"]].itertuples(index=False)]
         title = f"Afstand tot {analysis.REFERENCE_NAMES[reference]}: aantal gebieden per klasse"
+        rule = analysis.general_rule_text(reference)
+        note = ("Zonder meetbare ontwikkeling (in geen enkel gebied vier cijfers, of basisjaar = laatste jaar): "
+                + ("; ".join(not_measured) if not_measured else "geen") + ".")
         if fmt == "markdown":
-            sys.stdout.write(_markdown(shown.rename(columns={"name": "indicator", "baseline_year": "basis",
-                                                             "latest_year": "laatste", "n_areas": "gebieden"})))
+            sys.stdout.write(f"**{title}.** {rule}\n\n")
+            sys.stdout.write(_markdown(shown.rename(columns={"theme": "thema", "name": "indicator",
+                                                             "baseline_year": "basis", "latest_year": "laatste",
+                                                             "n_areas": "gebieden"})))
+            sys.stdout.write("\n" + note + "\n")
             return
         _print_df(shown, title=title)
-        console.print("Regel: " + analysis.rule_text(cat[table['indicator'].iloc[0]], analysis.PERCENT_TOLERANCE,
-                                                    baseline, latest, reference).split(';')[0] + " … "
-                      "(volledige regel per indicator in --format json)")
+        console.print("Regel: " + rule + " (de regel met de getallen per indicator: --format json, veld 'rule').")
+        console.print(note)
+
+
+#: Order of the themes in tables (the Outcomemonitor's order).
+THEME_ORDER = {t: i for i, t in enumerate(
+    ["bevolking", "wonen & leefbaarheid", "leren", "werken", "inkomen & schulden", "gezondheid", "veiligheid"])}
+
+
+def _years(b, l) -> str:
+    b = None if b is None or pd.isna(b) else int(b)
+    l = None if l is None or pd.isna(l) else int(l)
+    if b is None and l is None:
+        return "geen cijfers"
+    if b == l or b is None or l is None:
+        return f"alleen {b or l}"
+    return f"{b}–{l}"
 
 
 def _markdown(df: pd.DataFrame) -> str:

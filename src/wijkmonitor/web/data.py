@@ -329,6 +329,8 @@ class WebStore:
         own, ref = ok_map(values), ok_map(ref_values)
         rows = []
         for ind_id, ind in self.catalogue.items():
+            if not analysis.comparable(ind):
+                continue
             v, r = own.get(ind_id, {}), ref.get(ind_id, {})
             avail = sorted(set(v) & set(r))
             by = analysis.nearest_year(avail, baseline, prefer="earlier")
