@@ -177,3 +177,45 @@ def series(unit: str, indicator: str, *, path: Path | None = None) -> pd.Series:
               .sort_values(["period", "same", "geo_year"]).drop_duplicates("period", keep="last"))
     df = df[df["status"] == "ok"]
     return df.set_index("period")["value"].astype(float).sort_index()
+
+
+def gaps(areas="nplv", *, baseline: int = 2012, latest: int = 2024, reference: str = "gemeente",
+         indicators: list[str] | None = None, path: Path | None = None) -> pd.DataFrame:
+    """Gap to the reference and the class of its change, one row per area and indicator.
+
+    The same rows as ``wijkmonitor gap --format json`` (see :func:`wijkmonitor.analysis.gaps`).
+
+    Parameters
+    ----------
+    areas : str or list of str
+        ``"nplv"``, ``"aandachtswijken"``, an area id or name, or a list of area ids.
+    baseline, latest : int
+        Asked years; per indicator the nearest available years are used (columns
+        ``baseline_year`` and ``latest_year``).
+    reference : str
+        ``gemeente`` (stedelijk gemiddelde), ``rest``, ``G4``, ``G14``, ``G18``, ``NPLV19`` or ``NL``.
+    indicators : list of str, optional
+        Indicator ids; default all indicators that have a gap (not counts).
+
+    Examples
+    --------
+    >>> wm.gaps("nplv", baseline=2012, latest=2020)          # doctest: +SKIP
+    >>> wm.gaps("Utrecht Overvecht", indicators=["ervaren_gezondheid_pct"])  # doctest: +SKIP
+    """
+    from . import analysis
+
+    return analysis.gaps(areas=areas, indicators=indicators, baseline=baseline, latest=latest,
+                         reference=reference, path=path)
+
+
+def outcome_table(areas: str = "nplv", *, baseline: int = 2012, latest: int = 2024,
+                  reference: str = "gemeente", path: Path | None = None) -> pd.DataFrame:
+    """The Outcomemonitor table: per indicator the number of areas per class and the value of
+    all areas together, G4, G14, G18 and NL at baseline and latest (``wijkmonitor gap --areas``)."""
+    from . import analysis
+
+    values = analysis.load_area_values(path)
+    g = analysis.gaps(areas=areas, baseline=baseline, latest=latest, reference=reference, path=path,
+                      values=values)
+    set_unit = f"alle:{areas}" if areas in ("nplv", "aandachtswijken") else None
+    return analysis.outcome_table(g, values=values, set_unit=set_unit)
