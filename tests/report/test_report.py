@@ -173,18 +173,23 @@ def test_narrative_flips_with_direction():
     t_up, t_down = " ".join(up.paragraphs), " ".join(down.paragraphs)
     assert "gestegen (+10,0\u00a0per 1 000 inwoners), een verslechtering" in t_up
     assert "gedaald (−10,0\u00a0per 1 000 inwoners), een verbetering" in t_down
-    assert "bij 3 wijken werd de afstand tot het stedelijk gemiddelde groter" in t_up
-    assert "bij 3 wijken werd de afstand tot het stedelijk gemiddelde kleiner" in t_down
+    assert "tussen 2016 en 2020 de afstand tot het stedelijk gemiddelde bij 3 wijken groter geworden" in t_up
+    assert "tussen 2016 en 2020 de afstand tot het stedelijk gemiddelde bij 3 wijken kleiner geworden" in t_down
     assert "afstand van de 3 wijken samen tot de G18 is groter geworden" in t_up
     assert "afstand van de 3 wijken samen tot de G18 is kleiner geworden" in t_down
     assert up.verdict == "negatief" and down.verdict == "positief"
     assert [e["label"] for e in up.worsened] == ["Wijk A", "Wijk B", "Wijk C"] and not up.improved
     assert [e["label"] for e in down.improved] == ["Wijk A", "Wijk B", "Wijk C"] and not down.worsened
-    assert "voor de G14 is geen waarde beschikbaar" in t_up  # a missing group is named, not filled
-    assert narrative.section_picture([up], words=words).startswith("Op basis van de één indicator")
-    assert "negatief" in narrative.section_picture([up], words=words)
-    assert "positief" in narrative.section_picture([down], words=words)
-    assert "wisselend" in narrative.section_picture([up, down], words=words)
+    assert "Voor de G14 is geen waarde beschikbaar." in t_up  # a missing group is named, not filled
+    assert narrative.section_picture([up], words=words).startswith(
+        "Op basis van de enige indicator met een meetbare ontwikkeling, ‘Werkloosheidsuitkeringen (WW)’, "
+        "ontstaat een negatief beeld")
+    assert "positief beeld" in narrative.section_picture([down], words=words)
+    mixed = narrative.section_picture([up, down], words=words)
+    assert "wisselend" in mixed and mixed.count("‘Werkloosheidsuitkeringen (WW)’") == 2
+    # the direction of each example follows its own numbers
+    assert "In Wijk A steeg het aantal van 50,0\u00a0per 1 000 inwoners in 2016 naar 60,0" in t_up
+    assert "In Wijk A daalde het aantal van 60,0\u00a0per 1 000 inwoners in 2016 naar 50,0" in t_down
 
 
 def test_narrative_names_single_area_and_missing_data():
@@ -192,8 +197,8 @@ def test_narrative_names_single_area_and_missing_data():
     ind, out, gaps = _fixture([50.0, 60.0, np.nan], [45.0, 70.0, 55.0], [40.0] * 3, [40.0] * 3)
     story = narrative.indicator_story(ind, out, gaps, words=words)
     text = " ".join(story.paragraphs)
-    assert "bij één wijk (Wijk A) werd de afstand tot het stedelijk gemiddelde kleiner" in text
-    assert "Voor één wijk (Wijk C) zijn te weinig waarnemingen" in text
+    assert "de afstand tot het stedelijk gemiddelde bij één wijk (Wijk A) kleiner geworden" in text
+    assert "Voor één wijk (Wijk C) is de ontwikkeling niet te bepalen" in text
     assert all(e["area"] != "c" for e in story.improved + story.worsened)
 
 
@@ -263,10 +268,137 @@ def test_cli(real_store, tmp_path):
                               "2020", "--out", str(tmp_path), "--no-pdf"])
     assert res.exit_code == 0, res.output
     page = (tmp_path / "gebiedsfiche-rotterdam-zuid-2016-2020.html").read_text(encoding="utf-8")
-    assert "Gebiedsfiche Rotterdam-Zuid" in page and "Geen streefwaarden vastgelegd" in page
+    assert "Gebiedsfiche Rotterdam-Zuid" in page and "geen streefwaarden vastgelegd" in page
     res = runner.invoke(app, ["report", "area", "Nergens", "--baseline", "2016", "--latest", "2020",
                               "--out", str(tmp_path)])
     assert res.exit_code == 2 and "onbekend gebied" in res.output
     res = runner.invoke(app, ["report", "national", "--programme", "elders", "--baseline", "2016",
                               "--latest", "2020", "--out", str(tmp_path)])
     assert res.exit_code == 2
+
+
+def _pdf_alts(raw: bytes) -> list[str]:
+    """The /Alt texts of a PDF's structure elements (literal or UTF-16 hex strings)."""
+    out = []
+    for m in re.finditer(rb"/Alt\s*(\((?:[^()\\]|\\.)*\)|<[0-9a-fA-F\s]+>)", _pdf_objects(raw)):
+        tok = m.group(1)
+        if tok.startswith(b"<"):
+            data = bytes.fromhex(re.sub(rb"\s", b"", tok[1:-1]).decode())
+            out.append(data[2:].decode("utf-16-be") if data[:2] == b"\xfe\xff" else data.decode("latin-1"))
+        else:
+            out.append(re.sub(rb"\\(.)", rb"\1", tok[1:-1]).decode("latin-1"))
+    return out
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_pdf_alt_texts_of_every_chart(real_store, tmp_path):
+    """Every chart and the map carry an alt text in the HTML, and the same text in the tagged PDF;
+    the alt text of a chart states the numbers of its table."""
+    from wijkmonitor import report
+    data = load(real_store)
+    html_path, pdf_path = report.area_report("Rotterdam-Zuid", 2016, 2020, tmp_path, data=data)
+    html = html_path.read_text(encoding="utf-8")
+    alts = [htmlmod.unescape(a) for a in re.findall(r'<img [^>]*alt="([^"]*)"', html)]
+    assert len(alts) == html.count("<img ") and len(alts) >= 5 and all(a.strip() for a in alts)
+    pdf_alts = _pdf_alts(pdf_path.read_bytes())
+    assert sorted(pdf_alts) == sorted(alts)
+    # the trend chart of loneliness names the area's shown values
+    series = data.series("rotterdam-zuid", "eenzaam_pct").dropna(subset=["value"])
+    alt = next(a for a in alts if a.startswith("Lijndiagram Eenzaamheid."))
+    for year, value in zip(series["period"], series["value"]):
+        assert f"{year} {nl_value(value, 1, '%')}" in alt
+
+
+def test_appendix_traces_every_number_to_files(data, national_ctx):
+    """Each indicator in the appendix names its source tables; each of those tables is listed
+    with every file it was read from and that file's retrieval date."""
+    from wijkmonitor.report import provenance
+    files_of: dict[str, set] = {}  # one table may come from several publishers (re-publications)
+    for s in national_ctx["sources"]:
+        files_of.setdefault(s["table_id"], set()).update((f["location"], f["retrieved"]) for f in s["files"])
+    for e in national_ctx["appendix"]:
+        srcs = data.sources_for(e["id"])
+        assert len(srcs), e["id"]
+        for r in srcs.itertuples():
+            key = provenance.table_key(r.table_id)
+            assert key in e["tables"].split(", ")
+            assert (r.location, provenance.nl_date(r.retrieved)) in files_of[key]
+    from wijkmonitor.report.render import render_html
+    html = render_html("national.html", national_ctx)
+    for s in national_ctx["sources"]:
+        for f in s["files"]:
+            assert htmlmod.escape(f["location"], quote=False) in html
+
+
+# ------------------------------------------------------------------------------------------
+# area fiche: streefwaarden from the editable store, counts, suppressed cells
+# ------------------------------------------------------------------------------------------
+
+def test_fiche_targets_from_editable_store(data, tmp_path):
+    from wijkmonitor.local import accounts, db, progress, targets
+    from wijkmonitor.local.permissions import SystemActor
+    from wijkmonitor.report.render import render_html
+
+    missing = tmp_path / "nog-niet.sqlite"
+    ctx = area_mod.build(data, "Rotterdam-Zuid", 2016, 2020, database_url=f"sqlite:///{missing}",
+                         draw_map=False)
+    assert not ctx["targets"]["rows"] and "nog niet aangemaakt" in ctx["targets"]["note"]
+    assert not missing.exists()  # reading never creates a database
+
+    url = f"sqlite:///{tmp_path / 'edit.sqlite'}"
+    db.upgrade(url)
+    with db.session_factory(url).begin() as s:
+        ed = accounts.create_user(s, SystemActor(), "rotterdam", "gemeente-editor", "correct horse battery",
+                                  gemeente="GM0599")
+        targets.set_target(s, ed, "Rotterdam-Zuid", "moeite_rondkomen_pct", target_value=25.0,
+                           target_year=2030, baseline_year=2016, reason="NPLV-doel Zuid",
+                           milestones={2024: 30.0})
+        targets.set_target(s, ed, "Rotterdam-Zuid", "eenzaam_pct", target_value=40.0, target_year=2030)
+    ctx = area_mod.build(data, "Rotterdam-Zuid", 2016, 2020, database_url=url, draw_map=False)
+    rows = {r["id"]: r for r in ctx["targets"]["rows"]}
+    assert set(rows) == {"moeite_rondkomen_pct", "eenzaam_pct"}
+    for iid, kw in (("moeite_rondkomen_pct", dict(baseline_year=2016, milestones={2024: 30.0})),
+                    ("eenzaam_pct", {})):
+        observed = data.series("rotterdam-zuid", iid).dropna(subset=["value"]).set_index("period")["value"]
+        polarity = "lower_is_better"
+        want = progress.assess(25.0 if iid == "moeite_rondkomen_pct" else 40.0, 2030, observed,
+                               polarity=polarity, **kw)
+        assert rows[iid]["status"] == want.label and rows[iid]["rule"] == want.rule
+        assert rows[iid]["latest"] == f"{nl_value(want.latest_value, 1, '%')} ({want.latest_year})"
+        assert want.latest_year == int(observed.index.max())
+    # real data: moeite met rondkomen fell from 37,2 % (2016) to 26,8 % (2020): ahead of the path
+    assert rows["moeite_rondkomen_pct"]["status"] == "op koers"
+    html = render_html("area.html", ctx)
+    text = re.sub(r"\s+", " ", _text(html))
+    assert "Voortgang naar de streefwaarden" in text and "op koers" in text
+    assert "Toelichting van de gemeente: NPLV-doel Zuid." in text and "Tussendoelen: 2024: 30,0" in text
+    # another area in the same database has none, and says so
+    other = area_mod.build(data, "Utrecht Overvecht", 2016, 2020, database_url=url, draw_map=False)
+    assert not other["targets"]["rows"]
+    assert other["targets"]["note"] == "Voor dit gebied zijn geen streefwaarden vastgelegd."
+
+
+def test_fiche_never_shows_a_suppressed_value_and_no_gap_for_counts(data):
+    """An area value the source keeps secret appears nowhere in the fiche as a number: not in the
+    table (the year is not used, or the cell says 'geheim') and not in the trend chart. Counts get
+    no gap and no class."""
+    v = data.values
+    ids = set(data.index["area_id"])
+    secret = v[v["unit_id"].isin(ids) & (v["status"] == "geheim")]
+    assert len(secret), "the real store has secret area values (e.g. Utrecht Overvecht 2024)"
+    row = secret.sort_values(["unit_id", "indicator", "period"]).iloc[0]
+    year = int(row["period"])
+    ctx = area_mod.build(data, row["unit_id"], year - 8, year, draw_map=False)
+    rows = [x for t in ctx["themes"] for x in t["rows"] if x["id"] == row["indicator"]]
+    assert rows, row.to_dict()
+    x = rows[0]
+    first, last = (x["years"].split("–") + [x["years"]])[:2] if "–" in x["years"] else (x["years"],) * 2
+    for y, cell in ((int(first), x["value_b"]), (int(last), x["value_l"])):
+        if y == year:
+            assert cell.text == "geheim" and not cell.shown
+    figs = [f for t in ctx["themes"] for f in t["figures"] if f["name"] == data.catalogue[row["indicator"]].name]
+    for f in figs:
+        own = f["alt"].split(f"{ctx['name']}: ", 1)[1].split(";")[0]  # the area's own series
+        assert f" {year} " not in f" {own} ", own
+    counts = [x for t in ctx["themes"] for x in t["rows"] if data.catalogue[x["id"]].aggregation == "som"]
+    assert counts and all(x["cls"] == "n.v.t." and x["gap_l"].text == "n.v.t." for x in counts)

@@ -12,9 +12,9 @@ from .. import analysis
 from ..catalogue import THEMES
 from . import charts, provenance
 from .data import PROGRAMMES, StoreData
-from .format import is_number, nl_number, nl_value
-from .national import CLASS_ORDER, THEME_TITLES
-from .tables import LEGEND, diff_cell, value_cell
+from .format import is_number, nl_join, nl_value
+from .national import CLASS_ORDER, THEME_TITLES, comparable
+from .tables import LEGEND, Cell, diff_cell, unit_label, value_cell
 
 LEVEL_WORDS = {"wijk": ("CBS-wijk", "CBS-wijken"), "buurt": ("CBS-buurt", "CBS-buurten"),
                "gemeente": ("gemeente", "gemeenten")}
@@ -87,17 +87,37 @@ def map_figure(area: pd.Series) -> dict:
 # streefwaarden
 # ---------------------------------------------------------------------------------------------
 
+def _sqlite_missing(url: str) -> bool:
+    """True for an SQLite URL whose file does not exist (reading it would create it)."""
+    if not url.startswith("sqlite"):
+        return False
+    path = url.split("///", 1)[1] if "///" in url else ""
+    return bool(path) and path != ":memory:" and not os.path.exists(path.split("?", 1)[0])
+
+
 def targets(data: StoreData, area_id: str, database_url: str | None = None) -> dict:
-    """Progress to the area's streefwaarden from the local-monitor database, when one is
-    configured (``database_url`` or ``WIJKMONITOR_DATABASE_URL``); observed values are the
-    area's shown values from the store."""
-    url = database_url or os.environ.get("WIJKMONITOR_DATABASE_URL")
-    if not url:
-        return dict(rows=[], note="Geen streefwaarden vastgelegd (er is geen database met "
-                                  "streefwaarden ingesteld).")
+    """Progress to the area's streefwaarden, from the editable store (``database_url``, else
+    ``WIJKMONITOR_DATABASE_URL``, else its SQLite file under ``var/``).
+
+    Observed values are the area's shown values in the store; the status and its rule come from
+    :mod:`wijkmonitor.local.progress`. Never creates or migrates a database: a missing file or
+    schema means "no targets", stated as such.
+    """
+    from ..config import database_url as configured_url
+    url = database_url or configured_url()
+    none = dict(rows=[], note=None, rule=None)
+    if _sqlite_missing(url):
+        return {**none, "note": "Voor dit gebied zijn geen streefwaarden vastgelegd (de database met "
+                                "streefwaarden is nog niet aangemaakt)."}
     try:
+        import sqlalchemy as sa
+
         from ..local import db, targets as tg
+        from ..local.models import Target
         with db.session_scope(url) as session:
+            if not sa.inspect(session.get_bind()).has_table(Target.__tablename__):
+                return {**none, "note": "Voor dit gebied zijn geen streefwaarden vastgelegd (de "
+                                        "database met streefwaarden is leeg)."}
             found = [t for t in tg.list_targets(session) if t.area_id == area_id]
             rows = []
             for t in found:
@@ -107,23 +127,97 @@ def targets(data: StoreData, area_id: str, database_url: str | None = None) -> d
                 dec = ind.decimals if ind else 1
                 unit = ind.unit if ind else ""
                 fmt = (lambda x: nl_value(x, dec, unit) if is_number(x) else "–")
+                milestones = "; ".join(f"{m.year}: {fmt(m.value)}" for m in
+                                       sorted(t.milestones, key=lambda m: m.year))
                 rows.append(dict(
-                    name=ind.name if ind else t.indicator_id,
-                    baseline=f"{fmt(prog.baseline_value)} ({prog.baseline_year})" if prog.baseline_year else "–",
+                    id=t.indicator_id, name=ind.name if ind else t.indicator_id,
+                    baseline=(f"{fmt(prog.baseline_value)} ({prog.baseline_year})"
+                              if prog.baseline_year is not None and is_number(prog.baseline_value) else "–"),
                     target=f"{fmt(prog.target_value)} ({prog.target_year})",
-                    latest=f"{fmt(prog.latest_value)} ({prog.latest_year})" if prog.latest_year else "–",
-                    expected=fmt(prog.expected_value), status=prog.label, rule=prog.rule,
-                    reason=t.reason or ""))
+                    milestones=milestones,
+                    latest=(f"{fmt(prog.latest_value)} ({prog.latest_year})"
+                            if prog.latest_year is not None else "–"),
+                    expected=fmt(prog.expected_value), status=prog.label, status_key=prog.status,
+                    rule=prog.rule, reason=(t.reason or "").strip(),
+                    set_by=getattr(t, "set_by_name", "") or ""))
     except Exception as exc:  # the database is optional: say why nothing is shown
-        return dict(rows=[], note=f"Streefwaarden konden niet worden gelezen ({type(exc).__name__}: {exc}).")
+        return {**none, "note": f"Streefwaarden konden niet worden gelezen ({type(exc).__name__}: {exc})."}
     if not rows:
-        return dict(rows=[], note="Geen streefwaarden vastgelegd voor dit gebied.")
-    return dict(rows=sorted(rows, key=lambda r: r["name"]), note=None)
+        return {**none, "note": "Voor dit gebied zijn geen streefwaarden vastgelegd."}
+    return dict(rows=sorted(rows, key=lambda r: r["name"]), note=None, rule=TARGET_RULE)
+
+
+#: The progress rule of :mod:`wijkmonitor.local.progress`, in Dutch for the fiche.
+TARGET_RULE = ("De verwachte waarde ligt op de rechte lijn van de beginwaarde via eventuele tussendoelen "
+               "naar de streefwaarde. Behaald: de laatste waarde is minstens zo goed als de streefwaarde. "
+               "Op koers: niet behaald, maar de laatste waarde is minstens zo goed als de verwachte waarde "
+               "in dat jaar. Achter: de laatste waarde blijft achter bij de verwachte waarde. Geen gegevens: "
+               "er is geen beginwaarde of geen meting na het beginjaar. De waarden zijn de getoonde cijfers "
+               "van het gebied in deze monitor.")
 
 
 # ---------------------------------------------------------------------------------------------
 # fiche
 # ---------------------------------------------------------------------------------------------
+
+NA = "n.v.t."
+
+
+def _nearest(years: list[int], target: int, prefer: str) -> int | None:
+    if not years:
+        return None
+    return min(years, key=lambda y: (abs(y - target), -y if prefer == "later" else y))
+
+
+def _size_row(data: StoreData, ind, area_id: str, gm_unit: str, baseline: int, latest: int) -> dict | None:
+    """A count (inwoners, woningvoorraad ...): the area's value and the gemeente's, no gap."""
+    s_area = data.series(area_id, ind.id)
+    shown = s_area.dropna(subset=["value"])
+    if shown.empty:
+        return None
+    years = [int(y) for y in shown["period"]]
+    by, ly = _nearest(years, baseline, "earlier"), _nearest(years, latest, "later")
+    gm = data.series(gm_unit, ind.id).set_index("period")
+    ar = s_area.set_index("period")
+
+    def cell(frame, year):
+        if year in frame.index:
+            return value_cell(frame.at[year, "value"], frame.at[year, "status"], ind.decimals)
+        return value_cell(None, "niet beschikbaar", ind.decimals)
+    na = Cell(NA, False, "niet van toepassing: een aantal meet de omvang van een gebied")
+    return dict(id=ind.id, name=ind.name, unit=unit_label(ind.unit),
+                years=f"{by}–{ly}" if by != ly else str(ly),
+                value_b=cell(ar, by) if by != ly else Cell("", False), ref_b=cell(gm, by) if by != ly else Cell("", False),
+                value_l=cell(ar, ly), ref_l=cell(gm, ly), gap_b=na, gap_l=na, cls=NA,
+                polarity=ind.polarity, same=by == ly)
+
+
+def _theme_text(rows: list[dict], name: str) -> str:
+    """One sentence per theme from the classes in its table (rule-based, names the indicators)."""
+    by_cls: dict[str, list[str]] = {}
+    for r in rows:
+        by_cls.setdefault(r["cls"], []).append(f"‘{r['name']}’")
+    parts = []
+    for c, text in (("kleiner", "kleiner geworden"), ("groter", "groter geworden"),
+                    ("gelijk", "vrijwel gelijk gebleven")):
+        if by_cls.get(c):
+            parts.append(f"bij {nl_join(by_cls[c])} {text}")
+    out = []
+    if parts:
+        out.append(f"De afstand van {name} tot het stedelijk gemiddelde is " + nl_join(parts) + ".")
+    if by_cls.get("beter dan referentie"):
+        out.append(f"Bij {nl_join(by_cls['beter dan referentie'])} scoort {name} in het laatste jaar "
+                   f"gelijk aan of beter dan het stedelijk gemiddelde.")
+    if by_cls.get("te weinig waarnemingen"):
+        out.append(f"Bij {nl_join(by_cls['te weinig waarnemingen'])} is de ontwikkeling niet te bepalen, "
+                   f"omdat een cijfer van het gebied of de gemeente ontbreekt of er maar één jaar "
+                   f"met cijfers is.")
+    if by_cls.get(NA):
+        k = len(by_cls[NA])
+        out.append(f"{nl_join(by_cls[NA])} {'is een aantal' if k == 1 else 'zijn aantallen'} en "
+                   f"{'heeft' if k == 1 else 'hebben'} geen afstand tot het stedelijk gemiddelde.")
+    return " ".join(out)
+
 
 def build(data: StoreData, area: str, baseline: int, latest: int, *, database_url: str | None = None,
           draw_map: bool = True) -> dict:
@@ -135,63 +229,92 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
     gaps = analysis.gaps(areas=[area_id], baseline=baseline, latest=latest, reference="gemeente",
                          values=data.values, index=data.index, catalogue=data.catalogue)
     gm_unit = str(a["gemeente_unit"])
-    themes = []
+    name = str(a["name"])
+    themes, empty_themes = [], []
     counts = {c: 0 for c in CLASS_ORDER}
+    named: dict[str, list[str]] = {c: [] for c in CLASS_ORDER}
     used, fig_no = [], 0
     by_theme = data.catalogue.by_theme()
     for theme in THEMES:
         rows, figs = [], []
         for ind in sorted(by_theme.get(theme, []), key=lambda i: i.name):
-            g = gaps[gaps["indicator"] == ind.id]
-            r = g.iloc[0] if len(g) else None
             s_area = data.series(area_id, ind.id)
             shown = s_area.dropna(subset=["value"])
-            if r is None or (shown.empty and not is_number(r["reference_latest"])):
-                continue
+            if not comparable(ind):
+                row = _size_row(data, ind, area_id, gm_unit, baseline, latest)
+                if row is None:
+                    continue
+                rows.append(row)
+            else:
+                g = gaps[gaps["indicator"] == ind.id]
+                r = g.iloc[0] if len(g) else None
+                if r is None or (shown.empty and not is_number(r["reference_latest"])):
+                    continue
+                by = r["baseline_year"]
+                ly = r["latest_year"]
+                has_years = not pd.isna(by)
+                cls = r["class"] if has_years else "te weinig waarnemingen"
+                counts[cls] += 1
+                named[cls].append(ind.name)
+                same = has_years and by == ly
+                blank = Cell("", False)
+                rows.append(dict(
+                    id=ind.id, name=ind.name, unit=unit_label(ind.unit),
+                    years=(f"{int(by)}–{int(ly)}" if has_years and by != ly else
+                           (str(int(ly)) if has_years else "–")),
+                    value_b=blank if same else value_cell(r["value_baseline"], r["status_baseline"], ind.decimals),
+                    ref_b=blank if same else value_cell(r["reference_baseline"], r["reference_status_baseline"],
+                                                        ind.decimals),
+                    value_l=value_cell(r["value_latest"], r["status_latest"], ind.decimals),
+                    ref_l=value_cell(r["reference_latest"], r["reference_status_latest"], ind.decimals),
+                    gap_b=blank if same else diff_cell(r["gap_baseline"], ind.decimals, ind.unit),
+                    gap_l=diff_cell(r["gap_latest"], ind.decimals, ind.unit),
+                    cls=cls, polarity=ind.polarity, same=same))
             used.append(ind.id)
-            by = r["baseline_year"]
-            ly = r["latest_year"]
-            has_years = not pd.isna(by)
-            cls = r["class"] if has_years else "te weinig waarnemingen"
-            counts[cls] += 1
-            rows.append(dict(
-                id=ind.id, name=ind.name, unit=ind.unit,
-                years=(f"{int(by)}–{int(ly)}" if has_years and by != ly else
-                       (str(int(ly)) if has_years else "–")),
-                value_b=value_cell(r["value_baseline"], r["status_baseline"], ind.decimals),
-                ref_b=value_cell(r["reference_baseline"], r["reference_status_baseline"], ind.decimals),
-                value_l=value_cell(r["value_latest"], r["status_latest"], ind.decimals),
-                ref_l=value_cell(r["reference_latest"], r["reference_status_latest"], ind.decimals),
-                gap_b=diff_cell(r["gap_baseline"], ind.decimals, ind.unit),
-                gap_l=diff_cell(r["gap_latest"], ind.decimals, ind.unit),
-                cls=cls, polarity=ind.polarity, same=has_years and by == ly))
             if len(shown) >= 2:
-                series = {str(a["name"]): list(zip(shown["period"].astype(int), shown["value"]))}
+                series = {name: list(zip(shown["period"].astype(int), shown["value"]))}
                 for unit, label in ((gm_unit, str(a["gemeente_name"])), ("NL", "Nederland")):
+                    if not comparable(ind):
+                        break  # a count of the area next to the gemeente's total says nothing
                     sv = data.series(unit, ind.id).dropna(subset=["value"])
                     if len(sv):
                         series[label] = list(zip(sv["period"].astype(int), sv["value"]))
                 fig_no += 1
                 svg, alt = charts.trend_chart(ind, series)
-                figs.append(dict(no=fig_no, uri=charts.data_uri(svg), alt=alt, name=ind.name, caption=ind.name))
+                figs.append(dict(no=fig_no, uri=charts.data_uri(svg), alt=alt, name=ind.name,
+                                 caption=f"{ind.name}: {', '.join(series)}"))
         if rows:
-            themes.append(dict(id=theme.split()[0], title=THEME_TITLES[theme], rows=rows, figures=figs))
+            themes.append(dict(id=theme.split()[0], title=THEME_TITLES[theme], rows=rows, figures=figs,
+                               text=_theme_text(rows, name)))
+        else:
+            empty_themes.append(THEME_TITLES[theme].lower())
     p = PROGRAMMES.get(str(a["programme"]), dict(label=str(a["programme"]), short=str(a["programme"])))
     codes = [c for c in str(a["codes"] or "").split(",") if c]
     w1, w2 = LEVEL_WORDS.get(str(a["level"]), (a["level"], a["level"]))
+    measured = sum(counts[c] for c in ("kleiner", "groter", "gelijk", "beter dan referentie"))
+    summary = []
+    if named["kleiner"]:
+        summary.append(f"De afstand tot het stedelijk gemiddelde werd kleiner bij "
+                       f"{nl_join([f'‘{x}’' for x in named['kleiner']])}.")
+    if named["groter"]:
+        summary.append(f"De afstand werd groter bij {nl_join([f'‘{x}’' for x in named['groter']])}.")
+    if not measured:
+        summary.append("Voor geen enkele indicator is de ontwikkeling van de afstand tot het stedelijk "
+                       "gemiddelde te meten.")
     return dict(
-        kind="area", area_id=area_id, name=str(a["name"]), gemeente_name=str(a["gemeente_name"]),
+        kind="area", area_id=area_id, name=name, gemeente_name=str(a["gemeente_name"]),
         gemeente=str(a["gemeente"]), programme=str(a["programme"]), programme_label=p["label"],
-        title=f"Gebiedsfiche {a['name']}", subtitle=f"{a['gemeente_name']} · {p['label']}",
+        title=f"Gebiedsfiche {name}", subtitle=f"{a['gemeente_name']} · {p['label']}",
         baseline=baseline, latest=latest,
         delineation=(f"{len(codes)} {w2 if len(codes) != 1 else w1} (indeling {int(a['reference_year'])}): "
                      + ", ".join(codes)),
-        themes=themes, counts=[(c, counts[c]) for c in CLASS_ORDER],
-        n_indicators=sum(counts.values()),
+        themes=themes, empty_themes=nl_join(empty_themes) if empty_themes else None,
+        counts=[(c, counts[c]) for c in CLASS_ORDER], n_indicators=sum(counts.values()),
+        summary=" ".join(summary),
         map=map_figure(a) if draw_map else dict(uri=None, alt="", note="Kaart niet getekend."),
         targets=targets(data, area_id, database_url), legend=LEGEND, rules=provenance.rules(),
         appendix=provenance.indicator_entries(data, used),
         sources=provenance.source_entries(data, used), build_date=data.build_date,
+        build_date_nl=provenance.nl_date(data.build_date),
         catalogue_version=data.catalogue_version, reference_name="stedelijk gemiddelde",
-        tolerance_note=nl_number(1, 0),
     )

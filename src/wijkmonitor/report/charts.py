@@ -10,6 +10,7 @@ series differ by line style and marker as well as by colour.
 from __future__ import annotations
 
 import base64
+import textwrap
 import contextlib
 import io
 from typing import Mapping, Sequence
@@ -57,9 +58,18 @@ def data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-def _nl_axis(ax, decimals: int, axis: str = "x") -> None:
+def _tick_text(x: float) -> str:
+    """A tick label with as few decimals as the tick needs (``5`` not ``5,0``; ``0,25``)."""
+    for d in (0, 1, 2, 3):
+        if abs(round(x, d) - x) < 1e-9 * max(1.0, abs(x)):
+            return nl_number(x, d)
+    return nl_number(x, 3)
+
+
+def _nl_axis(ax, decimals: int = 1, axis: str = "x") -> None:
+    """Dutch tick labels (decimal comma, thousands dot) on ``axis``."""
     from matplotlib.ticker import FuncFormatter
-    fmt = FuncFormatter(lambda x, _pos: nl_number(x, max(0, decimals - 1) if decimals > 1 else decimals))
+    fmt = FuncFormatter(lambda x, _pos: _tick_text(x))
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
 
 
@@ -82,20 +92,24 @@ def comparison_chart(ind: Indicator, labels: Sequence[str], baseline: Sequence[f
         if not same:
             series = [(baseline, baseline_year, OKABE_ITO["orange"], "////"), *series]
         for k, (vs, year, colour, hatch) in enumerate(series):
+            # an empty bar for the legend, so that both years are always explained
+            ax.barh(0, 0, height=0, color=colour, hatch=hatch, edgecolor="white", label=str(year))
             for i, v in enumerate(vs):
                 y = (n - 1 - i) + (0 if same else (h / 2 if k == 0 else -h / 2))
                 if is_number(v):
                     ax.barh(y, v, height=h * 0.95, color=colour, hatch=hatch, edgecolor="white",
-                            linewidth=0.3, label=str(year) if i == 0 else None)
+                            linewidth=0.3)
                     ax.text(v + top * 0.01 if v >= 0 else v - top * 0.01, y,
                             nl_number(v, ind.decimals), va="center",
                             ha="left" if v >= 0 else "right", fontsize=7, color=INK)
-                else:
-                    ax.text(0, y, " geen cijfer", va="center", ha="left", fontsize=7, color="#555555")
-                if is_number(v) is False and i == 0:
-                    ax.barh(y, 0, height=0, color=colour, hatch=hatch, label=str(year))
+                elif same or is_number(baseline[i]) or is_number(latest[i]):
+                    ax.text(top * 0.01, y, f"geen cijfer {year}" if not same else "geen cijfer",
+                            va="center", ha="left", fontsize=6.5, color="#555555", style="italic")
+                elif k == 0:  # neither year: one label in the middle of the row
+                    ax.text(top * 0.01, n - 1 - i, "geen cijfer", va="center", ha="left", fontsize=6.5,
+                            color="#555555", style="italic")
         ax.set_yticks(range(n))
-        ax.set_yticklabels(list(reversed(labels)))
+        ax.set_yticklabels([textwrap.fill(str(x), 16) for x in reversed(labels)], linespacing=1.0)
         lo = min([0.0] + vals)
         ax.set_xlim(lo * 1.15 if lo < 0 else 0, top * 1.18)
         _nl_axis(ax, ind.decimals)
@@ -121,12 +135,15 @@ def comparison_chart(ind: Indicator, labels: Sequence[str], baseline: Sequence[f
 
 
 def class_chart(names: Sequence[str], counts: Sequence[Mapping[str, int]],
-                classes: Sequence[str]) -> tuple[str, str]:
+                classes: Sequence[str], areas_word: str = "gebieden") -> tuple[str, str]:
     """Stacked horizontal bars: per indicator the number of areas per class."""
     n = len(names)
+    wrapped = [textwrap.fill(str(x), 34) for x in names]
+    lines = sum(w.count("\n") + 1 for w in wrapped)
+    height = 0.2 * n + 0.1 * lines + 0.8
     with _style():
-        fig = Figure(figsize=(6.3, 0.26 * n + 0.8))
-        ax = fig.add_axes((0.36, 0.55 / (0.26 * n + 0.8), 0.6, 1 - 0.75 / (0.26 * n + 0.8)))
+        fig = Figure(figsize=(6.3, height))
+        ax = fig.add_axes((0.33, 0.5 / height, 0.63, 1 - 0.8 / height))
         for i, (name, cnt) in enumerate(zip(names, counts)):
             left = 0
             y = n - 1 - i
@@ -140,17 +157,18 @@ def class_chart(names: Sequence[str], counts: Sequence[Mapping[str, int]],
                             color="white" if dark else INK)
                     left += k
         ax.set_yticks(range(n))
-        ax.set_yticklabels(list(reversed(names)), fontsize=7)
+        ax.set_yticklabels(list(reversed(wrapped)), fontsize=7, linespacing=1.0)
         ax.tick_params(axis="y", length=0)
         for side in ("top", "right", "left"):
             ax.spines[side].set_visible(False)
-        ax.set_xlabel("aantal gebieden")
-        ax.legend(loc="lower center", bbox_to_anchor=(0.35, 1.0), ncol=5, frameon=False, fontsize=6.5)
+        ax.set_xlabel(f"aantal {areas_word}")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend(loc="lower center", bbox_to_anchor=(0.4, 1.0), ncol=5, frameon=False, fontsize=6.5)
         svg = _svg(fig)
     parts = []
     for name, cnt in zip(names, counts):
         parts.append(f"{name}: " + ", ".join(f"{c} {int(cnt.get(c, 0))}" for c in classes))
-    return svg, "Aantal gebieden per klasse. " + "; ".join(parts) + "."
+    return svg, f"Aantal {areas_word} per klasse. " + "; ".join(parts) + "."
 
 
 TREND_STYLES = [(OKABE_ITO["vermillion"], "-", "o"), (OKABE_ITO["blue"], "--", "s"),
@@ -162,8 +180,8 @@ def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]
     """Lines over the years for a few units (the area, its gemeente, NL): ``label -> [(year,
     value)]`` with shown values only. Returns ``(svg, alt text)``."""
     with _style():
-        fig = Figure(figsize=(3.05, 1.75))
-        ax = fig.add_axes((0.17, 0.15, 0.8, 0.72))
+        fig = Figure(figsize=(3.05, 2.0))
+        ax = fig.add_axes((0.17, 0.25, 0.8, 0.63))
         years = sorted({y for pts in series.values() for y, _ in pts})
         for (label, pts), (colour, ls, marker) in zip(series.items(), TREND_STYLES):
             if pts:
@@ -182,7 +200,8 @@ def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]
         ax.grid(axis="y", color="#DDDDDD", linewidth=0.5)
         ax.set_title(ind.name + (f" ({ind.unit})" if ind.unit not in ("aantal",) else ""), fontsize=7.2,
                      loc="left", color=INK)
-        ax.legend(fontsize=5.8, frameon=False, loc="best")
+        ax.legend(fontsize=5.8, frameon=False, loc="upper center", bbox_to_anchor=(0.45, -0.12),
+                  ncol=len(series), handlelength=2.2, columnspacing=1.2)
         svg = _svg(fig)
     parts = []
     for label, pts in series.items():

@@ -25,13 +25,15 @@ Examples
     shortfall, and of class *groter* with the largest increase, named with their values and
     the stedelijk gemiddelde at baseline and latest.
 Picture of a section
-    Over the indicators with a polarity and at least one classified area: *positief* when for
-    every such indicator more areas have a smaller than a larger gap, *negatief* when for every
-    one more have a larger gap, otherwise *wisselend*.
+    Over the indicators with a polarity for which at least half of the areas are classified
+    (not *te weinig waarnemingen*): *positief* when for every such indicator more areas have a
+    smaller than a larger gap, *negatief* when for every one more have a larger gap, otherwise
+    *wisselend*; the indicators behind each verdict are named.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -45,10 +47,39 @@ from .format import is_number, nl_difference, nl_join, nl_value, plural
 #: Number of named examples per direction.
 N_EXAMPLES = 3
 CLASSIFIED = ("kleiner", "groter", "gelijk", "beter dan referentie")
-PICTURE_RULE = ("Beeld per onderdeel: positief als bij elke indicator met een richting (hoger is "
-                "beter of slechter) en met gemeten gebieden de afstand tot het stedelijk gemiddelde "
-                "bij meer gebieden kleiner dan groter werd; negatief als dat bij elke zulke indicator "
-                "omgekeerd was; anders wisselend. Indicatoren zonder richting tellen niet mee.")
+PICTURE_RULE = ("Het beeld van een onderdeel is positief als bij elke indicator met een meetbare "
+                "ontwikkeling de afstand tot het stedelijk gemiddelde bij meer gebieden kleiner dan "
+                "groter werd, negatief als dat bij elke zulke indicator omgekeerd was, en anders "
+                "wisselend. Een indicator heeft een meetbare ontwikkeling als hij een richting heeft "
+                "(hoger is beter of slechter) en de klasse van ten minste de helft van de gebieden "
+                "bekend is (niet ‘te weinig waarnemingen’). Indicatoren zonder richting tellen niet mee.")
+
+#: Why a value of a set of areas or a group is not shown, as a clause after a colon.
+REASON_CLAUSE = {
+    "niet optelbaar": "deze maat (een score, klasse of mediaan) is niet over gebieden op te tellen",
+    "niet vergelijkbaar": ("minder dan 90 % van de inwoners woont in buurten of wijken met een "
+                           "cijfer in de indeling van dat jaar"),
+    "geheim": "de bron heeft een onderdeel geheimgehouden",
+    "te weinig waarnemingen": "de basis ligt onder de minimumgrens van de indicator",
+    "niet beschikbaar": "de bron publiceert dit cijfer niet",
+}
+
+#: What the value of an indicator is called in running text, by unit.
+def _noun(ind: Indicator) -> str:
+    unit = ind.unit.strip()
+    if unit == "%":
+        return "het aandeel"
+    if unit.startswith("per "):
+        return "het aantal"
+    if unit == "score":
+        return "de score"
+    if unit.startswith("klasse"):
+        return "de klasse"
+    if unit.startswith("x ") and "euro" in unit:
+        return "het bedrag"
+    if unit == "aantal":
+        return "het aantal"
+    return "de waarde"
 
 
 @dataclass
@@ -131,32 +162,50 @@ def _examples(sub: pd.DataFrame, ind: Indicator, cls: str, n: int) -> list[dict]
     return out
 
 
+_VERB = {"gestegen": "steeg", "gedaald": "daalde"}
+
+
 def _example_sentence(e: dict, ind: Indicator) -> str:
+    noun = _noun(ind)
     word, _ = _direction(ind, e["value_baseline"], e["value_latest"])
-    verb = {"gestegen": "steeg", "gedaald": "daalde"}.get(word)
-    ref = (f"het stedelijk gemiddelde ging van {_v(e['reference_baseline'], ind)} naar "
-           f"{_v(e['reference_latest'], ind)}")
+    verb = _VERB.get(word)
+    rb, rl = _v(e["reference_baseline"], ind), _v(e["reference_latest"], ind)
+    ref_verb = _VERB.get(_direction(ind, e["reference_baseline"], e["reference_latest"])[0])
+    if ref_verb:
+        ref = f"het stedelijk gemiddelde {ref_verb} in die periode van {rb} naar {rl}"
+    elif rb == rl:
+        ref = f"het stedelijk gemiddelde bleef {rb}"
+    else:
+        ref = f"het stedelijk gemiddelde bleef vrijwel gelijk (van {rb} naar {rl})"
     if verb is None:
-        return (f"In {e['label']} bleef de waarde vrijwel gelijk ({_v(e['value_baseline'], ind)} in "
+        return (f"In {e['label']} bleef {noun} vrijwel gelijk ({_v(e['value_baseline'], ind)} in "
                 f"{e['baseline_year']}, {_v(e['value_latest'], ind)} in {e['latest_year']}); {ref}.")
-    return (f"In {e['label']} {verb} de waarde van {_v(e['value_baseline'], ind)} in "
+    return (f"In {e['label']} {verb} {noun} van {_v(e['value_baseline'], ind)} in "
             f"{e['baseline_year']} naar {_v(e['value_latest'], ind)} in {e['latest_year']}; {ref}.")
 
 
-def _group_phrase(outcome: Mapping, ind: Indicator, when: str, groups, labels) -> str:
+def _group_phrase(outcome: Mapping, ind: Indicator, when: str, groups, labels) -> tuple[str, list[str]]:
+    """``('in de G4 22,0 %, ... en in Nederland 18,5 %', [labels of groups without a value])``."""
     shown, missing = [], []
     for g in groups:
         x = outcome.get(f"{g}_{when}")
         label = "Nederland" if g == "NL" else f"de {labels.get(g, g)}"
-        (shown if is_number(x) else missing).append((label, x))
-    parts = [f"in {label} {_v(x, ind)}" for label, x in shown]
-    text = ""
-    if parts:
-        text = nl_join(parts)
-    if missing:
-        text += ("; " if text else "") + "voor " + nl_join([m[0] for m in missing]) + \
-            " is geen waarde beschikbaar"
-    return text
+        if is_number(x):
+            shown.append(f"in {label} {_v(x, ind)}")
+        else:
+            missing.append(label)
+    return nl_join(shown), missing
+
+
+def _capital(text: str) -> str:
+    """First letter upper case; Dutch 'één' becomes 'Eén'."""
+    if text.startswith("één"):
+        return "Eén" + text[3:]
+    return text[:1].upper() + text[1:]
+
+
+def _reason(status: str | None) -> str:
+    return REASON_CLAUSE.get(status or "", "")
 
 
 def indicator_story(ind: Indicator, outcome: Mapping, gap_rows: pd.DataFrame, *,
@@ -197,15 +246,20 @@ def indicator_story(ind: Indicator, outcome: Mapping, gap_rows: pd.DataFrame, *,
         return story
 
     # 1. level in the latest year (and baseline), against the groups
+    gp, missing = _group_phrase(outcome, ind, "latest", groups, group_labels)
     if is_number(vl):
         p = f"In {ly} was de waarde voor {words.set_label} {_v(vl, ind)}."
+        if gp:
+            p += f" Ter vergelijking: {gp}."
+        if missing:
+            p += f" Voor {nl_join(missing)} is geen waarde beschikbaar."
     else:
-        why = set_status.get("latest")
-        p = f"Voor {words.set_label} is in {ly} geen waarde beschikbaar" + (
-            f" ({why})." if why and why != "ok" else ".")
-    gp = _group_phrase(outcome, ind, "latest", groups, group_labels)
-    if gp:
-        p += f" Ter vergelijking: {gp}."
+        why = _reason(set_status.get("latest"))
+        p = f"Voor {words.set_label} is er in {ly} geen waarde" + (f": {why}." if why else ".")
+        if gp:
+            p += f" Wel bekend is de waarde {gp}."
+        elif missing:
+            p += f" Ook voor {nl_join(missing)} is er geen waarde."
     if by is not None and by != ly:
         if is_number(vb) and is_number(vl):
             word, judgement = _direction(ind, float(vb), float(vl))
@@ -232,8 +286,8 @@ def indicator_story(ind: Indicator, outcome: Mapping, gap_rows: pd.DataFrame, *,
             if tail:
                 p += f" {head}; {tail}."
     elif by == ly:
-        p += (f" Voor deze indicator is in de gevraagde periode alleen {ly} beschikbaar; een "
-              "ontwikkeling is nog niet te meten.")
+        p += (f" Basisjaar en laatste jaar vallen voor deze indicator samen ({ly}): er is geen tweede "
+              f"jaar met genoeg cijfers, dus een ontwikkeling is nog niet te meten.")
     paras.append(p)
 
     # 3. counts per class (against the own gemeente)
@@ -241,70 +295,115 @@ def indicator_story(ind: Indicator, outcome: Mapping, gap_rows: pd.DataFrame, *,
         sub = gap_rows
         one = {c: _area_label(sub[sub["class"] == c].iloc[0]) for c in analysis.CLASSES
                if counts[c] == 1 and (sub["class"] == c).sum() == 1}
+
         def n_of(c):
             return plural(counts[c], words.singular, words.plural) + (f" ({one[c]})" if c in one else "")
         if classified == 0:
+            enkel = "geen enkel" if words.singular.endswith("gebied") else "geen enkele"
+            why = ("basisjaar en laatste jaar vallen samen" if by == ly else
+                   f"van {enkel} {words.singular} "
+                   f"zijn de cijfers van het gebied én de gemeente in {by} en {ly} bekend")
             p = (f"Per {words.singular} is de ontwikkeling ten opzichte van het eigen stedelijk gemiddelde "
-                 f"nog niet te meten: voor alle {n_areas} {words.plural} zijn te weinig waarnemingen.")
+                 f"nog niet te meten: {why}.")
         else:
             parts = []
-            subject = "de afstand tot het stedelijk gemiddelde"
-            for c, verb in (("kleiner", "werd {s} kleiner"), ("groter", "werd {s} groter"),
-                            ("gelijk", "bleef {s} vrijwel gelijk")):
+            for c, verb in (("kleiner", "kleiner geworden"), ("groter", "groter geworden"),
+                            ("gelijk", "vrijwel gelijk gebleven")):
                 if counts[c]:
-                    parts.append(f"bij {n_of(c)} " + verb.format(s=subject))
-                    subject = "die"
-            p = f"Per {words.singular} tussen {by} en {ly}: " + nl_join(parts) + "." if parts else \
-                f"Per {words.singular} tussen {by} en {ly}:"
+                    parts.append(f"bij {n_of(c)} {verb}")
+            p = ""
+            if parts:
+                p = (f"Per {words.singular} bekeken is tussen {by} en {ly} de afstand tot het stedelijk "
+                     f"gemiddelde {nl_join(parts)}.")
             if counts["beter dan referentie"]:
-                p += (f" {n_of('beter dan referentie')[0].upper()}{n_of('beter dan referentie')[1:]} "
+                p += (f" {_capital(n_of('beter dan referentie'))} "
                       f"{'scoort' if counts['beter dan referentie'] == 1 else 'scoren'} in {ly} gelijk aan of "
                       "beter dan het stedelijk gemiddelde.")
             if counts["te weinig waarnemingen"]:
-                p += (f" Voor {n_of('te weinig waarnemingen')} zijn te weinig waarnemingen om een "
-                      "uitspraak te doen.")
+                p += (f" Voor {n_of('te weinig waarnemingen')} is de ontwikkeling niet te bepalen, omdat "
+                      f"een cijfer van het gebied of van de gemeente in {by} of {ly} ontbreekt.")
+            p = p.strip()
         paras.append(p)
 
     # 4. named examples
     story.improved = _examples(gap_rows, ind, "kleiner", n_examples)
     story.worsened = _examples(gap_rows, ind, "groter", n_examples)
-    for examples, head in ((story.improved, "De afstand werd het sterkst kleiner in"),
-                           (story.worsened, "De afstand werd het sterkst groter in")):
-        if examples:
-            paras.append(f"{head} {nl_join([e['label'] for e in examples])}. " +
-                         " ".join(_example_sentence(e, ind) for e in examples))
+    for examples, cls in ((story.improved, "kleiner"), (story.worsened, "groter")):
+        if not examples:
+            continue
+        text = " ".join(_example_sentence(e, ind) for e in examples)
+        if counts[cls] > 1:
+            text = (f"De afstand werd het sterkst {cls} in {nl_join([e['label'] for e in examples])}. "
+                    + text)
+        paras.append(text)
 
-    if ind.higher_is_better is not None and (counts["kleiner"] or counts["groter"] or counts["gelijk"]):
+    measured = classified >= max(1, n_areas) / 2
+    if ind.higher_is_better is not None and measured and (counts["kleiner"] or counts["groter"]
+                                                          or counts["gelijk"]):
         story.verdict = ("positief" if counts["kleiner"] > counts["groter"] else
                          "negatief" if counts["groter"] > counts["kleiner"] else "gelijk")
     return story
 
 
+def _names(stories: list[IndicatorStory]) -> str:
+    return nl_join([f"‘{s.name}’" for s in stories])
+
+
 def section_picture(stories: list[IndicatorStory], *, words: Words = Words(),
                     baseline: int | None = None, latest: int | None = None) -> str:
-    """The opening sentence of a section (theme or actielijn), by :data:`PICTURE_RULE`."""
+    """The opening text of a section (theme or actielijn), by :data:`PICTURE_RULE`."""
     judged = [s for s in stories if s.verdict is not None]
     period = f" tussen {baseline} en {latest}" if baseline and latest else ""
     if not judged:
-        return (f"Voor dit onderdeel is{period} nog geen ontwikkeling per {words.singular} te meten: "
-                "er zijn te weinig waarnemingen in beide jaren.")
+        return (f"Voor dit onderdeel is{period} nog geen ontwikkeling per {words.singular} te meten: bij "
+                f"geen enkele indicator met een richting is voor ten minste de helft van de "
+                f"{words.plural} de afstand tot het stedelijk gemiddelde in beide jaren bekend.")
     pos = [s for s in judged if s.verdict == "positief"]
     neg = [s for s in judged if s.verdict == "negatief"]
+    tie = [s for s in judged if s.verdict == "gelijk"]
     n = len(judged)
-    ind_word = plural(n, "indicator", "indicatoren")
-    if len(pos) == n:
-        return (f"Op basis van de {ind_word} met een meetbare ontwikkeling ontstaat{period} een positief "
-                f"beeld: bij elke indicator werd de afstand tot het stedelijk gemiddelde bij meer "
-                f"{words.plural} kleiner dan groter.")
-    if len(neg) == n:
-        return (f"Op basis van de {ind_word} met een meetbare ontwikkeling ontstaat{period} een negatief "
-                f"beeld: bij elke indicator werd de afstand tot het stedelijk gemiddelde bij meer "
-                f"{words.plural} groter dan kleiner.")
-    return (f"De {ind_word} met een meetbare ontwikkeling laten{period} een wisselend beeld zien: bij "
-            f"{len(pos)} werd de afstand tot het stedelijk gemiddelde bij meer {words.plural} kleiner dan "
-            f"groter, bij {len(neg)} juist groter dan kleiner"
-            + (f" en bij {len(judged) - len(pos) - len(neg)} even vaak kleiner als groter."
-               if len(judged) - len(pos) - len(neg) else "."))
+    rest = len([s for s in stories if s.has_data]) - n
+    tail = (f" Bij {plural(rest, 'andere indicator', 'andere indicatoren')} is de ontwikkeling nog "
+            f"niet voor genoeg {words.plural} te meten." if rest > 0 else "")
+    if n == 1:
+        s = judged[0]
+        if s.verdict == "gelijk":
+            return (f"Bij de enige indicator met een meetbare ontwikkeling, ‘{s.name}’, werd de afstand tot "
+                    f"het stedelijk gemiddelde{period} bij even veel {words.plural} kleiner als groter: "
+                    f"per saldo een stabiel beeld." + tail)
+        more, less = ("kleiner", "groter") if s.verdict == "positief" else ("groter", "kleiner")
+        return (f"Op basis van de enige indicator met een meetbare ontwikkeling, ‘{s.name}’, ontstaat"
+                f"{period} een {s.verdict} beeld: de afstand tot het stedelijk gemiddelde werd bij meer "
+                f"{words.plural} {more} dan {less}." + tail)
+    if len(pos) == n or len(neg) == n:
+        verdict, more, less = (("positief", "kleiner", "groter") if len(pos) == n else
+                               ("negatief", "groter", "kleiner"))
+        return (f"Op basis van de {n} indicatoren met een meetbare ontwikkeling ontstaat{period} een "
+                f"{verdict} beeld: bij elke indicator werd de afstand tot het stedelijk gemiddelde bij "
+                f"meer {words.plural} {more} dan {less}." + tail)
+    if len(tie) == n:
+        return (f"De {n} indicatoren met een meetbare ontwikkeling laten{period} een stabiel beeld zien: "
+                f"bij elke indicator werd de afstand tot het stedelijk gemiddelde bij even veel "
+                f"{words.plural} kleiner als groter." + tail)
+    parts = []
+    if pos:
+        parts.append(f"bij {_names(pos)} werd de afstand tot het stedelijk gemiddelde bij meer "
+                     f"{words.plural} kleiner dan groter")
+    if neg:
+        parts.append(f"bij {_names(neg)} {'juist ' if pos else ''}bij meer {words.plural} groter dan kleiner"
+                     if pos else
+                     f"bij {_names(neg)} werd de afstand tot het stedelijk gemiddelde bij meer "
+                     f"{words.plural} groter dan kleiner")
+    if tie:
+        parts.append(f"bij {_names(tie)} even vaak kleiner als groter")
+    return (f"De {n} indicatoren met een meetbare ontwikkeling laten{period} een wisselend beeld zien: "
+            + "; ".join(parts) + "." + tail)
+
+
+def _kern_name(name: str) -> str:
+    """'Ervaren leefbaarheid (Leefbaarometer)' -> 'ervaren leefbaarheid, Leefbaarometer'."""
+    name = re.sub(r" \(([^()]*)\)$", r", \1", name)
+    return name if name[:2].isupper() else name[0].lower() + name[1:]
 
 
 def kernindicator_text(actielijn: int, coverage: Mapping[int, list[str]],
@@ -316,16 +415,16 @@ def kernindicator_text(actielijn: int, coverage: Mapping[int, list[str]],
             continue
         ids = list(coverage.get(k, []))
         if not ids:
-            none_declared.append(f"{k} ({name.lower() if name[:2] != 'PO' else name})")
+            none_declared.append(f"{k} ({_kern_name(name)})")
         elif not any(stories.get(i) is not None and stories[i].has_data for i in ids):
-            no_values.append(f"{k} ({name}; gevolgd met "
-                             f"{nl_join([catalogue[i].name for i in ids], 'of')})")
+            no_values.append((k, _kern_name(name), [catalogue[i].name for i in ids]))
     parts = []
     if none_declared:
         parts.append(("Voor kernindicator " if len(none_declared) == 1 else "Voor de kernindicatoren ")
                      + nl_join(none_declared) + " zijn nog geen gegevens beschikbaar: de monitor kent er "
                      "nog geen bron voor.")
-    if no_values:
-        parts.append(("Voor kernindicator " if len(no_values) == 1 else "Voor de kernindicatoren ")
-                     + nl_join(no_values) + " zijn in de gevraagde periode nog geen cijfers beschikbaar.")
+    for k, name, names in no_values:
+        parts.append(f"Kernindicator {k} ({name}) wordt gevolgd met "
+                     + nl_join([f"‘{n}’" for n in names]) + ", maar daarvan zijn in deze periode geen "
+                     "cijfers voor de gebieden of de vergelijkingsgroepen beschikbaar.")
     return " ".join(parts) or None

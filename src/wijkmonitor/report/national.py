@@ -12,12 +12,18 @@ from . import charts, provenance
 from .data import GROUP_LABELS, GROUPS, PROGRAMMES, StoreData, programme_areas
 from .format import is_number, nl_join
 from .narrative import Words, indicator_story, kernindicator_text, section_picture
-from .tables import LEGEND, value_cell
+from .tables import LEGEND, unit_label, value_cell
 
 THEME_TITLES = {"wonen & leefbaarheid": "Wonen en leefbaarheid", "leren": "Leren", "werken": "Werken",
                 "inkomen & schulden": "Inkomen en schulden", "gezondheid": "Gezondheid",
                 "veiligheid": "Veiligheid", "bevolking": "Bevolking (context)"}
 CLASS_ORDER = ("kleiner", "gelijk", "groter", "beter dan referentie", "te weinig waarnemingen")
+
+
+def comparable(ind) -> bool:
+    """Whether an indicator has a gap to a reference (counts measure size, not position)."""
+    rule = getattr(analysis, "comparable", None)
+    return bool(rule(ind)) if rule is not None else ind.aggregation != "som"
 
 
 def words_for(programme: str, n: int) -> Words:
@@ -90,9 +96,12 @@ def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
     used = []
     fig_no = 0
     for sid, title, ids, line in _sections(data, programme):
-        items, empty = [], []
+        items, empty, sizes = [], [], []
         for iid in ids:
             s, row, ind = stories.get(iid), out_rows.get(iid), data.catalogue[iid]
+            if not comparable(ind):
+                sizes.append(ind.name)
+                continue
             if s is None or not s.has_data:
                 empty.append(ind.name)
                 continue
@@ -106,24 +115,28 @@ def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
                 table.append(dict(year=int(year), cells=[
                     value_cell(row[f"{key}_{when}"], st(unit, iid, year), ind.decimals)
                     for unit, _label, key in units]))
-            fig_no += 1
-            svg, alt = charts.comparison_chart(
-                ind, [u[1] for u in units], [row[f"{u[2]}_baseline"] for u in units],
-                [row[f"{u[2]}_latest"] for u in units], int(by), int(ly))
-            items.append(dict(id=iid, name=ind.name, unit=ind.unit, polarity=ind.polarity,
+            b_vals = [row[f"{u[2]}_baseline"] for u in units] if by != ly else [None] * len(units)
+            l_vals = [row[f"{u[2]}_latest"] for u in units]
+            figure = None
+            if sum(is_number(x) for x in b_vals + l_vals) >= 2:  # a chart of one bar says nothing
+                fig_no += 1
+                svg, alt = charts.comparison_chart(ind, [u[1] for u in units], b_vals, l_vals,
+                                                   int(by), int(ly))
+                figure = dict(no=fig_no, uri=charts.data_uri(svg), alt=alt,
+                              caption=f"{ind.name}: {words.set_label} en de vergelijkingsgroepen"
+                              + (f", {int(by)} en {int(ly)}" if by != ly else f", {int(ly)}"))
+            items.append(dict(id=iid, name=ind.name, unit=unit_label(ind.unit), polarity=ind.polarity,
                               kernindicator=ind.nplv.kernindicator, story=s, rule=s.rule,
                               table=table, unit_labels=[u[1] for u in units],
                               counts=[(c, s.counts.get(c, 0)) for c in CLASS_ORDER],
-                              n_areas=int(row["n_areas"]),
-                              figure=dict(no=fig_no, uri=charts.data_uri(svg), alt=alt,
-                                          caption=f"{ind.name}: {words.set_label} en de vergelijkingsgroepen"
-                                                  + (f", {int(by)} en {int(ly)}" if by != ly else f", {int(ly)}"))))
+                              n_areas=int(row["n_areas"]), figure=figure))
         class_fig = None
         measured = [it for it in items if any(k for c, k in it["counts"] if c != "te weinig waarnemingen")]
         if measured:
             fig_no += 1
             svg, alt = charts.class_chart([it["name"] for it in measured],
-                                          [dict(it["counts"]) for it in measured], CLASS_ORDER)
+                                          [dict(it["counts"]) for it in measured], CLASS_ORDER,
+                                          areas_word=words.plural)
             class_fig = dict(no=fig_no, uri=charts.data_uri(svg), alt=alt,
                              caption=f"Aantal {words.plural} per klasse (afstand tot het stedelijk gemiddelde)")
         sections.append(dict(
@@ -131,7 +144,8 @@ def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
             picture=section_picture([stories[it["id"]] for it in items], words=words,
                                     baseline=baseline, latest=latest),
             kern=kernindicator_text(line, coverage, stories, data.catalogue) if line else None,
-            empty=nl_join(empty) if empty else None))
+            empty=nl_join(empty) if empty else None,
+            sizes=nl_join(sizes) if sizes else None))
     p = PROGRAMMES[programme]
     return dict(
         kind="national", programme=programme, programme_label=p["label"], short=p["short"],
@@ -143,6 +157,7 @@ def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
         classes=CLASS_ORDER, rules=provenance.rules(),
         appendix=provenance.indicator_entries(data, used),
         sources=provenance.source_entries(data, used),
-        build_date=data.build_date, catalogue_version=data.catalogue_version,
+        build_date=data.build_date, build_date_nl=provenance.nl_date(data.build_date),
+        catalogue_version=data.catalogue_version,
         missing_kern=[(k, v) for k, v in sorted(coverage.items()) if not v],
     )

@@ -3,6 +3,9 @@ catalogue version, and the rules the report applies (tolerance, classes, narrati
 
 from __future__ import annotations
 
+import os
+import re
+
 from .. import analysis
 from ..catalogue import Indicator
 from .data import StoreData
@@ -27,12 +30,38 @@ def tolerance_text(ind: Indicator) -> str:
             "basisjaar (algemene regel)")
 
 
+#: PDOK wijk- en buurtkaart tables differ only by year: one entry in the appendix for all years.
+_PDOK = re.compile(r"^PDOK wijkenbuurten(\d{4}) \((\w+?)\d*\)$")
+_MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+           "oktober", "november", "december")
+
+
+def nl_date(iso: str) -> str:
+    """``'2022-06-17' -> '17 juni 2022'`` (the input unchanged when it is no ISO date)."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", str(iso or "")[:10])
+    if not m:
+        return str(iso or "")
+    y, mo, d = (int(g) for g in m.groups())
+    if not 1 <= mo <= 12:
+        return str(iso)
+    return f"{d} {_MONTHS[mo - 1]} {y}"
+
+
+def table_key(table_id: str) -> str:
+    """The name under which a source table is listed in the appendix (PDOK years merged)."""
+    m = _PDOK.match(str(table_id))
+    return f"PDOK wijkenbuurten ({m.group(2)})" if m else str(table_id)
+
+
 def indicator_entries(data: StoreData, indicator_ids) -> list[dict]:
-    """One appendix entry per indicator, in the given order."""
+    """One appendix entry per indicator, in the given order. ``tables`` names the source
+    tables as :func:`source_entries` lists them, so that a reader can go from an indicator to
+    the files and retrieval dates."""
     out = []
     for iid in indicator_ids:
         ind = data.catalogue[iid]
         src = data.sources_for(iid)
+        keys = sorted(dict.fromkeys(table_key(t) for t in src["table_id"]), key=str.lower)
         out.append(dict(
             id=ind.id, name=ind.name, description=ind.description.strip(), unit=ind.unit,
             theme=ind.theme, polarity=ind.polarity, aggregation=AGGREGATION_TEXT.get(ind.aggregation,
@@ -41,19 +70,49 @@ def indicator_entries(data: StoreData, indicator_ids) -> list[dict]:
             kernindicator=(f"{ind.nplv.kernindicator}: {ind.kernindicator_name}"
                            if ind.nplv.kernindicator else ""),
             source_note=ind.source_note.strip(),
-            tables=", ".join(dict.fromkeys(str(t) for t in src["table_id"])) or "geen getoonde waarden",
+            tables=", ".join(keys) or "geen getoonde waarden",
         ))
     return out
 
 
+def _common_title(titles: list[str]) -> str:
+    """The common beginning of several titles, cut at a separator (``', '``, ``'; '``, ``' ('``)."""
+    if len(titles) == 1:
+        return titles[0]
+    prefix = os.path.commonprefix(titles)
+    if all(t == prefix for t in titles):
+        return prefix
+    cut = max(prefix.rfind(sep) for sep in (", ", "; ", " ("))
+    return prefix[:cut].strip() if cut > 0 else ""
+
+
 def source_entries(data: StoreData, indicator_ids) -> list[dict]:
-    """The source tables behind the given indicators, one row per source (with its retrieval
-    date and licence), ordered by publisher and table."""
+    """The source tables behind the given indicators, one entry per publisher and table.
+
+    Each entry lists every file of that table the values were read from, with the part of the
+    table it holds, its retrieval date and, where it differs from the entry's, its licence:
+    a reader can go from a number via its indicator and table to the file and the date it was
+    retrieved. Entries are ordered by publisher and table, files by location.
+    """
     ids = set(data.provenance.loc[data.provenance["indicator"].isin(list(indicator_ids)), "source_id"])
-    src = data.sources[data.sources["source_id"].isin(ids)]
-    src = src.sort_values(["publisher", "table_id", "retrieved", "source_id"])
-    return [dict(table_id=r.table_id, title=r.title, publisher=r.publisher, retrieved=r.retrieved,
-                 licence=r.licence, location=r.location) for r in src.itertuples()]
+    src = data.sources[data.sources["source_id"].isin(ids)].copy()
+    src["key"] = [table_key(t) for t in src["table_id"]]
+    src = src.sort_values(["publisher", "key", "location", "source_id"])
+    out = []
+    for (publisher, key), grp in src.groupby(["publisher", "key"], sort=True, dropna=False):
+        titles = [str(t) for t in grp["title"]]
+        title = _common_title(list(dict.fromkeys(titles)))
+        licences = list(dict.fromkeys(str(x) for x in grp["licence"]))
+        files = []
+        for r, t in zip(grp.itertuples(), titles):
+            part = t[len(title):].strip(" ,;") if title and t.startswith(title) else t
+            files.append(dict(location=str(r.location), part=part, retrieved=nl_date(r.retrieved),
+                              source_id=str(r.source_id),
+                              licence=str(r.licence) if len(licences) > 1 else ""))
+        out.append(dict(table_id=key, publisher=publisher, title=title or "; ".join(dict.fromkeys(titles)),
+                        licence=licences[0] if len(licences) == 1 else "zie per bestand",
+                        files=files))
+    return out
 
 
 def rules() -> list[tuple[str, str]]:

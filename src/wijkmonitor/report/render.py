@@ -14,17 +14,27 @@ import logging
 from pathlib import Path
 
 import jinja2
+import markupsafe
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: PDF variant: tagged PDF for universal accessibility.
 PDF_VARIANT = "pdf/ua-1"
 
 
+def css_string(text) -> markupsafe.Markup:
+    """``text`` as the inside of a double-quoted CSS string in a ``<style>`` element (where HTML
+    entities are not decoded): quotes and backslashes CSS-escaped, ``<`` and ``>`` dropped."""
+    out = str(text).replace("\\", "\\5c ").replace('"', "\\22 ").replace("\n", " ")
+    return markupsafe.Markup(out.replace("<", "").replace(">", ""))
+
+
 @functools.cache
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-                              autoescape=jinja2.select_autoescape(["html"]),
-                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                             autoescape=jinja2.select_autoescape(["html"]),
+                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env.filters["css_string"] = css_string
+    return env
 
 
 def render_html(template: str, context: dict) -> str:
@@ -43,9 +53,11 @@ def _font_css() -> str:
     for file, weight, style in (("DejaVuSans.ttf", "normal", "normal"),
                                 ("DejaVuSans-Bold.ttf", "bold", "normal"),
                                 ("DejaVuSans-Oblique.ttf", "normal", "italic"),
-                                ("DejaVuSans-BoldOblique.ttf", "bold", "italic")):
+                                ("DejaVuSans-BoldOblique.ttf", "bold", "italic"),
+                                ("DejaVuSansMono.ttf", "normal", "normal")):
         if (ttf / file).exists():
-            faces.append(f'@font-face {{ font-family: "DejaVu Sans"; src: url("{(ttf / file).as_uri()}"); '
+            family = "DejaVu Sans Mono" if "Mono" in file else "DejaVu Sans"
+            faces.append(f'@font-face {{ font-family: "{family}"; src: url("{(ttf / file).as_uri()}"); '
                          f"font-weight: {weight}; font-style: {style}; }}")
     return "\n".join(faces)
 

@@ -17,7 +17,8 @@ STATUS_SHORT = {
 LEGEND = ("Een cijfer dat niet getoond wordt, staat er met de reden: ‘–’ niet beschikbaar (de bron "
           "publiceert het niet), ‘geheim’ (de bron heeft een onderdeel geheimgehouden), ‘te weinig’ "
           "(de basis ligt onder de minimumgrens), ‘niet optelb.’ (mediaan, score of klasse is niet over "
-          "buurten op te tellen), ‘niet vergel.’ (te weinig dekking of een gewijzigde indeling).")
+          "buurten op te tellen), ‘niet vergel.’ (minder dan 90 % van de inwoners woont in buurten of wijken met een "
+          "cijfer, of de indeling veranderde).")
 
 
 @dataclass(frozen=True)
@@ -43,3 +44,12 @@ def diff_cell(value, decimals: int, unit: str) -> Cell:
     if is_number(value):
         return Cell(nl_difference(float(value), decimals, "").strip(), True)
     return Cell("–", False, "niet te berekenen")
+
+
+def unit_label(unit: str) -> str:
+    """A unit as a table shows it: ``'x 1 000 euro' -> '× 1 000 euro'``, ``'klasse 1-9' ->
+    'klasse 1–9'``."""
+    unit = (unit or "").strip()
+    if unit.startswith("x "):
+        unit = "×\u00a0" + unit[2:]
+    return unit.replace("1-9", "1–9")
