@@ -18,17 +18,17 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from .. import analysis, geometries
-from . import downloads, svg
+from . import downloads, present, svg
 from .app import TEMPLATES
 from .data import GROUP_NAMES, LEVEL_NAMES, PROGRAMMES, REASONS, Unit, WebStore
 
 router = APIRouter(include_in_schema=False)
+present.register(TEMPLATES.env)
 
 CLASS_LABELS = {"kleiner": "afstand kleiner", "groter": "afstand groter", "gelijk": "gelijk",
                 "beter dan referentie": "beter dan referentie",
                 "te weinig waarnemingen": "te weinig waarnemingen"}
-THEME_ORDER = ["wonen", "veiligheid", "gezondheid", "onderwijs", "werk", "inkomen & schulden",
-               "leefbaarheid", "bevolking"]
+THEME_ORDER = present.THEME_ORDER
 
 
 def _ws(request: Request) -> WebStore:
@@ -90,17 +90,43 @@ def start(request: Request, programma: str = "nplv", basisjaar: int | None = Non
     cat = ws.catalogue
     if formaat:
         return downloads.respond(table, formaat, f"outcomemonitor-{programma}-{b}-{l}")
-    rows = []
-    for r in table.to_dict("records"):
+    gaps = ws.gaps(programma, b, l, referentie)
+    order = {i.id: n for n, i in enumerate(_theme_sorted(cat))}
+    rows, unmeasured = [], []
+    for r in sorted(table.to_dict("records"), key=lambda r: order.get(r["indicator"], 999)):
         ind = cat[r["indicator"]]
-        rows.append(dict(r, decimals=ind.decimals, polarity=ind.polarity))
+        row = dict(r, decimals=ind.decimals, polarity=ind.polarity)
+        if r["te weinig waarnemingen"] >= r["n_areas"]:
+            row["why"] = present.outcome_reason(gaps[gaps["indicator"] == r["indicator"]], r["n_areas"])
+            unmeasured.append(row)
+        else:
+            rows.append(row)
     idx = ws.area_index()
     areas = {p: idx[idx["programme"] == p].to_dict("records") for p in PROGRAMMES}
-    return _render(request, "start.html", title="Wijkmonitor", rows=rows, programma=programma,
-                   programmes=PROGRAMMES, baseline=b, latest=l, years=years, referentie=referentie,
-                   references=analysis.REFERENCE_NAMES, classes=analysis.CLASSES,
+    return _render(request, "start.html", title="Wijkmonitor", rows=rows, unmeasured=unmeasured,
+                   programma=programma, programmes=PROGRAMMES, baseline=b, latest=l, years=years,
+                   referentie=referentie, references=analysis.REFERENCE_NAMES, classes=analysis.CLASSES,
                    class_labels=CLASS_LABELS, areas=areas, downloads=_download_links(request, "outcome"),
-                   meta=ws.meta())
+                   meta=ws.meta(), examples=_examples(ws))
+
+
+def _examples(ws: WebStore) -> dict:
+    """One gemeente, wijk and buurt of a focus area to show on the start page (real codes)."""
+    def load():
+        u = ws.unit("utrecht-overvecht") or ws.unit(ws.area_index()["area_id"].iloc[0])
+        wijk = next((c for c in u.codes if c.startswith("WK")), None)
+        names = ws.region_names()
+        buurt = None
+        if wijk:
+            kids = names[(names["wijk_code"] == wijk) & (names["level"] == "buurt")]
+            buurt = kids.index.min() if len(kids) else None
+        out = dict(area=(u.id, u.name), gemeente=(u.gemeente, u.gemeente_name))
+        if wijk and wijk in names.index:
+            out["wijk"] = (wijk, names.loc[wijk, "name"])
+        if buurt:
+            out["buurt"] = (buurt, names.loc[buurt, "name"])
+        return out
+    return ws.cached("examples", load)
 
 
 # ---------------------------------------------------------------------------------------
@@ -150,7 +176,10 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
     else:
         g, gap_ref = pd.DataFrame(), None
     gd = g.to_dict("index") if not g.empty else {}
+    ref_name = (u.gemeente_name or "de eigen gemeente") if gap_ref == "eigen gemeente" else gap_ref
     overview, series, blocks = [], [], []
+    statuses: set[str] = set()
+    estimate = False
     for ind in _theme_sorted(cat):
         v = own.get(ind.id, {})
         rv = {uid: d.get(ind.id, {}) for uid, d in ref_vals.items()}
@@ -170,10 +199,13 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
                        latest_year=_nan(gi["latest_year"]), gap_baseline=_nan(gi["gap_baseline"]),
                        gap_latest=_nan(gi["gap_latest"]), **{"class": cls}, rule=gi["rule"])
         overview.append(row)
-        # series for the chart and its table (years where the unit itself has a row)
+        # series for the chart and its table: the years where the unit itself has a row or a
+        # charted reference (the first three units) has a shown value, so that every point of
+        # the chart is also in the table
         units = [(u.name, u.id, v)] + [(label, uid, rv[uid]) for label, uid in refs]
+        table_years = set(v) | {y for _, _, d in units[:3] for y, c in d.items() if c["status"] == "ok"}
         table = []
-        for y in sorted(y for y in v if y >= 2010):
+        for y in sorted(y for y in table_years if y >= 2010):
             cells = [d.get(y, _NA) for _, _, d in units]
             table.append(dict(year=y, cells=cells))
             for (name, uid, _), c in zip(units, cells):
@@ -183,11 +215,21 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
                         for name, _, d in units[:3]]
         chart = svg.trend_chart(chart_series, title=f"{ind.name}: {u.name} en referenties",
                                 unit=ind.unit, decimals=ind.decimals, chart_id=f"grafiek-{ind.id}")
-        blocks.append(dict(ind=ind, row=row, cur=cur, refs=refs_at, cls=cls, gi=gi, table=table,
-                           unit_names=[n for n, _, _ in units], chart=chart,
-                           legend=[(n, *svg.legend_swatch(i)) for i, (n, _) in enumerate(chart_series)]))
+        why = sentence = gid = None
+        if gi is not None:
+            gid = {k: _nan(x) for k, x in gi.items()}
+            if cls == "te weinig waarnemingen":
+                why = present.why_no_class(gid, u.name, ref_name)
+                row["class_reason"] = why
+            sentence = present.gap_sentence(gid, u.name, ref_name, ind.unit, ind.decimals)
+        cells_shown = [cur] + refs_at + [c for t in table for c in t["cells"]]
+        statuses.update(c["status"] for c in cells_shown if c["status"] != "ok")
+        estimate = estimate or any(c.get("estimate") and c["status"] == "ok" for c in cells_shown)
+        blocks.append(dict(ind=ind, row=row, cur=cur, refs=refs_at, cls=cls, gi=gid, table=table,
+                           unit_names=[n for n, _, _ in units], chart=chart, why=why, sentence=sentence,
+                           legend=[(n, *svg.legend_swatch(i), bool(sv)) for i, (n, sv) in enumerate(chart_series)]))
     return dict(overview=pd.DataFrame(overview), series=pd.DataFrame(series), blocks=blocks,
-                refs=refs, gap_ref=gap_ref)
+                refs=refs, gap_ref=gap_ref, ref_name=ref_name, statuses=statuses, estimate=estimate)
 
 
 def _locator(u: Unit) -> dict:
@@ -195,18 +237,84 @@ def _locator(u: Unit) -> dict:
         gm = (u.gemeente or "")[2:6]
         res = svg.locator(u.codes, context_level=u.level, context_year=2014, context_prefix=gm,
                           title=f"Ligging van {u.name} in {u.gemeente_name}")
+        res["level"] = u.level
         if res["matched"] == 0:
             res = svg.locator([u.gemeente], context_level="gemeente", context_year=u.reference_year or 2020,
                               context_prefix=None, title=f"Ligging van de gemeente {u.gemeente_name}")
-            res["fallback"] = True
+            res.update(fallback=True, level="gemeente")
         return res
     if u.kind == "gemeente":
         return svg.locator([u.id], context_level="gemeente", context_year=u.reference_year or 2024,
-                           context_prefix=None, title=f"Ligging van {u.name} in Nederland")
+                           context_prefix=None, title=f"Ligging van {u.name} in Nederland") | dict(level="gemeente")
     if u.kind in ("wijk", "buurt"):
-        return svg.locator([u.id], context_level=u.kind, context_year=2014, context_prefix=u.id[2:6],
-                           title=f"Ligging van {u.name} in {u.gemeente_name or 'de gemeente'}")
+        res = svg.locator([u.id], context_level=u.kind, context_year=2014, context_prefix=u.id[2:6],
+                          title=f"Ligging van {u.name} in {u.gemeente_name or 'de gemeente'}") | dict(level=u.kind)
+        if res["matched"] == 0 and u.gemeente:
+            res = svg.locator([u.gemeente], context_level="gemeente", context_year=u.reference_year or 2024,
+                              context_prefix=None, title=f"Ligging van de gemeente {u.gemeente_name}")
+            res.update(fallback=True, level="gemeente")
+        return res
     return dict(svg="", matched=0, total=0, layer_year=None)
+
+
+def _crumbs(ws: WebStore, u: Unit) -> list[tuple[str | None, str]]:
+    """Breadcrumb of a gebied page: Start › gemeente › wijk › this page."""
+    items: list[tuple[str | None, str]] = [("/", "Start")]
+    if u.kind in ("area", "rest", "wijk", "buurt") and u.gemeente:
+        items.append((f"/gebied/{u.gemeente}", u.gemeente_name or u.gemeente))
+    if u.kind == "rest":
+        area = ws.unit(u.id.split("~")[0])
+        items.append((f"/gebied/{area.id}", area.name))
+    if u.kind == "buurt":
+        wijk = _parent_wijk(ws, u)
+        if wijk:
+            items.append((f"/gebied/{wijk[0]}", wijk[1]))
+    items.append((None, u.name))
+    return items
+
+
+def _parent_wijk(ws: WebStore, u: Unit) -> tuple[str, str] | None:
+    names = ws.region_names()
+    if u.id not in names.index:
+        return None
+    w = names.loc[u.id, "wijk_code"]
+    if isinstance(w, str) and w in names.index:
+        return (w, names.loc[w, "name"])
+    return None
+
+
+def _related(ws: WebStore, u: Unit) -> dict:
+    """Links down and sideways: the wijken of a gemeente (and its focus areas), the buurten of
+    a wijk, the parts of an area, the wijk of a buurt."""
+    out: dict = {}
+    idx = ws.area_index()
+    if u.kind == "gemeente":
+        out["children_label"] = f"Wijken in {u.name}"
+        out["children"] = ws.df("""SELECT code, name FROM regions WHERE level = 'wijk' AND gemeente_code = ?
+                                   AND year = (SELECT max(year) FROM regions WHERE level = 'wijk'
+                                               AND gemeente_code = ?) ORDER BY name""",
+                                [u.id, u.id]).to_dict("records")
+        out["areas"] = idx[idx["gemeente_unit"] == u.id][["area_id", "name", "programme"]].to_dict("records")
+    elif u.kind == "wijk":
+        out["children_label"] = f"Buurten in {u.name}"
+        out["children"] = ws.df("""SELECT code, name FROM regions WHERE level = 'buurt' AND wijk_code = ?
+                                   AND year = (SELECT max(year) FROM regions WHERE level = 'buurt'
+                                               AND wijk_code = ?) ORDER BY name""",
+                                [u.id, u.id]).to_dict("records")
+        out["areas"] = idx[idx["codes"].str.split(",").map(lambda cs: u.id in cs)][
+            ["area_id", "name", "programme"]].to_dict("records")
+    elif u.kind == "buurt":
+        out["wijk"] = _parent_wijk(ws, u)
+    elif u.kind == "area":
+        out["children_label"] = f"Delen van {u.name} (CBS-{u.level}en, indeling {u.reference_year})"
+        out["children"] = [dict(code=c, name=None) for c in u.codes]
+    # names: of that division year, else the most recent name the code had
+    names = ws.region_names()["name"]
+    for r in out.get("children", []):
+        if not isinstance(r["name"], str) or not r["name"]:
+            n = names.get(r["code"])
+            r["name"] = n if isinstance(n, str) and n else r["code"]
+    return out
 
 
 @router.get("/gebied/{uid}", response_class=HTMLResponse)
@@ -221,14 +329,23 @@ def gebied(request: Request, uid: str, basisjaar: int | None = None, laatstejaar
         return RedirectResponse(f"/gebied/{u.id}{q}", status_code=307)
     years = [y for y in ws.area_periods() if y >= 2012]
     b, l = _years_default(years, basisjaar, laatstejaar, ws.area_periods(min_values=100))
+    if formaat and tabel == "kaart":
+        loc = _locator(u)
+        geom = _wgs84(loc["layer_year"], loc["level"]) if formaat == "geojson" and loc.get("layer_year") else None
+        df = pd.DataFrame(loc.get("shapes", []), columns=["code", "name", "part_of_area"])
+        return downloads.respond(df.assign(layer_year=loc.get("layer_year")), formaat,
+                                 f"{u.id}-kaart", geometry=geom)
     data = gebied_tables(ws, u, b, l)
     if formaat:
         df = data["series"] if tabel == "reeksen" else data["overview"]
         return downloads.respond(df, formaat, f"{u.id}-{tabel}")
+    locator = _locator(u)
     return _render(request, "gebied.html", title=u.name, u=u, baseline=b, latest=l, years=years,
-                   data=data, locator=_locator(u), class_labels=CLASS_LABELS,
+                   data=data, locator=locator, class_labels=CLASS_LABELS,
+                   breadcrumb=_crumbs(ws, u), related=_related(ws, u),
                    downloads=_download_links(request, "overzicht"),
-                   downloads_series=_download_links(request, "reeksen"))
+                   downloads_series=_download_links(request, "reeksen"),
+                   downloads_map=_download_links(request, "kaart", ("geojson", "csv")) if locator.get("svg") else [])
 
 
 # ---------------------------------------------------------------------------------------
@@ -250,7 +367,7 @@ def vergelijk_table(ws: WebStore, units: list[Unit], years: list[int], indicator
         frames.append(df)
     if not frames:
         return pd.DataFrame(columns=["unit", "unit_name", "indicator", "indicator_name", "period",
-                                     "value", "unit_of_measure", "status", "reason"])
+                                     "value", "unit_of_measure", "estimate", "status", "reason"])
     df = pd.concat(frames, ignore_index=True)
     # every requested (unit, indicator, year) is a row: absent ones say why
     inds = [indicator] if indicator else [i.id for i in _theme_sorted(cat)]
@@ -262,10 +379,11 @@ def vergelijk_table(ws: WebStore, units: list[Unit], years: list[int], indicator
     df["status"] = df["status"].fillna("niet beschikbaar")
     df["reason"] = df["status"].map(REASONS)
     df.loc[df["status"] != "ok", "value"] = np.nan
+    df["estimate"] = df["estimate"].fillna(False).astype(bool) & (df["status"] == "ok")
     df["indicator_name"] = df["indicator"].map(lambda i: cat[i].name)
     df["unit_of_measure"] = df["indicator"].map(lambda i: cat[i].unit)
     return df[["unit", "unit_name", "indicator", "indicator_name", "period", "value",
-               "unit_of_measure", "status", "reason"]]
+               "unit_of_measure", "estimate", "status", "reason"]]
 
 
 @router.get("/vergelijken", response_class=HTMLResponse)
@@ -291,25 +409,48 @@ def vergelijken(request: Request, gebied: list[str] = Query(default=[]), codes: 
         if df is None:
             raise HTTPException(400, "Kies eerst minstens één gebied en één jaar.")
         return downloads.respond(df, formaat, "vergelijking")
-    grid = []
+    grid, empty, statuses, estimate = [], [], set(), False
     if df is not None:
-        for ind_id, sub in df.groupby("indicator", sort=False):
+        # years in which at least one chosen unit has a shown value, per indicator (to point a
+        # reader to years that do have figures)
+        ok_years: dict[str, list[int]] = {}
+        for u in units:
+            uv = ws.unit_values(u.id, indicator)
+            for ind_id, g in uv[uv["status"] == "ok"].groupby("indicator"):
+                ok_years[ind_id] = sorted(set(ok_years.get(ind_id, [])) | set(g["period"].astype(int)))
+        order = {i.id: n for n, i in enumerate(_theme_sorted(cat))}
+        for ind_id, sub in sorted(df.groupby("indicator", sort=False), key=lambda kv: order.get(kv[0], 999)):
             ind = cat[ind_id]
+            if sub["value"].isna().all():
+                # no number for any chosen area and year: listed with the reasons, not as a
+                # table of dashes (the download still has these rows, with status and reason)
+                empty.append(dict(ind=ind, statuses=[s for s, _ in present.status_counts(sub["status"])],
+                                  other_years=[y for y in ok_years.get(ind_id, []) if y >= 2010]))
+                continue
+            lut = {(r.unit, int(r.period)): r for r in sub.itertuples(index=False)}
             rows = []
             for y in years:
                 cells = []
                 for u in units:
-                    r = sub[(sub["unit"] == u.id) & (sub["period"] == y)].iloc[0]
-                    cells.append(dict(value=_nan(r["value"]), status=r["status"], reason=r["reason"]))
+                    r = lut[(u.id, y)]
+                    cells.append(dict(value=_nan(r.value), status=r.status, reason=r.reason,
+                                      estimate=bool(getattr(r, "estimate", False) or False)))
+                    if r.status != "ok":
+                        statuses.add(r.status)
+                    elif cells[-1]["estimate"]:
+                        estimate = True
                 rows.append(dict(year=y, cells=cells))
             grid.append(dict(ind=ind, rows=rows))
     idx = ws.area_index()
     return _render(request, "vergelijken.html", title="Vergelijken", units=units, unknown=unknown,
                    years=years, all_years=all_years, indicator=indicator,
-                   indicators=_theme_sorted(cat), grid=grid, codes=codes or "",
+                   indicators=_theme_sorted(cat), grid=grid, empty=empty, statuses=statuses,
+                   estimate=estimate, codes=codes or "",
+                   breadcrumb=[("/", "Start"), (None, "Vergelijken")],
+                   data_years=set(ws.area_periods()),
                    chosen=set(gebied), areas={p: idx[idx["programme"] == p].to_dict("records") for p in PROGRAMMES},
                    programmes=PROGRAMMES, groups=GROUP_NAMES,
-                   downloads=_download_links(request, "vergelijking") if grid else [])
+                   downloads=_download_links(request, "vergelijking") if df is not None else [])
 
 
 # ---------------------------------------------------------------------------------------
@@ -326,6 +467,7 @@ def indicatoren(request: Request, formaat: str | None = None, tabel: str | None 
     for ind in _theme_sorted(ws.catalogue):
         themes.setdefault(ind.theme, []).append(ind)
     return _render(request, "indicatoren.html", title="Indicatoren", themes=themes,
+                   breadcrumb=[("/", "Start"), (None, "Indicatoren")],
                    downloads=_download_links(request, "indicatoren"))
 
 
@@ -358,6 +500,11 @@ def indicator_page(request: Request, indicator: str, jaar: int | None = None,
         gemeente = "GM0344"
     regs = ws.level_values(indicator, year, niveau, gemeente if niveau != "gemeente" else None) \
         if year is not None else pd.DataFrame(columns=["code", "name", "value", "status", "reason"])
+    if len(regs):
+        # names: of the data's division year, else the most recent name of the code
+        latest_names = ws.region_names()["name"]
+        regs["name"] = regs["name"].where(regs["name"].notna() & (regs["name"] != ""),
+                                          regs["code"].map(latest_names)).fillna(regs["code"])
     asc = ind.higher_is_better is False
     regs = regs.assign(_m=regs["value"].isna()).sort_values(["_m", "value", "name"],
                                                              ascending=[True, asc, True]).drop(columns="_m")
@@ -369,8 +516,16 @@ def indicator_page(request: Request, indicator: str, jaar: int | None = None,
     areas = areas.assign(name=areas["unit_id"].map(idx["name"]), programme=areas["unit_id"].map(idx["programme"]))
     areas = areas.assign(_m=areas["value"].isna()).sort_values(["_m", "value", "name"],
                                                                 ascending=[True, asc, True]).drop(columns="_m")
+    # the value of each area's own gemeente in the same year (the reference of the gap)
+    gm_unit = areas["unit_id"].map(idx["gemeente_unit"])
+    gm_vals = av[(av["indicator"] == indicator) & (av["period"] == year)].drop_duplicates("unit_id") \
+        .set_index("unit_id")
+    areas = areas.assign(gemeente=gm_unit, gemeente_name=areas["unit_id"].map(idx["gemeente_name"]),
+                         gemeente_value=gm_unit.map(gm_vals["value"]),
+                         gemeente_status=gm_unit.map(gm_vals["status"]).fillna("niet beschikbaar"))
     area_table = areas[["unit_id", "name", "programme", "period", "value", "status", "reason", "coverage",
-                        "method"]].rename(columns={"unit_id": "area"})
+                        "method", "gemeente", "gemeente_name", "gemeente_value", "gemeente_status"]
+                       ].rename(columns={"unit_id": "area"})
     ly = svg.layer_year(niveau, year or 2024)
     if formaat:
         if tabel == "gebieden":
@@ -388,9 +543,19 @@ def indicator_page(request: Request, indicator: str, jaar: int | None = None,
                         title=f"{ind.name} per {niveau}, {where}, {year}") if items else None
     src = ws.df("SELECT DISTINCT s.* FROM indicator_values v JOIN sources s USING (source_id) "
                 "WHERE v.indicator = ? ORDER BY s.rank", [indicator])
+    area_rows = area_table.to_dict("records")
+    for a in area_rows:
+        a["gm"] = dict(value=_nan(a["gemeente_value"]), status=a["gemeente_status"],
+                       reason=REASONS.get(a["gemeente_status"], ""))
+    order = ["gemeente", "wijk", "buurt", "gebied"]
+    periods_shown = [(lv, periods[lv]) for lv in order if lv in periods]
     return _render(request, "indicator.html", title=ind.name, ind=ind, year=year, niveau=niveau,
                    gemeente=gemeente, gemeenten=gemeenten.to_dict("records"), periods=periods,
-                   level_years=level_years, regs=regs.to_dict("records"), areas=area_table.to_dict("records"),
+                   periods_shown=periods_shown, gname=gname,
+                   level_years=level_years, regs=regs.to_dict("records"), areas=area_rows,
+                   n_shown=int(regs["value"].notna().sum()), missing=present.status_counts(regs["status"]),
+                   area_statuses={a["status"] for a in area_rows} | {a["gemeente_status"] for a in area_rows},
+                   breadcrumb=[("/", "Start"), ("/indicatoren", "Indicatoren"), (None, ind.name)],
                    map=mp, where=where, sources=src.to_dict("records"), levels=LEVEL_NAMES,
                    downloads=_download_links(request, "regios", ("csv", "xlsx", "parquet", "geojson")),
                    downloads_areas=_download_links(request, "gebieden"))
@@ -409,6 +574,7 @@ def zoeken(request: Request, q: str = "", formaat: str | None = None, tabel: str
             raise HTTPException(400, "Geef een zoekterm op.")
         return downloads.respond(res, formaat, "zoekresultaten")
     return _render(request, "zoeken.html", title="Zoeken", q=q,
+                   breadcrumb=[("/", "Start"), (None, "Zoeken")],
                    results=None if res is None else res.to_dict("records"),
                    downloads=_download_links(request, "zoekresultaten") if res is not None and len(res) else [])
 
@@ -421,15 +587,27 @@ def bronnen(request: Request, formaat: str | None = None, tabel: str | None = No
         return downloads.respond(src, formaat, "bronnen")
     publishers = sorted(set(src["publisher"].dropna()))
     return _render(request, "bronnen.html", title="Bronnen", sources=src.to_dict("records"),
+                   breadcrumb=[("/", "Start"), (None, "Bronnen")],
                    publishers=publishers, downloads=_download_links(request, "bronnen"), meta=ws.meta())
 
 
 @router.get("/over", response_class=HTMLResponse)
 def over(request: Request):
     return _render(request, "over.html", title="Over de wijkmonitor", meta=_ws(request).meta(),
-                   reasons=REASONS)
+                   reasons=REASONS, breadcrumb=[("/", "Start"), (None, "Over de wijkmonitor")])
 
 
 @router.get("/toegankelijkheid", response_class=HTMLResponse)
 def toegankelijkheid(request: Request):
-    return _render(request, "toegankelijkheid.html", title="Toegankelijkheidsverklaring")
+    return _render(request, "toegankelijkheid.html", title="Toegankelijkheidsverklaring",
+                   breadcrumb=[("/", "Start"), (None, "Toegankelijkheidsverklaring")])
+
+
+@router.get("/huisstijl.css")
+def huisstijl():
+    """The house style of this installation (``WIJKMONITOR_THEME_CSS``; see :mod:`.present`)."""
+    from fastapi.responses import FileResponse
+    path = present.house_style_path()
+    if path is None:
+        raise HTTPException(404, "Geen eigen huisstijl ingesteld (WIJKMONITOR_THEME_CSS).")
+    return FileResponse(path, media_type="text/css")

@@ -143,12 +143,24 @@ def choropleth(items: list[dict], *, year: int, level: str, title: str, unit: st
         stroke = HIGHLIGHT if highlight and it["code"] in highlight else "#555"
         width = 3 if highlight and it["code"] in highlight else 0.6
         drawn.append((s, fill, label, stroke, width))
+    # legend: (colour, label, number of regions in the class, of which on the map)
+    counts = [0] * max(len(edges) - 1, 1)
+    n_missing = 0
+    for it in items:
+        c = class_of(it["value"], edges)
+        if c is None:
+            n_missing += 1
+        else:
+            counts[c] += 1
     legend = []
     for i in range(len(edges) - 1):
         lo, hi = nl_number(edges[i], decimals), nl_number(edges[i + 1], decimals)
-        legend.append((palette[i], f"{lo} tot en met {hi}" if i == len(edges) - 2 else f"{lo} tot {hi}"))
-    if any(f == MISSING_FILL for _, f, _, _, _ in drawn):
-        legend.append((None, "geen getoond cijfer (reden in de tabel)"))
+        legend.append((palette[i], f"{lo} tot en met {hi}" if i == len(edges) - 2 else f"{lo} tot {hi}",
+                       counts[i]))
+    if len(edges) == 1:  # every shown value is the same
+        legend.append((palette[0], f"{nl_number(edges[0], decimals)}", counts[0]))
+    if n_missing:
+        legend.append((None, "geen getoond cijfer (reden in de tabel)", n_missing))
     if not drawn:
         return dict(svg="", legend=legend, layer_year=ly, not_on_map=missing, edges=edges)
     vb = _viewbox([d[0] for d in drawn])
@@ -207,7 +219,8 @@ def locator(codes: list[str], *, context_level: str, context_year: int, context_
            f'<title id="{map_id}-t">{esc(title)}</title>'
            f'<desc id="{map_id}-d">Rood: de {len(hit)} delen van het gebied; grijs: de omgeving '
            f'(indeling {ly}).</desc>{body}</svg>')
-    return dict(svg=svg, matched=len(hit), total=len(codes), layer_year=ly)
+    shapes_shown = [dict(code=s.code, name=s.name, part_of_area=s.code in wanted) for s in ctx]
+    return dict(svg=svg, matched=len(hit), total=len(codes), layer_year=ly, shapes=shapes_shown)
 
 
 # ---------------------------------------------------------------------------------------
@@ -231,7 +244,7 @@ def trend_chart(series: list[tuple[str, dict[int, float]]], *, title: str, unit:
     vmin = min(v for _, v in pts); vmax = max(v for _, v in pts)
     lo = 0.0 if vmin >= 0 and vmin < 0.5 * vmax else vmin - 0.1 * (vmax - vmin or abs(vmax) or 1)
     hi = vmax + 0.1 * (vmax - vmin or abs(vmax) or 1)
-    ml, mr, mt, mb = 52, 10, 10, 26
+    ml, mr, mt, mb = 52, 22, 10, 26
     pw, ph = width - ml - mr, height - mt - mb
     y0, y1 = years[0], years[-1]
 
