@@ -62,7 +62,8 @@ def test_targets_import_and_list_with_real_areas(cli, tmp_path):
     assert res.exit_code == 2 and "rij 2" in res.output and "rij 3" in res.output
 
     up = tmp_path / "eigen.csv"
-    up.write_text("region;indicator;year;value\nutrecht-overvecht;eenzaam_pct;2024;12,5\n")
+    # Rotterdam's focus area is not Utrecht's (Utrecht's own focus area id is accepted)
+    up.write_text("region;indicator;year;value\nrotterdam-zuid;eenzaam_pct;2024;12,5\n")
     res = cli("upload", up, "--as", "utrecht", "--gemeente", "GM0344")
     assert res.exit_code == 2 and "hoort niet bij gemeente GM0344" in res.output
     up.write_text("region;indicator;year;value\nWK034403;eenzaam_pct;2024;12,5\n")

@@ -97,6 +97,30 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def ensure_sqlite_schema(url: str | None = None) -> bool:
+    """Migrate an SQLite file database to the newest revision (the embedded default needs no
+    set-up). Several server workers starting at once wait for each other on a lock file.
+    Server databases (PostgreSQL) are left alone: migrate them with ``wijkmonitor db
+    upgrade``. Returns whether ``url`` was an SQLite file."""
+    import fcntl
+
+    url = resolve_url(url)
+    if not url.startswith("sqlite:///"):
+        return False
+    path = url.removeprefix("sqlite:///").split("?", 1)[0]
+    if path in ("", ":memory:"):
+        return False
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{path}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not Path(path).is_file() or current_revision(url) != head_revision():
+                upgrade(url)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return True
+
+
 def downgrade(url: str | None = None, revision: str = "-1") -> None:
     """Migrate the database at ``url`` down to ``revision`` (``-1``: one step; ``base``: all)."""
     command.downgrade(alembic_config(url), revision)

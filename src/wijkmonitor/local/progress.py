@@ -92,7 +92,8 @@ def expected_value(year: int, knots: list[tuple[int, float]]) -> float:
 def _fmt(x: float | None) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
-    return f"{x:.6g}".replace(".", ",")
+    text = f"{x:.2f}".rstrip("0").rstrip(".")  # at most 2 decimals, never scientific
+    return ("0" if text == "-0" else text).replace(".", ",")
 
 
 def assess(target_value: float, target_year: int, observed=None, *, polarity: str | None,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import pandas as pd
 
@@ -177,6 +177,101 @@ def interventions_for_area(area_id: str, *, database_url: str | None = None) -> 
     except SQLAlchemyError as exc:
         log.warning("editable store unreadable: %s", exc)
         return []
+
+
+def local_values_for_area(area_id: str, codes: Iterable[str] = (), *,
+                          database_url: str | None = None, limit: int = 500) -> list[dict]:
+    """Values a gemeente uploaded itself for ``area_id`` or for one of its ``codes``.
+
+    These are *local* figures: each row carries ``origin = "lokaal"`` and the ``source`` the
+    gemeente declared with the upload, and they are never merged with the CBS values of the
+    same indicator (the site shows them in a table of their own).
+
+    Returns
+    -------
+    list of dict
+        ``region, indicator_id, indicator_name, unit, year, value (None unless status ok),
+        status, source, upload_id, uploaded_at, uploaded_by, gemeente, origin``, sorted by
+        region (the area itself first), indicator and year; at most ``limit`` rows (newest
+        upload wins for a repeated region x indicator x year). ``[]`` when no database is
+        available; never raises.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .uploads import local_values
+
+    regions = [area_id] + [c for c in dict.fromkeys(codes) if c != area_id]
+    try:
+        session = _session(database_url)
+    except SQLAlchemyError as exc:
+        log.warning("editable store unavailable: %s", exc)
+        return []
+    if session is None:
+        return []
+    try:
+        with session:
+            frame = local_values(session, regions=regions)
+    except SQLAlchemyError as exc:
+        log.warning("editable store unreadable: %s", exc)
+        return []
+    return local_value_records(frame, regions, limit=limit)
+
+
+def local_value_records(frame: pd.DataFrame, regions: Iterable[str] = (), *,
+                        limit: int | None = None) -> list[dict]:
+    """Rows of :func:`wijkmonitor.local.uploads.local_values` as JSON-ready dicts labelled
+    ``origin = "lokaal"`` with their source (``regions`` first, in that order)."""
+    if frame.empty:
+        return []
+    order = {r: i for i, r in enumerate(regions)}
+    frame = (frame.assign(_o=frame["region"].map(order).fillna(len(order)))
+             .sort_values(["_o", "region", "indicator_id", "year"]).drop(columns="_o"))
+    if limit is not None:
+        frame = frame.head(limit)
+    catalogue = _indicator_names()
+    out = []
+    for r in frame.to_dict("records"):
+        ind = catalogue.get(r["indicator_id"])
+        ok = r["status"] == "ok" and r["value"] is not None and not pd.isna(r["value"])
+        at = r["uploaded_at"]
+        out.append({
+            "region": r["region"], "indicator_id": r["indicator_id"],
+            "indicator_name": getattr(ind, "name", r["indicator_id"]),
+            "unit": getattr(ind, "unit", None), "year": int(r["year"]),
+            "value": float(r["value"]) if ok else None, "status": r["status"],
+            "source": r["source"], "upload_id": int(r["upload_id"]),
+            "uploaded_at": at.isoformat() if hasattr(at, "isoformat") else at,
+            "uploaded_by": r["uploaded_by"], "gemeente": r["gemeente"], "origin": "lokaal",
+        })
+    return out
+
+
+def area_section(area_id: str, codes: Iterable[str] = (), *, database_url: str | None = None,
+                 store_path: Path | str | None = None) -> dict:
+    """Everything the public area page shows from the editable store, in one call.
+
+    Returns ``{"targets": [...], "interventions": [...], "local_values": [...],
+    "rule": <the progress rule in Dutch>, "observed_source": OBSERVED_SOURCE}`` (lists empty
+    when there is nothing or no database); never raises.
+    """
+    return {
+        "targets": targets_for_area(area_id, database_url=database_url, store_path=store_path),
+        "interventions": interventions_for_area(area_id, database_url=database_url),
+        "local_values": local_values_for_area(area_id, codes, database_url=database_url),
+        "rule": PROGRESS_RULE,
+        "observed_source": OBSERVED_SOURCE,
+    }
+
+
+#: The progress rule in one Dutch paragraph (the page shows it next to the statuses).
+PROGRESS_RULE = (
+    "De verwachte lijn loopt recht van de nulmeting via de eventuele tussendoelen naar de "
+    "streefwaarde in het streefjaar. Behaald: de laatste gemeten waarde is de streefwaarde of "
+    "beter. Op koers: nog niet behaald, maar de laatste waarde is minstens zo goed als de "
+    "verwachte waarde in dat jaar. Achter: de laatste waarde is slechter dan de verwachte "
+    "waarde. Geen gegevens: er is geen nulmeting, geen meting na de nulmeting, of de "
+    "indicator heeft geen richting (neutraal). 'Beter' volgt de richting van de indicator "
+    "(hoger of lager is beter).")
 
 
 def database_configured() -> bool:

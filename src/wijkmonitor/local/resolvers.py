@@ -144,10 +144,22 @@ def default_indicator_resolver(indicator_id: str) -> IndicatorRef:
 
 
 def default_codes_provider(gemeente: str) -> set[str]:
-    """All 2024 region codes of ``gemeente`` (the gemeente, its wijken and buurten)."""
+    """All 2024 region codes of ``gemeente`` (the gemeente, its wijken and buurten), plus the
+    ids of the focus areas and aandachtswijken in it and the CBS codes they are made of (which
+    may be of an older division)."""
     gemeente = gemeente.strip().upper()
     regions = kwb_2024_regions()
     digits = gemeente[2:]
     codes = regions["code"]
     mask = (codes == gemeente) | codes.str.match(rf"^(WK|BU){re.escape(digits)}")
-    return set(codes[mask])
+    out = set(codes[mask])
+    try:
+        from wijkmonitor.areas import load_areas  # lazy: written by another module
+        areas = load_areas()
+    except Exception:  # area files unavailable: CBS codes only
+        areas = {}
+    for area in areas.values():
+        if getattr(area, "gemeente", None) == gemeente:
+            out.add(str(area.id))
+            out.update(str(c) for c in getattr(area, "codes", ()) or ())
+    return out

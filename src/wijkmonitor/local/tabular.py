@@ -94,9 +94,17 @@ def read_table(data: bytes | Path | str, filename: str | None = None, *,
     return table
 
 
-def _too_large(filename: str, size: int, limit: int) -> ValidationFailed:
-    return ValidationFailed(f"bestand te groot: {size:,} bytes, maximaal {limit:,} bytes "
-                            f"({limit // (1024 * 1024)} MB)".replace(",", "."), file=filename)
+def _too_large(filename: str, size: int | None, limit: int) -> ValidationFailed:
+    """The size error; ``size=None`` when only "more than ``limit``" is known (a stream that
+    was not read to its end)."""
+    def n(x: int) -> str:
+        return f"{x:,}".replace(",", ".")
+    what = f"meer dan {n(limit)}" if size is None else n(size)
+    return ValidationFailed(f"bestand te groot: {what} bytes, maximaal {n(limit)} bytes "
+                            f"({limit // (1024 * 1024)} MB)", file=filename)
+
+
+too_large_error = _too_large
 
 
 def _read_csv(data: bytes, filename: str, max_rows: int) -> pd.DataFrame:

@@ -208,12 +208,14 @@ def upload(session: Session, actor: Actor, data: bytes | Path | str, filename: s
 
 def local_values(session: Session, *, gemeente: str | None = None,
                  indicator_id: str | None = None, region: str | None = None,
+                 regions: Iterable[str] | None = None,
                  latest_only: bool = True) -> pd.DataFrame:
     """Uploaded values with their source.
 
     Columns: ``region, indicator_id, year, value, status, source, upload_id, uploaded_at,
-    uploaded_by``. With ``latest_only`` (default) a region x indicator x year uploaded more than
-    once shows only the value of the newest upload.
+    uploaded_by, gemeente``. ``regions`` keeps only those region codes / area ids. With
+    ``latest_only`` (default) a region x indicator x year uploaded more than once shows only
+    the value of the newest upload.
     """
     q = (select(LocalValue.region, LocalValue.indicator_id, LocalValue.year, LocalValue.value,
                 LocalValue.status, LocalUpload.source, LocalValue.upload_id,
@@ -226,6 +228,8 @@ def local_values(session: Session, *, gemeente: str | None = None,
         q = q.where(LocalValue.indicator_id == indicator_id)
     if region:
         q = q.where(LocalValue.region == region)
+    if regions is not None:
+        q = q.where(LocalValue.region.in_(list(regions)))
     frame = pd.DataFrame(session.execute(q).mappings().all(),
                          columns=["region", "indicator_id", "year", "value", "status", "source",
                                   "upload_id", "uploaded_at", "uploaded_by", "gemeente"])

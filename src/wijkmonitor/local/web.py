@@ -1,13 +1,10 @@
 """Web part of the local monitor: Dutch forms under ``/beheer/`` and a JSON API under ``/api/v1/``.
 
-One line includes it in the public site (no middleware needed, the router keeps its own signed
-session cookie)::
-
-    from wijkmonitor.local.web import router as beheer_router
-    app.include_router(beheer_router)
-
-or, for another database than ``WIJKMONITOR_DATABASE_URL``, ``app.include_router(
-create_router(database_url=...))``.
+The public site includes it in :func:`wijkmonitor.web.app.create_app` with
+``app.include_router(create_router(database_url=...))`` (no middleware needed, the router keeps
+its own signed session cookie); ``wijkmonitor serve`` therefore serves ``/beheer``. A database
+error (server down, schema not migrated) gives 503 with a Dutch message, never a half-written
+change.
 
 Every action calls the same services as the CLI (:mod:`.targets`, :mod:`.interventions`,
 :mod:`.uploads`, :mod:`.audit`, :mod:`.accounts`), so validation, permission checks and the audit
@@ -25,7 +22,11 @@ JSON API
     ``GET /api/v1/targets?area=A`` (public; each target with ``progress``: status, label, rule,
     path; observed values from the built store via :func:`wijkmonitor.api.series`),
     ``GET /api/v1/targets/{id}``, ``POST /api/v1/targets``, ``PUT /api/v1/targets/{id}``,
-    ``DELETE /api/v1/targets/{id}``, ``GET /api/v1/interventions?area=&actielijn=&format=``,
+    ``DELETE /api/v1/targets/{id}``, ``GET /api/v1/interventions?area=&actielijn=&format=``
+    (public), ``GET /api/v1/interventions/{id}``, ``POST /api/v1/interventions``,
+    ``PUT /api/v1/interventions/{id}`` (the fields sent), ``DELETE /api/v1/interventions/{id}``,
+    ``GET /api/v1/local-values?area=&gemeente=&indicator=`` (public; uploaded values, each
+    with ``origin: lokaal`` and its ``source``, never merged with CBS values),
     ``GET /api/v1/session`` (who is logged in + the CSRF token for cookie-based calls).
 
 Authentication and CSRF
@@ -68,6 +69,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from wijkmonitor.config import var_dir
@@ -75,10 +77,11 @@ from wijkmonitor.config import var_dir
 from . import accounts, audit, db, interventions, public, targets, uploads
 from .errors import LocalError, NotFound, PermissionDenied, ValidationFailed
 from .models import INTERVENTION_STATUSES, Intervention, Target, User
-from .permissions import ROLE_ADMIN, ROLE_EDITOR, ROLE_PROGRAMME, ROLE_PUBLIC, can_edit
+from .permissions import (ROLE_ADMIN, ROLE_EDITOR, ROLE_PROGRAMME, ROLE_PUBLIC, can_edit,
+                          check_gemeente_code, require_edit)
 from .resolvers import (AreaResolver, CodesProvider, IndicatorResolver, default_area_resolver,
                         default_codes_provider, default_indicator_resolver)
-from .tabular import MAX_UPLOAD_BYTES, parse_number, parse_year
+from .tabular import MAX_UPLOAD_BYTES, parse_number, parse_year, too_large_error
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +101,9 @@ MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 256 * 1024
 CSRF_MESSAGE = ("Dit formulier is niet geaccepteerd: de beveiligingscode (CSRF-token) ontbreekt of "
                 "klopt niet. Dat gebeurt als het formulier verlopen is of van een andere site "
                 "komt. Open de pagina opnieuw en probeer het nog eens.")
+DATABASE_MESSAGE = ("De beheerdatabase is niet bereikbaar of heeft nog geen tabellen. De "
+                    "beheerder zet dat recht met 'wijkmonitor db upgrade' (zie "
+                    "WIJKMONITOR_DATABASE_URL). Er is niets opgeslagen.")
 ROLE_LABELS = {ROLE_PUBLIC: "publiek (alleen lezen)", ROLE_EDITOR: "redacteur gemeente",
                ROLE_PROGRAMME: "programmateam", ROLE_ADMIN: "beheerder"}
 PROGRAMME_LABELS = {"nplv": "NPLV-focusgebied", "aandachtswijken": "aandachtswijk",
@@ -343,7 +349,7 @@ def _error_response(request: Request, status: int, message: str, headers: dict |
         return JSONResponse(body, status_code=status, headers=headers)
     titles = {400: "Ongeldig verzoek", 401: "Inloggen vereist", 403: "Geen toegang",
               404: "Niet gevonden", 413: "Bestand te groot", 415: "Ongeldig verzoek",
-              422: "Niet opgeslagen"}
+              422: "Niet opgeslagen", 503: "Tijdelijk niet beschikbaar"}
     response = render(request, "beheer/fout.html", status=status,
                       title=titles.get(status, "Fout"), message=message, status_code=status)
     if headers:
@@ -379,6 +385,9 @@ class _Route(APIRoute):
                 response = _error_response(request, 422, exc.summary,
                                            extra={"errors": [e.as_dict() for e in exc.errors],
                                                   "file": exc.file})
+            except (sa_exc.OperationalError, sa_exc.ProgrammingError) as exc:
+                log.error("editable store unavailable: %s", exc)
+                response = _error_response(request, 503, DATABASE_MESSAGE)
             if not _is_api(request):
                 response.headers.setdefault("Cache-Control", "no-store")
             _save_session(request, response)
@@ -431,6 +440,22 @@ def _build_templates() -> Jinja2Templates:
 
 
 TEMPLATES = _build_templates()
+_OWN_FILTERS = frozenset(TEMPLATES.env.filters) - frozenset(jinja2.filters.FILTERS)
+_OWN_GLOBALS = frozenset(TEMPLATES.env.globals) - frozenset(jinja2.defaults.DEFAULT_NAMESPACE)
+
+
+def _sync_site_env() -> None:
+    """Give the beheer templates the site's Jinja globals and filters (its ``base.html`` and
+    macros use them), keeping the ones this module defines itself."""
+    try:
+        import wijkmonitor.web.pages  # noqa: F401  (completes the site's template globals)
+        from wijkmonitor.web.app import TEMPLATES as site
+    except Exception:  # the site is not installed: beheer/_base.html needs nothing
+        log.debug("site templates unavailable", exc_info=True)
+        return
+    env = TEMPLATES.env
+    env.globals.update({k: v for k, v in site.env.globals.items() if k not in _OWN_GLOBALS})
+    env.filters.update({k: v for k, v in site.env.filters.items() if k not in _OWN_FILTERS})
 
 
 def render(request: Request, template: str, *, status: int = 200, **ctx) -> HTMLResponse:
@@ -439,6 +464,7 @@ def render(request: Request, template: str, *, status: int = 200, **ctx) -> HTML
     ctx.setdefault("title", "Beheer")
     ctx.update(path=request.url.path, csrf_token=sess.csrf, flash=sess.pop_flash(),
                me=getattr(request.state, "wm_who", None), NAV=_nav())
+    _sync_site_env()
     return TEMPLATES.TemplateResponse(request, template, ctx, status_code=status)
 
 
@@ -1096,10 +1122,14 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
             errors.add("bestand", "Kies een CSV- of XLSX-bestand.")
         rejected = None
         if not errors:
-            data = upload_file.file.read(MAX_UPLOAD_BYTES + 1)
+            data = upload_file.file.read(MAX_UPLOAD_BYTES + 1)  # never more than the limit
+            name = Path(upload_file.filename).name
             try:
+                if len(data) > MAX_UPLOAD_BYTES:  # permission first, as in uploads.upload
+                    require_edit(who, check_gemeente_code(raw["gemeente"]), "lokale gegevens")
+                    raise too_large_error(name, None, MAX_UPLOAD_BYTES)
                 with tx() as s:
-                    rec = uploads.upload(s, who, data, Path(upload_file.filename).name,
+                    rec = uploads.upload(s, who, data, name,
                                          raw["gemeente"], source=raw["bron"],
                                          codes_provider=cfg.codes_provider,
                                          indicators=cfg.indicator_resolver)
@@ -1286,6 +1316,88 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
             if format != "json":
                 raise Refused(400, "format: json, csv of xlsx")
             return [i.to_dict() for i in items]
+
+    def _intervention_kwargs(body: Any) -> dict:
+        if not isinstance(body, dict):
+            raise ValidationFailed("verwacht een JSON-object")
+        allowed = set(interventions.FIELDS) | {"areas", "indicators", "evaluation_links"}
+        unknown = sorted(set(body) - allowed)
+        if unknown:
+            raise ValidationFailed(f"onbekende velden: {', '.join(unknown)}")
+        kwargs = {k: body[k] for k in interventions.FIELDS if k in body}
+        for key in ("areas", "indicators"):
+            if key in body:
+                if not isinstance(body[key], list) or not all(isinstance(v, str)
+                                                              for v in body[key]):
+                    raise ValidationFailed(f"{key}: geef een lijst van teksten")
+                kwargs[key] = body[key]
+        if "evaluation_links" in body:
+            links = body["evaluation_links"]
+            try:
+                kwargs["evaluation_links"] = [
+                    link if isinstance(link, str) else (str(link["url"]),
+                                                        str(link.get("label") or ""))
+                    for link in links]
+            except (TypeError, KeyError, AttributeError):
+                raise ValidationFailed("evaluation_links: geef [\"https://...\", ...] of "
+                                       "[{\"url\": \"https://...\", \"label\": \"...\"}]"
+                                       ) from None
+        return kwargs
+
+    @router.get("/api/v1/interventions/{item_id}", tags=["interventies"],
+                summary="Eén interventie")
+    def api_intervention(item_id: int):
+        with session() as s:
+            return _get_intervention(s, item_id).to_dict()
+
+    @router.post("/api/v1/interventions", tags=["interventies"], status_code=201,
+                 summary="Interventie vastleggen; inloggen vereist")
+    def api_intervention_create(request: Request):
+        who = api_actor(request)
+        kwargs = _intervention_kwargs(request.state.wm_json)
+        if "areas" not in kwargs:
+            raise ValidationFailed("areas: minstens één gebied nodig")
+        with tx() as s:
+            out = interventions.save_intervention(s, who, **kwargs, **svc).to_dict()
+        return JSONResponse(out, status_code=201)
+
+    @router.put("/api/v1/interventions/{item_id}", tags=["interventies"],
+                summary="Interventie wijzigen (meegegeven velden); inloggen vereist")
+    def api_intervention_update(request: Request, item_id: int):
+        who = api_actor(request)
+        with session() as s:  # permission on the stored item first, before any validation
+            item = _get_intervention(s, item_id)
+            if not can_edit(who, item.gemeente):
+                raise PermissionDenied(f"{who.name} mag interventie {item.title!r} "
+                                       f"({item.gemeente or 'meerdere gemeenten'}) niet wijzigen")
+        kwargs = _intervention_kwargs(request.state.wm_json)
+        with tx() as s:
+            return interventions.save_intervention(s, who, intervention_id=item_id, **kwargs,
+                                                   **svc).to_dict()
+
+    @router.delete("/api/v1/interventions/{item_id}", tags=["interventies"], status_code=204,
+                   summary="Interventie verwijderen; inloggen vereist")
+    def api_intervention_delete(request: Request, item_id: int):
+        who = api_actor(request)
+        with tx() as s:
+            interventions.delete_intervention(s, who, item_id)
+        return Response(status_code=204)
+
+    @router.get("/api/v1/local-values", tags=["lokale gegevens"],
+                summary="Door gemeenten zelf aangeleverde waarden, met hun bron (los van CBS)")
+    def api_local_values(area: str | None = None, gemeente: str | None = None,
+                         indicator: str | None = None, limit: int = 5000):
+        """Local values are never merged with CBS values: every row has ``origin: lokaal``
+        and the ``source`` declared with its upload."""
+        limit = max(1, min(limit, 50000))
+        regions: list[str] | None = None
+        if area:
+            ref = cfg.area_resolver(area)
+            regions = [ref.id] + [c for c in ref.codes if c != ref.id]
+        with session() as s:
+            frame = uploads.local_values(s, gemeente=(gemeente or "").upper() or None,
+                                         indicator_id=indicator or None, regions=regions)
+        return public.local_value_records(frame, regions or (), limit=limit)
 
     return router
 
