@@ -115,8 +115,12 @@ def aggregate_national(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | No
 
 
 def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
-              catalogue: Catalogue | None = None) -> pd.DataFrame:
-    """Indicator values for ``units`` from the store's ``indicator_values`` and ``regions``."""
+              catalogue: Catalogue | None = None, *, table: str = "indicator_values") -> pd.DataFrame:
+    """Indicator values for ``units`` from the store's ``indicator_values`` and ``regions``.
+
+    ``table`` names another table or view with the columns of ``indicator_values`` to add up
+    from (e.g. the harmonised gemeente series, see :mod:`wijkmonitor.series`).
+    """
     catalogue = catalogue or load_catalogue()
     parts = pd.DataFrame(
         [(u.id, u.kind, c, u.reference_year) for u in units for c in u.codes],
@@ -145,7 +149,7 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
                        iv.denominator, iv.status, iv.estimate,
                        row_number() OVER (PARTITION BY p.unit_id, p.code, iv.indicator, iv.period
                            ORDER BY abs(iv.geo_year - coalesce(p.ref_year, iv.geo_year)), iv.geo_year DESC) rn
-                FROM u_parts p JOIN indicator_values iv ON iv.region_code = p.code)
+                FROM u_parts p JOIN {table} iv ON iv.region_code = p.code)
             WHERE rn = 1),
         n AS (SELECT unit_id, count(*) AS n_parts, sum(coalesce(pop, 0)) AS pop_total,
                      count(pop) AS n_with_pop FROM pw GROUP BY unit_id),
@@ -201,7 +205,7 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
                        'gepubliceerd' AS method,
                        row_number() OVER (PARTITION BY u.unit_id, iv.indicator, iv.period
                                           ORDER BY iv.geo_year DESC) rn
-                FROM u_pub u JOIN indicator_values iv ON iv.region_code = u.code)
+                FROM u_pub u JOIN {table} iv ON iv.region_code = u.code)
             WHERE rn = 1)
         SELECT * FROM pub
         UNION ALL
@@ -263,6 +267,9 @@ def build_area_tables(con: duckdb.DuckDBPyConnection, areas: Sequence | None = N
         codes = tuple(sorted({c for a in areas if a.programme == programme for c in a.codes}))
         units.append(Unit(SET_PREFIX + programme, "set", codes, None))
     values = aggregate(con, units, catalogue)
+    # the gemeente reference and the G-groups on one geography for all years (issue 5)
+    from .series import harmonise_reference_units
+    values = harmonise_reference_units(con, values, catalogue)
     values = _fill_successors(values, successors)
     national = aggregate_national(con, catalogue)
     values = pd.concat([values, national], ignore_index=True)

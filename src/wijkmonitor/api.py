@@ -219,3 +219,45 @@ def outcome_table(areas: str = "nplv", *, baseline: int = 2012, latest: int = 20
                       values=values)
     set_unit = f"alle:{areas}" if areas in ("nplv", "aandachtswijken") else None
     return analysis.outcome_table(g, values=values, set_unit=set_unit)
+
+
+def harmonised(indicator: str | list[str] | None = None, target_year: int | None = None,
+               level: str = "gemeente", *, regions: str | list[str] | None = None,
+               areas: dict[str, list[str]] | None = None, min_quality: float | None = None,
+               path: Path | None = None) -> pd.DataFrame:
+    """An indicator for every year on the gemeenten of one year (default 2024).
+
+    Figures published on older gemeenten are moved onto the target year's gemeenten: a merged
+    gemeente's 2012 value is the sum of its predecessors' parts (counts split by share, rates
+    re-derived from numerators and denominators, published percentages weighted by their base
+    and marked as estimates). A result with any suppressed or missing piece is not shown, and
+    neither is one whose quality (share from whole gemeenten) is below ``min_quality``; the
+    ``reason`` says why. See :mod:`wijkmonitor.series`.
+
+    Parameters
+    ----------
+    indicator : catalogue id, list of ids, or None for all indicators
+    target_year : a year with gemeente polygons (2012, 2017-2019, 2022-2024); default: the
+        year the store was harmonised on (the latest)
+    level : ``"gemeente"`` (the only level with polygons for more than one year)
+    regions : keep only these target-year gemeente codes
+    areas : custom areas ``{name: [target-year gemeente codes]}``, added up from the harmonised
+        gemeenten; ``region_code`` is then the name
+    min_quality : hide values below this quality (default :data:`wijkmonitor.series.MIN_QUALITY`)
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``indicator, region_code, period, value, numerator, denominator, status, quality,
+        method, estimate, source_year, n_pieces, reason, source_id``; ``source_year`` is the
+        division the figure was published on.
+
+    Examples
+    --------
+    >>> wm.harmonised("inwoners", regions="GM1963")            # doctest: +SKIP
+    """
+    from . import series as _series
+
+    return _series.harmonised_series(
+        indicator, target_year, level, regions=regions, areas=areas,
+        min_quality=_series.MIN_QUALITY if min_quality is None else min_quality, path=path)

@@ -18,10 +18,12 @@ from . import config, store
 from .catalogue import load_catalogue
 from .aggregate import build_area_tables
 from .compute import compute
+from .series import build_harmonised_values
 from .sources import OBS_COLUMNS, REGION_COLUMNS, SourceResult, adapters
 
 #: The stages after compute: ``(label, function(con))``, run in order by ``build``.
 BUILD_STEPS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], object]]] = [
+    ("Reeksen op de gemeenten van het laatste jaar", build_harmonised_values),
     ("Gebieden en referentiegroepen", build_area_tables),
 ]
 
