@@ -12,14 +12,19 @@ Rules
 * **Only parts whose own value is shown are added.** A part that is secret or below its
   minimum base is left out, and so is its population; that is what makes differencing two
   aggregates (say, a custom area one buurt larger than another) unable to reveal a suppressed
-  value: every aggregate is a function of shown values only.
+  value: every aggregate is a function of shown values only. A shown percentage whose base is
+  not known (so it cannot be weighted) is left out too.
 * Coverage is the share of the area's population (per part: inhabitants of the nearest year
-  CBS publishes for that code) in parts that contributed. Below :data:`MIN_COVERAGE` the area
-  gets ``niet vergelijkbaar``; sums need full coverage, since a partial sum is an undercount.
+  CBS publishes for that code) in parts that contributed. A part whose population no source
+  gives counts as a part of average size (the mean of the parts with a known population; with
+  none known, every part counts the same). Below :data:`MIN_COVERAGE` the area gets
+  ``niet vergelijkbaar``; sums need full coverage, since a partial sum is an undercount.
 * The minimum base of the indicator applies to the aggregate's denominator too.
 * Parts are matched by code for every period: an area drawn on one year's buurten follows the
   codes that persist; codes that changed lower the coverage (see :mod:`wijkmonitor.harmonise`
-  for moving figures between boundaries).
+  for moving figures between boundaries). When none of a unit's codes has a figure for a
+  period in which its gemeente has figures at the same level (the codes were all recoded, as
+  Amsterdam's in 2022), the unit gets ``niet vergelijkbaar`` with coverage 0, not silence.
 """
 
 from __future__ import annotations
@@ -126,8 +131,8 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
         [(u.id, u.kind, c, u.reference_year) for u in units for c in u.codes],
         columns=["unit_id", "unit_kind", "code", "ref_year"])
     published = pd.DataFrame(
-        [(u.id, u.kind, u.published_code) for u in units if u.published_code],
-        columns=["unit_id", "unit_kind", "code"])
+        [(u.id, u.kind, u.published_code, u.reference_year) for u in units if u.published_code],
+        columns=["unit_id", "unit_kind", "code", "ref_year"])
     inds = pd.DataFrame([(i.id, i.aggregation, i.min_base, i.estimate) for i in catalogue.values()],
                         columns=["indicator", "aggregation", "min_base", "estimate"])
     con.register("u_parts", parts)
@@ -138,8 +143,9 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
         WITH
         -- population weight of each part: inhabitants in the division nearest the reference year
         pw AS (
-            SELECT p.unit_id, p.code, arg_min(r.population, abs(r.year - coalesce(p.ref_year, r.year)))
-                   AS pop
+            -- (ties, and units without a reference year: the latest such division)
+            SELECT p.unit_id, p.code,
+                   arg_min(r.population, abs(r.year - coalesce(p.ref_year, r.year)) * 10000 - r.year) AS pop
             FROM u_parts p LEFT JOIN regions r ON r.code = p.code AND r.population IS NOT NULL
             GROUP BY ALL),
         -- per code and period the value on the division nearest the unit's reference year
@@ -153,21 +159,33 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
             WHERE rn = 1),
         n AS (SELECT unit_id, count(*) AS n_parts, sum(coalesce(pop, 0)) AS pop_total,
                      count(pop) AS n_with_pop FROM pw GROUP BY unit_id),
+        -- a part is used when its value is shown and, for ratios and weighted means, its base is
+        -- known (a percentage published without its base cannot be added: it lowers the coverage)
+        vu AS (
+            SELECT v.*, v.status = 'ok' AND (v.denominator IS NOT NULL
+                        OR i.aggregation NOT IN ('verhouding', 'gewogen gemiddelde')) AS used
+            FROM v JOIN u_inds i USING (indicator)),
         agg AS (
             SELECT v.unit_id, any_value(v.unit_kind) AS unit_kind, v.indicator, v.period,
-                   count(*) FILTER (WHERE v.status = 'ok') AS n_used,
-                   sum(v.value) FILTER (WHERE v.status = 'ok') AS sum_value,
-                   sum(v.numerator) FILTER (WHERE v.status = 'ok') AS sum_num,
-                   sum(v.denominator) FILTER (WHERE v.status = 'ok') AS sum_den,
-                   count(*) FILTER (WHERE v.status = 'ok' AND v.denominator IS NULL) AS n_no_den,
-                   sum(pw.pop) FILTER (WHERE v.status = 'ok') AS pop_used,
+                   count(*) FILTER (WHERE v.used) AS n_used,
+                   sum(v.value) FILTER (WHERE v.used) AS sum_value,
+                   sum(v.numerator) FILTER (WHERE v.used) AS sum_num,
+                   sum(v.denominator) FILTER (WHERE v.used) AS sum_den,
+                   count(*) FILTER (WHERE v.status = 'ok' AND NOT v.used) AS n_no_den,
+                   count(*) FILTER (WHERE v.status = 'geheim') AS n_secret,
+                   count(*) FILTER (WHERE v.status = 'te weinig waarnemingen') AS n_small,
+                   sum(pw.pop) FILTER (WHERE v.used) AS pop_used,
+                   count(*) FILTER (WHERE v.used AND pw.pop IS NULL) AS n_used_no_pop,
                    bool_or(v.estimate) AS any_estimate
-            FROM v LEFT JOIN pw ON pw.unit_id = v.unit_id AND pw.code = v.code
+            FROM vu v LEFT JOIN pw ON pw.unit_id = v.unit_id AND pw.code = v.code
             GROUP BY v.unit_id, v.indicator, v.period),
         summed AS (
             SELECT a.*, n.n_parts, i.aggregation, i.min_base, i.estimate,
-                   CASE WHEN n.n_with_pop = n.n_parts AND n.pop_total > 0
-                        THEN coalesce(a.pop_used, 0) / n.pop_total
+                   -- population share; a part without a known population counts as a part of
+                   -- average size (equals pop_used / pop_total when every population is known)
+                   CASE WHEN n.n_with_pop > 0 AND n.pop_total > 0
+                        THEN (coalesce(a.pop_used, 0) + a.n_used_no_pop * n.pop_total / n.n_with_pop)
+                             / (n.n_parts * n.pop_total / n.n_with_pop)
                         ELSE a.n_used::DOUBLE / n.n_parts END AS coverage
             FROM agg a JOIN n USING (unit_id) JOIN u_inds i USING (indicator)),
         computed AS (
@@ -175,11 +193,13 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
                    estimate OR coalesce(any_estimate, false) AS estimate,
                    CASE
                      WHEN aggregation = 'niet optelbaar' THEN '{STATUS_NOT_ADDITIVE}'
-                     WHEN n_used = 0 THEN 'niet beschikbaar'
+                     -- nothing to add up: when every part is suppressed, say so
+                     WHEN n_used = 0 AND n_no_den = 0 THEN CASE
+                          WHEN n_secret > 0 AND n_secret + n_small = n_parts THEN 'geheim'
+                          WHEN n_small = n_parts THEN 'te weinig waarnemingen'
+                          ELSE 'niet beschikbaar' END
                      WHEN aggregation = 'som' AND n_used < n_parts THEN '{STATUS_NOT_COMPARABLE}'
                      WHEN coverage < {MIN_COVERAGE} THEN '{STATUS_NOT_COMPARABLE}'
-                     WHEN aggregation IN ('verhouding', 'gewogen gemiddelde') AND n_no_den > 0
-                          THEN '{STATUS_NOT_COMPARABLE}'
                      WHEN aggregation IN ('verhouding', 'gewogen gemiddelde') AND sum_den < min_base
                           THEN 'te weinig waarnemingen'
                      WHEN aggregation IN ('verhouding', 'gewogen gemiddelde') AND sum_den = 0
@@ -203,16 +223,51 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
                        iv.denominator, iv.status, 1.0 AS coverage, 1 AS n_parts,
                        CASE WHEN iv.status = 'ok' THEN 1 ELSE 0 END AS n_used, iv.estimate,
                        'gepubliceerd' AS method,
+                       -- the division nearest the unit's reference year, as for parts (a
+                       -- region published on two divisions, e.g. 50090NED on 2020 and 50150NED
+                       -- on 2024, keeps one source whether it stands alone or within an area)
                        row_number() OVER (PARTITION BY u.unit_id, iv.indicator, iv.period
-                                          ORDER BY iv.geo_year DESC) rn
+                           ORDER BY abs(iv.geo_year - coalesce(u.ref_year, iv.geo_year)), iv.geo_year DESC) rn
                 FROM u_pub u JOIN {table} iv ON iv.region_code = u.code)
-            WHERE rn = 1)
+            WHERE rn = 1),
+        -- periods in which the gemeente of a unit's parts has figures at the parts' level but none
+        -- of the unit's codes has one: if no code of the unit exists in that division, the codes
+        -- were recoded (niet vergelijkbaar, coverage 0); otherwise the figure is just not there
+        unit_keys AS (
+            SELECT DISTINCT unit_id, unit_kind, left(code, 6) AS key FROM u_parts
+            WHERE left(code, 2) IN ('WK', 'BU')),
+        key_data AS (
+            SELECT DISTINCT left(region_code, 6) AS key, indicator, period, geo_year
+            FROM {table}
+            WHERE left(region_code, 2) IN ('WK', 'BU')
+              AND left(region_code, 6) IN (SELECT key FROM unit_keys)),
+        present AS (SELECT DISTINCT p.unit_id, r.year FROM u_parts p JOIN regions r ON r.code = p.code),
+        lost AS (
+            SELECT k.unit_id, any_value(k.unit_kind) AS unit_kind, d.indicator, d.period,
+                   NULL::DOUBLE AS value, NULL::DOUBLE AS numerator, NULL::DOUBLE AS denominator,
+                   CASE WHEN bool_or(pr.unit_id IS NOT NULL) THEN 'niet beschikbaar'
+                        WHEN any_value(i.aggregation) = 'niet optelbaar' AND any_value(n.n_parts) > 1
+                             THEN '{STATUS_NOT_ADDITIVE}'
+                        ELSE '{STATUS_NOT_COMPARABLE}' END AS status,
+                   0.0::DOUBLE AS coverage, any_value(n.n_parts) AS n_parts, 0 AS n_used,
+                   any_value(i.estimate) AS estimate, 'opgeteld' AS method
+            FROM unit_keys k JOIN key_data d USING (key)
+            JOIN u_inds i ON i.indicator = d.indicator
+            JOIN n ON n.unit_id = k.unit_id
+            LEFT JOIN present pr ON pr.unit_id = k.unit_id AND pr.year = d.geo_year
+            WHERE NOT EXISTS (SELECT 1 FROM v WHERE v.unit_id = k.unit_id AND v.indicator = d.indicator
+                              AND v.period = d.period)
+            GROUP BY k.unit_id, d.indicator, d.period)
         SELECT * FROM pub
         UNION ALL
         SELECT a.* FROM aggregated a
         -- a published value is the unit's value, whatever its status
         WHERE NOT EXISTS (SELECT 1 FROM pub p WHERE p.unit_id = a.unit_id AND p.indicator = a.indicator
                           AND p.period = a.period)
+        UNION ALL
+        SELECT l.* FROM lost l
+        WHERE NOT EXISTS (SELECT 1 FROM pub p WHERE p.unit_id = l.unit_id AND p.indicator = l.indicator
+                          AND p.period = l.period)
         """).df()
     finally:
         for name in ("u_parts", "u_pub", "u_inds"):
@@ -295,13 +350,27 @@ def build_area_tables(con: duckdb.DuckDBPyConnection, areas: Sequence | None = N
 
 
 def _fill_successors(values: pd.DataFrame, successors: dict[str, str]) -> pd.DataFrame:
-    """A merged gemeente keeps its successor's figures for the periods after the merger."""
+    """A merged gemeente keeps its successor's figures for the periods after the merger.
+
+    Only periods in which the old code had certainly gone (``successor_gemeente(old, period)``
+    is the successor): a period before the merger in which the old gemeente simply has no
+    figure stays without one, and so does a period the merger table cannot place.
+    """
+    from .areas import MergerError, successor_gemeente
+
+    def merged(old: str, new: str, period: int) -> bool:
+        try:
+            return successor_gemeente(old, int(period)) == new
+        except MergerError:
+            return False
+
     extra = []
     for old, new in successors.items():
         have = set(zip(values.loc[values["unit_id"] == old, "indicator"],
                        values.loc[values["unit_id"] == old, "period"]))
         succ = values[values["unit_id"] == new]
-        add = succ[[(i, p) not in have for i, p in zip(succ["indicator"], succ["period"])]].copy()
+        add = succ[[(i, p) not in have and merged(old, new, p)
+                    for i, p in zip(succ["indicator"], succ["period"])]].copy()
         add["unit_id"] = old
         add["method"] = "opvolger " + new
         extra.append(add)
