@@ -801,8 +801,11 @@ def test_gap_json_one_object_per_area_and_indicator(gap_json, av, cat):
 def test_gap_json_equals_the_python_api(gap_json, real_store):
     from wijkmonitor.commands import GAP_FIELDS
 
+    import wijkmonitor.api as wm
+
     df = analysis.gaps(areas="nplv", baseline=2016, latest=2022, path=real_store)
     assert isinstance(df, pd.DataFrame) and len(df) == len(gap_json)
+    pd.testing.assert_frame_equal(wm.gaps("nplv", baseline=2016, latest=2022, path=real_store), df)
     api = json.loads(df[GAP_FIELDS].to_json(orient="records", force_ascii=False))
     assert [(o["area"], o["indicator"]) for o in api] == [(o["area"], o["indicator"]) for o in gap_json]
     for a, b in zip(api, gap_json):
