@@ -363,8 +363,14 @@ def test_fiche_targets_from_editable_store(data, tmp_path):
         polarity = "lower_is_better"
         want = progress.assess(25.0 if iid == "moeite_rondkomen_pct" else 40.0, 2030, observed,
                                polarity=polarity, **kw)
-        assert rows[iid]["status"] == want.label and rows[iid]["rule"] == want.rule
-        assert rows[iid]["latest"] == f"{nl_value(want.latest_value, 1, '%')} ({want.latest_year})"
+        assert rows[iid]["status"] == want.label and rows[iid]["status_key"] == want.status
+        # the rule is progress' rule with the numbers as the table shows them
+        assert rows[iid]["rule"].split(":")[0] == want.rule.split(":")[0]
+        assert f"de laatste waarde ({nl_value(want.latest_value, 1, '%')} in {want.latest_year})" \
+            in rows[iid]["rule"]
+        assert f"verwachte waarde {nl_value(want.expected_value, 1, '%')}" in rows[iid]["rule"]
+        assert rows[iid]["latest"] == f"{nl_number(want.latest_value, 1)} ({want.latest_year})"
+        assert rows[iid]["expected"] == nl_number(want.expected_value, 1)
         assert want.latest_year == int(observed.index.max())
     # real data: moeite met rondkomen fell from 37,2 % (2016) to 26,8 % (2020): ahead of the path
     assert rows["moeite_rondkomen_pct"]["status"] == "op koers"

@@ -12,7 +12,7 @@ from .. import analysis
 from ..catalogue import THEMES
 from . import charts, provenance
 from .data import PROGRAMMES, StoreData
-from .format import is_number, nl_join, nl_value
+from .format import is_number, nl_join, nl_number, nl_value
 from .national import CLASS_ORDER, THEME_TITLES, comparable
 from .tables import LEGEND, Cell, diff_cell, unit_label, value_cell
 
@@ -77,7 +77,14 @@ def map_figure(area: pd.Series) -> dict:
     if found == 0:
         note += (" De codes van het gebied komen in deze kaartlaag niet voor (de indeling is sindsdien "
                  "gewijzigd); de kaart toont alleen de gemeente.")
-    svg = charts.area_map(hit, context, outline, title=f"{area['name']} in {area['gemeente_name']}")
+    def lean(frame):  # a few metres of detail are invisible at this size and cost time to draw
+        if frame is None or not len(frame):
+            return frame
+        frame = frame.copy()
+        frame["geometry"] = frame.geometry.simplify(15, preserve_topology=True)
+        return frame
+    svg = charts.area_map(lean(hit), lean(context), lean(outline),
+                          title=f"{area['name']} in {area['gemeente_name']}")
     alt = (f"Kaart van {area['gemeente_name']} met {area['name']} gemarkeerd"
            + ("" if found else " (het gebied zelf kon niet worden getekend)") + ".")
     return dict(uri=charts.data_uri(svg), alt=alt, note=note)
@@ -126,25 +133,50 @@ def targets(data: StoreData, area_id: str, database_url: str | None = None) -> d
                 prog = tg.target_progress(t, series.set_index("period")["value"])
                 dec = ind.decimals if ind else 1
                 unit = ind.unit if ind else ""
-                fmt = (lambda x: nl_value(x, dec, unit) if is_number(x) else "–")
-                milestones = "; ".join(f"{m.year}: {fmt(m.value)}" for m in
+
+                def num(x, dec=dec):
+                    return nl_number(x, dec) if is_number(x) else "–"
+
+                def val(x, dec=dec, unit=unit):
+                    return nl_value(x, dec, unit) if is_number(x) else "–"
+                milestones = "; ".join(f"{m.year}: {val(m.value)}" for m in
                                        sorted(t.milestones, key=lambda m: m.year))
+                name = ind.name if ind else t.indicator_id
                 rows.append(dict(
-                    id=t.indicator_id, name=ind.name if ind else t.indicator_id,
-                    baseline=(f"{fmt(prog.baseline_value)} ({prog.baseline_year})"
+                    id=t.indicator_id, name=name,
+                    label=name + (f" ({unit_label(unit)})" if unit and unit != "aantal" else ""),
+                    baseline=(f"{num(prog.baseline_value)} ({prog.baseline_year})"
                               if prog.baseline_year is not None and is_number(prog.baseline_value) else "–"),
-                    target=f"{fmt(prog.target_value)} ({prog.target_year})",
+                    target=f"{num(prog.target_value)} ({prog.target_year})",
                     milestones=milestones,
-                    latest=(f"{fmt(prog.latest_value)} ({prog.latest_year})"
+                    latest=(f"{num(prog.latest_value)} ({prog.latest_year})"
                             if prog.latest_year is not None else "–"),
-                    expected=fmt(prog.expected_value), status=prog.label, status_key=prog.status,
-                    rule=prog.rule, reason=(t.reason or "").strip(),
-                    set_by=getattr(t, "set_by_name", "") or ""))
+                    expected=num(prog.expected_value), status=prog.label, status_key=prog.status,
+                    rule=target_rule(prog, val), reason=(t.reason or "").strip()))
     except Exception as exc:  # the database is optional: say why nothing is shown
         return {**none, "note": f"Streefwaarden konden niet worden gelezen ({type(exc).__name__}: {exc})."}
     if not rows:
         return {**none, "note": "Voor dit gebied zijn geen streefwaarden vastgelegd."}
     return dict(rows=sorted(rows, key=lambda r: r["name"]), note=None, rule=TARGET_RULE)
+
+
+def target_rule(prog, val) -> str:
+    """The rule of a progress status (:func:`wijkmonitor.local.progress.assess`) with the numbers
+    in the report's notation (``val`` formats a value with the indicator's decimals and unit), so
+    that the rule shows the same strings as the table."""
+    if prog.status not in ("achieved", "on_track", "behind"):
+        return prog.rule  # no numbers: the reason there is no status
+    higher = prog.polarity == "higher_is_better"
+    better, at_least = ("hoger", "minstens") if higher else ("lager", "hoogstens")
+    latest = f"de laatste waarde ({val(prog.latest_value)} in {prog.latest_year})"
+    path = (f"op de rechte lijn van de beginwaarde ({val(prog.baseline_value)} in {prog.baseline_year}) "
+            f"naar de streefwaarde ({val(prog.target_value)} in {prog.target_year})")
+    if prog.status == "achieved":
+        return f"Behaald: {latest} is {at_least} de streefwaarde {val(prog.target_value)} ({better} is beter)."
+    if prog.status == "on_track":
+        return f"Op koers: {latest} is {at_least} de verwachte waarde {val(prog.expected_value)} {path}."
+    return (f"Achter: {latest} blijft achter bij de verwachte waarde {val(prog.expected_value)} {path}; "
+            f"{better} is beter.")
 
 
 #: The progress rule of :mod:`wijkmonitor.local.progress`, in Dutch for the fiche.

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from ..catalogue import Indicator  # noqa: E402
 from .format import is_number, nl_join, nl_number, nl_value  # noqa: E402
+from .tables import unit_label  # noqa: E402
 
 OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
              "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000",
@@ -116,7 +117,7 @@ def comparison_chart(ind: Indicator, labels: Sequence[str], baseline: Sequence[f
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         ax.tick_params(axis="y", length=0)
-        ax.set_xlabel(ind.unit)
+        ax.set_xlabel(unit_label(ind.unit))
         handles, leg_labels = ax.get_legend_handles_labels()
         if handles:
             ax.legend(handles[::-1], leg_labels[::-1], loc="lower right", frameon=False, fontsize=7,
@@ -151,7 +152,7 @@ def class_chart(names: Sequence[str], counts: Sequence[Mapping[str, int]],
                 k = int(cnt.get(c, 0))
                 if k:
                     ax.barh(y, k, left=left, height=0.7, color=CLASS_COLOURS[c], edgecolor="white",
-                            linewidth=0.5, label=c if c not in ax.get_legend_handles_labels()[1] else None)
+                            linewidth=0.5)
                     dark = c in ("kleiner", "groter")
                     ax.text(left + k / 2, y, str(k), ha="center", va="center", fontsize=6.5,
                             color="white" if dark else INK)
@@ -163,7 +164,11 @@ def class_chart(names: Sequence[str], counts: Sequence[Mapping[str, int]],
             ax.spines[side].set_visible(False)
         ax.set_xlabel(f"aantal {areas_word}")
         ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.legend(loc="lower center", bbox_to_anchor=(0.4, 1.0), ncol=5, frameon=False, fontsize=6.5)
+        from matplotlib.patches import Patch
+        shown = [c for c in classes if any(int(cnt.get(c, 0)) for cnt in counts)]
+        ax.legend([Patch(facecolor=CLASS_COLOURS[c], edgecolor="#999999", linewidth=0.3) for c in shown],
+                  shown, loc="lower center", bbox_to_anchor=(0.4, 1.0), ncol=5, frameon=False,
+                  fontsize=6.5)
         svg = _svg(fig)
     parts = []
     for name, cnt in zip(names, counts):
@@ -180,8 +185,11 @@ def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]
     """Lines over the years for a few units (the area, its gemeente, NL): ``label -> [(year,
     value)]`` with shown values only. Returns ``(svg, alt text)``."""
     with _style():
-        fig = Figure(figsize=(3.05, 2.0))
-        ax = fig.add_axes((0.17, 0.25, 0.8, 0.63))
+        title = textwrap.fill(ind.name + (f" ({unit_label(ind.unit)})" if ind.unit not in ("aantal",) else ""),
+                              50)
+        two = "\n" in title
+        fig = Figure(figsize=(3.05, 2.15 if two else 2.0))
+        ax = fig.add_axes((0.17, 0.24, 0.8, 0.56 if two else 0.63))
         years = sorted({y for pts in series.values() for y, _ in pts})
         for (label, pts), (colour, ls, marker) in zip(series.items(), TREND_STYLES):
             if pts:
@@ -198,8 +206,7 @@ def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         ax.grid(axis="y", color="#DDDDDD", linewidth=0.5)
-        ax.set_title(ind.name + (f" ({ind.unit})" if ind.unit not in ("aantal",) else ""), fontsize=7.2,
-                     loc="left", color=INK)
+        ax.set_title(title, fontsize=7.2, loc="left", color=INK, linespacing=1.1)
         ax.legend(fontsize=5.8, frameon=False, loc="upper center", bbox_to_anchor=(0.45, -0.12),
                   ncol=len(series), handlelength=2.2, columnspacing=1.2)
         svg = _svg(fig)

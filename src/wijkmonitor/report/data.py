@@ -49,7 +49,7 @@ class StoreData:
     provenance: pd.DataFrame  # indicator, source_id (which sources feed each indicator)
     meta: dict[str, str]
     catalogue: Catalogue
-    _by_key: pd.DataFrame | None = field(default=None, repr=False)
+    _by_key: dict | None = field(default=None, repr=False)
 
     @property
     def build_date(self) -> str:
@@ -64,18 +64,17 @@ class StoreData:
         """All periods of ``unit`` x ``indicator``: columns ``period, value, status`` (value
         NaN unless status is ``ok``), sorted by period."""
         if self._by_key is None:
-            self._by_key = self.values.set_index(["unit_id", "indicator"]).sort_index()
-        try:
-            sub = self._by_key.loc[(unit, indicator)]
-        except KeyError:
+            v = self.values.sort_values(["unit_id", "indicator", "period"], kind="stable")
+            period = v["period"].to_numpy(dtype="int64")
+            value = np.where(v["status"].to_numpy() == "ok", v["value"].to_numpy(dtype=float), np.nan)
+            status = v["status"].to_numpy(dtype=object)
+            self._by_key = {key: (period[idx], value[idx], status[idx])
+                            for key, idx in v.groupby(["unit_id", "indicator"], sort=False).indices.items()}
+        hit = self._by_key.get((unit, indicator))
+        if hit is None:
             return pd.DataFrame({"period": pd.Series(dtype="int64"), "value": pd.Series(dtype=float),
                                  "status": pd.Series(dtype=object)})
-        if isinstance(sub, pd.Series):
-            sub = sub.to_frame().T
-        out = sub[["period", "value", "status"]].copy()
-        out["period"] = out["period"].astype("int64")
-        out["value"] = np.where(out["status"] == "ok", out["value"].astype(float), np.nan)
-        return out.sort_values("period").reset_index(drop=True)
+        return pd.DataFrame({"period": hit[0], "value": hit[1], "status": hit[2]})
 
     def sources_for(self, indicator: str) -> pd.DataFrame:
         """The source tables (with retrieval date) behind an indicator's shown values."""

@@ -56,7 +56,7 @@ PICTURE_RULE = ("Het beeld van een onderdeel is positief als bij elke indicator 
 
 #: Why a value of a set of areas or a group is not shown, as a clause after a colon.
 REASON_CLAUSE = {
-    "niet optelbaar": "deze maat (een score, klasse of mediaan) is niet over gebieden op te tellen",
+    "niet optelbaar": "deze maat is een score, klasse of mediaan en niet over gebieden op te tellen",
     "niet vergelijkbaar": ("minder dan 90 % van de inwoners woont in buurten of wijken met een "
                            "cijfer in de indeling van dat jaar"),
     "geheim": "de bron heeft een onderdeel geheimgehouden",
@@ -197,13 +197,6 @@ def _group_phrase(outcome: Mapping, ind: Indicator, when: str, groups, labels) -
     return nl_join(shown), missing
 
 
-def _capital(text: str) -> str:
-    """First letter upper case; Dutch 'één' becomes 'Eén'."""
-    if text.startswith("één"):
-        return "Eén" + text[3:]
-    return text[:1].upper() + text[1:]
-
-
 def _reason(status: str | None) -> str:
     return REASON_CLAUSE.get(status or "", "")
 
@@ -316,9 +309,8 @@ def indicator_story(ind: Indicator, outcome: Mapping, gap_rows: pd.DataFrame, *,
                 p = (f"Per {words.singular} bekeken is tussen {by} en {ly} de afstand tot het stedelijk "
                      f"gemiddelde {nl_join(parts)}.")
             if counts["beter dan referentie"]:
-                p += (f" {_capital(n_of('beter dan referentie'))} "
-                      f"{'scoort' if counts['beter dan referentie'] == 1 else 'scoren'} in {ly} gelijk aan of "
-                      "beter dan het stedelijk gemiddelde.")
+                p += (f" In {ly} {'scoort' if counts['beter dan referentie'] == 1 else 'scoren'} "
+                      f"{n_of('beter dan referentie')} gelijk aan of beter dan het stedelijk gemiddelde.")
             if counts["te weinig waarnemingen"]:
                 p += (f" Voor {n_of('te weinig waarnemingen')} is de ontwikkeling niet te bepalen, omdat "
                       f"een cijfer van het gebied of van de gemeente in {by} of {ly} ontbreekt.")

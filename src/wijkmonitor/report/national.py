@@ -11,7 +11,7 @@ from ..catalogue import ACTIELIJNEN, THEMES, kernindicator_coverage
 from . import charts, provenance
 from .data import GROUP_LABELS, GROUPS, PROGRAMMES, StoreData, programme_areas
 from .format import is_number, nl_join
-from .narrative import Words, indicator_story, kernindicator_text, section_picture
+from .narrative import REASON_CLAUSE, Words, indicator_story, kernindicator_text, section_picture
 from .tables import LEGEND, unit_label, value_cell
 
 THEME_TITLES = {"wonen & leefbaarheid": "Wonen en leefbaarheid", "leren": "Leren", "werken": "Werken",
@@ -115,30 +115,39 @@ def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
                 table.append(dict(year=int(year), cells=[
                     value_cell(row[f"{key}_{when}"], st(unit, iid, year), ind.decimals)
                     for unit, _label, key in units]))
+            # no number at all and one reason: one row that says why, instead of a grid of words
+            reasons = {c.title for r in table for c in r["cells"]}
+            merged = None
+            if not any(c.shown for r in table for c in r["cells"]) and len(reasons) == 1:
+                why = reasons.pop()
+                merged = dict(years=", ".join(str(r["year"]) for r in table),
+                              text=f"{why} – {REASON_CLAUSE[why]}" if why in REASON_CLAUSE else why)
             b_vals = [row[f"{u[2]}_baseline"] for u in units] if by != ly else [None] * len(units)
             l_vals = [row[f"{u[2]}_latest"] for u in units]
             figure = None
             if sum(is_number(x) for x in b_vals + l_vals) >= 2:  # a chart of one bar says nothing
-                fig_no += 1
                 svg, alt = charts.comparison_chart(ind, [u[1] for u in units], b_vals, l_vals,
                                                    int(by), int(ly))
-                figure = dict(no=fig_no, uri=charts.data_uri(svg), alt=alt,
+                figure = dict(no=0, uri=charts.data_uri(svg), alt=alt,
                               caption=f"{ind.name}: {words.set_label} en de vergelijkingsgroepen"
                               + (f", {int(by)} en {int(ly)}" if by != ly else f", {int(ly)}"))
             items.append(dict(id=iid, name=ind.name, unit=unit_label(ind.unit), polarity=ind.polarity,
                               kernindicator=ind.nplv.kernindicator, story=s, rule=s.rule,
-                              table=table, unit_labels=[u[1] for u in units],
+                              table=table, merged=merged, unit_labels=[u[1] for u in units],
                               counts=[(c, s.counts.get(c, 0)) for c in CLASS_ORDER],
                               n_areas=int(row["n_areas"]), figure=figure))
         class_fig = None
         measured = [it for it in items if any(k for c, k in it["counts"] if c != "te weinig waarnemingen")]
         if measured:
-            fig_no += 1
             svg, alt = charts.class_chart([it["name"] for it in measured],
                                           [dict(it["counts"]) for it in measured], CLASS_ORDER,
                                           areas_word=words.plural)
-            class_fig = dict(no=fig_no, uri=charts.data_uri(svg), alt=alt,
+            class_fig = dict(no=0, uri=charts.data_uri(svg), alt=alt,
                              caption=f"Aantal {words.plural} per klasse (afstand tot het stedelijk gemiddelde)")
+        for fig in [class_fig] + [it["figure"] for it in items]:  # numbered in reading order
+            if fig is not None:
+                fig_no += 1
+                fig["no"] = fig_no
         sections.append(dict(
             id=sid, title=title, indicators=items, class_figure=class_fig,
             picture=section_picture([stories[it["id"]] for it in items], words=words,

@@ -3,7 +3,6 @@ catalogue version, and the rules the report applies (tolerance, classes, narrati
 
 from __future__ import annotations
 
-import os
 import re
 
 from .. import analysis
@@ -75,15 +74,43 @@ def indicator_entries(data: StoreData, indicator_ids) -> list[dict]:
     return out
 
 
-def _common_title(titles: list[str]) -> str:
-    """The common beginning of several titles, cut at a separator (``', '``, ``'; '``, ``' ('``)."""
-    if len(titles) == 1:
-        return titles[0]
-    prefix = os.path.commonprefix(titles)
-    if all(t == prefix for t in titles):
-        return prefix
-    cut = max(prefix.rfind(sep) for sep in (", ", "; ", " ("))
-    return prefix[:cut].strip() if cut > 0 else ""
+def _title_parts(title: str) -> list[tuple[str, str]]:
+    """``'A; B, C (D)' -> [('', 'A'), ('; ', 'B'), (', ', 'C'), (' ', '(D)')]``: the title cut at
+    ``', '`` and ``'; '`` outside parentheses, a trailing parenthesised group as its own part."""
+    parts, sep, cur, depth, i = [], "", "", 0, 0
+    while i < len(title):
+        ch = title[i]
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and title[i:i + 2] in (", ", "; "):
+            parts.append((sep, cur))
+            sep, cur, i = title[i:i + 2], "", i + 2
+            continue
+        cur += ch
+        i += 1
+    parts.append((sep, cur))
+    out = []
+    for sep, tok in parts:
+        m = re.fullmatch(r"(.*\S) (\([^()]*\))", tok)
+        out += [(sep, m.group(1)), (" ", m.group(2))] if m else [(sep, tok)]
+    return out
+
+
+def _split_titles(titles: list[str]) -> tuple[str, list[str]]:
+    """The common beginning of the titles of one table's files and what each file adds."""
+    split = [_title_parts(t) for t in titles]
+    k = 0
+    while all(len(p) > k for p in split) and len({p[k] for p in split[1:]} | {split[0][k]}) == 1:
+        k += 1
+    if k == 0:
+        return "", titles
+    common = "".join(sep + tok for sep, tok in split[0][:k])
+    rests = []
+    for p in split:
+        rest = "".join(sep + tok for sep, tok in p[k:]).lstrip(",; ")
+        if re.fullmatch(r"\([^()]*\)", rest):
+            rest = rest[1:-1]
+        rests.append(rest)
+    return common, rests
 
 
 def source_entries(data: StoreData, indicator_ids) -> list[dict]:
@@ -101,15 +128,18 @@ def source_entries(data: StoreData, indicator_ids) -> list[dict]:
     out = []
     for (publisher, key), grp in src.groupby(["publisher", "key"], sort=True, dropna=False):
         titles = [str(t) for t in grp["title"]]
-        title = _common_title(list(dict.fromkeys(titles)))
+        title, parts = _split_titles(titles) if len(set(titles)) > 1 else (titles[0], [""] * len(titles))
+        if key != str(grp["table_id"].iloc[0]) or grp["table_id"].nunique() > 1:  # merged PDOK years
+            title = "CBS wijk- en buurtkaart met kerncijfers (PDOK), " + _PDOK.match(
+                str(grp["table_id"].iloc[0])).group(2)
+            parts = [f"jaar {_PDOK.match(str(t)).group(1)}" for t in grp["table_id"]]
         licences = list(dict.fromkeys(str(x) for x in grp["licence"]))
         files = []
-        for r, t in zip(grp.itertuples(), titles):
-            part = t[len(title):].strip(" ,;") if title and t.startswith(title) else t
+        for r, part in zip(grp.itertuples(), parts):
             files.append(dict(location=str(r.location), part=part, retrieved=nl_date(r.retrieved),
                               source_id=str(r.source_id),
                               licence=str(r.licence) if len(licences) > 1 else ""))
-        out.append(dict(table_id=key, publisher=publisher, title=title or "; ".join(dict.fromkeys(titles)),
+        out.append(dict(table_id=key, publisher=publisher, title=title or "titel per bestand",
                         licence=licences[0] if len(licences) == 1 else "zie per bestand",
                         files=files))
     return out
@@ -133,9 +163,11 @@ def rules() -> list[tuple[str, str]]:
          f"{nl_number(analysis.RELATIVE_TOLERANCE * 100, 0)} % van de referentiewaarde in het basisjaar. "
          "Dezelfde tolerantie bepaalt of een waarde ‘vrijwel gelijk’ bleef."),
         ("Jaren",
-         "Per indicator gelden als basisjaar en laatste jaar de beschikbare jaren die het dichtst bij de "
-         "gevraagde jaren liggen; een jaar is beschikbaar als ten minste de helft van de gebieden er een "
-         "getoond cijfer heeft. De gebruikte jaren staan bij elke tabel."),
+         "Per indicator gelden als basisjaar en laatste jaar de jaren die het dichtst bij de gevraagde "
+         "jaren liggen en waarin ten minste de helft van de gebieden een getoond cijfer heeft. Zijn er "
+         "geen twee zulke jaren, dan geldt het paar jaren waarvoor de meeste gebieden in beide jaren een "
+         "cijfer hebben; de ontwikkeling is dan alleen voor die gebieden gemeten. De gebruikte jaren "
+         "staan bij elke tabel."),
         ("Tekst", "De tekst is per indicator samengesteld uit vaste zinnen die op grond van de cijfers "
                   "worden gekozen; elk getal in de tekst staat ook in de tabellen. Genoemde voorbeelden "
                   "zijn de gebieden waarvan de achterstand het meest afnam of toenam (ten hoogste drie)."),

@@ -37,8 +37,9 @@ NAV = [("/", "Start"), ("/indicatoren", "Indicatoren"), ("/vergelijken", "Vergel
 TEMPLATES.env.globals["NAV"] = NAV
 
 
-def create_app(store_path: Path | str | None = None) -> FastAPI:
-    """Build the app for one store file (default: ``WIJKMONITOR_STORE``)."""
+def create_app(store_path: Path | str | None = None, database_url: str | None = None) -> FastAPI:
+    """Build the app for one store file (default: ``WIJKMONITOR_STORE``) and one editable
+    store (default: ``WIJKMONITOR_DATABASE_URL``, see :func:`include_beheer`)."""
     app = FastAPI(
         title="wijkmonitor API",
         description=("Open data over leefbaarheid en veiligheid van wijken: indicatoren, gebieden, "
@@ -54,6 +55,7 @@ def create_app(store_path: Path | str | None = None) -> FastAPI:
     from . import api, pages
     app.include_router(api.router)
     app.include_router(pages.router)
+    include_beheer(app, database_url)
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs():
@@ -81,3 +83,25 @@ def create_app(store_path: Path | str | None = None) -> FastAPI:
             status_code=503)
 
     return app
+
+
+def include_beheer(app: FastAPI, database_url: str | None = None) -> None:
+    """Add the editable store to the site: the ``/beheer`` forms and the ``/api/v1`` endpoints
+    for targets, interventions and local values (:func:`wijkmonitor.local.web.create_router`).
+
+    The database is ``database_url`` or the configured one (:func:`wijkmonitor.config.
+    database_url`); the embedded SQLite default is migrated on start, a server database is
+    migrated by its administrator (``wijkmonitor db upgrade``). ``app.state.database_url`` is
+    what the area pages read their streefwaarden, interventions and local values from.
+    """
+    import functools
+
+    from .. import config
+    from ..local import db, public
+    from ..local import web as beheer
+
+    url = database_url or config.database_url()
+    db.ensure_sqlite_schema(url)
+    app.state.database_url = url
+    app.include_router(beheer.create_router(
+        url, observed=functools.partial(public.store_observed, store_path=app.state.ws.path)))

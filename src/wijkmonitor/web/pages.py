@@ -18,6 +18,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from .. import analysis, geometries
+from ..local import public as local_public
 from . import downloads, present, svg
 from .app import TEMPLATES
 from .data import GROUP_NAMES, LEVEL_NAMES, PROGRAMMES, REASONS, Unit, WebStore
@@ -345,7 +346,11 @@ def gebied(request: Request, uid: str, basisjaar: int | None = None, laatstejaar
                    breadcrumb=_crumbs(ws, u), related=_related(ws, u),
                    downloads=_download_links(request, "overzicht"),
                    downloads_series=_download_links(request, "reeksen"),
-                   downloads_map=_download_links(request, "kaart", ("geojson", "csv")) if locator.get("svg") else [])
+                   downloads_map=_download_links(request, "kaart", ("geojson", "csv")) if locator.get("svg") else [],
+                   # streefwaarden, interventions, local values (editable store; _lokaal.html)
+                   lokaal=local_public.area_section(
+                       u.id, u.codes, database_url=getattr(request.app.state, "database_url", None),
+                       store_path=ws.path) if u.kind in ("area", "gemeente", "wijk", "buurt") else None)
 
 
 # ---------------------------------------------------------------------------------------
