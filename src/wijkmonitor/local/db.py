@@ -55,7 +55,11 @@ def get_engine(url: str | None = None) -> Engine:
 
 @functools.lru_cache(maxsize=32)
 def _engine(url: str) -> Engine:
-    engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"))
+    connect_args = {}
+    if url.startswith("postgresql") and "connect_timeout" not in url:
+        connect_args["connect_timeout"] = 5  # an unreachable server fails fast, not hangs
+    engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"),
+                           connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

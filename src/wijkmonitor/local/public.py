@@ -179,6 +179,39 @@ def interventions_for_area(area_id: str, *, database_url: str | None = None) -> 
         return []
 
 
+#: Seconds before a database server that did not answer is tried again by the public pages.
+RETRY_AFTER = 60.0
+_down_until: dict[str, float] = {}
+
+
+def _reachable(database_url: str | None) -> bool:
+    """Whether the editable store answers (False while a recent failure is fresh)."""
+    import time
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from . import db
+
+    try:
+        url = db.resolve_url(database_url)
+    except Exception:
+        return False
+    if url.startswith("sqlite"):
+        return True  # a file: nothing to wait for
+    if _down_until.get(url, 0.0) > time.monotonic():
+        return False
+    try:
+        with db.get_engine(url).connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        log.warning("editable store not answering, retry in %.0f s: %s", RETRY_AFTER, exc)
+        _down_until[url] = time.monotonic() + RETRY_AFTER
+        return False
+    _down_until.pop(url, None)
+    return True
+
+
 def local_values_for_area(area_id: str, codes: Iterable[str] = (), *,
                           database_url: str | None = None, limit: int = 500) -> list[dict]:
     """Values a gemeente uploaded itself for ``area_id`` or for one of its ``codes``.
@@ -252,8 +285,12 @@ def area_section(area_id: str, codes: Iterable[str] = (), *, database_url: str |
 
     Returns ``{"targets": [...], "interventions": [...], "local_values": [...],
     "rule": <the progress rule in Dutch>, "observed_source": OBSERVED_SOURCE}`` (lists empty
-    when there is nothing or no database); never raises.
+    when there is nothing or no database); never raises. A database server that does not
+    answer is asked again only after :data:`RETRY_AFTER` seconds, so pages stay fast.
     """
+    if not _reachable(database_url):
+        return {"targets": [], "interventions": [], "local_values": [], "rule": PROGRESS_RULE,
+                "observed_source": OBSERVED_SOURCE}
     return {
         "targets": targets_for_area(area_id, database_url=database_url, store_path=store_path),
         "interventions": interventions_for_area(area_id, database_url=database_url),
