@@ -207,8 +207,9 @@ def _synthetic(year: int, codes: set[str], prev: int | None, nxt: int | None,
     # parts of the previous year's territory without a figure of this year, and parts counted twice
     prev_rows = cw_prev[cw_prev["share"] > 0]
     in_year = prev_rows["source_code"].isin(codes).to_numpy()
-    reached = np.array([t in covering.get(p, ()) for p, t in zip(prev_rows["source_code"], prev_rows["target_code"])],
-                       dtype=bool)
+    pairs = {(p, t) for p, ts in covering.items() for t in ts}
+    reached = np.fromiter(((p, t) in pairs for p, t in zip(prev_rows["source_code"], prev_rows["target_code"])),
+                          dtype=bool, count=len(prev_rows))
     for mask, status, text in (
             (~in_year & ~reached, STATUS_NA, "deel {p} (indeling {prev}) zonder cijfer in de indeling van {year}"),
             (in_year & reached, STATUS_NOT_COMPARABLE, "indeling van {year} onzeker rond {p} (dubbel gedekt)")):
@@ -721,8 +722,8 @@ def harmonise_reference_units(con: duckdb.DuckDBPyConnection, values: pd.DataFra
               if g.members is not None and gid.upper() != "NL"}
     units = [u.__class__(u.id, u.kind, u.codes, target) for u in units_for_groups(groups)]
     if units:
-        hv_series = hv.rename(columns={})[["indicator", "region_code", "period", "value", "numerator",
-                                           "denominator", "status", "estimate"]]
+        hv_series = hv[["indicator", "region_code", "period", "value", "numerator", "denominator",
+                        "status", "estimate"]]
         group_values = _aggregate_on(con, hv_series, units, catalogue, target)
         group_values["method"] = label + ": " + group_values["method"]
         frames.append(group_values)
