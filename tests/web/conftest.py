@@ -30,19 +30,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(real_store, tmp_path_factory):
-    """``http://127.0.0.1:<port>``: ``wijkmonitor serve`` as a subprocess on the real store."""
+def _serve(real_store, log: Path, **env_extra):
+    """Start ``wijkmonitor serve`` on a free loopback port; yields the base URL."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "uvicorn.log"
-    env = dict(os.environ, WIJKMONITOR_STORE=str(real_store))
+    env = dict(os.environ, WIJKMONITOR_STORE=str(real_store), **env_extra)
     with open(log, "wb") as fh:
         proc = subprocess.Popen([sys.executable, "-m", "wijkmonitor", "serve", "--host", "127.0.0.1",
                                  "--port", str(port), "--store", str(real_store)],
                                 stdout=fh, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        for _ in range(300):
             try:
                 if httpx.get(base + "/over", timeout=2).status_code == 200:
                     break
@@ -60,3 +58,19 @@ def server(real_store, tmp_path_factory):
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def server(real_store, tmp_path_factory):
+    """``http://127.0.0.1:<port>``: ``wijkmonitor serve`` as a subprocess on the real store."""
+    yield from _serve(real_store, tmp_path_factory.mktemp("server") / "uvicorn.log")
+
+
+@pytest.fixture(scope="module")
+def themed_server(real_store, tmp_path_factory):
+    """The same server with a gemeente's house style (``WIJKMONITOR_THEME_CSS``/``_CLASS``)."""
+    d = tmp_path_factory.mktemp("themed")
+    css = d / "huisstijl.css"
+    css.write_text(".gemeente-theme { --wm-brand: #8a0021; --wm-bg-soft: #fbf3f4; }\n", encoding="utf-8")
+    yield from _serve(real_store, d / "uvicorn.log", WIJKMONITOR_THEME_CSS=str(css),
+                      WIJKMONITOR_THEME_CLASS="gemeente-theme")

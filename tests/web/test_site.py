@@ -176,3 +176,180 @@ def test_search_finds_gemeente_wijk_buurt_and_area(client):
     assert {"gemeente", "NPLV-focusgebied"} <= set(df["kind"])
     assert "GM0344" in set(df["id"])
     assert "BU03440343" in client.get("/zoeken", params=dict(q="BU03440343")).text
+
+
+# ---------------------------------------------------------------------------------------
+# What a reader needs to trust a page: why a number is missing, where am I, links down
+# ---------------------------------------------------------------------------------------
+
+def _cells(html: str, cls: str = "utrecht-table__cell--numeric") -> list[str]:
+    return re.findall(rf'<td class="utrecht-table__cell {cls}">(.*?)</td>', html, re.S)
+
+
+def test_numbers_are_in_dutch_notation(client):
+    for url in ("/gebied/utrecht-overvecht", "/gebied/GM0344", "/indicator/angst_depressie_pct",
+                "/vergelijken?gebied=utrecht-overvecht&gebied=G4&jaar=2016&jaar=2020"):
+        cells = [re.sub(r"<[^>]+>", "", c) for c in _cells(client.get(url).text)]
+        numbers = [c for c in cells if re.search(r"\d", c)]
+        assert len(numbers) > 20, url
+        english = [c for c in numbers if re.search(r"\d\.\d{1,2}(?!\d)", c)]
+        assert english == [], (url, english[:5])
+        assert any(re.search(r"\d,\d", c) for c in numbers), url
+
+
+def test_every_missing_value_says_why(client):
+    """Every dash in a table carries a status, and each status is explained on the page."""
+    from wijkmonitor.web.data import REASONS
+
+    for url in ("/gebied/utrecht-overvecht", "/gebied/BU03440343",
+                "/vergelijken?gebied=utrecht-overvecht&gebied=rotterdam-zuid&jaar=2016&jaar=2020"):
+        html = client.get(url).text
+        shown = re.findall(r'<span class="wm-missing">— <span class="wm-reason">([^<]+)</span>', html)
+        assert shown, url
+        assert set(shown) <= set(REASONS) - {"ok"}, url
+        legend = html.split('class="wm-reasons"', 1)[1].split("</dl>", 1)[0]
+        for status in set(shown):
+            assert f"<dt>{status}</dt>" in legend, (url, status)
+            assert REASONS[status].split(": ", 1)[1] in legend, (url, status)
+
+
+def test_class_te_weinig_waarnemingen_says_which_number_is_missing(client):
+    html = client.get("/gebied/utrecht-overvecht").text
+    overview = html.split('id="cap-overzicht"', 1)[1].split("</table>", 1)[0]
+    tiny = re.findall(r'wm-class--te-weinig-waarnemingen">te weinig waarnemingen</span>'
+                      r'(<span class="wm-why">([^<]+)</span>)?', overview)
+    assert tiny, "Overvecht has indicators without a measurable development"
+    assert all(why for _, why in tiny), "every 'te weinig waarnemingen' in the overview has a reason"
+    assert any("alleen cijfers voor" in why or "geen cijfer voor" in why for _, why in tiny)
+    # and the download says the same
+    csv = pd.read_csv(io.BytesIO(client.get("/gebied/utrecht-overvecht", params=dict(formaat="csv")).content))
+    few = csv[csv["class"] == "te weinig waarnemingen"]
+    assert len(few) and few["class_reason"].notna().all()
+
+
+def test_gap_sentence_uses_the_api_gap(client):
+    gap = client.get("/api/v1/gaps", params=dict(areas="utrecht-overvecht", baseline=2012, latest=2024,
+                                                  indicator="ervaren_gezondheid_pct")).json()[0]
+    assert gap["class"] in ("kleiner", "groter", "gelijk")
+    html = client.get("/gebied/utrecht-overvecht").text
+    section = html.split('id="ind-ervaren_gezondheid_pct"', 1)[1].split("</section>", 1)[0]
+    assert (f"{nl_gap(gap['gap_baseline'], 1, '%')} in {gap['baseline_year']}" in section
+            and f"{nl_gap(gap['gap_latest'], 1, '%')} in {gap['latest_year']}" in section)
+
+
+def test_every_chart_point_is_in_its_table(client):
+    """The table next to a trend chart is its full alternative: each plotted point (unit, year,
+    value) is a cell of that table."""
+    html = client.get("/gebied/utrecht-overvecht").text
+    sections = re.findall(r'<section class="wm-indicator" id="ind-([^"]+)".*?</section>', html, re.S)
+    assert len(sections) > 30
+    checked = 0
+    for sec in re.findall(r'<section class="wm-indicator".*?</section>', html, re.S):
+        heads = re.findall(r'<th scope="col" class="utrecht-table__header-cell utrecht-table__header-cell--numeric">'
+                           r'([^<]+)</th>', sec)
+        rows = {}
+        for year, body in re.findall(r'<tr class="utrecht-table__row"><th scope="row" class="utrecht-table__header-cell">'
+                                     r'(\d{4})</th>(.*?)</tr>', sec, re.S):
+            rows[year] = [re.sub(r"<[^>]+>", "", c).replace(" s", "").strip() for c in _cells(body)]
+        for label, year, value in re.findall(r"<circle [^>]*><title>(.+?) (\d{4}): ([^<]+)</title>", sec):
+            col = heads.index(label.replace("&amp;", "&"))
+            number = value.replace("&amp;", "&").split("\u00a0")[0]  # the unit is in the table's caption
+            assert rows[year][col].split("\u00a0")[0] == number, (label, year, value, rows.get(year))
+            checked += 1
+    assert checked > 200
+
+
+def test_breadcrumb_and_links_down_the_hierarchy(client):
+    buurt = client.get("/gebied/BU03440343").text
+    crumb = buurt.split('aria-label="Kruimelpad"', 1)[1].split("</nav>", 1)[0]
+    assert re.findall(r'href="([^"]+)"', crumb) == ["/", "/gebied/GM0344", "/gebied/WK034403"]
+    assert 'aria-current="page">Poldergebied Overvecht<' in crumb
+    gm = client.get("/gebied/GM0344").text
+    assert 'href="/gebied/WK034403"' in gm.split('id="onderdelen"', 1)[1]
+    assert 'href="/gebied/utrecht-overvecht"' in gm.split('id="onderdelen"', 1)[1]
+    wijk = client.get("/gebied/WK034403").text.split('id="onderdelen"', 1)[1]
+    assert 'href="/gebied/BU03440343"' in wijk and "Poldergebied Overvecht" in wijk
+    area = client.get("/gebied/utrecht-overvecht").text
+    assert 'href="/gebied/WK034403">Wijk 03 Overvecht</a>' in area
+    ind = client.get("/indicator/eenzaam_pct").text
+    assert re.findall(r'href="([^"]+)"', ind.split('aria-label="Kruimelpad"', 1)[1].split("</nav>", 1)[0]) \
+        == ["/", "/indicatoren"]
+
+
+def test_start_page_explains_indicators_without_a_development(client):
+    api = client.get("/api/v1/outcome", params=dict(programme="nplv", baseline=2012, latest=2024)).json()
+    html = client.get("/", params=dict(programma="nplv", basisjaar=2012, laatstejaar=2024)).text
+    main, rest = html.split('id="cap-outcome"', 1)[1].split("</table>", 1)
+    unmeasured = rest.split('id="cap-niet-te-meten"', 1)[1].split("</table>", 1)[0] if "cap-niet-te-meten" in rest else ""
+    for row in api:
+        link = f'href="/indicator/{row["indicator"]}"'
+        all_few = row["te weinig waarnemingen"] == row["n_areas"]
+        assert (link in unmeasured) == all_few and (link in main) != all_few, row["indicator"]
+    assert any(r["te weinig waarnemingen"] == r["n_areas"] for r in api)
+    reasons = re.findall(r'<td class="utrecht-table__cell">([^<]*(?:gebieden|cijfer)[^<]*)</td>', unmeasured)
+    assert len(reasons) == sum(r["te weinig waarnemingen"] == r["n_areas"] for r in api)
+    assert "Gegevens bijgewerkt: " in html and not re.search(r"bijgewerkt: \d{4}-\d\d-\d\dT", html)
+
+
+def test_indicator_map_legend_counts_and_rule(client):
+    params = dict(niveau="buurt", gemeente="GM0344", jaar=2020)
+    html = client.get("/indicator/angst_depressie_pct", params=params).text
+    legend = html.split('id="legenda"', 1)[1].split("</div>", 1)[0]
+    counts = [int(n) for n in re.findall(r'<span class="wm-count">\((\d+)\)</span>', legend)]
+    api = client.get("/api/v1/region-values", params=dict(indicator="angst_depressie_pct", period=2020,
+                                                           level="buurt", gemeente="GM0344")).json()
+    assert sum(counts) == len(api) > 50
+    assert counts[-1] == sum(r["status"] != "ok" for r in api) > 0, "the legend counts the regions without a value"
+    assert "kwintielen" in legend and "hoger is slechter" in legend
+    body = html.split('id="cap-regios"', 1)[1].split("<tbody", 1)[1].split("</tbody>", 1)[0]
+    rows = body.count('<tr class="utrecht-table__row">')
+    assert rows == len(api)
+
+
+def test_indicator_page_without_figures_says_where_there_are(client):
+    html = client.get("/indicator/angst_depressie_pct", params=dict(niveau="wijk", jaar=2024)).text
+    assert "Geen cijfers voor wijken" in html and 'id="cap-regios"' not in html
+    assert 'href="/indicator/angst_depressie_pct?niveau=wijk&amp;jaar=2020' in html
+
+
+def test_gebied_map_downloads_as_geojson(client):
+    import json
+
+    body = client.get("/gebied/utrecht-overvecht", params=dict(tabel="kaart", formaat="geojson")).content
+    feats = json.loads(body)["features"]
+    part = [f for f in feats if f["properties"]["part_of_area"]]
+    assert [f["properties"]["code"] for f in part] == ["WK034403"]
+    assert part[0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    lon, lat = part[0]["geometry"]["coordinates"][0][0][:2] if part[0]["geometry"]["type"] == "Polygon" \
+        else part[0]["geometry"]["coordinates"][0][0][0][:2]
+    assert 5.0 < lon < 5.3 and 52.0 < lat < 52.2, "WGS84 around Utrecht"
+    csv = pd.read_csv(io.BytesIO(client.get("/gebied/utrecht-overvecht", params=dict(tabel="kaart", formaat="csv")).content))
+    assert len(csv) == len(feats) and csv["part_of_area"].sum() == 1
+
+
+def test_vergelijken_lists_indicators_without_any_figure(client):
+    params = [("gebied", "utrecht-overvecht"), ("gebied", "rotterdam-zuid"), ("jaar", "2016"), ("jaar", "2020")]
+    html = client.get("/vergelijken", params=params).text
+    csv = pd.read_csv(io.BytesIO(client.get("/vergelijken", params=params + [("formaat", "csv")]).content))
+    has_value = csv.groupby("indicator")["value"].apply(lambda s: s.notna().any())
+    table = html.split('id="cap-vergelijking"', 1)[1].split("</table>", 1)[0]
+    empty = html.split('id="zonder-cijfers"', 1)[1].split("</ul>", 1)[0]
+    for ind, any_value in has_value.items():
+        link = f'href="/indicator/{ind}"'
+        assert (link in table) == any_value and (link in empty) != any_value, ind
+    assert "wel cijfers in" in empty
+
+
+def test_house_style_from_environment(client, tmp_path, monkeypatch):
+    html = client.get("/over").text
+    assert "/huisstijl.css" not in html and client.get("/huisstijl.css").status_code == 404
+    css = tmp_path / "huisstijl.css"
+    css.write_text(".wm-theme { --wm-brand: #c4002f; }\n", encoding="utf-8")
+    monkeypatch.setenv("WIJKMONITOR_THEME_CSS", str(css))
+    monkeypatch.setenv("WIJKMONITOR_THEME_CLASS", "gemeente-theme")
+    html = client.get("/over").text
+    assert '<link rel="stylesheet" href="/huisstijl.css">' in html
+    assert html.index("/static/site.css") < html.index("/huisstijl.css"), "loaded after the site's own styles"
+    assert re.search(r'<body class="[^"]*\bgemeente-theme\b', html)
+    r = client.get("/huisstijl.css")
+    assert r.status_code == 200 and "--wm-brand: #c4002f" in r.text and r.headers["content-type"].startswith("text/css")

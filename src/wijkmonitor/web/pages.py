@@ -346,7 +346,7 @@ def gebied(request: Request, uid: str, basisjaar: int | None = None, laatstejaar
                    breadcrumb=_crumbs(ws, u), related=_related(ws, u),
                    downloads=_download_links(request, "overzicht"),
                    downloads_series=_download_links(request, "reeksen"),
-                   downloads_map=_download_links(request, "kaart", ("geojson", "csv")) if locator.get("svg") else [],
+                   downloads_map=_download_links(request, "kaart", ("geojson", "csv", "xlsx", "parquet")) if locator.get("svg") else [],
                    # streefwaarden, interventions, local values (editable store; _lokaal.html)
                    lokaal=local_public.area_section(
                        u.id, u.codes, database_url=getattr(request.app.state, "database_url", None),

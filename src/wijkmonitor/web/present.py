@@ -55,6 +55,17 @@ def nl_datetime(text) -> str:
     return f"{d.day} {MONTHS[d.month - 1]} {d.year}, {d:%H:%M}"
 
 
+def nl_date(text) -> str:
+    """``'2025-12-15'`` -> ``'15 december 2025'`` (unparsable text unchanged, empty -> ``'onbekend'``)."""
+    if not text or (isinstance(text, float) and math.isnan(text)):
+        return "onbekend"
+    try:
+        d = datetime.fromisoformat(str(text)[:10])
+    except ValueError:
+        return str(text)
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
 def _year(x) -> int | None:
     try:
         if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -157,6 +168,6 @@ def register(env) -> None:
     """Add the filters and globals of this module to a Jinja2 environment."""
     from .data import REASONS
 
-    env.filters.update(nldatetime=nl_datetime)
+    env.filters.update(nldatetime=nl_datetime, nldate=nl_date)
     env.globals.update(REASONS=REASONS, STATUS_ORDER=STATUS_ORDER, house_style=house_style,
                        plural=plural, LEVEL_PLURAL=LEVEL_PLURAL)
