@@ -408,3 +408,18 @@ def test_fiche_never_shows_a_suppressed_value_and_no_gap_for_counts(data):
         assert f" {year} " not in f" {own} ", own
     counts = [x for t in ctx["themes"] for x in t["rows"] if data.catalogue[x["id"]].aggregation == "som"]
     assert counts and all(x["cls"] == "n.v.t." and x["gap_l"].text == "n.v.t." for x in counts)
+
+
+def test_charts_show_the_numbers_of_their_tables(national_ctx):
+    """Each comparison chart labels its bars with exactly the numbers shown in its table rows."""
+    import base64
+    checked = 0
+    for it in _stories(national_ctx).values():
+        if not it["figure"]:
+            continue
+        svg = base64.b64decode(it["figure"]["uri"].split(",", 1)[1]).decode("utf-8")
+        labels = sorted(htmlmod.unescape(t) for t in re.findall(r'font-size="7" text-anchor="(?:start|end)">([^<]+)<', svg))
+        shown = sorted(c.text for row in it["table"] for c in row["cells"] if c.shown)
+        assert labels == shown, it["id"]
+        checked += 1
+    assert checked >= 10

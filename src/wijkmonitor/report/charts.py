@@ -10,6 +10,7 @@ series differ by line style and marker as well as by colour.
 from __future__ import annotations
 
 import base64
+import html
 import textwrap
 import contextlib
 import io
@@ -79,50 +80,80 @@ def comparison_chart(ind: Indicator, labels: Sequence[str], baseline: Sequence[f
                      latest_year: int | None) -> tuple[str, str]:
     """Horizontal bars: per unit (all areas, G4 ...) the value at baseline and latest.
 
-    Missing values get no bar and the label "geen cijfer". Returns ``(svg, alt text)``.
+    Missing values get no bar and the words "geen cijfer". The baseline bars are hatched as well
+    as coloured. Written as SVG directly (see :func:`trend_chart`). Returns ``(svg, alt text)``.
     """
+    from matplotlib.ticker import MaxNLocator
+
     same = baseline_year == latest_year
     n = len(labels)
-    with _style():
-        fig = Figure(figsize=(6.3, 0.34 * n * (1 if same else 1.6) + 0.6))
-        ax = fig.add_axes((0.2, 0.14 if not same else 0.1, 0.66, 0.8))
-        h = 0.8 if same else 0.38
-        vals = [v for v in list(baseline) + list(latest) if is_number(v)]
-        top = max([abs(v) for v in vals] or [1.0])
-        series = [(latest, latest_year, OKABE_ITO["blue"], None)]
-        if not same:
-            series = [(baseline, baseline_year, OKABE_ITO["orange"], "////"), *series]
+    series = [(latest, latest_year, OKABE_ITO["blue"], False)]
+    if not same:
+        series = [(baseline, baseline_year, OKABE_ITO["orange"], True), *series]
+    vals = [float(v) for vs, *_ in series for v in vs if is_number(v)]
+    lo, hi = min([0.0] + vals), max([0.0] + vals)
+    ticks = list(MaxNLocator(nbins=6).tick_values(lo, hi if hi > lo else lo + 1))
+    x_lo, x_hi = min(ticks[0], lo), max(ticks[-1], hi)
+    row = 24.0 if not same else 15.0
+    bar = 9.5 if not same else 10.0
+    left, right, top = 92.0, 400.0, 6.0
+    bottom = top + row * n
+    w, h = 454.0, bottom + 30.0
+
+    def X(v):
+        return left + (right - left) * (v - x_lo) / (x_hi - x_lo)
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0f}pt" height="{h:.0f}pt" '
+           f'viewBox="0 0 {w:.0f} {h:.0f}" font-family="DejaVu Sans" fill="{INK}">',
+           '<defs><pattern id="hatch" width="4" height="4" patternUnits="userSpaceOnUse" '
+           'patternTransform="rotate(45)"><rect width="4" height="4" fill="#E69F00"/>'
+           '<rect width="1.3" height="4" fill="#FFFFFF"/></pattern></defs>']
+    for t in ticks:
+        if x_lo - 1e-9 <= t <= x_hi + 1e-9:
+            x = X(t)
+            out.append(f'<line x1="{x:.2f}" y1="{top:.1f}" x2="{x:.2f}" y2="{bottom:.1f}" '
+                       f'stroke="#E4E4E4" stroke-width="0.5"/>')
+            out.append(f'<text x="{x:.2f}" y="{bottom + 10:.1f}" font-size="7" text-anchor="middle">'
+                       f'{_x(_tick_text(t))}</text>')
+    out.append(f'<path d="M{left:.1f} {top:.1f}V{bottom:.1f}H{right:.1f}" fill="none" stroke="#666666" '
+               f'stroke-width="0.6"/>')
+    if unit_label(ind.unit):
+        out.append(f'<text x="{(left + right) / 2:.1f}" y="{bottom + 21:.1f}" font-size="7" '
+                   f'text-anchor="middle">{_x(unit_label(ind.unit))}</text>')
+    x0 = X(0.0)
+    for i, lab in enumerate(labels):
+        cy = top + row * i + row / 2
+        lines = textwrap.wrap(str(lab), 18) or [""]
+        for k, line in enumerate(lines):
+            out.append(f'<text x="{left - 5:.1f}" y="{cy + 2.8 + 9 * (k - (len(lines) - 1) / 2):.1f}" '
+                       f'font-size="8" text-anchor="end">{_x(line)}</text>')
+        none = not any(is_number(vs[i]) for vs, *_ in series)
         for k, (vs, year, colour, hatch) in enumerate(series):
-            # an empty bar for the legend, so that both years are always explained
-            ax.barh(0, 0, height=0, color=colour, hatch=hatch, edgecolor="white", label=str(year))
-            for i, v in enumerate(vs):
-                y = (n - 1 - i) + (0 if same else (h / 2 if k == 0 else -h / 2))
-                if is_number(v):
-                    ax.barh(y, v, height=h * 0.95, color=colour, hatch=hatch, edgecolor="white",
-                            linewidth=0.3)
-                    ax.text(v + top * 0.01 if v >= 0 else v - top * 0.01, y,
-                            nl_number(v, ind.decimals), va="center",
-                            ha="left" if v >= 0 else "right", fontsize=7, color=INK)
-                elif same or is_number(baseline[i]) or is_number(latest[i]):
-                    ax.text(top * 0.01, y, f"geen cijfer {year}" if not same else "geen cijfer",
-                            va="center", ha="left", fontsize=6.5, color="#555555", style="italic")
-                elif k == 0:  # neither year: one label in the middle of the row
-                    ax.text(top * 0.01, n - 1 - i, "geen cijfer", va="center", ha="left", fontsize=6.5,
-                            color="#555555", style="italic")
-        ax.set_yticks(range(n))
-        ax.set_yticklabels([textwrap.fill(str(x), 16) for x in reversed(labels)], linespacing=1.0)
-        lo = min([0.0] + vals)
-        ax.set_xlim(lo * 1.15 if lo < 0 else 0, top * 1.18)
-        _nl_axis(ax, ind.decimals)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-        ax.tick_params(axis="y", length=0)
-        ax.set_xlabel(unit_label(ind.unit))
-        handles, leg_labels = ax.get_legend_handles_labels()
-        if handles:
-            ax.legend(handles[::-1], leg_labels[::-1], loc="lower right", frameon=False, fontsize=7,
-                      bbox_to_anchor=(1.16, 0.0))
-        svg = _svg(fig)
+            y = cy - bar if (not same and k == 0) else (cy if not same else cy - bar / 2)
+            v = vs[i]
+            if is_number(v):
+                v = float(v)
+                xa, xb = sorted((x0, X(v)))
+                fill = "url(#hatch)" if hatch else colour
+                out.append(f'<rect x="{xa:.2f}" y="{y:.2f}" width="{max(xb - xa, 0.4):.2f}" height="{bar - 0.6:.2f}" '
+                           f'fill="{fill}"/>')
+                tx, anchor = (xb + 2, "start") if v >= 0 else (xa - 2, "end")
+                out.append(f'<text x="{tx:.2f}" y="{y + bar / 2 + 2.2:.2f}" font-size="7" '
+                           f'text-anchor="{anchor}">{_x(nl_number(v, ind.decimals))}</text>')
+            elif not none:
+                out.append(f'<text x="{x0 + 2:.2f}" y="{y + bar / 2 + 2.2:.2f}" font-size="6.5" '
+                           f'font-style="italic" fill="#555555">geen cijfer {year}</text>')
+        if none:
+            out.append(f'<text x="{x0 + 2:.2f}" y="{cy + 2.4:.2f}" font-size="6.5" font-style="italic" '
+                       f'fill="#555555">geen cijfer</text>')
+    ly = bottom - 8.0 * len(series)
+    for k, (_vs, year, colour, hatch) in enumerate(reversed(series)):
+        y = ly + 9.0 * k
+        out.append(f'<rect x="{right + 8:.1f}" y="{y - 6:.1f}" width="12" height="7" '
+                   f'fill="{"url(#hatch)" if hatch else colour}"/>')
+        out.append(f'<text x="{right + 24:.1f}" y="{y:.1f}" font-size="7">{_x(year)}</text>')
+    out.append("</svg>")
+    svg = "".join(out)
     parts = []
     for lab, b, l in zip(labels, baseline, latest):
         if same:
@@ -176,40 +207,99 @@ def class_chart(names: Sequence[str], counts: Sequence[Mapping[str, int]],
     return svg, f"Aantal {areas_word} per klasse. " + "; ".join(parts) + "."
 
 
-TREND_STYLES = [(OKABE_ITO["vermillion"], "-", "o"), (OKABE_ITO["blue"], "--", "s"),
-                (OKABE_ITO["black"], ":", "^")]
+TREND_STYLES = [(OKABE_ITO["vermillion"], "", "circle"), (OKABE_ITO["blue"], "4 2", "square"),
+                (OKABE_ITO["black"], "1 1.6", "triangle")]
+
+
+def _x(text) -> str:
+    """Text for SVG character data or attributes."""
+    return html.escape(str(text), quote=True)
+
+
+def _marker(kind: str, x: float, y: float, colour: str) -> str:
+    if kind == "circle":
+        return f'<circle cx="{x:.2f}" cy="{y:.2f}" r="1.9" fill="{colour}"/>'
+    if kind == "square":
+        return f'<rect x="{x - 1.7:.2f}" y="{y - 1.7:.2f}" width="3.4" height="3.4" fill="{colour}"/>'
+    return (f'<path d="M{x:.2f} {y - 2.1:.2f}L{x + 2.0:.2f} {y + 1.5:.2f}L{x - 2.0:.2f} {y + 1.5:.2f}Z" '
+            f'fill="{colour}"/>')
 
 
 def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]]
                 ) -> tuple[str, str]:
     """Lines over the years for a few units (the area, its gemeente, NL): ``label -> [(year,
-    value)]`` with shown values only. Returns ``(svg, alt text)``."""
-    with _style():
-        title = textwrap.fill(ind.name + (f" ({unit_label(ind.unit)})" if ind.unit not in ("aantal",) else ""),
-                              50)
-        two = "\n" in title
-        fig = Figure(figsize=(3.05, 2.15 if two else 2.0))
-        ax = fig.add_axes((0.17, 0.24, 0.8, 0.56 if two else 0.63))
-        years = sorted({y for pts in series.values() for y, _ in pts})
-        for (label, pts), (colour, ls, marker) in zip(series.items(), TREND_STYLES):
-            if pts:
-                xs, ys = zip(*pts)
-                ax.plot(xs, ys, ls, color=colour, marker=marker, markersize=3.2, linewidth=1.3,
-                        label=label)
-        ax.set_xticks(years)
-        ax.set_xticklabels([str(y) for y in years], fontsize=6.5)
-        if len(years) > 6:
-            for k, lab in enumerate(ax.get_xticklabels()):
-                lab.set_visible(k % 2 == (len(years) - 1) % 2)
-        _nl_axis(ax, ind.decimals, "y")
-        ax.tick_params(axis="y", labelsize=6.5)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-        ax.grid(axis="y", color="#DDDDDD", linewidth=0.5)
-        ax.set_title(title, fontsize=7.2, loc="left", color=INK, linespacing=1.1)
-        ax.legend(fontsize=5.8, frameon=False, loc="upper center", bbox_to_anchor=(0.45, -0.12),
-                  ncol=len(series), handlelength=2.2, columnspacing=1.2)
-        svg = _svg(fig)
+    value)]`` with shown values only. Returns ``(svg, alt text)``.
+
+    Written as SVG directly (not with matplotlib): a fiche has up to 40 of these, and a small
+    hand-written SVG is both fast to make and fast for WeasyPrint to draw. Series differ by
+    colour, dash pattern and marker; the y axis has Dutch tick labels.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    title = textwrap.wrap(ind.name + (f" ({unit_label(ind.unit)})" if ind.unit not in ("aantal",) else ""), 50)
+    w, h = 220.0, 144.0 + 10.0 * (len(title) - 1)
+    top = 14.0 + 9.0 * len(title)
+    left, right, bottom = 34.0, 212.0, h - 30.0
+    years = sorted({int(y) for pts in series.values() for y, _ in pts})
+    vals = [float(v) for pts in series.values() for _, v in pts]
+    lo, hi = (min(vals), max(vals)) if vals else (0.0, 1.0)
+    if hi - lo < 1e-9:
+        pad = abs(hi) * 0.05 or 1.0
+        lo, hi = lo - pad, hi + pad
+    ticks = [t for t in MaxNLocator(nbins=5).tick_values(lo, hi)]
+    y_lo, y_hi = min(ticks[0], lo), max(ticks[-1], hi)
+    y_lo, y_hi = ticks[0] if ticks[0] <= lo else y_lo, ticks[-1] if ticks[-1] >= hi else y_hi
+    x_lo, x_hi = (years[0], years[-1]) if years else (0, 1)
+    span = (x_hi - x_lo) or 1
+
+    def X(year):
+        return left + 6 + (right - left - 12) * ((year - x_lo) / span if x_hi != x_lo else 0.5)
+
+    def Y(v):
+        return bottom - (bottom - top) * (v - y_lo) / (y_hi - y_lo)
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0f}pt" height="{h:.0f}pt" '
+           f'viewBox="0 0 {w:.0f} {h:.0f}" font-family="DejaVu Sans" fill="{INK}">']
+    for k, line in enumerate(title):
+        out.append(f'<text x="{left - 28:.1f}" y="{10 + 9 * k:.1f}" font-size="7.2">{_x(line)}</text>')
+    for t in ticks:
+        if y_lo - 1e-9 <= t <= y_hi + 1e-9:
+            y = Y(t)
+            out.append(f'<line x1="{left:.1f}" y1="{y:.2f}" x2="{right:.1f}" y2="{y:.2f}" '
+                       f'stroke="#DDDDDD" stroke-width="0.5"/>')
+            out.append(f'<text x="{left - 3:.1f}" y="{y + 2.2:.2f}" font-size="6.5" '
+                       f'text-anchor="end">{_x(_tick_text(t))}</text>')
+    out.append(f'<path d="M{left:.1f} {top - 2:.1f}V{bottom:.1f}H{right:.1f}" fill="none" '
+               f'stroke="#666666" stroke-width="0.6"/>')
+    labelled, last_x = set(), None  # from the latest year back: a label where it does not overlap
+    for yr in reversed(years):
+        if last_x is None or last_x - X(yr) >= 21:
+            labelled.add(yr)
+            last_x = X(yr)
+    for yr in years:
+        x = X(yr)
+        out.append(f'<line x1="{x:.2f}" y1="{bottom:.1f}" x2="{x:.2f}" y2="{bottom + 2.5:.1f}" '
+                   f'stroke="#666666" stroke-width="0.6"/>')
+        if yr in labelled:
+            out.append(f'<text x="{x:.2f}" y="{bottom + 9.5:.1f}" font-size="6.5" '
+                       f'text-anchor="middle">{yr}</text>')
+    legend_x = left - 20
+    for (label, pts), (colour, dash, marker) in zip(series.items(), TREND_STYLES):
+        if not pts:
+            continue
+        pts = sorted((int(y), float(v)) for y, v in pts)
+        d = "M" + "L".join(f"{X(y):.2f} {Y(v):.2f}" for y, v in pts)
+        out.append(f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="1.3"'
+                   + (f' stroke-dasharray="{dash}"' if dash else "") + "/>")
+        out += [_marker(marker, X(y), Y(v), colour) for y, v in pts]
+        ly = h - 7.5
+        out.append(f'<line x1="{legend_x:.1f}" y1="{ly:.1f}" x2="{legend_x + 14:.1f}" y2="{ly:.1f}" '
+                   f'stroke="{colour}" stroke-width="1.3"' + (f' stroke-dasharray="{dash}"' if dash else "") + "/>")
+        out.append(_marker(marker, legend_x + 7, ly, colour))
+        out.append(f'<text x="{legend_x + 17:.1f}" y="{ly + 2.1:.1f}" font-size="5.8">{_x(label)}</text>')
+        legend_x += 17 + 3.4 * len(label) + 10
+    out.append("</svg>")
+    svg = "".join(out)
     parts = []
     for label, pts in series.items():
         if pts:

@@ -125,7 +125,8 @@ def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
             b_vals = [row[f"{u[2]}_baseline"] for u in units] if by != ly else [None] * len(units)
             l_vals = [row[f"{u[2]}_latest"] for u in units]
             figure = None
-            if sum(is_number(x) for x in b_vals + l_vals) >= 2:  # a chart of one bar says nothing
+            # a chart compares: at least two units with a number, else the table says it all
+            if sum(is_number(b) or is_number(l) for b, l in zip(b_vals, l_vals)) >= 2:
                 svg, alt = charts.comparison_chart(ind, [u[1] for u in units], b_vals, l_vals,
                                                    int(by), int(ly))
                 figure = dict(no=0, uri=charts.data_uri(svg), alt=alt,

@@ -52,4 +52,4 @@ def unit_label(unit: str) -> str:
     unit = (unit or "").strip()
     if unit.startswith("x "):
         unit = "×\u00a0" + unit[2:]
-    return unit.replace("1-9", "1–9")
+    return unit.replace("1-9", "1–9").replace("1 000", "1\u00a0000")
