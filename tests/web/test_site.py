@@ -353,3 +353,16 @@ def test_house_style_from_environment(client, tmp_path, monkeypatch):
     assert re.search(r'<body class="[^"]*\bgemeente-theme\b', html)
     r = client.get("/huisstijl.css")
     assert r.status_code == 200 and "--wm-brand: #c4002f" in r.text and r.headers["content-type"].startswith("text/css")
+
+
+@pytest.mark.parametrize("unit", ["rotterdam-zuid", "WK034403"])
+def test_overview_shows_a_figure_whenever_the_unit_has_one(client, unit):
+    """A row of the overview is never a dash when the unit has a shown value in some year: it
+    then shows the latest such year (the gap columns carry their own years)."""
+    api = pd.DataFrame(client.get("/api/v1/values", params=dict(unit=unit)).json())
+    ok = api[api["status"] == "ok"].groupby("indicator")["period"].apply(set)
+    csv = pd.read_csv(io.BytesIO(client.get(f"/gebied/{unit}", params=dict(formaat="csv")).content)).set_index("indicator")
+    assert len(ok) > 10
+    for ind, years in ok.items():
+        if ind in csv.index:
+            assert csv.loc[ind, "status"] == "ok" and csv.loc[ind, "period"] in years, (unit, ind)

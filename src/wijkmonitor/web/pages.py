@@ -188,6 +188,11 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
         year = int(gi["latest_year"]) if gi is not None and pd.notna(gi["latest_year"]) else _latest_ok(v)
         if year is None:
             continue
+        if v.get(year, _NA)["status"] != "ok":
+            # the overview shows the latest year with a figure for the unit itself (the gap
+            # columns carry their own years)
+            shown = [y for y, c in v.items() if c["status"] == "ok"]
+            year = max(shown) if shown else year
         cur = v.get(year, _NA)
         refs_at = [dict(label=label, unit=uid, **rv[uid].get(year, _NA)) for label, uid in refs]
         cls = gi["class"] if gi is not None else None
