@@ -259,3 +259,18 @@ def test_api_harmonised(real_store, stored):
     assert a12["value"] == hw + dd
     with pytest.raises(ValueError):
         api.harmonised("inwoners", level="wijk", path=real_store)
+
+
+def test_area_and_its_gemeente_reference_come_from_the_same_publication(con, stored):
+    """RIVM health 2012-2020 is published on the 2020 and on the 2024 division (different model
+    runs); the areas add up the 2020 one, so the gemeente reference must use it too."""
+    for period in (2012, 2016, 2020):
+        row = _one(stored, indicator="ervaren_gezondheid_pct", region_code="GM0344", period=period)
+        assert row["source_id"].startswith("rivm-50090ned-"), (period, row["source_id"])
+    ref = con.execute("""SELECT period, value FROM area_values WHERE unit_id = 'GM0344'
+                         AND indicator = 'ervaren_gezondheid_pct' AND period IN (2012, 2020)
+                         ORDER BY period""").fetchall()
+    published = dict(con.execute("""SELECT period, value FROM indicator_values
+        WHERE region_code = 'GM0344' AND geo_year = 2020 AND indicator = 'ervaren_gezondheid_pct'
+          AND period IN (2012, 2020)""").fetchall())
+    assert [(p, v) for p, v in ref] == [(2012, published[2012]), (2020, published[2020])]

@@ -50,7 +50,11 @@ doubly covered part ``niet vergelijkbaar``, each with the reason. Years before t
 year (2010, 2011) cannot be placed: ``niet vergelijkbaar``.
 
 Per indicator, period and target the best candidate division wins: a shown value first, then
-the highest quality, then the division nearest the target year (ties: the later one).
+the highest quality, then the division nearest the period itself (ties: the later one). A year's
+figure is thus taken as published on that year's own division where it exists; for the RIVM
+health estimates of 2012-2020, published both on the 2020 division (50090NED) and on the 2024
+division, the 2020 publication is used, the same one the areas add up, so that an area and its
+gemeente reference always come from the same model run.
 """
 
 from __future__ import annotations
@@ -475,8 +479,8 @@ def move_indicator_values(values: pd.DataFrame, crosswalks: pd.DataFrame, catalo
 
 def _choose(frame: pd.DataFrame, target_year: int) -> pd.DataFrame:
     """Per indicator, period and target: a shown value first, then the best quality, then the
-    source division nearest the target year (ties: the later)."""
-    order = frame.assign(_ok=frame["status"] == STATUS_OK, _dist=(frame["source_year"] - target_year).abs())
+    source division nearest the period (ties: the later); see the module docstring."""
+    order = frame.assign(_ok=frame["status"] == STATUS_OK, _dist=(frame["source_year"] - frame["period"]).abs())
     order = order.sort_values(["_ok", "quality", "_dist", "source_year"],
                               ascending=[False, False, True, False], kind="stable")
     return order.drop_duplicates(["indicator", "period", "region_code"]).drop(columns=["_ok", "_dist"])
