@@ -1,8 +1,14 @@
 """Indicator values for every region and period, compiled from the catalogue to SQL.
 
 The catalogue's formulas are turned into two small tables (``formulas`` and ``terms``) and
-joined against the observations in one pass, in DuckDB: the catalogue is data, the
-computation is one query (in the spirit of dbt's semantic layer).
+from those into one SQL statement per indicator, evaluated in DuckDB (the catalogue is data;
+in the spirit of dbt's semantic layer). The statements read a *wide* table: one row per
+region, division and period with, per variable the catalogue uses, the best observation's
+value, status and source. Building that table (choosing the best source per observation and
+pivoting, then the weights of weighted means from the nearest period) is done with numpy on
+integer codes, which keeps a national build (18,000 regions x 12 years x 100 variables) within
+seconds and about a gigabyte; ``benchmarks/bench_build.py`` checks it against a plain pandas
+implementation of the same rules.
 
 Rules
 -----
@@ -23,7 +29,9 @@ Rules
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .catalogue import Catalogue, load_catalogue
 
@@ -71,152 +79,286 @@ def formula_tables(catalogue: Catalogue) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(frows), pd.DataFrame(trows)
 
 
+#: Status codes of the wide table (``_st``): ok, geheim, anything else (ontbreekt ...).
+_OK, _SECRET, _OTHER = 0, 1, 2
+_TERMS = ("value", "base", "num", "den")
+
+
 def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) -> int:
     """(Re)build ``indicator_values`` in the open store ``con``; returns the number of rows."""
     catalogue = catalogue or load_catalogue()
     formulas, terms = formula_tables(catalogue)
-    con.register("formulas_df", formulas)
-    con.register("terms_df", terms)
-    con.execute("CREATE OR REPLACE TEMP TABLE formulas AS SELECT * FROM formulas_df")
-    con.execute("CREATE OR REPLACE TEMP TABLE terms AS SELECT * FROM terms_df")
-    con.unregister("formulas_df")
-    con.unregister("terms_df")
-    needed = "SELECT DISTINCT variable FROM terms"
-    # Best observation per region x division x period x variable (lowest source rank), for
-    # formulas open to any source; and per adapter for formulas tied to one source.
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE best AS
-        SELECT region_code, geo_year, period, variable, value, status, source_id, adapter
-        FROM (SELECT o.*, s.adapter, row_number() OVER (
-                  PARTITION BY o.region_code, o.geo_year, o.period, o.variable
-                  ORDER BY s.rank, o.source_id) AS rn
-              FROM observations o JOIN sources s USING (source_id)
-              WHERE o.variable IN ({needed}))
-        WHERE rn = 1
-        ORDER BY variable""")
-    has_tied = bool(formulas["adapter"].notna().any()) if len(formulas) else False
-    if has_tied:
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE best_by_adapter AS
-            SELECT region_code, geo_year, period, variable, value, status, source_id, adapter
-            FROM (SELECT o.*, s.adapter, row_number() OVER (
-                      PARTITION BY s.adapter, o.region_code, o.geo_year, o.period, o.variable
-                      ORDER BY s.rank, o.source_id) AS rn
-                  FROM observations o JOIN sources s USING (source_id)
-                  WHERE o.variable IN ({needed}) AND s.adapter IN
-                        (SELECT adapter FROM formulas WHERE adapter IS NOT NULL))
-            WHERE rn = 1""")
-        source_rows = """
-            SELECT t.formula_id, t.term, b.* FROM terms t
-            JOIN formulas f USING (formula_id)
-            JOIN best b ON b.variable = t.variable AND b.period BETWEEN f.y0 AND f.y1
-            WHERE f.adapter IS NULL
-            UNION ALL
-            SELECT t.formula_id, t.term, b.* FROM terms t
-            JOIN formulas f USING (formula_id)
-            JOIN best_by_adapter b ON b.variable = t.variable AND b.adapter = f.adapter
-                 AND b.period BETWEEN f.y0 AND f.y1"""
+    con.execute("DROP TABLE IF EXISTS indicator_values")
+    con.execute(INDICATOR_VALUES_SQL)
+    if formulas.empty:
+        return 0
+    formulas = formulas.assign(adapter=formulas["adapter"].where(formulas["adapter"].notna(), None))
+    terms_of = {fid: g for fid, g in terms.groupby("formula_id")}
+    variables = sorted(set(terms["variable"]))
+    var_index = {v: i for i, v in enumerate(variables)}
+    # Sources in precedence order (rank, then id: the first wins) and in name order (the
+    # source id shown is the smallest id among a value's inputs).
+    sources = con.execute("SELECT source_id, adapter FROM sources ORDER BY rank, source_id").df()
+    names = sorted(sources["source_id"])
+    name_index = {s: i for i, s in enumerate(names)}
+    sidx_of_sord = np.array([name_index[s] for s in sources["source_id"]], dtype=np.int32)
+    con.register("_vars_df", pd.DataFrame({"variable": variables, "vid": np.arange(len(variables), dtype=np.int16)}))
+    con.register("_srcs_df", pd.DataFrame({"source_id": sources["source_id"],
+                                           "sord": np.arange(len(sources), dtype=np.int32)}))
+    con.register("_names_df", pd.DataFrame({"source_id": names, "sidx": np.arange(len(names), dtype=np.int32)}))
+    for t in ("_vars", "_srcs", "_names"):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {t} AS SELECT * FROM {t}_df")
+        con.unregister(f"{t}_df")
+    # One key per region x division x period that has an observation of a needed variable,
+    # numbered in output order (period, region).
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _keys AS
+        SELECT (row_number() OVER (ORDER BY period, region_code, geo_year) - 1)::INTEGER AS kid,
+               (dense_rank() OVER (ORDER BY region_code) - 1)::INTEGER AS rid,
+               region_code, geo_year, period
+        FROM (SELECT DISTINCT o.region_code, o.geo_year, o.period
+              FROM observations o JOIN _vars USING (variable) JOIN _srcs USING (source_id))""")
+    keys = con.execute("SELECT rid, region_code, geo_year, period FROM _keys ORDER BY kid").fetchnumpy()
+    n_keys, n_vars = len(keys["rid"]), len(variables)
+    periods = np.asarray(keys["period"], dtype=np.int64)
+    cell_type = "INTEGER" if n_keys * n_vars < 2 ** 31 else "BIGINT"
+    # one row per observation: its cell (key x variable), code (source precedence x 4 + status)
+    # and value (NaN where there is none)
+    obs = con.execute(f"""
+        SELECT (k.kid::BIGINT * {n_vars} + v.vid)::{cell_type} AS cell,
+               (s.sord * 4 + CASE o.status WHEN 'ok' THEN {_OK} WHEN 'geheim' THEN {_SECRET}
+                                           ELSE {_OTHER} END)::INTEGER AS code,
+               coalesce(o.value, 'NaN'::DOUBLE) AS value
+        FROM observations o JOIN _vars v USING (variable) JOIN _srcs s USING (source_id)
+        JOIN _keys k USING (region_code, geo_year, period)""").fetchnumpy()
+    obs = {k: np.asarray(a) for k, a in obs.items()}
+
+    # the best observation per key and variable, for all sources and per tied adapter
+    scopes = {None: _best_cells(obs, n_keys, n_vars, None)}
+    adapters = sources["adapter"].to_numpy(object)
+    for adapter in sorted(set(formulas["adapter"].dropna())):
+        scopes[adapter] = _best_cells(obs, n_keys, n_vars, np.flatnonzero(adapters == adapter))
+    del obs
+
+    # weights of weighted means: per region and period (summed over divisions), taken from the
+    # nearest period within the window (ties: the later period); one block per weight set
+    weight_groups: dict[tuple, int] = {}
+    weight_cols: dict[str, np.ndarray] = {}
+    for f in formulas.itertuples(index=False):
+        wv = tuple(terms_of[f.formula_id].query("term == 'weight'")["variable"])
+        if wv and (wv, f.weight_window) not in weight_groups:
+            g = weight_groups[(wv, f.weight_window)] = len(weight_groups)
+            cols = _nearest_weights(scopes[None], [var_index[v] for v in wv], f.weight_window,
+                                    np.asarray(keys["rid"], dtype=np.int64), periods, sidx_of_sord)
+            weight_cols.update({f"g{g}_{k}": v for k, v in cols.items()})
+
+    # one INSERT per indicator, rows in output order (period, region); collecting all rows in a
+    # temporary table first and writing them in one statement is ~15 % faster but doubles the
+    # peak memory
+    for scope in list(scopes):
+        code, value = scopes.pop(scope)
+        fs = formulas[formulas["adapter"].isna()] if scope is None else formulas[formulas["adapter"] == scope]
+        if fs.empty:
+            continue
+        used = sorted({var_index[v] for fid in fs["formula_id"]
+                       for v in terms_of[fid].query("term != 'weight'")["variable"]})
+        # the wide table as Arrow columns (DuckDB scans them in place); NaN and masked -> NULL
+        wide = {"kid": pa.array(np.arange(n_keys, dtype=np.int32)),
+                "region_code": pa.array(keys["region_code"], pa.string()),
+                "geo_year": pa.array(np.asarray(keys["geo_year"], dtype=np.int32)),
+                "period": pa.array(periods.astype(np.int32))}
+        for i in used:
+            c = code[:, i]
+            present = c >= 0
+            wide[f"v{i}"] = pa.array(value[:, i], from_pandas=True)
+            wide[f"ok{i}"] = pa.array(present & (c % 4 == _OK))
+            wide[f"sec{i}"] = pa.array(present & (c % 4 == _SECRET))
+            wide[f"src{i}"] = pa.array(sidx_of_sord[np.maximum(c, 0) // 4], mask=~present)
+        del code, value
+        if scope is None:
+            wide.update(weight_cols)
+        con.register("_wide", pa.table(wide))
+        del wide
+        by_indicator = {}
+        for f in fs.itertuples(index=False):
+            by_indicator.setdefault(f.indicator, []).append(f)
+        for ind_id in sorted(by_indicator):
+            parts = []
+            for f in by_indicator[ind_id]:
+                t = terms_of[f.formula_id]
+                wv = tuple(t.query("term == 'weight'")["variable"])
+                g = weight_groups.get((wv, f.weight_window)) if wv else None
+                parts.append(_formula_sql(f, t, var_index, g))
+            if len(parts) == 1:
+                sql = parts[0]
+            else:
+                # several formulas: per key the first (catalogue order) that gives a value,
+                # otherwise the first one's status
+                sql = ("SELECT * FROM (" + " UNION ALL ".join(f"({p})" for p in parts) + ") u QUALIFY "
+                       "row_number() OVER (PARTITION BY kid ORDER BY (status = 'ok') DESC, priority) = 1")
+            con.execute(f"""
+                INSERT INTO indicator_values
+                SELECT '{ind_id}', r.region_code, r.geo_year, r.period, r.value, r.numerator,
+                       r.denominator, r.status, r.estimate, n1.source_id, n2.source_id,
+                       r.base_period, r.priority, ?
+                FROM ({sql}) r
+                LEFT JOIN _names n1 ON n1.sidx = r.sidx LEFT JOIN _names n2 ON n2.sidx = r.bsidx
+                ORDER BY r.kid""", [catalogue.version])
+        con.unregister("_wide")
+    for tmp in ("_keys", "_vars", "_srcs", "_names"):
+        con.execute(f"DROP TABLE IF EXISTS {tmp}")
+    rows = con.execute("SELECT count(*) FROM indicator_values").fetchone()[0]
+    return rows
+
+
+def _best_cells(obs: dict, n_keys: int, n_vars: int, sords: np.ndarray | None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Per key and variable the best observation: ``code`` (``sord * 4 + status``, -1 where
+    there is none) and ``value`` (NaN where there is none), as (keys x variables) matrices.
+
+    ``sords``: only observations of these sources (an adapter's), else all. Of several
+    observations of one cell the lowest ``sord`` (source precedence) wins; within one source
+    an ``ok`` row before a suppressed one.
+    """
+    cell, code, val = obs["cell"], obs["code"], obs["value"]
+    if sords is not None:
+        m = np.isin(code // 4, sords)
+        cell, code, val = cell[m], code[m], val[m]
+    n_cells = n_keys * n_vars
+    out_code = np.full(n_cells, -1, dtype=np.int32)
+    out_value = np.full(n_cells, np.nan)
+    out_code[cell] = code  # where a cell has several rows, one of them; fixed below
+    out_value[cell] = val
+    # cells with more than one row: a row whose index is not the one written for its cell
+    slot = np.full(n_cells, -1, dtype=np.int64 if len(cell) >= 2 ** 31 else np.int32)
+    rows = np.arange(len(cell), dtype=slot.dtype)
+    slot[cell] = rows
+    extra = slot[cell] != rows
+    del slot, rows
+    if extra.any():
+        multi = np.zeros(n_cells, dtype=bool)
+        multi[cell[extra]] = True
+        d = np.flatnonzero(multi[cell])
+        del multi
+        d = d[np.lexsort((code[d], cell[d]))]
+        first = np.ones(len(d), dtype=bool)
+        first[1:] = cell[d][1:] != cell[d][:-1]
+        d = d[first]
+        out_code[cell[d]] = code[d]
+        out_value[cell[d]] = val[d]
+    return out_code.reshape(n_keys, n_vars), out_value.reshape(n_keys, n_vars)
+
+
+def _nearest_weights(best: tuple[np.ndarray, np.ndarray], wvars: list[int], window: int,
+                     rid: np.ndarray, period: np.ndarray, sidx_of_sord: np.ndarray) -> dict:
+    """Columns ``w, ok, sec, src, per`` per key: the weight (sum of the weight variables over
+    divisions) of the nearest period within ``window`` years that has a weight row, ties to
+    the later period; NULL where there is none."""
+    code, value = best
+    q = rid * 10_000 + period
+    rp_keys, rp = np.unique(q, return_inverse=True)
+    n = len(rp_keys)
+    w = np.zeros(n)
+    w_nn = np.zeros(n, dtype=np.int64)
+    w_ok = np.zeros(n, dtype=np.int64)
+    w_sec = np.zeros(n, dtype=bool)
+    w_src = np.full(n, np.iinfo(np.int32).max, dtype=np.int64)
+    exists = np.zeros(n, dtype=bool)
+    for i in wvars:  # in term order, so a variable listed twice counts twice (as in SQL)
+        c, v = code[:, i], value[:, i]
+        present = c >= 0
+        nn = present & ~np.isnan(v)
+        w += np.bincount(rp, weights=np.where(nn, v, 0.0), minlength=n)
+        w_nn += np.bincount(rp, weights=nn, minlength=n).astype(np.int64)
+        w_ok += np.bincount(rp, weights=present & (c % 4 == _OK), minlength=n).astype(np.int64)
+        w_sec |= np.bincount(rp, weights=present & (c % 4 == _SECRET), minlength=n) > 0
+        np.minimum.at(w_src, rp[present], sidx_of_sord[c[present] // 4])
+        exists |= np.bincount(rp, weights=present, minlength=n) > 0
+    w[w_nn == 0] = np.nan
+    cand = np.flatnonzero(exists)  # sorted by region, then period
+    cq = rp_keys[cand]
+    pos = np.searchsorted(cq, q, side="left")
+    after = np.minimum(pos, len(cq) - 1) if len(cq) else pos
+    before = np.maximum(pos - 1, 0)
+    has_after = (pos < len(cq)) & (cq[after] // 10_000 == rid) if len(cq) else np.zeros(len(q), bool)
+    has_before = (pos > 0) & (cq[before] // 10_000 == rid) if len(cq) else np.zeros(len(q), bool)
+    d_after = np.where(has_after, cq[after] - q if len(cq) else 0, np.iinfo(np.int64).max)
+    d_before = np.where(has_before, q - cq[before] if len(cq) else 0, np.iinfo(np.int64).max)
+    use_after = has_after & (d_after <= d_before)
+    chosen = np.where(use_after, after, before)
+    found = (has_after | has_before) & (np.minimum(d_after, d_before) <= window)
+    src = np.where(found, cand[chosen] if len(cq) else 0, 0)
+    out = {
+        "w": np.where(found, w[src], np.nan),
+        "ok": w_ok[src], "sec": w_sec[src], "src": w_src[src], "per": rp_keys[src] % 10_000,
+    }
+    return {k: pa.array(v, from_pandas=True) if k == "w" else pa.array(v, mask=~found)
+            for k, v in out.items()}
+
+
+def _formula_sql(f, t: pd.DataFrame, var_index: dict, group: int | None) -> str:
+    """One formula as a SELECT over ``_wide``: the rules of the module docstring."""
+    def term(name):
+        ids = [var_index[v] for v in t.loc[t["term"] == name, "variable"]]
+        if not ids:
+            return "NULL::DOUBLE", "0", "false", []
+        s = (f"v{ids[0]}" if len(ids) == 1 else
+             f"CASE WHEN {' AND '.join(f'v{i} IS NULL' for i in ids)} THEN NULL "
+             f"ELSE {' + '.join(f'coalesce(v{i}, 0)' for i in ids)} END")
+        return (s, " + ".join(f"ok{i}::INTEGER" for i in ids), "(" + " OR ".join(f"sec{i}" for i in ids) + ")",
+                ids)
+
+    (v, v_ok, v_sec, v_ids), (b, b_ok, b_sec, b_ids), (n, n_ok, n_sec, n_ids), (d, d_ok, d_sec, d_ids) = \
+        (term(x) for x in _TERMS)
+    present = " OR ".join(f"src{i} IS NOT NULL" for i in v_ids + b_ids + n_ids + d_ids)
+
+    def least(ids):
+        return "NULL::INTEGER" if not ids else (f"src{ids[0]}" if len(ids) == 1 else
+                                                f"least({', '.join(f'src{i}' for i in ids)})")
+
+    if group is not None:
+        w, w_ok, w_sec, w_src, w_per = (f"g{group}_{k}" for k in ("w", "ok", "sec", "src", "per"))
     else:
-        source_rows = """
-            SELECT t.formula_id, t.term, b.* FROM terms t
-            JOIN formulas f USING (formula_id)
-            JOIN best b ON b.variable = t.variable AND b.period BETWEEN f.y0 AND f.y1"""
-
-    def agg(term: str, alias: str) -> str:
-        return f"""
-            sum(value) FILTER (WHERE term = '{term}') AS {alias},
-            count(*) FILTER (WHERE term = '{term}' AND status = 'ok') AS {alias}_ok,
-            coalesce(bool_or(status = 'geheim') FILTER (WHERE term = '{term}'), false) AS {alias}_sec"""
-
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE parts AS
-        SELECT formula_id, region_code, geo_year, period,
-               {agg('value', 'v')}, {agg('base', 'b')}, {agg('num', 'n')}, {agg('den', 'd')},
-               min(source_id) FILTER (WHERE term IN ('value', 'num')) AS source_id,
-               min(source_id) FILTER (WHERE term IN ('base', 'den')) AS base_source_id
-        FROM ({source_rows}) r
-        WHERE term <> 'weight'
-        GROUP BY ALL""")
-    # Weights: per region and period; used from the nearest period within the window.
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE weights AS
-        SELECT formula_id, region_code, period AS w_period, sum(value) AS w,
-               count(*) FILTER (WHERE status = 'ok') AS w_ok,
-               coalesce(bool_or(status = 'geheim'), false) AS w_sec,
-               min(source_id) AS w_source
-        FROM (SELECT t.formula_id, t.term, b.* FROM terms t
-              JOIN best b ON b.variable = t.variable WHERE t.term = 'weight')
-        GROUP BY ALL""")
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE parts_w AS
-        SELECT p.*, w.w, w.w_ok, w.w_sec, w.w_source, w.w_period
-        FROM parts p JOIN formulas f USING (formula_id)
-        LEFT JOIN (
-            SELECT p2.formula_id, p2.region_code, p2.geo_year, p2.period, w.w, w.w_ok, w.w_sec,
-                   w.w_source, w.w_period,
-                   row_number() OVER (PARTITION BY p2.formula_id, p2.region_code, p2.geo_year, p2.period
-                                      ORDER BY abs(w.w_period - p2.period), w.w_period DESC) AS rn
-            FROM parts p2 JOIN formulas f2 USING (formula_id)
-            JOIN weights w ON w.formula_id = p2.formula_id AND w.region_code = p2.region_code
-                 AND abs(w.w_period - p2.period) <= f2.weight_window
-            WHERE f2.n_weight > 0
-        ) w ON w.rn = 1 AND w.formula_id = p.formula_id AND w.region_code = p.region_code
-               AND w.geo_year = p.geo_year AND w.period = p.period""")
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE evaluated AS
-        WITH x AS (
-            SELECT p.*, f.indicator, f.priority, f.mode, f.scale, f.per, f.min_base, f.estimate,
-                   f.n_value, f.n_base, f.n_weight, f.n_num, f.n_den,
-                   -- the main quantity: all its variables present and ok
-                   CASE WHEN f.mode = 'ratio' THEN p.n_ok = f.n_num ELSE p.v_ok = f.n_value END AS main_ok,
-                   CASE WHEN f.mode = 'ratio' THEN p.n_sec ELSE p.v_sec END AS main_sec,
-                   CASE f.mode WHEN 'ratio' THEN p.d_ok = f.n_den AND p.d IS NOT NULL
-                               WHEN 'percentage' THEN p.b_ok = f.n_base AND p.b IS NOT NULL
-                               WHEN 'weighted' THEN coalesce(p.w_ok = f.n_weight, false) AND p.w IS NOT NULL
-                               ELSE false END AS base_ok,
-                   CASE f.mode WHEN 'ratio' THEN p.d_sec WHEN 'percentage' THEN p.b_sec
-                               WHEN 'weighted' THEN coalesce(p.w_sec, false) ELSE false END AS base_sec,
-                   CASE f.mode WHEN 'ratio' THEN p.d WHEN 'percentage' THEN p.b
-                               WHEN 'weighted' THEN p.w ELSE NULL END AS base
-            FROM parts_w p JOIN formulas f USING (formula_id)
-        ), s AS (
+        w, w_ok, w_sec, w_src, w_per = "NULL::DOUBLE", "NULL::BIGINT", "NULL::BOOLEAN", "NULL::BIGINT", "NULL::BIGINT"
+    mode = f.mode
+    main_ok = f"({n_ok}) = {f.n_num}" if mode == "ratio" else f"({v_ok}) = {f.n_value}"
+    main_sec = n_sec if mode == "ratio" else v_sec
+    base_ok, base_sec, base = {
+        "ratio": (f"(({d_ok}) = {f.n_den} AND ({d}) IS NOT NULL)", d_sec, d),
+        "percentage": (f"(({b_ok}) = {f.n_base} AND ({b}) IS NOT NULL)", b_sec, b),
+        "weighted": (f"(coalesce({w_ok} = {f.n_weight}, false) AND {w} IS NOT NULL)",
+                     f"coalesce({w_sec}, false)", w),
+    }.get(mode, ("false", "false", "NULL::DOUBLE"))
+    scale, per, min_base = (f"CAST({float(x)!r} AS DOUBLE)" for x in (f.scale, f.per, f.min_base))
+    if mode == "ratio":
+        value, numerator = f"{scale} * n / base", "n"
+    else:
+        value = "v"
+        numerator = {"percentage": f"CASE WHEN base_ok THEN v * base / {per} END",
+                     "weighted": "CASE WHEN base_ok THEN v * base END"}.get(
+            mode, "v" if (mode == "value" and f.n_base == 0 and f.n_weight == 0) else "NULL::DOUBLE")
+    base_src = w_src if mode == "weighted" else least(b_ids + d_ids)
+    base_period = "CASE WHEN base_ok THEN w_per END" if mode == "weighted" else "NULL::BIGINT"
+    ratio = "true" if mode == "ratio" else "false"
+    return f"""
+        SELECT kid, region_code, geo_year, period, {int(f.priority)} AS priority, {str(bool(f.estimate)).lower()} AS estimate, status,
+               CASE WHEN status <> 'ok' THEN NULL ELSE {value} END AS value,
+               CASE WHEN status <> 'ok' THEN NULL ELSE {numerator} END AS numerator,
+               CASE WHEN base_ok THEN base END AS denominator,
+               sidx, bsidx, {base_period} AS base_period
+        FROM (
             SELECT *,
                 CASE WHEN main_sec OR base_sec THEN 'geheim'
                      WHEN NOT main_ok THEN 'niet beschikbaar'
-                     WHEN mode = 'ratio' AND NOT base_ok THEN 'niet beschikbaar'
-                     WHEN base_ok AND base < min_base THEN 'te weinig waarnemingen'
-                     WHEN mode = 'ratio' AND base = 0 THEN 'niet beschikbaar'
+                     WHEN {ratio} AND NOT base_ok THEN 'niet beschikbaar'
+                     WHEN base_ok AND base < {min_base} THEN 'te weinig waarnemingen'
+                     WHEN {ratio} AND base = 0 THEN 'niet beschikbaar'
                      ELSE 'ok' END AS status
-            FROM x
-        )
-        SELECT indicator, region_code, geo_year, period, priority, status, estimate,
-            CASE WHEN status <> 'ok' THEN NULL
-                 WHEN mode = 'ratio' THEN scale * n / base
-                 ELSE v END AS value,
-            CASE WHEN status <> 'ok' THEN NULL
-                 WHEN mode = 'ratio' THEN n
-                 WHEN mode = 'percentage' AND base_ok THEN v * base / per
-                 WHEN mode = 'weighted' AND base_ok THEN v * base
-                 WHEN mode = 'value' AND n_base = 0 AND n_weight = 0 THEN v
-                 ELSE NULL END AS numerator,
-            CASE WHEN base_ok THEN base ELSE NULL END AS denominator,
-            source_id,
-            CASE WHEN mode = 'weighted' THEN w_source ELSE base_source_id END AS base_source_id,
-            CASE WHEN mode = 'weighted' AND base_ok THEN w_period ELSE NULL END AS base_period
-        FROM s""")
-    con.execute("DROP TABLE IF EXISTS indicator_values")
-    con.execute(INDICATOR_VALUES_SQL)
-    con.execute("""
-        INSERT INTO indicator_values
-        SELECT indicator, region_code, geo_year, period, value, numerator, denominator, status,
-               estimate, source_id, base_source_id, base_period, priority, ?
-        FROM (SELECT *, row_number() OVER (
-                  PARTITION BY indicator, region_code, geo_year, period
-                  ORDER BY (status = 'ok') DESC, priority) AS rn
-              FROM evaluated)
-        WHERE rn = 1
-        ORDER BY indicator, period, region_code""", [catalogue.version])
-    for tmp in ("evaluated", "parts_w", "weights", "parts", "best", "best_by_adapter", "terms",
-                "formulas"):
-        con.execute(f"DROP TABLE IF EXISTS {tmp}")
-    return con.execute("SELECT count(*) FROM indicator_values").fetchone()[0]
+            FROM (
+                SELECT kid, region_code, geo_year, period, ({v}) AS v, ({n}) AS n, {main_ok} AS main_ok, {main_sec} AS main_sec,
+                       {base_ok} AS base_ok, {base_sec} AS base_sec, ({base}) AS base,
+                       {least(v_ids + n_ids)} AS sidx, {base_src} AS bsidx, {w_per} AS w_per
+                FROM _wide
+                WHERE period BETWEEN {int(f.y0)} AND {int(f.y1)} AND ({present})
+            ) x
+        ) s"""
