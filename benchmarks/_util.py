@@ -1,0 +1,117 @@
+"""Shared helpers for the benchmark scripts: run one measured step in a fresh process.
+
+Every timed step runs in its own subprocess so that its peak memory is its own: the parent
+reaps the child with :func:`os.wait4`, whose resource usage is that one child's (unlike
+``getrusage(RUSAGE_CHILDREN)``, which is the maximum over every child reaped so far).
+
+A child reports what it measured itself as one JSON object on the last line of its stdout
+(:func:`report`); :func:`run_child` returns that object together with the wall time and the
+peak resident set size seen by the parent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ChildRun:
+    """One measured child process."""
+
+    wall_s: float  #: wall time of the whole process (interpreter start, imports, work, exit)
+    peak_rss: int  #: peak resident set size of the process, bytes (from ``wait4``)
+    cpu_s: float = 0.0  #: user + system CPU time of the process (from ``wait4``)
+    report: dict = field(default_factory=dict)  #: the child's own JSON report
+    stderr: str = ""
+
+
+class ChildFailed(RuntimeError):
+    """A benchmark child exited with an error; the message carries its stderr."""
+
+
+def run_child(args: list[str], *, env: dict | None = None) -> ChildRun:
+    """Run ``python <args>`` in a fresh process and measure it.
+
+    Raises :class:`ChildFailed` (with the child's stderr) when it exits non-zero or prints no
+    JSON report.
+    """
+    cmd = [sys.executable, *args]
+    with tempfile.TemporaryFile(mode="w+") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env, text=True)
+        out = proc.stdout.read()
+        proc.stdout.close()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        stderr = err.read()
+    if proc.returncode != 0:
+        raise ChildFailed(f"{' '.join(cmd)} exited with {proc.returncode}:\n{stderr[-4000:]}")
+    lines = [ln for ln in out.splitlines() if ln.strip()]
+    try:
+        report = json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError) as exc:
+        raise ChildFailed(f"{' '.join(cmd)} printed no JSON report:\n{out[-2000:]}\n{stderr[-2000:]}") from exc
+    return ChildRun(wall_s=wall, peak_rss=maxrss_bytes(usage.ru_maxrss), report=report, stderr=stderr,
+                    cpu_s=usage.ru_utime + usage.ru_stime)
+
+
+def maxrss_bytes(ru_maxrss: int) -> int:
+    """``ru_maxrss`` in bytes (Linux reports kilobytes, macOS bytes)."""
+    return ru_maxrss if sys.platform == "darwin" else ru_maxrss * 1024
+
+
+def self_cpu_s() -> float:
+    """User + system CPU time of the current process so far (all its threads), seconds."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def load_average() -> str:
+    """The 1-minute load average, e.g. ``'1.23'`` (other work on the machine skews timings)."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "?"
+
+
+def self_peak_rss() -> int:
+    """Peak resident set size of the current process so far, in bytes."""
+    return maxrss_bytes(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def report(**values) -> None:
+    """Print a child's measurements as the JSON line :func:`run_child` reads."""
+    print(json.dumps(values), flush=True)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def fmt_bytes(n: float) -> str:
+    """Bytes as MB/GB (powers of 1024), e.g. ``1.23 GB``."""
+    for unit, size in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("kB", 1024)):
+        if n >= size:
+            return f"{n / size:.2f} {unit}"
+    return f"{n:.0f} B"
+
+
+def summary(*, bench: str, target: str, measured: str, met: bool | None, baseline: str = "",
+            ratio: str = "", note: str = "") -> None:
+    """Print the one-line summary that ``scripts/bench`` collects into its table.
+
+    ``met`` is None when the benchmark has no target (comparison only).
+    """
+    print("BENCH-SUMMARY " + json.dumps(dict(bench=bench, target=target, measured=measured, met=met,
+                                              baseline=baseline, ratio=ratio, note=note)),
+          flush=True)
