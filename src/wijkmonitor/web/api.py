@@ -11,7 +11,7 @@ import json
 from typing import Literal
 
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from .. import analysis
 from . import downloads
@@ -32,7 +32,9 @@ def records(df: pd.DataFrame) -> list[dict]:
 
 def _out(df: pd.DataFrame, format: str, name: str):
     if format == "json":
-        return records(df)
+        # the same JSON as records(df), written once (not parsed and re-encoded per request)
+        return Response(df.to_json(orient="records", date_format="iso", double_precision=15),
+                        media_type="application/json")
     return downloads.respond(df, format, name)
 
 
