@@ -120,6 +120,10 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) 
               FROM observations o JOIN _vars USING (variable) JOIN _srcs USING (source_id))""")
     keys = con.execute("SELECT rid, region_code, geo_year, period FROM _keys ORDER BY kid").fetchnumpy()
     n_keys, n_vars = len(keys["rid"]), len(variables)
+    if n_keys == 0:
+        for tmp in ("_keys", "_vars", "_srcs", "_names"):
+            con.execute(f"DROP TABLE IF EXISTS {tmp}")
+        return 0
     periods = np.asarray(keys["period"], dtype=np.int64)
     cell_type = "INTEGER" if n_keys * n_vars < 2 ** 31 else "BIGINT"
     # one row per observation: its cell (key x variable), code (source precedence x 4 + status)
@@ -152,17 +156,18 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) 
                                     np.asarray(keys["rid"], dtype=np.int64), periods, sidx_of_sord)
             weight_cols.update({f"g{g}_{k}": v for k, v in cols.items()})
 
-    # one INSERT per indicator, rows in output order (period, region); collecting all rows in a
-    # temporary table first and writing them in one statement is ~15 % faster but doubles the
-    # peak memory
-    for scope in list(scopes):
+    # the wide table of each scope as Arrow columns (DuckDB scans them in place; NaN and
+    # masked values are NULL): ``_wide`` for formulas open to every source, ``_wide_<n>`` for
+    # formulas tied to one adapter
+    tables: dict = {}
+    for n, scope in enumerate(list(scopes)):
         code, value = scopes.pop(scope)
         fs = formulas[formulas["adapter"].isna()] if scope is None else formulas[formulas["adapter"] == scope]
         if fs.empty:
             continue
+        tables[scope] = "_wide" if scope is None else f"_wide_{n}"
         used = sorted({var_index[v] for fid in fs["formula_id"]
                        for v in terms_of[fid].query("term != 'weight'")["variable"]})
-        # the wide table as Arrow columns (DuckDB scans them in place); NaN and masked -> NULL
         wide = {"kid": pa.array(np.arange(n_keys, dtype=np.int32)),
                 "region_code": pa.array(keys["region_code"], pa.string()),
                 "geo_year": pa.array(np.asarray(keys["geo_year"], dtype=np.int32)),
@@ -175,36 +180,41 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) 
             wide[f"sec{i}"] = pa.array(present & (c % 4 == _SECRET))
             wide[f"src{i}"] = pa.array(sidx_of_sord[np.maximum(c, 0) // 4], mask=~present)
         del code, value
-        if scope is None:
-            wide.update(weight_cols)
-        con.register("_wide", pa.table(wide))
+        wide.update(weight_cols)
+        con.register(tables[scope], pa.table(wide))
         del wide
-        by_indicator = {}
-        for f in fs.itertuples(index=False):
-            by_indicator.setdefault(f.indicator, []).append(f)
-        for ind_id in sorted(by_indicator):
-            parts = []
-            for f in by_indicator[ind_id]:
-                t = terms_of[f.formula_id]
-                wv = tuple(t.query("term == 'weight'")["variable"])
-                g = weight_groups.get((wv, f.weight_window)) if wv else None
-                parts.append(_formula_sql(f, t, var_index, g))
-            if len(parts) == 1:
-                sql = parts[0]
-            else:
-                # several formulas: per key the first (catalogue order) that gives a value,
-                # otherwise the first one's status
-                sql = ("SELECT * FROM (" + " UNION ALL ".join(f"({p})" for p in parts) + ") u QUALIFY "
-                       "row_number() OVER (PARTITION BY kid ORDER BY (status = 'ok') DESC, priority) = 1")
-            con.execute(f"""
-                INSERT INTO indicator_values
-                SELECT '{ind_id}', r.region_code, r.geo_year, r.period, r.value, r.numerator,
-                       r.denominator, r.status, r.estimate, n1.source_id, n2.source_id,
-                       r.base_period, r.priority, ?
-                FROM ({sql}) r
-                LEFT JOIN _names n1 ON n1.sidx = r.sidx LEFT JOIN _names n2 ON n2.sidx = r.bsidx
-                ORDER BY r.kid""", [catalogue.version])
-        con.unregister("_wide")
+
+    # one INSERT per indicator, rows in output order (period, region); collecting all rows in a
+    # temporary table first and writing them in one statement is ~15 % faster but doubles the
+    # peak memory
+    by_indicator: dict[str, list] = {}
+    for f in formulas.itertuples(index=False):
+        by_indicator.setdefault(f.indicator, []).append(f)
+    for ind_id in sorted(by_indicator):
+        parts = []
+        for f in by_indicator[ind_id]:
+            t = terms_of[f.formula_id]
+            wv = tuple(t.query("term == 'weight'")["variable"])
+            g = weight_groups.get((wv, f.weight_window)) if wv else None
+            parts.append(_formula_sql(f, t, var_index, g,
+                                      tables[f.adapter if isinstance(f.adapter, str) else None]))
+        if len(parts) == 1:
+            sql = parts[0]
+        else:
+            # several formulas: per key the first (catalogue order) that gives a value,
+            # otherwise the first one's status
+            sql = ("SELECT * FROM (" + " UNION ALL ".join(f"({p})" for p in parts) + ") u QUALIFY "
+                   "row_number() OVER (PARTITION BY kid ORDER BY (status = 'ok') DESC, priority) = 1")
+        con.execute(f"""
+            INSERT INTO indicator_values
+            SELECT '{ind_id}', r.region_code, r.geo_year, r.period, r.value, r.numerator,
+                   r.denominator, r.status, r.estimate, n1.source_id, n2.source_id,
+                   r.base_period, r.priority, ?
+            FROM ({sql}) r
+            LEFT JOIN _names n1 ON n1.sidx = r.sidx LEFT JOIN _names n2 ON n2.sidx = r.bsidx
+            ORDER BY r.kid""", [catalogue.version])
+    for name in tables.values():
+        con.unregister(name)
     for tmp in ("_keys", "_vars", "_srcs", "_names"):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
     rows = con.execute("SELECT count(*) FROM indicator_values").fetchone()[0]
@@ -296,8 +306,8 @@ def _nearest_weights(best: tuple[np.ndarray, np.ndarray], wvars: list[int], wind
             for k, v in out.items()}
 
 
-def _formula_sql(f, t: pd.DataFrame, var_index: dict, group: int | None) -> str:
-    """One formula as a SELECT over ``_wide``: the rules of the module docstring."""
+def _formula_sql(f, t: pd.DataFrame, var_index: dict, group: int | None, table: str) -> str:
+    """One formula as a SELECT over the wide table ``table``: the rules of the module docstring."""
     def term(name):
         ids = [var_index[v] for v in t.loc[t["term"] == name, "variable"]]
         if not ids:
@@ -358,7 +368,7 @@ def _formula_sql(f, t: pd.DataFrame, var_index: dict, group: int | None) -> str:
                 SELECT kid, region_code, geo_year, period, ({v}) AS v, ({n}) AS n, {main_ok} AS main_ok, {main_sec} AS main_sec,
                        {base_ok} AS base_ok, {base_sec} AS base_sec, ({base}) AS base,
                        {least(v_ids + n_ids)} AS sidx, {base_src} AS bsidx, {w_per} AS w_per
-                FROM _wide
+                FROM {table}
                 WHERE period BETWEEN {int(f.y0)} AND {int(f.y1)} AND ({present})
             ) x
         ) s"""
