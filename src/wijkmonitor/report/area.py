@@ -75,8 +75,9 @@ def map_figure(area: pd.Series) -> dict:
             f"{int(area['reference_year'])}). {found} van de {len(codes)} "
             f"{w2 if len(codes) != 1 else w1} van het gebied {'staat' if found == 1 else 'staan'} op de kaart.")
     if found == 0:
-        note += (" De codes van het gebied komen in deze kaartlaag niet voor (de indeling is sindsdien "
-                 "gewijzigd); de kaart toont alleen de gemeente.")
+        note += (f" De kaartlaag heeft een andere wijkindeling ({year}) dan het gebied "
+                 f"({int(area['reference_year'])}): geen van de codes komt erin voor, dus de kaart toont "
+                 "alleen de gemeente.")
     def lean(frame):  # a few metres of detail are invisible at this size and cost time to draw
         if frame is None or not len(frame):
             return frame
@@ -87,7 +88,9 @@ def map_figure(area: pd.Series) -> dict:
                           title=f"{area['name']} in {area['gemeente_name']}")
     alt = (f"Kaart van {area['gemeente_name']} met {area['name']} gemarkeerd"
            + ("" if found else " (het gebied zelf kon niet worden getekend)") + ".")
-    return dict(uri=charts.data_uri(svg), alt=alt, note=note)
+    caption = (f"{area['name']} (blauw) in {area['gemeente_name']}." if found else
+               f"{area['gemeente_name']}; {area['name']} kon niet worden ingetekend.")
+    return dict(uri=charts.data_uri(svg), alt=alt, note=note, caption=caption)
 
 
 # ---------------------------------------------------------------------------------------------
