@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from wijkmonitor.analysis import (REFERENCE_NAMES, REFERENCES, choose_years, classify, comparable,
+from wijkmonitor.analysis import (REFERENCE_NAMES, _lookup, REFERENCES, choose_years, classify, comparable,
                                   default_tolerance, rule_text, select_areas)
 from wijkmonitor.catalogue import Catalogue
 
@@ -91,16 +91,3 @@ def _reference_unit(area_row, reference: str) -> str:
     if reference == "rest":
         return f"{area_row.area_id}~rest"
     return reference
-
-
-def _lookup(v: pd.DataFrame, unit: str, indicator: str, period) -> tuple:
-    if period is None or pd.isna(period):
-        return (np.nan, "niet beschikbaar", False)
-    try:
-        r = v.loc[(unit, indicator, int(period))]
-    except KeyError:
-        return (np.nan, "niet beschikbaar", False)
-    if isinstance(r, pd.DataFrame):
-        r = r.iloc[0]
-    val = r["value"] if r["status"] == "ok" else np.nan
-    return (val, r["status"], bool(r["estimate"]))

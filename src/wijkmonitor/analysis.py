@@ -370,14 +370,6 @@ def _reference_units(idx: pd.DataFrame, reference: str, repeat: int) -> np.ndarr
     return np.tile(units, repeat)
 
 
-def _reference_unit(area_row, reference: str) -> str:
-    if reference == "gemeente":
-        return area_row.gemeente_unit
-    if reference == "rest":
-        return f"{area_row.area_id}~rest"
-    return reference
-
-
 def _lookup(v: pd.DataFrame, unit: str, indicator: str, period) -> tuple:
     if period is None or pd.isna(period):
         return (np.nan, "niet beschikbaar", False)
