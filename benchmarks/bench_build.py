@@ -16,7 +16,8 @@ What it does
    source republishes the catalogue's variables for the four largest gemeenten with slightly
    different values, so source precedence matters. Everything is written once to a Parquet
    file in a temporary directory (the "source files"); generating it is not timed.
-3. Times, each in a fresh process (3 runs, median):
+3. Times, each in a fresh process (median of ``--runs``, default 3; the pandas baseline
+   ``--pandas-runs``, default 1, as it takes minutes):
 
    a. wijkmonitor: a new store through :func:`wijkmonitor.store.writing` (sources rows,
       observations loaded with DuckDB ``read_parquet``), then :func:`wijkmonitor.compute.compute`,
@@ -31,7 +32,9 @@ What it does
    Exit status is non-zero when the results differ.
 
 If the wijkmonitor build misses the target (or with ``--profile``) one more process times
-each SQL statement of ``compute`` and prints them.
+each SQL statement of ``compute`` and prints them (fetching the observations and the numpy
+steps between the statements are not in that list: they are the rest of the compute time). Each run prints its CPU time and the load average
+before it: other work on the two cores inflates wall times.
 
 The "cold build" time is measured inside the child from before the catalogue is loaded to
 after the store file is replaced; the whole-process wall time (interpreter start and imports
