@@ -347,7 +347,7 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
         counts=[(c, counts[c]) for c in CLASS_ORDER], n_indicators=sum(counts.values()),
         summary=" ".join(summary),
         map=map_figure(a) if draw_map else dict(uri=None, alt="", note="Kaart niet getekend."),
-        targets=targets(data, area_id, database_url), legend=LEGEND, rules=provenance.rules(),
+        targets=targets(data, area_id, database_url), legend=LEGEND, rules=provenance.fiche_rules(),
         appendix=provenance.indicator_entries(data, used),
         sources=provenance.source_entries(data, used), build_date=data.build_date,
         build_date_nl=provenance.nl_date(data.build_date),

@@ -134,6 +134,8 @@ def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
                               + (f", {int(by)} en {int(ly)}" if by != ly else f", {int(ly)}"))
             items.append(dict(id=iid, name=ind.name, unit=unit_label(ind.unit), polarity=ind.polarity,
                               kernindicator=ind.nplv.kernindicator, story=s, rule=s.rule,
+                              rule_short=(f"{ind.polarity}; tolerantie {provenance.tolerance_text(ind)}"
+                                          if comparable(ind) else ""),
                               table=table, merged=merged, unit_labels=[u[1] for u in units],
                               counts=[(c, s.counts.get(c, 0)) for c in CLASS_ORDER],
                               n_areas=int(row["n_areas"]), figure=figure))

@@ -176,3 +176,15 @@ def rules() -> list[tuple[str, str]]:
                           "minimumgrens valt, wordt nergens getoond en nergens uit afgeleid; de tabel "
                           "noemt de reden."),
     ]
+
+
+def fiche_rules() -> list[tuple[str, str]]:
+    """The rules an area fiche applies, as (title, Dutch text): the class, tolerance, years and
+    secrecy rules of :func:`rules` (stated once per fiche; the tolerance of each indicator is on
+    its line in the appendix) and the rule of the fiche's own text. The national report's
+    narrative rules do not apply to a fiche and are left out."""
+    keep = {"Afstand en klasse", "Tolerantie", "Jaren", "Geheimhouding"}
+    out = [(t, x) for t, x in rules() if t in keep]
+    out.insert(3, ("Tekst", "De tekst per thema is samengesteld uit vaste zinnen die op grond van de "
+                            "klassen in de tabel worden gekozen en noemt de indicatoren per klasse."))
+    return out
