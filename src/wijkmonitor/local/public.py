@@ -61,6 +61,27 @@ def _session(database_url: str | None):
     return db.session_factory(url)()
 
 
+def _read(database_url: str | None, work: Callable[[Any], list]) -> list:
+    """``work(session)`` on the editable store; ``[]`` when there is no database to read, the
+    URL is unusable, the server does not answer or the schema is not migrated (never raises:
+    the public pages must render without the editable store)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        session = _session(database_url)
+    except SQLAlchemyError as exc:  # bad URL, driver missing
+        log.warning("editable store unavailable: %s", exc)
+        return []
+    if session is None:
+        return []
+    try:
+        with session:
+            return work(session)
+    except SQLAlchemyError as exc:  # unreachable server, schema not migrated
+        log.warning("editable store unreadable: %s", exc)
+        return []
+
+
 def _indicator_names() -> dict[str, Any]:
     try:
         from wijkmonitor.catalogue import load_catalogue
@@ -95,7 +116,6 @@ def targets_for_area(area_id: str, *, database_url: str | None = None,
         ``[]`` when there are none or no database is available.
     """
     from sqlalchemy import select
-    from sqlalchemy.exc import SQLAlchemyError
 
     from .models import Target
     from .targets import target_progress
@@ -103,42 +123,34 @@ def targets_for_area(area_id: str, *, database_url: str | None = None,
     if observed is None:
         def observed(t):
             return store_observed(t, store_path=store_path)
-    try:
-        session = _session(database_url)
-    except SQLAlchemyError as exc:  # bad URL, driver missing
-        log.warning("editable store unavailable: %s", exc)
-        return []
-    if session is None:
-        return []
     catalogue = _indicator_names()
-    out = []
-    try:
-        with session:
-            rows = list(session.scalars(select(Target).where(Target.area_id == area_id)
-                                        .order_by(Target.indicator_id)))
-            for t in rows:
-                p = target_progress(t, observed(t))
-                ind = catalogue.get(t.indicator_id)
-                out.append({
-                    "area_id": t.area_id, "area_name": t.area_name,
-                    "indicator_id": t.indicator_id,
-                    "indicator_name": getattr(ind, "name", t.indicator_id),
-                    "unit": getattr(ind, "unit", None),
-                    "target_value": t.target_value, "target_year": t.target_year,
-                    "baseline_year": p.baseline_year, "baseline_value": p.baseline_value,
-                    "milestones": [{"year": m.year, "value": m.value} for m in t.milestones],
-                    "polarity": t.polarity, "reason": t.reason, "set_by": t.set_by_name,
-                    "updated_at": t.updated_at.isoformat() if t.updated_at else None,
-                    "status": p.status, "label": p.label, "rule": p.rule,
-                    "latest_year": p.latest_year, "latest_value": p.latest_value,
-                    "expected_value": p.expected_value,
-                    "observed_source": OBSERVED_SOURCE if p.latest_year is not None else None,
-                    "path": {int(k): v for k, v in p.path.items()},
-                })
-    except SQLAlchemyError as exc:  # unreachable server, schema not migrated
-        log.warning("editable store unreadable: %s", exc)
-        return []
-    return out
+
+    def work(session) -> list[dict]:
+        out = []
+        rows = list(session.scalars(select(Target).where(Target.area_id == area_id)
+                                    .order_by(Target.indicator_id)))
+        for t in rows:
+            p = target_progress(t, observed(t))
+            ind = catalogue.get(t.indicator_id)
+            out.append({
+                "area_id": t.area_id, "area_name": t.area_name,
+                "indicator_id": t.indicator_id,
+                "indicator_name": getattr(ind, "name", t.indicator_id),
+                "unit": getattr(ind, "unit", None),
+                "target_value": t.target_value, "target_year": t.target_year,
+                "baseline_year": p.baseline_year, "baseline_value": p.baseline_value,
+                "milestones": [{"year": m.year, "value": m.value} for m in t.milestones],
+                "polarity": t.polarity, "reason": t.reason, "set_by": t.set_by_name,
+                "updated_at": t.updated_at.isoformat() if t.updated_at else None,
+                "status": p.status, "label": p.label, "rule": p.rule,
+                "latest_year": p.latest_year, "latest_value": p.latest_value,
+                "expected_value": p.expected_value,
+                "observed_source": OBSERVED_SOURCE if p.latest_year is not None else None,
+                "path": {int(k): v for k, v in p.path.items()},
+            })
+        return out
+
+    return _read(database_url, work)
 
 
 def interventions_for_area(area_id: str, *, database_url: str | None = None) -> list[dict]:
@@ -150,33 +162,23 @@ def interventions_for_area(area_id: str, *, database_url: str | None = None) -> 
     ``[]`` when there are none or no database is available; never raises.
     """
     from sqlalchemy import select
-    from sqlalchemy.exc import SQLAlchemyError
 
     from .models import Intervention, InterventionArea
 
-    try:
-        session = _session(database_url)
-    except SQLAlchemyError as exc:
-        log.warning("editable store unavailable: %s", exc)
-        return []
-    if session is None:
-        return []
-    try:
-        with session:
-            q = (select(Intervention)
-                 .where(Intervention.id.in_(select(InterventionArea.intervention_id)
-                                            .where(InterventionArea.area_id == area_id)))
-                 .order_by(Intervention.start_date.is_(None), Intervention.start_date,
-                           Intervention.id))
-            items = []
-            for item in session.scalars(q):
-                d = item.to_dict()
-                d.pop("created_by_name", None)
-                items.append(d)
-            return items
-    except SQLAlchemyError as exc:
-        log.warning("editable store unreadable: %s", exc)
-        return []
+    def work(session) -> list[dict]:
+        q = (select(Intervention)
+             .where(Intervention.id.in_(select(InterventionArea.intervention_id)
+                                        .where(InterventionArea.area_id == area_id)))
+             .order_by(Intervention.start_date.is_(None), Intervention.start_date,
+                       Intervention.id))
+        items = []
+        for item in session.scalars(q):
+            d = item.to_dict()
+            d.pop("created_by_name", None)
+            items.append(d)
+        return items
+
+    return _read(database_url, work)
 
 
 #: Seconds before a database server that did not answer is tried again by the public pages.
@@ -229,25 +231,12 @@ def local_values_for_area(area_id: str, codes: Iterable[str] = (), *,
         upload wins for a repeated region x indicator x year). ``[]`` when no database is
         available; never raises.
     """
-    from sqlalchemy.exc import SQLAlchemyError
-
     from .uploads import local_values
 
     regions = [area_id] + [c for c in dict.fromkeys(codes) if c != area_id]
-    try:
-        session = _session(database_url)
-    except SQLAlchemyError as exc:
-        log.warning("editable store unavailable: %s", exc)
-        return []
-    if session is None:
-        return []
-    try:
-        with session:
-            frame = local_values(session, regions=regions)
-    except SQLAlchemyError as exc:
-        log.warning("editable store unreadable: %s", exc)
-        return []
-    return local_value_records(frame, regions, limit=limit)
+    return _read(database_url,
+                 lambda session: local_value_records(local_values(session, regions=regions),
+                                                     regions, limit=limit))
 
 
 def local_value_records(frame: pd.DataFrame, regions: Iterable[str] = (), *,

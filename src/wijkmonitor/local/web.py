@@ -905,6 +905,15 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
         web_session(request).flash(f"Streefwaarde opgeslagen: {label}.")
         return RedirectResponse("/beheer/streefwaarden", status_code=303)
 
+    def _editable_target(who, target_id: int):
+        """The stored target, if ``who`` may change it (else PermissionDenied)."""
+        with session() as s:
+            target = targets.get_target(s, target_id)
+        if not can_edit(who, target.gemeente):
+            raise PermissionDenied(f"{who.name} mag de streefwaarden van {target.area_name} "
+                                   "niet wijzigen")
+        return target
+
     @router.post("/beheer/streefwaarden/nieuw", include_in_schema=False)
     def target_create(request: Request):
         return _save_target(request, login_required(request), None)
@@ -913,11 +922,7 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
                 include_in_schema=False)
     def target_edit_form(request: Request, target_id: int):
         who = login_required(request)
-        with session() as s:
-            target = targets.get_target(s, target_id)
-        if not can_edit(who, target.gemeente):
-            raise PermissionDenied(f"{who.name} mag de streefwaarden van {target.area_name} "
-                                   "niet wijzigen")
+        target = _editable_target(who, target_id)
         return _target_form(request, who, target=target)
 
     @router.post("/beheer/streefwaarden/{target_id}/wijzigen", include_in_schema=False)
@@ -928,11 +933,7 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
                 include_in_schema=False)
     def target_delete_form(request: Request, target_id: int):
         who = login_required(request)
-        with session() as s:
-            target = targets.get_target(s, target_id)
-        if not can_edit(who, target.gemeente):
-            raise PermissionDenied(f"{who.name} mag de streefwaarden van {target.area_name} "
-                                   "niet wijzigen")
+        target = _editable_target(who, target_id)
         name = indicator_names().get(target.indicator_id, target.indicator_id)
         return render(request, "beheer/verwijderen.html", title="Streefwaarde verwijderen",
                       what=f"de streefwaarde voor {name} in {target.area_name} "
