@@ -46,8 +46,9 @@ STATUS_NOT_COMPARABLE = "niet vergelijkbaar"
 STATUS_NOT_ADDITIVE = "niet optelbaar"
 
 AREA_STATUS_EXPLANATION = {
-    STATUS_NOT_COMPARABLE: (f"niet vergelijkbaar: minder dan {MIN_COVERAGE:.0%} van de inwoners van het "
-                            "gebied valt in buurten met een getoond cijfer (of de indeling veranderde)"),
+    STATUS_NOT_COMPARABLE: (f"niet vergelijkbaar: minder dan {MIN_COVERAGE * 100:.0f} % van de inwoners van "
+                            "het gebied valt in delen met een cijfer dat meetelt (een percentage waarvan "
+                            "de bron de basis niet geeft, telt niet mee; of de indeling veranderde)"),
     STATUS_NOT_ADDITIVE: "niet optelbaar: deze maat (mediaan, score of klasse) kan niet over buurten worden opgeteld",
 }
 
