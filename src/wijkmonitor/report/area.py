@@ -307,20 +307,30 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
                     cls=cls, polarity=ind.polarity, same=same))
             used.append(ind.id)
             if len(shown) >= 2:
+                # every series keeps its place (and so its line style in the shared legend) when
+                # another one has no values
                 series = {name: list(zip(shown["period"].astype(int), shown["value"]))}
                 for unit, label in ((gm_unit, str(a["gemeente_name"])), ("NL", "Nederland")):
                     if not comparable(ind):
                         break  # a count of the area next to the gemeente's total says nothing
                     sv = data.series(unit, ind.id).dropna(subset=["value"])
-                    if len(sv):
-                        series[label] = list(zip(sv["period"].astype(int), sv["value"]))
+                    series[label] = list(zip(sv["period"].astype(int), sv["value"]))
                 fig_no += 1
                 svg, alt = charts.trend_chart(ind, series)
+                drawn = [label for label, pts in series.items() if pts]
                 figs.append(dict(no=fig_no, uri=charts.data_uri(svg), alt=alt, name=ind.name,
-                                 caption=f"{ind.name}: {', '.join(series)}"))
+                                 title=charts.trend_title(ind), drawn=drawn, caption="",
+                                 n_series=len(series)))
         if rows:
+            legend = None
+            if figs:
+                labels = [name, str(a["gemeente_name"]), "Nederland"][:max(f["n_series"] for f in figs)]
+                svg, alt = charts.trend_legend(labels)
+                legend = dict(uri=charts.data_uri(svg), alt=alt)
+                for f in figs:  # the legend names the series; a chart with fewer says which
+                    f["caption"] = "" if f["drawn"] == labels else f"alleen {nl_join(f['drawn'])}"
             themes.append(dict(id=theme.split()[0], title=THEME_TITLES[theme], rows=rows, figures=figs,
-                               text=_theme_text(rows, name)))
+                               legend=legend, text=_theme_text(rows, name)))
         else:
             empty_themes.append(THEME_TITLES[theme].lower())
     p = PROGRAMMES.get(str(a["programme"]), dict(label=str(a["programme"]), short=str(a["programme"])))

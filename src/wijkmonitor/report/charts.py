@@ -216,13 +216,25 @@ def _x(text) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _marker(kind: str, x: float, y: float, colour: str) -> str:
-    if kind == "circle":
-        return f'<circle cx="{x:.2f}" cy="{y:.2f}" r="1.9" fill="{colour}"/>'
-    if kind == "square":
-        return f'<rect x="{x - 1.7:.2f}" y="{y - 1.7:.2f}" width="3.4" height="3.4" fill="{colour}"/>'
-    return (f'<path d="M{x:.2f} {y - 2.1:.2f}L{x + 2.0:.2f} {y + 1.5:.2f}L{x - 2.0:.2f} {y + 1.5:.2f}Z" '
-            f'fill="{colour}"/>')
+#: Marker shapes as relative path commands (drawn at each point of a series, one path per series).
+_MARKERS = {"circle": "m-1.9 0a1.9 1.9 0 1 0 3.8 0a1.9 1.9 0 1 0 -3.8 0z",
+            "square": "m-1.7 -1.7h3.4v3.4h-3.4z",
+            "triangle": "m0 -2.1l2 3.6h-4z"}
+TREND_STYLE_WORDS = {"circle": ("doorgetrokken", "rondjes"), "square": ("gestreepte", "vierkantjes"),
+                     "triangle": ("gestippelde", "driehoekjes")}
+_COLOUR_WORDS = {OKABE_ITO["vermillion"]: "oranjerode", OKABE_ITO["blue"]: "blauwe",
+                 OKABE_ITO["black"]: "zwarte"}
+
+
+def _markers(kind: str, points, colour: str) -> str:
+    """All markers of one series as a single path (one element for WeasyPrint to draw)."""
+    d = "".join(f"M{x:.2f} {y:.2f}{_MARKERS[kind]}" for x, y in points)
+    return f'<path d="{d}" fill="{colour}"/>'
+
+
+def trend_title(ind: Indicator) -> str:
+    """The title of an indicator's trend chart (name and unit), shown above the chart in HTML."""
+    return ind.name + (f" ({unit_label(ind.unit)})" if ind.unit not in ("aantal",) else "")
 
 
 def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]]
@@ -231,22 +243,24 @@ def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]
     value)]`` with shown values only. Returns ``(svg, alt text)``.
 
     Written as SVG directly (not with matplotlib): a fiche has up to 40 of these, and a small
-    hand-written SVG is both fast to make and fast for WeasyPrint to draw. Series differ by
-    colour, dash pattern and marker; the y axis has Dutch tick labels.
+    hand-written SVG is both fast to make and fast for WeasyPrint to draw. WeasyPrint lays out
+    SVG text letter by letter, so the chart carries only its tick labels: the title goes above the
+    chart in HTML (:func:`trend_title`) and the legend once per group of charts
+    (:func:`trend_legend`). Series differ by colour, dash pattern and marker (in the order of
+    :data:`TREND_STYLES`); the y axis has Dutch tick labels; grid lines, ticks and markers are
+    one path each.
     """
     from matplotlib.ticker import MaxNLocator
 
-    title = textwrap.wrap(ind.name + (f" ({unit_label(ind.unit)})" if ind.unit not in ("aantal",) else ""), 50)
-    w, h = 220.0, 144.0 + 10.0 * (len(title) - 1)
-    top = 14.0 + 9.0 * len(title)
-    left, right, bottom = 34.0, 212.0, h - 30.0
+    w, h = 220.0, 112.0
+    top, left, right, bottom = 6.0, 34.0, 212.0, h - 14.0
     years = sorted({int(y) for pts in series.values() for y, _ in pts})
     vals = [float(v) for pts in series.values() for _, v in pts]
     lo, hi = (min(vals), max(vals)) if vals else (0.0, 1.0)
     if hi - lo < 1e-9:
         pad = abs(hi) * 0.05 or 1.0
         lo, hi = lo - pad, hi + pad
-    ticks = [t for t in MaxNLocator(nbins=5).tick_values(lo, hi)]
+    ticks = [t for t in MaxNLocator(nbins=4).tick_values(lo, hi)]
     y_lo, y_hi = min(ticks[0], lo), max(ticks[-1], hi)
     y_lo, y_hi = ticks[0] if ticks[0] <= lo else y_lo, ticks[-1] if ticks[-1] >= hi else y_hi
     x_lo, x_hi = (years[0], years[-1]) if years else (0, 1)
@@ -259,31 +273,25 @@ def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]
         return bottom - (bottom - top) * (v - y_lo) / (y_hi - y_lo)
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0f}pt" height="{h:.0f}pt" '
-           f'viewBox="0 0 {w:.0f} {h:.0f}" font-family="DejaVu Sans" fill="{INK}">']
-    for k, line in enumerate(title):
-        out.append(f'<text x="{left - 28:.1f}" y="{10 + 9 * k:.1f}" font-size="7.2">{_x(line)}</text>')
-    for t in ticks:
-        if y_lo - 1e-9 <= t <= y_hi + 1e-9:
-            y = Y(t)
-            out.append(f'<line x1="{left:.1f}" y1="{y:.2f}" x2="{right:.1f}" y2="{y:.2f}" '
-                       f'stroke="#DDDDDD" stroke-width="0.5"/>')
-            out.append(f'<text x="{left - 3:.1f}" y="{y + 2.2:.2f}" font-size="6.5" '
-                       f'text-anchor="end">{_x(_tick_text(t))}</text>')
-    out.append(f'<path d="M{left:.1f} {top - 2:.1f}V{bottom:.1f}H{right:.1f}" fill="none" '
+           f'viewBox="0 0 {w:.0f} {h:.0f}" font-family="DejaVu Sans" font-size="6.5" fill="{INK}">']
+    shown_ticks = [t for t in ticks if y_lo - 1e-9 <= t <= y_hi + 1e-9]
+    grid = "".join(f"M{left:.1f} {Y(t):.2f}H{right:.1f}" for t in shown_ticks)
+    if grid:
+        out.append(f'<path d="{grid}" stroke="#DDDDDD" stroke-width="0.5"/>')
+    for t in shown_ticks:
+        out.append(f'<text x="{left - 3:.1f}" y="{Y(t) + 2.2:.2f}" text-anchor="end">'
+                   f'{_x(_tick_text(t))}</text>')
+    marks = "".join(f"M{X(yr):.2f} {bottom:.1f}v2.5" for yr in years)
+    out.append(f'<path d="M{left:.1f} {top - 2:.1f}V{bottom:.1f}H{right:.1f}{marks}" fill="none" '
                f'stroke="#666666" stroke-width="0.6"/>')
     labelled, last_x = set(), None  # from the latest year back: a label where it does not overlap
     for yr in reversed(years):
-        if last_x is None or last_x - X(yr) >= 21:
+        if last_x is None or last_x - X(yr) >= 24:
             labelled.add(yr)
             last_x = X(yr)
     for yr in years:
-        x = X(yr)
-        out.append(f'<line x1="{x:.2f}" y1="{bottom:.1f}" x2="{x:.2f}" y2="{bottom + 2.5:.1f}" '
-                   f'stroke="#666666" stroke-width="0.6"/>')
         if yr in labelled:
-            out.append(f'<text x="{x:.2f}" y="{bottom + 9.5:.1f}" font-size="6.5" '
-                       f'text-anchor="middle">{yr}</text>')
-    legend_x = left - 20
+            out.append(f'<text x="{X(yr):.2f}" y="{bottom + 9.5:.1f}" text-anchor="middle">{yr}</text>')
     for (label, pts), (colour, dash, marker) in zip(series.items(), TREND_STYLES):
         if not pts:
             continue
@@ -291,13 +299,7 @@ def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]
         d = "M" + "L".join(f"{X(y):.2f} {Y(v):.2f}" for y, v in pts)
         out.append(f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="1.3"'
                    + (f' stroke-dasharray="{dash}"' if dash else "") + "/>")
-        out += [_marker(marker, X(y), Y(v), colour) for y, v in pts]
-        ly = h - 7.5
-        out.append(f'<line x1="{legend_x:.1f}" y1="{ly:.1f}" x2="{legend_x + 14:.1f}" y2="{ly:.1f}" '
-                   f'stroke="{colour}" stroke-width="1.3"' + (f' stroke-dasharray="{dash}"' if dash else "") + "/>")
-        out.append(_marker(marker, legend_x + 7, ly, colour))
-        out.append(f'<text x="{legend_x + 17:.1f}" y="{ly + 2.1:.1f}" font-size="5.8">{_x(label)}</text>')
-        legend_x += 17 + 3.4 * len(label) + 10
+        out.append(_markers(marker, [(X(y), Y(v)) for y, v in pts], colour))
     out.append("</svg>")
     svg = "".join(out)
     parts = []
@@ -305,6 +307,24 @@ def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]
         if pts:
             parts.append(f"{label}: " + ", ".join(f"{y} {nl_value(v, ind.decimals, ind.unit)}" for y, v in pts))
     return svg, f"Lijndiagram {ind.name}. " + "; ".join(parts) + "."
+
+
+def trend_legend(labels: Sequence[str]) -> tuple[str, str]:
+    """The legend of the trend charts (series in the order of :data:`TREND_STYLES`), drawn once
+    for a group of charts. Returns ``(svg, alt text)``; the alt text names each line style."""
+    x, items, words = 2.0, [], []
+    for label, (colour, dash, marker) in zip(labels, TREND_STYLES):
+        items.append(f'<path d="M{x:.1f} 6H{x + 16:.1f}" stroke="{colour}" stroke-width="1.3"'
+                     + (f' stroke-dasharray="{dash}"' if dash else "") + "/>")
+        items.append(_markers(marker, [(x + 8, 6.0)], colour))
+        items.append(f'<text x="{x + 20:.1f}" y="8.4">{_x(label)}</text>')
+        x += 20 + 4.1 * len(label) + 12
+        line, shape = TREND_STYLE_WORDS[marker]
+        words.append(f"{label}: {line} {_COLOUR_WORDS.get(colour, '')} lijn met {shape}".replace("  ", " "))
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{x:.0f}pt" height="12pt" '
+           f'viewBox="0 0 {x:.0f} 12" font-family="DejaVu Sans" font-size="7" fill="{INK}">'
+           + "".join(items) + "</svg>")
+    return svg, "Legenda bij de lijndiagrammen: " + "; ".join(words) + "."
 
 
 def area_map(area_geoms, context_geoms, outline_geoms, *, title: str) -> str:
