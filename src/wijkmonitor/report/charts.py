@@ -81,7 +81,9 @@ def comparison_chart(ind: Indicator, labels: Sequence[str], baseline: Sequence[f
     """Horizontal bars: per unit (all areas, G4 ...) the value at baseline and latest.
 
     Missing values get no bar and the words "geen cijfer". The baseline bars are hatched as well
-    as coloured. Written as SVG directly (see :func:`trend_chart`). Returns ``(svg, alt text)``.
+    as coloured. Every bar is labelled with its value, so there is no value axis (the unit goes
+    in the caption). Written as SVG directly (see :func:`trend_chart`). Returns ``(svg, alt
+    text)``.
     """
     from matplotlib.ticker import MaxNLocator
 
@@ -98,7 +100,7 @@ def comparison_chart(ind: Indicator, labels: Sequence[str], baseline: Sequence[f
     bar = 9.5 if not same else 10.0
     left, right, top = 92.0, 400.0, 6.0
     bottom = top + row * n
-    w, h = 454.0, bottom + 30.0
+    w, h = 454.0, bottom + 6.0
 
     def X(v):
         return left + (right - left) * (v - x_lo) / (x_hi - x_lo)
@@ -108,18 +110,10 @@ def comparison_chart(ind: Indicator, labels: Sequence[str], baseline: Sequence[f
            '<defs><pattern id="hatch" width="4" height="4" patternUnits="userSpaceOnUse" '
            'patternTransform="rotate(45)"><rect width="4" height="4" fill="#E69F00"/>'
            '<rect width="1.3" height="4" fill="#FFFFFF"/></pattern></defs>']
-    for t in ticks:
-        if x_lo - 1e-9 <= t <= x_hi + 1e-9:
-            x = X(t)
-            out.append(f'<line x1="{x:.2f}" y1="{top:.1f}" x2="{x:.2f}" y2="{bottom:.1f}" '
-                       f'stroke="#E4E4E4" stroke-width="0.5"/>')
-            out.append(f'<text x="{x:.2f}" y="{bottom + 10:.1f}" font-size="7" text-anchor="middle">'
-                       f'{_x(_tick_text(t))}</text>')
-    out.append(f'<path d="M{left:.1f} {top:.1f}V{bottom:.1f}H{right:.1f}" fill="none" stroke="#666666" '
+    # every bar carries its value, so no value axis: only the zero line (the unit is in the
+    # caption); WeasyPrint lays out SVG text letter by letter, so less text draws faster
+    out.append(f'<path d="M{X(0.0):.1f} {top:.1f}V{bottom:.1f}" fill="none" stroke="#666666" '
                f'stroke-width="0.6"/>')
-    if unit_label(ind.unit):
-        out.append(f'<text x="{(left + right) / 2:.1f}" y="{bottom + 21:.1f}" font-size="7" '
-                   f'text-anchor="middle">{_x(unit_label(ind.unit))}</text>')
     x0 = X(0.0)
     for i, lab in enumerate(labels):
         cy = top + row * i + row / 2
@@ -168,43 +162,49 @@ def comparison_chart(ind: Indicator, labels: Sequence[str], baseline: Sequence[f
 
 def class_chart(names: Sequence[str], counts: Sequence[Mapping[str, int]],
                 classes: Sequence[str], areas_word: str = "gebieden") -> tuple[str, str]:
-    """Stacked horizontal bars: per indicator the number of areas per class."""
+    """Stacked horizontal bars: per indicator the number of areas per class, each segment
+    labelled with its count (so no count axis is needed). Written as SVG directly, like
+    :func:`trend_chart`: few elements and little text for WeasyPrint to draw."""
     n = len(names)
-    wrapped = [textwrap.fill(str(x), 34) for x in names]
-    lines = sum(w.count("\n") + 1 for w in wrapped)
-    height = 0.2 * n + 0.1 * lines + 0.8
-    with _style():
-        fig = Figure(figsize=(6.3, height))
-        ax = fig.add_axes((0.33, 0.5 / height, 0.63, 1 - 0.8 / height))
-        for i, (name, cnt) in enumerate(zip(names, counts)):
-            left = 0
-            y = n - 1 - i
-            for c in classes:
-                k = int(cnt.get(c, 0))
-                if k:
-                    ax.barh(y, k, left=left, height=0.7, color=CLASS_COLOURS[c], edgecolor="white",
-                            linewidth=0.5)
-                    dark = c in ("kleiner", "groter")
-                    ax.text(left + k / 2, y, str(k), ha="center", va="center", fontsize=6.5,
-                            color="white" if dark else INK)
-                    left += k
-        ax.set_yticks(range(n))
-        ax.set_yticklabels(list(reversed(wrapped)), fontsize=7, linespacing=1.0)
-        ax.tick_params(axis="y", length=0)
-        for side in ("top", "right", "left"):
-            ax.spines[side].set_visible(False)
-        ax.set_xlabel(f"aantal {areas_word}")
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        from matplotlib.patches import Patch
-        shown = [c for c in classes if any(int(cnt.get(c, 0)) for cnt in counts)]
-        ax.legend([Patch(facecolor=CLASS_COLOURS[c], edgecolor="#999999", linewidth=0.3) for c in shown],
-                  shown, loc="lower center", bbox_to_anchor=(0.4, 1.0), ncol=5, frameon=False,
-                  fontsize=6.5)
-        svg = _svg(fig)
+    wrapped = [textwrap.wrap(str(x), 34) or [""] for x in names]
+    shown = [c for c in classes if any(int(cnt.get(c, 0)) for cnt in counts)]
+    left, right, top = 150.0, 446.0, 22.0
+    rows = [max(16.0, 8.5 * len(w) + 6) for w in wrapped]
+    w, h = 454.0, top + sum(rows) + 4
+    most = max([sum(int(cnt.get(c, 0)) for c in classes) for cnt in counts] + [1])
+    scale = (right - left) / most
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0f}pt" height="{h:.0f}pt" '
+           f'viewBox="0 0 {w:.0f} {h:.0f}" font-family="DejaVu Sans" font-size="7" fill="{INK}">']
+    x = left
+    for c in shown:  # legend above the bars
+        out.append(f'<rect x="{x:.1f}" y="4" width="9" height="7" fill="{CLASS_COLOURS[c]}" '
+                   f'stroke="#999999" stroke-width="0.3"/>')
+        out.append(f'<text x="{x + 12:.1f}" y="10" font-size="6.5">{_x(c)}</text>')
+        x += 12 + 3.7 * len(c) + 10
+    y0 = top
+    for lines, cnt, row in zip(wrapped, counts, rows):
+        cy = y0 + row / 2
+        for k, line in enumerate(lines):
+            out.append(f'<text x="{left - 5:.1f}" y="{cy + 2.5 + 8.5 * (k - (len(lines) - 1) / 2):.1f}" '
+                       f'text-anchor="end">{_x(line)}</text>')
+        x = left
+        for c in classes:
+            k = int(cnt.get(c, 0))
+            if not k:
+                continue
+            width = k * scale
+            out.append(f'<rect x="{x:.2f}" y="{cy - 5.5:.2f}" width="{width:.2f}" height="11" '
+                       f'fill="{CLASS_COLOURS[c]}" stroke="#FFFFFF" stroke-width="0.5"/>')
+            ink = ' fill="#FFFFFF"' if c in ("kleiner", "groter") else ""
+            out.append(f'<text x="{x + width / 2:.2f}" y="{cy + 2.3:.2f}" font-size="6.5" '
+                       f'text-anchor="middle"{ink}>{k}</text>')
+            x += width
+        y0 += row
+    out.append("</svg>")
     parts = []
     for name, cnt in zip(names, counts):
         parts.append(f"{name}: " + ", ".join(f"{c} {int(cnt.get(c, 0))}" for c in classes))
-    return svg, f"Aantal {areas_word} per klasse. " + "; ".join(parts) + "."
+    return "".join(out), f"Aantal {areas_word} per klasse. " + "; ".join(parts) + "."
 
 
 TREND_STYLES = [(OKABE_ITO["vermillion"], "", "circle"), (OKABE_ITO["blue"], "4 2", "square"),
