@@ -423,3 +423,30 @@ def test_charts_show_the_numbers_of_their_tables(national_ctx):
         assert labels == shown, it["id"]
         checked += 1
     assert checked >= 10
+
+
+def test_appendix_tolerance_lines(data, national_ctx):
+    """The appendix states each indicator's real tolerance ('klasse 1-9' declares 0 classes, not
+    '0,0'), with as few decimals as it needs, and counts (no gap) get no tolerance at all."""
+    from wijkmonitor.report import provenance
+    from wijkmonitor.report.render import render_html
+    cat = load_catalogue()
+    klasse = provenance.tolerance_text(cat["leefbaarometer_klasse"])
+    assert klasse.startswith("0 klassen (vastgelegd bij de indicator)") and "0,0" not in klasse
+    assert provenance.tolerance_text(cat["leefbaarometer_score"]).startswith("0,02 score")
+    counts = [i for i in cat.values() if not analysis.comparable(i)]
+    assert counts and all(provenance.tolerance_text(i) is None for i in counts)
+    html = render_html("national.html", national_ctx)
+    entries = {e["id"]: e for e in national_ctx["appendix"]}
+    for iid, e in entries.items():
+        block = html[html.index(f"({iid}"):]
+        block = block[:block.index("</div>")]
+        assert ("Tolerantie:" in block) == analysis.comparable(cat[iid]), iid
+    ctx = area_mod.build(data, "Rotterdam-Zuid", 2016, 2020, draw_map=False)
+    page = render_html("area.html", ctx)
+    lines = re.findall(r'<p class="ind-line"><strong>[^<]*</strong> \((\w+)[^<]*', page)
+    assert lines
+    for line in re.findall(r'<p class="ind-line">.*?</p>', page):
+        iid = re.search(r"</strong> \((\w+)", line).group(1)
+        assert ("tolerantie" in line) == analysis.comparable(cat[iid]), line
+        assert "0,0 klasse" not in line

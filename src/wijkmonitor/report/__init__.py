@@ -16,13 +16,18 @@ Python::
 
 CLI: ``wijkmonitor report national --programme nplv --baseline 2016 --latest 2020 --out out/``
 and ``wijkmonitor report area "Rotterdam-Zuid" --baseline 2016 --latest 2020 --out out/``
-(``--all`` for one fiche per area of ``--programme``).
+(``--all`` for one fiche per area of ``--programme``); ``wijkmonitor report all`` writes the
+national report and every fiche of a programme. Several documents are written in parallel in a
+process pool (:func:`write_documents`, one worker per core by default).
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from . import area as _area
 from . import national as _national
@@ -30,7 +35,7 @@ from .data import StoreData, load
 from .render import render_html, write
 
 __all__ = ["national_html", "area_html", "national_report", "area_report", "area_reports", "load",
-           "StoreData", "national_stem", "area_stem"]
+           "StoreData", "national_stem", "area_stem", "write_documents", "default_workers"]
 
 
 def national_stem(programme: str, baseline: int, latest: int) -> str:
@@ -73,10 +78,71 @@ def area_report(area: str, baseline: int, latest: int, out: Path | str, *,
 
 def area_reports(areas: Iterable[str], baseline: int, latest: int, out: Path | str, *,
                  data: StoreData | None = None, pdf: bool = True,
-                 database_url: str | None = None) -> list[Path]:
-    """Write a fiche for each of ``areas``."""
-    data = data or load()
-    paths: list[Path] = []
-    for a in areas:
-        paths += area_report(a, baseline, latest, out, data=data, pdf=pdf, database_url=database_url)
-    return paths
+                 database_url: str | None = None, workers: int | None = 1,
+                 store: Path | str | None = None) -> list[Path]:
+    """Write a fiche for each of ``areas`` (in a pool of ``workers`` processes when > 1, see
+    :func:`write_documents`)."""
+    return write_documents([("area", a) for a in areas], baseline, latest, out, data=data, pdf=pdf,
+                           database_url=database_url, workers=workers, store=store)
+
+
+def default_workers(n_jobs: int) -> int:
+    """One worker per core this process may use, never more than there are documents."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, n_jobs))
+
+
+# one worker's store data: set before the pool forks (inherited, not copied or re-read), or read
+# once by the worker itself where processes are spawned
+_WORKER_DATA: StoreData | None = None
+
+
+def _worker_init(data: StoreData | None, store: Path | str | None) -> None:
+    global _WORKER_DATA
+    _WORKER_DATA = data if data is not None else load(store)
+
+
+def _write_one(job: tuple[str, str], baseline: int, latest: int, out: Path, pdf: bool,
+               database_url: str | None, data: StoreData | None = None) -> list[Path]:
+    kind, what = job
+    data = data if data is not None else _WORKER_DATA
+    if kind == "national":
+        return national_report(what, baseline, latest, out, data=data, pdf=pdf)
+    if kind == "area":
+        return area_report(what, baseline, latest, out, data=data, pdf=pdf, database_url=database_url)
+    raise ValueError(f"unknown document kind {kind!r}")
+
+
+def write_documents(jobs: Sequence[tuple[str, str]], baseline: int, latest: int, out: Path | str, *,
+                    data: StoreData | None = None, store: Path | str | None = None, pdf: bool = True,
+                    database_url: str | None = None, workers: int | None = None) -> list[Path]:
+    """Write several documents: ``jobs`` are ``("national", programme)`` or ``("area", area)``.
+
+    With ``workers`` > 1 (default: one per core, at most one per document) the documents are
+    written in a pool of processes; each worker has the store's tables once (inherited from this
+    process where processes fork, else read by the worker from ``store``), never per document.
+    The national report is started first because it takes longest. Returns the paths in the
+    order of ``jobs``; the files are the same as when written one by one.
+    """
+    jobs = list(jobs)
+    out = Path(out)
+    workers = default_workers(len(jobs)) if workers is None else max(1, min(workers, len(jobs) or 1))
+    if workers <= 1:
+        data = data or load(store)
+        return [p for job in jobs for p in _write_one(job, baseline, latest, out, pdf, database_url, data)]
+    order = sorted(range(len(jobs)), key=lambda i: jobs[i][0] != "national")  # stable: longest first
+    if "fork" in multiprocessing.get_all_start_methods():
+        ctx, initargs = multiprocessing.get_context("fork"), (data or load(store), None)
+    else:  # pragma: no cover - spawn: each worker reads the store once
+        ctx, initargs = multiprocessing.get_context(), (None, store)
+    results: dict[int, list[Path]] = {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+                             initargs=initargs) as pool:
+        futures = {i: pool.submit(_write_one, jobs[i], baseline, latest, out, pdf, database_url)
+                   for i in order}
+        for i in order:
+            results[i] = futures[i].result()
+    return [p for i in range(len(jobs)) for p in results[i]]

@@ -207,10 +207,10 @@ def _nearest(years: list[int], target: int, prefer: str) -> int | None:
 def _size_row(data: StoreData, ind, area_id: str, gm_unit: str, baseline: int, latest: int) -> dict | None:
     """A count (inwoners, woningvoorraad ...): the area's value and the gemeente's, no gap."""
     s_area = data.series(area_id, ind.id)
-    shown = s_area.dropna(subset=["value"])
-    if shown.empty:
+    shown = data.shown(area_id, ind.id)
+    if not shown:
         return None
-    years = [int(y) for y in shown["period"]]
+    years = [y for y, _ in shown]
     by, ly = _nearest(years, baseline, "earlier"), _nearest(years, latest, "later")
     gm = data.series(gm_unit, ind.id).set_index("period")
     ar = s_area.set_index("period")
@@ -273,8 +273,7 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
     for theme in THEMES:
         rows, figs = [], []
         for ind in sorted(by_theme.get(theme, []), key=lambda i: i.name):
-            s_area = data.series(area_id, ind.id)
-            shown = s_area.dropna(subset=["value"])
+            shown = data.shown(area_id, ind.id)
             if not comparable(ind):
                 row = _size_row(data, ind, area_id, gm_unit, baseline, latest)
                 if row is None:
@@ -283,7 +282,7 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
             else:
                 g = gaps[gaps["indicator"] == ind.id]
                 r = g.iloc[0] if len(g) else None
-                if r is None or (shown.empty and not is_number(r["reference_latest"])):
+                if r is None or (not shown and not is_number(r["reference_latest"])):
                     continue
                 by = r["baseline_year"]
                 ly = r["latest_year"]
@@ -307,20 +306,29 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
                     cls=cls, polarity=ind.polarity, same=same))
             used.append(ind.id)
             if len(shown) >= 2:
-                series = {name: list(zip(shown["period"].astype(int), shown["value"]))}
+                # every series keeps its place (and so its line style in the shared legend) when
+                # another one has no values
+                series = {name: shown}
                 for unit, label in ((gm_unit, str(a["gemeente_name"])), ("NL", "Nederland")):
                     if not comparable(ind):
                         break  # a count of the area next to the gemeente's total says nothing
-                    sv = data.series(unit, ind.id).dropna(subset=["value"])
-                    if len(sv):
-                        series[label] = list(zip(sv["period"].astype(int), sv["value"]))
+                    series[label] = data.shown(unit, ind.id)
                 fig_no += 1
                 svg, alt = charts.trend_chart(ind, series)
+                drawn = [label for label, pts in series.items() if pts]
                 figs.append(dict(no=fig_no, uri=charts.data_uri(svg), alt=alt, name=ind.name,
-                                 caption=f"{ind.name}: {', '.join(series)}"))
+                                 title=charts.trend_title(ind), drawn=drawn, caption="",
+                                 n_series=len(series)))
         if rows:
+            legend = None
+            if figs:
+                labels = [name, str(a["gemeente_name"]), "Nederland"][:max(f["n_series"] for f in figs)]
+                svg, alt = charts.trend_legend(labels)
+                legend = dict(uri=charts.data_uri(svg), alt=alt)
+                for f in figs:  # the legend names the series; a chart with fewer says which
+                    f["caption"] = "" if f["drawn"] == labels else f"alleen {nl_join(f['drawn'])}"
             themes.append(dict(id=theme.split()[0], title=THEME_TITLES[theme], rows=rows, figures=figs,
-                               text=_theme_text(rows, name)))
+                               legend=legend, text=_theme_text(rows, name)))
         else:
             empty_themes.append(THEME_TITLES[theme].lower())
     p = PROGRAMMES.get(str(a["programme"]), dict(label=str(a["programme"]), short=str(a["programme"])))

@@ -81,7 +81,9 @@ def comparison_chart(ind: Indicator, labels: Sequence[str], baseline: Sequence[f
     """Horizontal bars: per unit (all areas, G4 ...) the value at baseline and latest.
 
     Missing values get no bar and the words "geen cijfer". The baseline bars are hatched as well
-    as coloured. Written as SVG directly (see :func:`trend_chart`). Returns ``(svg, alt text)``.
+    as coloured. Every bar is labelled with its value, so there is no value axis (the unit goes
+    in the caption). Written as SVG directly (see :func:`trend_chart`). Returns ``(svg, alt
+    text)``.
     """
     from matplotlib.ticker import MaxNLocator
 
@@ -98,7 +100,7 @@ def comparison_chart(ind: Indicator, labels: Sequence[str], baseline: Sequence[f
     bar = 9.5 if not same else 10.0
     left, right, top = 92.0, 400.0, 6.0
     bottom = top + row * n
-    w, h = 454.0, bottom + 30.0
+    w, h = 454.0, bottom + 6.0
 
     def X(v):
         return left + (right - left) * (v - x_lo) / (x_hi - x_lo)
@@ -108,18 +110,10 @@ def comparison_chart(ind: Indicator, labels: Sequence[str], baseline: Sequence[f
            '<defs><pattern id="hatch" width="4" height="4" patternUnits="userSpaceOnUse" '
            'patternTransform="rotate(45)"><rect width="4" height="4" fill="#E69F00"/>'
            '<rect width="1.3" height="4" fill="#FFFFFF"/></pattern></defs>']
-    for t in ticks:
-        if x_lo - 1e-9 <= t <= x_hi + 1e-9:
-            x = X(t)
-            out.append(f'<line x1="{x:.2f}" y1="{top:.1f}" x2="{x:.2f}" y2="{bottom:.1f}" '
-                       f'stroke="#E4E4E4" stroke-width="0.5"/>')
-            out.append(f'<text x="{x:.2f}" y="{bottom + 10:.1f}" font-size="7" text-anchor="middle">'
-                       f'{_x(_tick_text(t))}</text>')
-    out.append(f'<path d="M{left:.1f} {top:.1f}V{bottom:.1f}H{right:.1f}" fill="none" stroke="#666666" '
+    # every bar carries its value, so no value axis: only the zero line (the unit is in the
+    # caption); WeasyPrint lays out SVG text letter by letter, so less text draws faster
+    out.append(f'<path d="M{X(0.0):.1f} {top:.1f}V{bottom:.1f}" fill="none" stroke="#666666" '
                f'stroke-width="0.6"/>')
-    if unit_label(ind.unit):
-        out.append(f'<text x="{(left + right) / 2:.1f}" y="{bottom + 21:.1f}" font-size="7" '
-                   f'text-anchor="middle">{_x(unit_label(ind.unit))}</text>')
     x0 = X(0.0)
     for i, lab in enumerate(labels):
         cy = top + row * i + row / 2
@@ -168,43 +162,49 @@ def comparison_chart(ind: Indicator, labels: Sequence[str], baseline: Sequence[f
 
 def class_chart(names: Sequence[str], counts: Sequence[Mapping[str, int]],
                 classes: Sequence[str], areas_word: str = "gebieden") -> tuple[str, str]:
-    """Stacked horizontal bars: per indicator the number of areas per class."""
+    """Stacked horizontal bars: per indicator the number of areas per class, each segment
+    labelled with its count (so no count axis is needed). Written as SVG directly, like
+    :func:`trend_chart`: few elements and little text for WeasyPrint to draw."""
     n = len(names)
-    wrapped = [textwrap.fill(str(x), 34) for x in names]
-    lines = sum(w.count("\n") + 1 for w in wrapped)
-    height = 0.2 * n + 0.1 * lines + 0.8
-    with _style():
-        fig = Figure(figsize=(6.3, height))
-        ax = fig.add_axes((0.33, 0.5 / height, 0.63, 1 - 0.8 / height))
-        for i, (name, cnt) in enumerate(zip(names, counts)):
-            left = 0
-            y = n - 1 - i
-            for c in classes:
-                k = int(cnt.get(c, 0))
-                if k:
-                    ax.barh(y, k, left=left, height=0.7, color=CLASS_COLOURS[c], edgecolor="white",
-                            linewidth=0.5)
-                    dark = c in ("kleiner", "groter")
-                    ax.text(left + k / 2, y, str(k), ha="center", va="center", fontsize=6.5,
-                            color="white" if dark else INK)
-                    left += k
-        ax.set_yticks(range(n))
-        ax.set_yticklabels(list(reversed(wrapped)), fontsize=7, linespacing=1.0)
-        ax.tick_params(axis="y", length=0)
-        for side in ("top", "right", "left"):
-            ax.spines[side].set_visible(False)
-        ax.set_xlabel(f"aantal {areas_word}")
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        from matplotlib.patches import Patch
-        shown = [c for c in classes if any(int(cnt.get(c, 0)) for cnt in counts)]
-        ax.legend([Patch(facecolor=CLASS_COLOURS[c], edgecolor="#999999", linewidth=0.3) for c in shown],
-                  shown, loc="lower center", bbox_to_anchor=(0.4, 1.0), ncol=5, frameon=False,
-                  fontsize=6.5)
-        svg = _svg(fig)
+    wrapped = [textwrap.wrap(str(x), 34) or [""] for x in names]
+    shown = [c for c in classes if any(int(cnt.get(c, 0)) for cnt in counts)]
+    left, right, top = 150.0, 446.0, 22.0
+    rows = [max(16.0, 8.5 * len(w) + 6) for w in wrapped]
+    w, h = 454.0, top + sum(rows) + 4
+    most = max([sum(int(cnt.get(c, 0)) for c in classes) for cnt in counts] + [1])
+    scale = (right - left) / most
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0f}pt" height="{h:.0f}pt" '
+           f'viewBox="0 0 {w:.0f} {h:.0f}" font-family="DejaVu Sans" font-size="7" fill="{INK}">']
+    x = left
+    for c in shown:  # legend above the bars
+        out.append(f'<rect x="{x:.1f}" y="4" width="9" height="7" fill="{CLASS_COLOURS[c]}" '
+                   f'stroke="#999999" stroke-width="0.3"/>')
+        out.append(f'<text x="{x + 12:.1f}" y="10" font-size="6.5">{_x(c)}</text>')
+        x += 12 + 3.7 * len(c) + 10
+    y0 = top
+    for lines, cnt, row in zip(wrapped, counts, rows):
+        cy = y0 + row / 2
+        for k, line in enumerate(lines):
+            out.append(f'<text x="{left - 5:.1f}" y="{cy + 2.5 + 8.5 * (k - (len(lines) - 1) / 2):.1f}" '
+                       f'text-anchor="end">{_x(line)}</text>')
+        x = left
+        for c in classes:
+            k = int(cnt.get(c, 0))
+            if not k:
+                continue
+            width = k * scale
+            out.append(f'<rect x="{x:.2f}" y="{cy - 5.5:.2f}" width="{width:.2f}" height="11" '
+                       f'fill="{CLASS_COLOURS[c]}" stroke="#FFFFFF" stroke-width="0.5"/>')
+            ink = ' fill="#FFFFFF"' if c in ("kleiner", "groter") else ""
+            out.append(f'<text x="{x + width / 2:.2f}" y="{cy + 2.3:.2f}" font-size="6.5" '
+                       f'text-anchor="middle"{ink}>{k}</text>')
+            x += width
+        y0 += row
+    out.append("</svg>")
     parts = []
     for name, cnt in zip(names, counts):
         parts.append(f"{name}: " + ", ".join(f"{c} {int(cnt.get(c, 0))}" for c in classes))
-    return svg, f"Aantal {areas_word} per klasse. " + "; ".join(parts) + "."
+    return "".join(out), f"Aantal {areas_word} per klasse. " + "; ".join(parts) + "."
 
 
 TREND_STYLES = [(OKABE_ITO["vermillion"], "", "circle"), (OKABE_ITO["blue"], "4 2", "square"),
@@ -216,13 +216,25 @@ def _x(text) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _marker(kind: str, x: float, y: float, colour: str) -> str:
-    if kind == "circle":
-        return f'<circle cx="{x:.2f}" cy="{y:.2f}" r="1.9" fill="{colour}"/>'
-    if kind == "square":
-        return f'<rect x="{x - 1.7:.2f}" y="{y - 1.7:.2f}" width="3.4" height="3.4" fill="{colour}"/>'
-    return (f'<path d="M{x:.2f} {y - 2.1:.2f}L{x + 2.0:.2f} {y + 1.5:.2f}L{x - 2.0:.2f} {y + 1.5:.2f}Z" '
-            f'fill="{colour}"/>')
+#: Marker shapes as relative path commands (drawn at each point of a series, one path per series).
+_MARKERS = {"circle": "m-1.9 0a1.9 1.9 0 1 0 3.8 0a1.9 1.9 0 1 0 -3.8 0z",
+            "square": "m-1.7 -1.7h3.4v3.4h-3.4z",
+            "triangle": "m0 -2.1l2 3.6h-4z"}
+TREND_STYLE_WORDS = {"circle": ("doorgetrokken", "rondjes"), "square": ("gestreepte", "vierkantjes"),
+                     "triangle": ("gestippelde", "driehoekjes")}
+_COLOUR_WORDS = {OKABE_ITO["vermillion"]: "oranjerode", OKABE_ITO["blue"]: "blauwe",
+                 OKABE_ITO["black"]: "zwarte"}
+
+
+def _markers(kind: str, points, colour: str) -> str:
+    """All markers of one series as a single path (one element for WeasyPrint to draw)."""
+    d = "".join(f"M{x:.2f} {y:.2f}{_MARKERS[kind]}" for x, y in points)
+    return f'<path d="{d}" fill="{colour}"/>'
+
+
+def trend_title(ind: Indicator) -> str:
+    """The title of an indicator's trend chart (name and unit), shown above the chart in HTML."""
+    return ind.name + (f" ({unit_label(ind.unit)})" if ind.unit not in ("aantal",) else "")
 
 
 def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]]
@@ -231,22 +243,24 @@ def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]
     value)]`` with shown values only. Returns ``(svg, alt text)``.
 
     Written as SVG directly (not with matplotlib): a fiche has up to 40 of these, and a small
-    hand-written SVG is both fast to make and fast for WeasyPrint to draw. Series differ by
-    colour, dash pattern and marker; the y axis has Dutch tick labels.
+    hand-written SVG is both fast to make and fast for WeasyPrint to draw. WeasyPrint lays out
+    SVG text letter by letter, so the chart carries only its tick labels: the title goes above the
+    chart in HTML (:func:`trend_title`) and the legend once per group of charts
+    (:func:`trend_legend`). Series differ by colour, dash pattern and marker (in the order of
+    :data:`TREND_STYLES`); the y axis has Dutch tick labels; grid lines, ticks and markers are
+    one path each.
     """
     from matplotlib.ticker import MaxNLocator
 
-    title = textwrap.wrap(ind.name + (f" ({unit_label(ind.unit)})" if ind.unit not in ("aantal",) else ""), 50)
-    w, h = 220.0, 144.0 + 10.0 * (len(title) - 1)
-    top = 14.0 + 9.0 * len(title)
-    left, right, bottom = 34.0, 212.0, h - 30.0
+    w, h = 220.0, 112.0
+    top, left, right, bottom = 6.0, 34.0, 212.0, h - 14.0
     years = sorted({int(y) for pts in series.values() for y, _ in pts})
     vals = [float(v) for pts in series.values() for _, v in pts]
     lo, hi = (min(vals), max(vals)) if vals else (0.0, 1.0)
     if hi - lo < 1e-9:
         pad = abs(hi) * 0.05 or 1.0
         lo, hi = lo - pad, hi + pad
-    ticks = [t for t in MaxNLocator(nbins=5).tick_values(lo, hi)]
+    ticks = [t for t in MaxNLocator(nbins=4).tick_values(lo, hi)]
     y_lo, y_hi = min(ticks[0], lo), max(ticks[-1], hi)
     y_lo, y_hi = ticks[0] if ticks[0] <= lo else y_lo, ticks[-1] if ticks[-1] >= hi else y_hi
     x_lo, x_hi = (years[0], years[-1]) if years else (0, 1)
@@ -259,31 +273,25 @@ def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]
         return bottom - (bottom - top) * (v - y_lo) / (y_hi - y_lo)
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0f}pt" height="{h:.0f}pt" '
-           f'viewBox="0 0 {w:.0f} {h:.0f}" font-family="DejaVu Sans" fill="{INK}">']
-    for k, line in enumerate(title):
-        out.append(f'<text x="{left - 28:.1f}" y="{10 + 9 * k:.1f}" font-size="7.2">{_x(line)}</text>')
-    for t in ticks:
-        if y_lo - 1e-9 <= t <= y_hi + 1e-9:
-            y = Y(t)
-            out.append(f'<line x1="{left:.1f}" y1="{y:.2f}" x2="{right:.1f}" y2="{y:.2f}" '
-                       f'stroke="#DDDDDD" stroke-width="0.5"/>')
-            out.append(f'<text x="{left - 3:.1f}" y="{y + 2.2:.2f}" font-size="6.5" '
-                       f'text-anchor="end">{_x(_tick_text(t))}</text>')
-    out.append(f'<path d="M{left:.1f} {top - 2:.1f}V{bottom:.1f}H{right:.1f}" fill="none" '
+           f'viewBox="0 0 {w:.0f} {h:.0f}" font-family="DejaVu Sans" font-size="6.5" fill="{INK}">']
+    shown_ticks = [t for t in ticks if y_lo - 1e-9 <= t <= y_hi + 1e-9]
+    grid = "".join(f"M{left:.1f} {Y(t):.2f}H{right:.1f}" for t in shown_ticks)
+    if grid:
+        out.append(f'<path d="{grid}" stroke="#DDDDDD" stroke-width="0.5"/>')
+    for t in shown_ticks:
+        out.append(f'<text x="{left - 3:.1f}" y="{Y(t) + 2.2:.2f}" text-anchor="end">'
+                   f'{_x(_tick_text(t))}</text>')
+    marks = "".join(f"M{X(yr):.2f} {bottom:.1f}v2.5" for yr in years)
+    out.append(f'<path d="M{left:.1f} {top - 2:.1f}V{bottom:.1f}H{right:.1f}{marks}" fill="none" '
                f'stroke="#666666" stroke-width="0.6"/>')
     labelled, last_x = set(), None  # from the latest year back: a label where it does not overlap
     for yr in reversed(years):
-        if last_x is None or last_x - X(yr) >= 21:
+        if last_x is None or last_x - X(yr) >= 24:
             labelled.add(yr)
             last_x = X(yr)
     for yr in years:
-        x = X(yr)
-        out.append(f'<line x1="{x:.2f}" y1="{bottom:.1f}" x2="{x:.2f}" y2="{bottom + 2.5:.1f}" '
-                   f'stroke="#666666" stroke-width="0.6"/>')
         if yr in labelled:
-            out.append(f'<text x="{x:.2f}" y="{bottom + 9.5:.1f}" font-size="6.5" '
-                       f'text-anchor="middle">{yr}</text>')
-    legend_x = left - 20
+            out.append(f'<text x="{X(yr):.2f}" y="{bottom + 9.5:.1f}" text-anchor="middle">{yr}</text>')
     for (label, pts), (colour, dash, marker) in zip(series.items(), TREND_STYLES):
         if not pts:
             continue
@@ -291,13 +299,7 @@ def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]
         d = "M" + "L".join(f"{X(y):.2f} {Y(v):.2f}" for y, v in pts)
         out.append(f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="1.3"'
                    + (f' stroke-dasharray="{dash}"' if dash else "") + "/>")
-        out += [_marker(marker, X(y), Y(v), colour) for y, v in pts]
-        ly = h - 7.5
-        out.append(f'<line x1="{legend_x:.1f}" y1="{ly:.1f}" x2="{legend_x + 14:.1f}" y2="{ly:.1f}" '
-                   f'stroke="{colour}" stroke-width="1.3"' + (f' stroke-dasharray="{dash}"' if dash else "") + "/>")
-        out.append(_marker(marker, legend_x + 7, ly, colour))
-        out.append(f'<text x="{legend_x + 17:.1f}" y="{ly + 2.1:.1f}" font-size="5.8">{_x(label)}</text>')
-        legend_x += 17 + 3.4 * len(label) + 10
+        out.append(_markers(marker, [(X(y), Y(v)) for y, v in pts], colour))
     out.append("</svg>")
     svg = "".join(out)
     parts = []
@@ -305,6 +307,24 @@ def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]
         if pts:
             parts.append(f"{label}: " + ", ".join(f"{y} {nl_value(v, ind.decimals, ind.unit)}" for y, v in pts))
     return svg, f"Lijndiagram {ind.name}. " + "; ".join(parts) + "."
+
+
+def trend_legend(labels: Sequence[str]) -> tuple[str, str]:
+    """The legend of the trend charts (series in the order of :data:`TREND_STYLES`), drawn once
+    for a group of charts. Returns ``(svg, alt text)``; the alt text names each line style."""
+    x, items, words = 2.0, [], []
+    for label, (colour, dash, marker) in zip(labels, TREND_STYLES):
+        items.append(f'<path d="M{x:.1f} 6H{x + 16:.1f}" stroke="{colour}" stroke-width="1.3"'
+                     + (f' stroke-dasharray="{dash}"' if dash else "") + "/>")
+        items.append(_markers(marker, [(x + 8, 6.0)], colour))
+        items.append(f'<text x="{x + 20:.1f}" y="8.4">{_x(label)}</text>')
+        x += 20 + 4.1 * len(label) + 12
+        line, shape = TREND_STYLE_WORDS[marker]
+        words.append(f"{label}: {line} {_COLOUR_WORDS.get(colour, '')} lijn met {shape}".replace("  ", " "))
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{x:.0f}pt" height="12pt" '
+           f'viewBox="0 0 {x:.0f} 12" font-family="DejaVu Sans" font-size="7" fill="{INK}">'
+           + "".join(items) + "</svg>")
+    return svg, "Legenda bij de lijndiagrammen: " + "; ".join(words) + "."
 
 
 def area_map(area_geoms, context_geoms, outline_geoms, *, title: str) -> str:

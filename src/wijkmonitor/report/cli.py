@@ -55,6 +55,8 @@ def area(names: list[str] = typer.Argument(None, help="gebied(en): naam of id, b
          database_url: Optional[str] = typer.Option(None, "--database-url",
                                                     help="database met streefwaarden (anders "
                                                          "WIJKMONITOR_DATABASE_URL)"),
+         workers: Optional[int] = typer.Option(None, "--workers", min=1,
+                                               help="aantal processen (standaard: een per processorkern)"),
          store: Optional[Path] = typer.Option(None, "--store", help="andere store dan ingesteld")):
     """Gebiedsfiche(s): alle indicatoren van een gebied met afstand, klasse, trend en kaart."""
     from . import area_reports
@@ -77,9 +79,42 @@ def area(names: list[str] = typer.Argument(None, help="gebied(en): naam of id, b
         typer.echo("geef een gebied of --all", err=True)
         raise typer.Exit(2)
     t = time.perf_counter()
-    for p in area_reports(ids, baseline, latest, out, data=data, pdf=pdf, database_url=database_url):
+    for p in area_reports(ids, baseline, latest, out, data=data, pdf=pdf, database_url=database_url,
+                          workers=workers, store=store):
         typer.echo(str(p))
     typer.echo(f"{len(ids)} fiche(s) klaar in {time.perf_counter() - t:.1f} s", err=True)
+
+
+@report_app.command("all")
+def all_documents(programme: str = typer.Option("nplv", "--programme", help="nplv of aandachtswijken"),
+                  baseline: int = typer.Option(..., "--baseline", help="basisjaar (YYYY)"),
+                  latest: int = typer.Option(..., "--latest", help="laatste jaar (YYYY)"),
+                  out: Path = typer.Option(..., "--out", help="map voor de HTML en PDF"),
+                  pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="ook PDF's schrijven"),
+                  database_url: Optional[str] = typer.Option(None, "--database-url",
+                                                             help="database met streefwaarden (anders "
+                                                                  "WIJKMONITOR_DATABASE_URL)"),
+                  workers: Optional[int] = typer.Option(None, "--workers", min=1,
+                                                        help="aantal processen (standaard: een per "
+                                                             "processorkern)"),
+                  store: Optional[Path] = typer.Option(None, "--store", help="andere store dan ingesteld")):
+    """De landelijke voortgangsrapportage en een gebiedsfiche per gebied van het programma."""
+    from . import write_documents
+    from .data import PROGRAMMES, programme_areas
+    if programme not in PROGRAMMES:
+        typer.echo(f"onbekend programma {programme!r}; kies uit {', '.join(PROGRAMMES)}", err=True)
+        raise typer.Exit(2)
+    if baseline > latest:
+        typer.echo("het basisjaar ligt na het laatste jaar", err=True)
+        raise typer.Exit(2)
+    data = _data(store)
+    ids = list(programme_areas(data, programme)["area_id"])
+    t = time.perf_counter()
+    jobs = [("national", programme)] + [("area", a) for a in ids]
+    for p in write_documents(jobs, baseline, latest, out, data=data, store=store, pdf=pdf,
+                             database_url=database_url, workers=workers):
+        typer.echo(str(p))
+    typer.echo(f"rapportage en {len(ids)} fiche(s) klaar in {time.perf_counter() - t:.1f} s", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -50,6 +50,7 @@ class StoreData:
     meta: dict[str, str]
     catalogue: Catalogue
     _by_key: dict | None = field(default=None, repr=False)
+    _sources_of: dict = field(default_factory=dict, repr=False)
 
     @property
     def build_date(self) -> str:
@@ -60,9 +61,7 @@ class StoreData:
     def catalogue_version(self) -> str:
         return str(self.meta.get("catalogue_version") or self.catalogue.version)
 
-    def series(self, unit: str, indicator: str) -> pd.DataFrame:
-        """All periods of ``unit`` x ``indicator``: columns ``period, value, status`` (value
-        NaN unless status is ``ok``), sorted by period."""
+    def _arrays(self, unit: str, indicator: str):
         if self._by_key is None:
             v = self.values.sort_values(["unit_id", "indicator", "period"], kind="stable")
             period = v["period"].to_numpy(dtype="int64")
@@ -70,17 +69,38 @@ class StoreData:
             status = v["status"].to_numpy(dtype=object)
             self._by_key = {key: (period[idx], value[idx], status[idx])
                             for key, idx in v.groupby(["unit_id", "indicator"], sort=False).indices.items()}
-        hit = self._by_key.get((unit, indicator))
+        return self._by_key.get((unit, indicator))
+
+    def series(self, unit: str, indicator: str) -> pd.DataFrame:
+        """All periods of ``unit`` x ``indicator``: columns ``period, value, status`` (value
+        NaN unless status is ``ok``), sorted by period."""
+        hit = self._arrays(unit, indicator)
         if hit is None:
             return pd.DataFrame({"period": pd.Series(dtype="int64"), "value": pd.Series(dtype=float),
                                  "status": pd.Series(dtype=object)})
         return pd.DataFrame({"period": hit[0], "value": hit[1], "status": hit[2]})
 
+    def shown(self, unit: str, indicator: str) -> list[tuple[int, float]]:
+        """The shown values (status ``ok``) of ``unit`` x ``indicator`` as ``(period, value)``
+        pairs in period order: :meth:`series` without the non-shown rows, without pandas (a
+        fiche asks for about a hundred of these)."""
+        hit = self._arrays(unit, indicator)
+        if hit is None:
+            return []
+        period, value, _ = hit
+        keep = ~np.isnan(value)
+        return list(zip(period[keep].tolist(), value[keep].tolist()))
+
     def sources_for(self, indicator: str) -> pd.DataFrame:
-        """The source tables (with retrieval date) behind an indicator's shown values."""
-        ids = self.provenance.loc[self.provenance["indicator"] == indicator, "source_id"]
-        return self.sources[self.sources["source_id"].isin(set(ids))].sort_values(
-            ["table_id", "source_id"]).reset_index(drop=True)
+        """The source tables (with retrieval date) behind an indicator's shown values (computed
+        once per indicator; do not modify the returned frame)."""
+        hit = self._sources_of.get(indicator)
+        if hit is None:
+            ids = self.provenance.loc[self.provenance["indicator"] == indicator, "source_id"]
+            hit = self.sources[self.sources["source_id"].isin(set(ids))].sort_values(
+                ["table_id", "source_id"]).reset_index(drop=True)
+            self._sources_of[indicator] = hit
+        return hit
 
 
 def load(path: Path | str | None = None, catalogue: Catalogue | None = None) -> StoreData:

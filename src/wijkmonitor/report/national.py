@@ -130,7 +130,9 @@ def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
                 svg, alt = charts.comparison_chart(ind, [u[1] for u in units], b_vals, l_vals,
                                                    int(by), int(ly))
                 figure = dict(no=0, uri=charts.data_uri(svg), alt=alt,
-                              caption=f"{ind.name}: {words.set_label} en de vergelijkingsgroepen"
+                              caption=f"{ind.name}"
+                              + (f" ({unit_label(ind.unit)})" if unit_label(ind.unit) else "")
+                              + f": {words.set_label} en de vergelijkingsgroepen"
                               + (f", {int(by)} en {int(ly)}" if by != ly else f", {int(ly)}"))
             items.append(dict(id=iid, name=ind.name, unit=unit_label(ind.unit), polarity=ind.polarity,
                               kernindicator=ind.nplv.kernindicator, story=s, rule=s.rule,

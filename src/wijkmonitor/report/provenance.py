@@ -9,6 +9,7 @@ from .. import analysis
 from ..catalogue import Indicator
 from .data import StoreData
 from .format import nl_number
+from .tables import unit_label
 from .narrative import PICTURE_RULE
 
 AGGREGATION_TEXT = {
@@ -19,11 +20,32 @@ AGGREGATION_TEXT = {
 }
 
 
-def tolerance_text(ind: Indicator) -> str:
+def _plain_number(x: float) -> str:
+    """A tolerance with as few decimals as it needs (``0,02`` not ``0,020``; ``5`` not ``5,0``)."""
+    for d in range(0, 5):
+        if abs(round(x, d) - x) < 1e-9:
+            return nl_number(x, d)
+    return nl_number(x, 4)
+
+
+def tolerance_text(ind: Indicator) -> str | None:
+    """The tolerance of an indicator as the appendix states it, or ``None`` for a count
+    (aggregation ``som``): a count has no gap to the stedelijk gemiddelde, so no tolerance
+    applies (:func:`wijkmonitor.analysis.comparable`)."""
+    if not analysis.comparable(ind):
+        return None
+    unit = ind.unit.strip()
     if ind.tolerance is not None:
-        unit = "procentpunt" if ind.unit.strip() == "%" else ind.unit
-        return f"{nl_number(ind.tolerance, max(ind.decimals, 1))} {unit} (vastgelegd bij de indicator)"
-    if ind.unit.strip() == "%":
+        tol = float(ind.tolerance)
+        if unit.startswith("klasse"):
+            words = "klasse" if tol == 1 else "klassen"
+        else:
+            words = "procentpunt" if unit == "%" else unit_label(unit)
+        text = f"{_plain_number(tol)} {words} (vastgelegd bij de indicator)"
+        if tol == 0:
+            text += ": elke verandering van de achterstand telt als kleiner of groter"
+        return text
+    if unit == "%":
         return f"{nl_number(analysis.PERCENT_TOLERANCE, 0)} procentpunt (algemene regel)"
     return (f"{nl_number(analysis.RELATIVE_TOLERANCE * 100, 0)} % van de referentiewaarde in het "
             "basisjaar (algemene regel)")
