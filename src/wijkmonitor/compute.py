@@ -49,14 +49,62 @@ STATUS_EXPLANATION = {
     STATUS_NA: "niet beschikbaar: de bron publiceert dit cijfer niet voor dit gebied en jaar",
 }
 
-INDICATOR_VALUES_SQL = """
-CREATE TABLE indicator_values (
-    indicator VARCHAR NOT NULL, region_code VARCHAR NOT NULL, geo_year INTEGER NOT NULL,
+#: ``indicator_values`` is written once per build into ``indicator_data``, whose
+#: low-cardinality columns are ENUM types made for that build (``iv_indicator``: the
+#: catalogue's ids, ``iv_region``: the region codes computed, ``iv_status``, ``iv_source``:
+#: the store's source ids); the catalogue version is kept once, in ``meta``. Readers use the
+#: view ``indicator_values``, which gives every column as before (plain VARCHAR strings, the
+#: catalogue version on every row).
+INDICATOR_DATA_SQL = """
+CREATE TABLE indicator_data (
+    indicator iv_indicator NOT NULL, region_code iv_region NOT NULL, geo_year INTEGER NOT NULL,
     period INTEGER NOT NULL, value DOUBLE, numerator DOUBLE, denominator DOUBLE,
-    status VARCHAR NOT NULL, estimate BOOLEAN NOT NULL, source_id VARCHAR,
-    base_source_id VARCHAR, base_period INTEGER, formula INTEGER NOT NULL,
-    catalogue_version VARCHAR NOT NULL)
+    status iv_status NOT NULL, estimate BOOLEAN NOT NULL, source_id iv_source,
+    base_source_id iv_source, base_period INTEGER, formula INTEGER NOT NULL)
 """
+
+INDICATOR_VALUES_VIEW_SQL = """
+CREATE VIEW indicator_values AS
+SELECT indicator::VARCHAR AS indicator, region_code::VARCHAR AS region_code, geo_year, period,
+       value, numerator, denominator, status::VARCHAR AS status, estimate,
+       source_id::VARCHAR AS source_id, base_source_id::VARCHAR AS base_source_id,
+       base_period, formula,
+       (SELECT m.value FROM meta m WHERE m.key = 'catalogue_version') AS catalogue_version
+FROM indicator_data
+"""
+
+_IV_TYPES = ("iv_indicator", "iv_region", "iv_status", "iv_source")
+
+
+def drop_indicator_values(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove ``indicator_values`` (a view over ``indicator_data``, or a table in stores
+    written before that), ``indicator_data`` and their ENUM types."""
+    kinds = dict(con.execute(
+        "SELECT table_name, table_type FROM information_schema.tables "
+        "WHERE table_schema = current_schema() AND table_name IN ('indicator_values', 'indicator_data')"
+    ).fetchall())
+    if kinds.get("indicator_values") == "VIEW":
+        con.execute("DROP VIEW indicator_values")
+    elif "indicator_values" in kinds:
+        con.execute("DROP TABLE indicator_values")
+    con.execute("DROP TABLE IF EXISTS indicator_data")
+    for t in _IV_TYPES:
+        con.execute(f"DROP TYPE IF EXISTS {t}")
+
+
+def _enum_sql(values) -> str:
+    return "ENUM (" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + ")"
+
+
+def _create_indicator_values(con: duckdb.DuckDBPyConnection, indicators, regions, sources,
+                             catalogue_version: str) -> None:
+    """The ENUM types, ``indicator_data`` and the view ``indicator_values`` (empty)."""
+    for name, values in (("iv_indicator", indicators), ("iv_region", regions),
+                         ("iv_status", STATUSES), ("iv_source", sources)):
+        con.execute(f"CREATE TYPE {name} AS {_enum_sql(values)}")
+    con.execute(INDICATOR_DATA_SQL)
+    con.execute(INDICATOR_VALUES_VIEW_SQL)
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('catalogue_version', ?)", [catalogue_version])
 
 
 def formula_tables(catalogue: Catalogue) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -88,9 +136,11 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) 
     """(Re)build ``indicator_values`` in the open store ``con``; returns the number of rows."""
     catalogue = catalogue or load_catalogue()
     formulas, terms = formula_tables(catalogue)
-    con.execute("DROP TABLE IF EXISTS indicator_values")
-    con.execute(INDICATOR_VALUES_SQL)
+    drop_indicator_values(con)
+    indicator_ids = sorted(ind.id for ind in catalogue.values())
+    source_ids = [r[0] for r in con.execute("SELECT source_id FROM sources ORDER BY source_id").fetchall()]
     if formulas.empty:
+        _create_indicator_values(con, indicator_ids, [], source_ids, catalogue.version)
         return 0
     formulas = formulas.assign(adapter=formulas["adapter"].where(formulas["adapter"].notna(), None))
     terms_of = {fid: g for fid, g in terms.groupby("formula_id")}
@@ -120,6 +170,10 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) 
               FROM observations o JOIN _vars USING (variable) JOIN _srcs USING (source_id))""")
     keys = con.execute("SELECT rid, region_code, geo_year, period FROM _keys ORDER BY kid").fetchnumpy()
     n_keys, n_vars = len(keys["rid"]), len(variables)
+    # the region codes in ``rid`` order (sorted): the values of the ENUM ``iv_region``
+    region_ids = [r[0] for r in con.execute(
+        "SELECT DISTINCT region_code FROM _keys ORDER BY region_code").fetchall()]
+    _create_indicator_values(con, indicator_ids, region_ids, source_ids, catalogue.version)
     if n_keys == 0:
         for tmp in ("_keys", "_vars", "_srcs", "_names"):
             con.execute(f"DROP TABLE IF EXISTS {tmp}")
@@ -160,6 +214,8 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) 
     # masked values are NULL): ``_wide`` for formulas open to every source, ``_wide_<n>`` for
     # formulas tied to one adapter
     tables: dict = {}
+    region_codes = pa.DictionaryArray.from_arrays(pa.array(np.asarray(keys["rid"], dtype=np.int32)),
+                                                  pa.array(region_ids, pa.string()))
     for n, scope in enumerate(list(scopes)):
         code, value = scopes.pop(scope)
         fs = formulas[formulas["adapter"].isna()] if scope is None else formulas[formulas["adapter"] == scope]
@@ -169,7 +225,7 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) 
         used = sorted({var_index[v] for fid in fs["formula_id"]
                        for v in terms_of[fid].query("term != 'weight'")["variable"]})
         wide = {"kid": pa.array(np.arange(n_keys, dtype=np.int32)),
-                "region_code": pa.array(keys["region_code"], pa.string()),
+                "region_code": region_codes,
                 "geo_year": pa.array(np.asarray(keys["geo_year"], dtype=np.int32)),
                 "period": pa.array(periods.astype(np.int32))}
         for i in used:
@@ -206,18 +262,18 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) 
             sql = ("SELECT * FROM (" + " UNION ALL ".join(f"({p})" for p in parts) + ") u QUALIFY "
                    "row_number() OVER (PARTITION BY kid ORDER BY (status = 'ok') DESC, priority) = 1")
         con.execute(f"""
-            INSERT INTO indicator_values
+            INSERT INTO indicator_data
             SELECT '{ind_id}', r.region_code, r.geo_year, r.period, r.value, r.numerator,
                    r.denominator, r.status, r.estimate, n1.source_id, n2.source_id,
-                   r.base_period, r.priority, ?
+                   r.base_period, r.priority
             FROM ({sql}) r
             LEFT JOIN _names n1 ON n1.sidx = r.sidx LEFT JOIN _names n2 ON n2.sidx = r.bsidx
-            ORDER BY r.kid""", [catalogue.version])
+            ORDER BY r.kid""")
     for name in tables.values():
         con.unregister(name)
     for tmp in ("_keys", "_vars", "_srcs", "_names"):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
-    rows = con.execute("SELECT count(*) FROM indicator_values").fetchone()[0]
+    rows = con.execute("SELECT count(*) FROM indicator_data").fetchone()[0]
     return rows
 
 
