@@ -31,7 +31,6 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from .catalogue import Catalogue, load_catalogue
 
@@ -49,14 +48,62 @@ STATUS_EXPLANATION = {
     STATUS_NA: "niet beschikbaar: de bron publiceert dit cijfer niet voor dit gebied en jaar",
 }
 
-INDICATOR_VALUES_SQL = """
-CREATE TABLE indicator_values (
-    indicator VARCHAR NOT NULL, region_code VARCHAR NOT NULL, geo_year INTEGER NOT NULL,
+#: ``indicator_values`` is written once per build into ``indicator_data``, whose
+#: low-cardinality columns are ENUM types made for that build (``iv_indicator``: the
+#: catalogue's ids, ``iv_region``: the region codes computed, ``iv_status``, ``iv_source``:
+#: the store's source ids); the catalogue version is kept once, in ``meta``. Readers use the
+#: view ``indicator_values``, which gives every column as before (plain VARCHAR strings, the
+#: catalogue version on every row).
+INDICATOR_DATA_SQL = """
+CREATE TABLE indicator_data (
+    indicator iv_indicator NOT NULL, region_code iv_region NOT NULL, geo_year INTEGER NOT NULL,
     period INTEGER NOT NULL, value DOUBLE, numerator DOUBLE, denominator DOUBLE,
-    status VARCHAR NOT NULL, estimate BOOLEAN NOT NULL, source_id VARCHAR,
-    base_source_id VARCHAR, base_period INTEGER, formula INTEGER NOT NULL,
-    catalogue_version VARCHAR NOT NULL)
+    status iv_status NOT NULL, estimate BOOLEAN NOT NULL, source_id iv_source,
+    base_source_id iv_source, base_period INTEGER, formula INTEGER NOT NULL)
 """
+
+INDICATOR_VALUES_VIEW_SQL = """
+CREATE VIEW indicator_values AS
+SELECT indicator::VARCHAR AS indicator, region_code::VARCHAR AS region_code, geo_year, period,
+       value, numerator, denominator, status::VARCHAR AS status, estimate,
+       source_id::VARCHAR AS source_id, base_source_id::VARCHAR AS base_source_id,
+       base_period, formula,
+       (SELECT m.value FROM meta m WHERE m.key = 'catalogue_version') AS catalogue_version
+FROM indicator_data
+"""
+
+_IV_TYPES = ("iv_indicator", "iv_region", "iv_status", "iv_source")
+
+
+def drop_indicator_values(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove ``indicator_values`` (a view over ``indicator_data``, or a table in stores
+    written before that), ``indicator_data`` and their ENUM types."""
+    kinds = dict(con.execute(
+        "SELECT table_name, table_type FROM information_schema.tables "
+        "WHERE table_schema = current_schema() AND table_name IN ('indicator_values', 'indicator_data')"
+    ).fetchall())
+    if kinds.get("indicator_values") == "VIEW":
+        con.execute("DROP VIEW indicator_values")
+    elif "indicator_values" in kinds:
+        con.execute("DROP TABLE indicator_values")
+    con.execute("DROP TABLE IF EXISTS indicator_data")
+    for t in _IV_TYPES:
+        con.execute(f"DROP TYPE IF EXISTS {t}")
+
+
+def _enum_sql(values) -> str:
+    return "ENUM (" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + ")"
+
+
+def _create_indicator_values(con: duckdb.DuckDBPyConnection, indicators, regions, sources,
+                             catalogue_version: str) -> None:
+    """The ENUM types, ``indicator_data`` and the view ``indicator_values`` (empty)."""
+    for name, values in (("iv_indicator", indicators), ("iv_region", regions),
+                         ("iv_status", STATUSES), ("iv_source", sources)):
+        con.execute(f"CREATE TYPE {name} AS {_enum_sql(values)}")
+    con.execute(INDICATOR_DATA_SQL)
+    con.execute(INDICATOR_VALUES_VIEW_SQL)
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('catalogue_version', ?)", [catalogue_version])
 
 
 def formula_tables(catalogue: Catalogue) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -88,9 +135,11 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) 
     """(Re)build ``indicator_values`` in the open store ``con``; returns the number of rows."""
     catalogue = catalogue or load_catalogue()
     formulas, terms = formula_tables(catalogue)
-    con.execute("DROP TABLE IF EXISTS indicator_values")
-    con.execute(INDICATOR_VALUES_SQL)
+    drop_indicator_values(con)
+    indicator_ids = sorted(ind.id for ind in catalogue.values())
+    source_ids = [r[0] for r in con.execute("SELECT source_id FROM sources ORDER BY source_id").fetchall()]
     if formulas.empty:
+        _create_indicator_values(con, indicator_ids, [], source_ids, catalogue.version)
         return 0
     formulas = formulas.assign(adapter=formulas["adapter"].where(formulas["adapter"].notna(), None))
     terms_of = {fid: g for fid, g in terms.groupby("formula_id")}
@@ -120,6 +169,12 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) 
               FROM observations o JOIN _vars USING (variable) JOIN _srcs USING (source_id))""")
     keys = con.execute("SELECT rid, region_code, geo_year, period FROM _keys ORDER BY kid").fetchnumpy()
     n_keys, n_vars = len(keys["rid"]), len(variables)
+    # the region codes in ``rid`` order (sorted): the values of the ENUM ``iv_region``
+    region_ids = [r[0] for r in con.execute(
+        "SELECT DISTINCT region_code FROM _keys ORDER BY region_code").fetchall()]
+    _create_indicator_values(con, indicator_ids, region_ids, source_ids, catalogue.version)
+    # source ids as the ENUM of indicator_data, so that writing them needs no string look-up
+    con.execute("CREATE OR REPLACE TEMP TABLE _names AS SELECT source_id::iv_source AS source_id, sidx FROM _names")
     if n_keys == 0:
         for tmp in ("_keys", "_vars", "_srcs", "_names"):
             con.execute(f"DROP TABLE IF EXISTS {tmp}")
@@ -156,10 +211,12 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) 
                                     np.asarray(keys["rid"], dtype=np.int64), periods, sidx_of_sord)
             weight_cols.update({f"g{g}_{k}": v for k, v in cols.items()})
 
-    # the wide table of each scope as Arrow columns (DuckDB scans them in place; NaN and
-    # masked values are NULL): ``_wide`` for formulas open to every source, ``_wide_<n>`` for
-    # formulas tied to one adapter
+    # the wide table of each scope as a pandas frame (DuckDB scans it in place; NaN and
+    # masked values are NULL; the region code is a Categorical, which DuckDB reads as an ENUM
+    # with the values of ``iv_region``, so writing it needs no string look-up): ``_wide`` for
+    # formulas open to every source, ``_wide_<n>`` for formulas tied to one adapter
     tables: dict = {}
+    region_codes = pd.Categorical.from_codes(np.asarray(keys["rid"], dtype=np.int32), categories=region_ids)
     for n, scope in enumerate(list(scopes)):
         code, value = scopes.pop(scope)
         fs = formulas[formulas["adapter"].isna()] if scope is None else formulas[formulas["adapter"] == scope]
@@ -168,20 +225,20 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) 
         tables[scope] = "_wide" if scope is None else f"_wide_{n}"
         used = sorted({var_index[v] for fid in fs["formula_id"]
                        for v in terms_of[fid].query("term != 'weight'")["variable"]})
-        wide = {"kid": pa.array(np.arange(n_keys, dtype=np.int32)),
-                "region_code": pa.array(keys["region_code"], pa.string()),
-                "geo_year": pa.array(np.asarray(keys["geo_year"], dtype=np.int32)),
-                "period": pa.array(periods.astype(np.int32))}
+        wide = {"kid": np.arange(n_keys, dtype=np.int32),
+                "region_code": region_codes,
+                "geo_year": np.asarray(keys["geo_year"], dtype=np.int32),
+                "period": periods.astype(np.int32)}
         for i in used:
             c = code[:, i]
             present = c >= 0
-            wide[f"v{i}"] = pa.array(value[:, i], from_pandas=True)
-            wide[f"ok{i}"] = pa.array(present & (c % 4 == _OK))
-            wide[f"sec{i}"] = pa.array(present & (c % 4 == _SECRET))
-            wide[f"src{i}"] = pa.array(sidx_of_sord[np.maximum(c, 0) // 4], mask=~present)
+            wide[f"v{i}"] = value[:, i]
+            wide[f"ok{i}"] = present & (c % 4 == _OK)
+            wide[f"sec{i}"] = present & (c % 4 == _SECRET)
+            wide[f"src{i}"] = pd.arrays.IntegerArray(sidx_of_sord[np.maximum(c, 0) // 4], ~present)
         del code, value
         wide.update(weight_cols)
-        con.register(tables[scope], pa.table(wide))
+        con.register(tables[scope], pd.DataFrame(wide, copy=False))
         del wide
 
     # one INSERT per indicator, rows in output order (period, region); collecting all rows in a
@@ -199,25 +256,26 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) 
             parts.append(_formula_sql(f, t, var_index, g,
                                       tables[f.adapter if isinstance(f.adapter, str) else None]))
         if len(parts) == 1:
-            sql = parts[0]
+            sql, order = parts[0], ""  # the scan of the wide table keeps the output order
         else:
             # several formulas: per key the first (catalogue order) that gives a value,
             # otherwise the first one's status
             sql = ("SELECT * FROM (" + " UNION ALL ".join(f"({p})" for p in parts) + ") u QUALIFY "
-                   "row_number() OVER (PARTITION BY kid ORDER BY (status = 'ok') DESC, priority) = 1")
+                   "row_number() OVER (PARTITION BY kid ORDER BY (status = 'ok'::iv_status) DESC, priority) = 1")
+            order = "ORDER BY r.kid"
         con.execute(f"""
-            INSERT INTO indicator_values
-            SELECT '{ind_id}', r.region_code, r.geo_year, r.period, r.value, r.numerator,
+            INSERT INTO indicator_data
+            SELECT '{ind_id}'::iv_indicator, r.region_code, r.geo_year, r.period, r.value, r.numerator,
                    r.denominator, r.status, r.estimate, n1.source_id, n2.source_id,
-                   r.base_period, r.priority, ?
+                   r.base_period, r.priority
             FROM ({sql}) r
             LEFT JOIN _names n1 ON n1.sidx = r.sidx LEFT JOIN _names n2 ON n2.sidx = r.bsidx
-            ORDER BY r.kid""", [catalogue.version])
+            {order}""")
     for name in tables.values():
         con.unregister(name)
     for tmp in ("_keys", "_vars", "_srcs", "_names"):
         con.execute(f"DROP TABLE IF EXISTS {tmp}")
-    rows = con.execute("SELECT count(*) FROM indicator_values").fetchone()[0]
+    rows = con.execute("SELECT count(*) FROM indicator_data").fetchone()[0]
     return rows
 
 
@@ -302,7 +360,9 @@ def _nearest_weights(best: tuple[np.ndarray, np.ndarray], wvars: list[int], wind
         "w": np.where(found, w[src], np.nan),
         "ok": w_ok[src], "sec": w_sec[src], "src": w_src[src], "per": rp_keys[src] % 10_000,
     }
-    return {k: pa.array(v, from_pandas=True) if k == "w" else pa.array(v, mask=~found)
+    return {k: v if k == "w" else
+            (pd.arrays.BooleanArray(v, ~found) if v.dtype == bool else
+             pd.arrays.IntegerArray(v.astype(np.int64), ~found))
             for k, v in out.items()}
 
 
@@ -352,18 +412,18 @@ def _formula_sql(f, t: pd.DataFrame, var_index: dict, group: int | None, table: 
     ratio = "true" if mode == "ratio" else "false"
     return f"""
         SELECT kid, region_code, geo_year, period, {int(f.priority)} AS priority, {str(bool(f.estimate)).lower()} AS estimate, status,
-               CASE WHEN status <> 'ok' THEN NULL ELSE {value} END AS value,
-               CASE WHEN status <> 'ok' THEN NULL ELSE {numerator} END AS numerator,
+               CASE WHEN status <> 'ok'::iv_status THEN NULL ELSE {value} END AS value,
+               CASE WHEN status <> 'ok'::iv_status THEN NULL ELSE {numerator} END AS numerator,
                CASE WHEN base_ok THEN base END AS denominator,
                sidx, bsidx, {base_period} AS base_period
         FROM (
             SELECT *,
-                CASE WHEN main_sec OR base_sec THEN 'geheim'
-                     WHEN NOT main_ok THEN 'niet beschikbaar'
-                     WHEN {ratio} AND NOT base_ok THEN 'niet beschikbaar'
-                     WHEN base_ok AND base < {min_base} THEN 'te weinig waarnemingen'
-                     WHEN {ratio} AND base = 0 THEN 'niet beschikbaar'
-                     ELSE 'ok' END AS status
+                CASE WHEN main_sec OR base_sec THEN 'geheim'::iv_status
+                     WHEN NOT main_ok THEN 'niet beschikbaar'::iv_status
+                     WHEN {ratio} AND NOT base_ok THEN 'niet beschikbaar'::iv_status
+                     WHEN base_ok AND base < {min_base} THEN 'te weinig waarnemingen'::iv_status
+                     WHEN {ratio} AND base = 0 THEN 'niet beschikbaar'::iv_status
+                     ELSE 'ok'::iv_status END AS status
             FROM (
                 SELECT kid, region_code, geo_year, period, ({v}) AS v, ({n}) AS n, {main_ok} AS main_ok, {main_sec} AS main_sec,
                        {base_ok} AS base_ok, {base_sec} AS base_sec, ({base}) AS base,

@@ -17,7 +17,7 @@ import pandas as pd
 from . import config, store
 from .catalogue import load_catalogue
 from .aggregate import build_area_tables
-from .compute import compute
+from .compute import compute, drop_indicator_values
 from .series import build_harmonised_values
 from .sources import OBS_COLUMNS, REGION_COLUMNS, SourceResult, adapters
 
@@ -75,7 +75,7 @@ def ingest(data_dir: Path | None = None, store_path: Path | None = None, *,
                 "SELECT source_id FROM sources WHERE adapter IN (SELECT unnest(?))", [list(chosen)]).fetchall()]
             con.execute("DELETE FROM observations WHERE source_id IN (SELECT unnest(?))", [ids])
             con.execute("DELETE FROM sources WHERE source_id IN (SELECT unnest(?))", [ids])
-            con.execute("DROP TABLE IF EXISTS indicator_values")
+            drop_indicator_values(con)
         wtask = progress.add_task("Naar de store schrijven", total=len(results))
         for i, res in enumerate(results):
             info = res.info.as_dict()

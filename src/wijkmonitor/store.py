@@ -17,7 +17,9 @@ Tables
     ``code, year, level, name, gemeente_code, wijk_code, change_code, population``
     (``year`` is the year of the regional division).
 ``indicator_values``
-    Written by :mod:`wijkmonitor.compute`.
+    A view over ``indicator_data`` (ENUM columns for indicator, region, status and source ids),
+    both written by :mod:`wijkmonitor.compute`; the view gives plain strings and the
+    catalogue version from ``meta`` on every row.
 ``meta``
     ``key, value``: build time, catalogue version, data directory.
 """
