@@ -113,3 +113,34 @@ def test_gap_json_is_cached_per_query_and_equal_to_the_frame(client):
     assert client.get("/api/v1/gaps", params=dict(areas="bestaat-niet")).status_code == 404
     csv = client.get("/api/v1/gaps", params=dict(areas="rotterdam-zuid", format="csv"))
     assert csv.status_code == 200 and csv.text.startswith("area")
+
+
+def test_area_page_is_cached_but_shows_an_edit_at_once(real_store, tmp_path):
+    """The parts of the area page from the analytical store come from a cache; the editable
+    store's section (streefwaarden) is read per request: a target set after the page was
+    cached shows on the next request."""
+    from wijkmonitor.local import accounts, db, targets
+    from wijkmonitor.local.permissions import SystemActor
+
+    url = f"sqlite:///{tmp_path / 'edit.sqlite'}"
+    area = "utrecht-overvecht"
+    with TestClient(create_app(real_store, database_url=url), base_url="http://127.0.0.1") as c:
+        ws = c.app.state.ws
+        before = c.get(f"/gebied/{area}").text
+        assert "NPLV-doel eenzaamheid" not in before
+        assert len(ws.lru("gebied_pages")) == 1
+        with db.session_scope(url) as s:
+            accounts.create_user(s, SystemActor(), "utrecht", "gemeente-editor",
+                                 "correct horse battery", gemeente="GM0344")
+        with db.session_scope(url) as s:
+            targets.set_target(s, accounts.get_user(s, "utrecht"), area, "eenzaam_pct",
+                               target_value=40, target_year=2030, baseline_year=2012,
+                               reason="NPLV-doel eenzaamheid")
+        after = c.get(f"/gebied/{area}").text
+        assert len(ws.lru("gebied_pages")) == 1  # served from the cache ...
+        assert "NPLV-doel eenzaamheid" in after  # ... with the new target
+        section = after[after.index('id="lokaal"'):]
+        assert "Eenzaamheid" in section[:section.index("</section>")]
+        # everything else is the same page
+        assert before[:before.index('id="lokaal"')] == after[:after.index('id="lokaal"')]
+        assert before[before.index('id="per-indicator"'):] == after[after.index('id="per-indicator"'):]
