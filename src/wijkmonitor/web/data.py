@@ -551,7 +551,10 @@ class ValueIndex:
         import pyarrow.compute as pc
 
         t0 = time.perf_counter()
-        tbl = ws.con().sql("""
+        # a connection of its own, closed after the read: DuckDB's memory for the window
+        # query is given back instead of staying with a worker thread's connection
+        con = store.connect(ws.path, read_only=True)
+        tbl = con.sql("""
             SELECT region_code, indicator, period,
                    CASE WHEN status = 'ok' THEN value END AS value, status, estimate,
                    CASE WHEN status = 'ok' THEN numerator END AS numerator, denominator,
@@ -560,6 +563,7 @@ class ValueIndex:
             QUALIFY row_number() OVER (PARTITION BY region_code, indicator, period
                                        ORDER BY (geo_year = period) DESC, geo_year DESC) = 1
             """).to_arrow_table()
+        con.close()
 
         def codes(col):
             enc = pc.dictionary_encode(tbl.column(col)).combine_chunks()
