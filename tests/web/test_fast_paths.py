@@ -90,6 +90,7 @@ def test_value_index_follows_the_store_file(real_store, tmp_path):
         with duckdb.connect(str(new)) as con:
             con.execute("UPDATE indicator_values SET value = value + 1000 WHERE region_code = ? "
                         "AND indicator = ? AND period = ?", [code, ind, year])
+            con.execute("CHECKPOINT")  # into the file itself (no WAL left beside it)
         os.replace(new, path)
         assert c.get(url).json()["value"] == pytest.approx(value + 1000)
         assert ws.value_index() is not first

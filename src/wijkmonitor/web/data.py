@@ -185,7 +185,7 @@ class WebStore:
         if con is None or self._local.sig != sig:
             if con is not None:
                 con.close()
-            con = store.connect(self.path, read_only=True)
+            con = _open(self.path)
             self._local.con, self._local.sig = con, sig
         return con
 
@@ -553,7 +553,7 @@ class ValueIndex:
         t0 = time.perf_counter()
         # a connection of its own, closed after the read: DuckDB's memory for the window
         # query is given back instead of staying with a worker thread's connection
-        con = store.connect(ws.path, read_only=True)
+        con = _open(ws.path)
         tbl = con.sql("""
             SELECT region_code, indicator, period,
                    CASE WHEN status = 'ok' THEN value END AS value, status, estimate,
@@ -633,6 +633,25 @@ class ValueIndex:
             sys.getsizeof(k) + sys.getsizeof(r) + sum(sys.getsizeof(x) for x in r.values())
             for k, r in self.area.items())
         return n
+
+
+def _open(path: Path) -> "duckdb.DuckDBPyConnection":
+    """A read-only connection to the store file as it is now.
+
+    Not ``duckdb.connect(path)``: that returns the database instance already open for the
+    same path in this process (while any thread still holds a connection to it), i.e. the
+    replaced file. An in-memory database that attaches the file opens it anew.
+    """
+    import duckdb
+
+    if not Path(path).exists():
+        raise store.StoreMissing(
+            f"De store {path} bestaat nog niet: draai eerst 'wijkmonitor build'.")
+    con = duckdb.connect(":memory:")
+    quoted = str(path).replace("'", "''")
+    con.execute(f"ATTACH '{quoted}' AS store (READ_ONLY)")
+    con.execute("USE store")
+    return con
 
 
 def _as_records_float(x: np.ndarray) -> np.ndarray:
