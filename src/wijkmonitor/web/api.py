@@ -7,15 +7,15 @@ the same rows as a file.
 
 from __future__ import annotations
 
-import json
 from typing import Literal
 
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from .. import analysis
 from . import downloads
-from .data import REASONS, WebStore
+from .data import REASONS, Unknown, WebStore, records
 
 router = APIRouter(prefix="/api/v1", tags=["wijkmonitor"])
 Fmt = Literal["json", "csv", "xlsx", "parquet"]
@@ -23,11 +23,6 @@ Fmt = Literal["json", "csv", "xlsx", "parquet"]
 
 def _ws(request: Request) -> WebStore:
     return request.app.state.ws
-
-
-def records(df: pd.DataFrame) -> list[dict]:
-    """DataFrame -> JSON-safe records (NaN/NA -> null; numpy scalars -> Python)."""
-    return json.loads(df.to_json(orient="records", date_format="iso", double_precision=15))
 
 
 def _out(df: pd.DataFrame, format: str, name: str):
@@ -114,21 +109,18 @@ def values(request: Request, unit: list[str] = Query(..., description="gebied-id
 
 
 @router.get("/value/{unit}/{indicator}/{year}", summary="Eén waarde met status, reden en bron")
-def value(request: Request, unit: str, indicator: str, year: int):
+async def value(request: Request, unit: str, indicator: str, year: int):
+    # async: a look-up in memory (WebStore.value_json) runs on the event loop; building the
+    # index on first use and resolving a unit id seen for the first time run in a thread
     ws = _ws(request)
-    u = ws.unit(unit)
-    if u is None:
-        raise HTTPException(404, f"onbekend gebied of onbekende code {unit!r}")
-    if indicator not in ws.catalogue:
-        raise HTTPException(404, f"onbekende indicator {indicator!r}")
-    df = ws.unit_values(u.id, indicator)
-    row = df[df["period"] == year]
-    ind = ws.catalogue[indicator]
-    base = dict(unit=u.id, unit_name=u.name, indicator=indicator, indicator_name=ind.name,
-                unit_of_measure=ind.unit, period=year)
-    if row.empty:
-        return base | dict(value=None, status="niet beschikbaar", reason=REASONS["niet beschikbaar"])
-    return base | records(row)[0]
+    try:
+        body = ws.value_json(unit, indicator, year, build=False)
+        if body is None:
+            body = await run_in_threadpool(ws.value_json, unit, indicator, year)
+    except Unknown as e:
+        raise HTTPException(404, f"onbekend gebied of onbekende code {unit!r}" if e.what == "unit"
+                            else f"onbekende indicator {indicator!r}") from None
+    return Response(body, media_type="application/json")
 
 
 @router.get("/region-values", summary="Alle CBS-regio's van één niveau voor één indicator en jaar")
@@ -141,20 +133,41 @@ def region_values(request: Request, indicator: str, period: int,
     return _out(ws.level_values(indicator, period, level, gemeente), format, f"{indicator}-{period}-{level}")
 
 
+async def _cached_json(ws: WebStore, name: str, key, compute) -> Response:
+    """A JSON list response kept per store version in the LRU cache ``name``: served from
+    memory on the event loop when cached, else ``compute()`` (-> DataFrame) runs in a thread."""
+    body = ws.lru(name).get(key)
+    if body is None:
+        def build():
+            out = compute().to_json(orient="records", date_format="iso", double_precision=15)
+            ws.lru(name).put(key, out.encode("utf-8"))
+            return out.encode("utf-8")
+        body = await run_in_threadpool(build)
+    return Response(body, media_type="application/json")
+
+
 @router.get("/gaps", summary="Afstand tot de referentie en de klasse van de ontwikkeling")
-def gaps(request: Request, areas: str = Query("nplv", description="nplv, aandachtswijken of komma-gescheiden gebied-ids"),
-         baseline: int = 2012, latest: int = 2024,
-         reference: Literal["gemeente", "rest", "G4", "G14", "G18", "G40", "NPLV19", "NL"] = "gemeente",
-         indicator: str | None = None, format: Fmt = "json"):
+async def gaps(request: Request, areas: str = Query("nplv", description="nplv, aandachtswijken of komma-gescheiden gebied-ids"),
+               baseline: int = 2012, latest: int = 2024,
+               reference: Literal["gemeente", "rest", "G4", "G14", "G18", "G40", "NPLV19", "NL"] = "gemeente",
+               indicator: str | None = None, format: Fmt = "json"):
     ws = _ws(request)
     sel = areas if areas in ("nplv", "aandachtswijken") else [a.strip() for a in areas.split(",") if a.strip()]
-    try:
-        df = ws.gaps(sel, baseline, latest, reference)
-    except KeyError as e:
-        raise HTTPException(404, str(e)) from None
-    if indicator:
-        df = df[df["indicator"] == indicator]
-    return _out(df.reset_index(drop=True), format, "afstanden")
+
+    def compute() -> pd.DataFrame:
+        try:
+            df = ws.gaps(sel, baseline, latest, reference)
+        except KeyError as e:
+            raise HTTPException(404, str(e)) from None
+        if indicator:
+            df = df[df["indicator"] == indicator]
+        return df.reset_index(drop=True)
+
+    if format == "json":
+        # gaps are fixed for a store version: the JSON per full query is cached
+        key = (tuple(sel) if isinstance(sel, list) else sel, baseline, latest, reference, indicator)
+        return await _cached_json(ws, "gaps", key, compute)
+    return await run_in_threadpool(lambda: _out(compute(), format, "afstanden"))
 
 
 @router.get("/outcome", summary="De Outcomemonitor-tabel: aantallen gebieden per klasse per indicator")

@@ -1,10 +1,14 @@
 """What the website reads from the built store (read-only; nothing is recomputed here).
 
 Each worker thread keeps one read-only DuckDB connection (DuckDB allows many readers); when
-the store file is replaced by a new build (an atomic ``os.replace``) the connection and the
-small cached tables are dropped and re-read. The small tables (``area_index``,
-``area_values``, ``sources``, the region names) are cached in memory; ``indicator_values``
-(nearly a million rows) is queried per request.
+the store file is replaced by a new build (an atomic ``os.replace``) the connection and
+everything cached are dropped and re-read (the *store version* is the file's inode, mtime and
+size). The small tables (``area_index``, ``area_values``, ``sources``, the region names) are
+cached in memory. ``/api/v1/value`` reads no table per request: :class:`ValueIndex` holds
+``indicator_values`` (one row per region, indicator and period, as columns) and the records of
+``area_values``, built once per store version on first use. Responses and page parts that
+depend only on the store are kept in bounded LRU caches (:meth:`WebStore.lru`) of the same
+store version.
 
 A *unit* is anything a page can show: an area id (``utrecht-overvecht``), the rest of its
 gemeente (``utrecht-overvecht~rest``), a group (``G4``, ``NL``), a programme set
@@ -18,8 +22,11 @@ number.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,13 +86,87 @@ class Unit:
                 "land": "land"}.get(self.kind, self.kind)
 
 
+_MISSING = object()
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    """DataFrame -> JSON-safe records (NaN/NA -> null; numpy scalars -> Python; floats as
+    pandas writes them with 15 decimals)."""
+    return json.loads(df.to_json(orient="records", date_format="iso", double_precision=15))
+
+
+def dumps(obj) -> bytes:
+    """JSON bytes exactly as FastAPI's default ``JSONResponse`` writes ``obj``."""
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False, indent=None,
+                      separators=(",", ":")).encode("utf-8")
+
+
+class Unknown(LookupError):
+    """An unknown unit or indicator (``what`` is ``"unit"`` or ``"indicator"``)."""
+
+    def __init__(self, what: str, name: str):
+        super().__init__(what, name)
+        self.what, self.name = what, name
+
+
+class LRU:
+    """A bounded, thread-safe least-recently-used map (for serialized responses): at most
+    ``maxsize`` entries and, with ``maxbytes``, at most that many bytes (``len`` of a value, or
+    the sum of ``len`` of its items for a tuple)."""
+
+    def __init__(self, maxsize: int, maxbytes: int | None = None):
+        self.maxsize, self.maxbytes = maxsize, maxbytes
+        self.nbytes = 0
+        self._d: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _size(value) -> int:
+        if isinstance(value, tuple):
+            return sum(len(v) for v in value)
+        return len(value) if isinstance(value, (bytes, str)) else 0
+
+    def get(self, key, default=None):
+        with self._lock:
+            try:
+                self._d.move_to_end(key)
+            except KeyError:
+                return default
+            return self._d[key]
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            if key in self._d:
+                self.nbytes -= self._size(self._d.pop(key))
+            self._d[key] = value
+            self.nbytes += self._size(value)
+            while len(self._d) > self.maxsize or (
+                    self.maxbytes is not None and self.nbytes > self.maxbytes and len(self._d) > 1):
+                self.nbytes -= self._size(self._d.popitem(last=False)[1])
+
+    def get_or_put(self, key, fn):
+        """The value under ``key``, else ``fn()`` (stored)."""
+        value = self.get(key, _MISSING)
+        if value is _MISSING:
+            value = fn()
+            self.put(key, value)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+
 class WebStore:
     """Read-only access to one store file for the website."""
+
+    #: entries per LRU cache of serialized responses or page parts (per store version)
+    LRU_SIZE = 512
 
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path else config.store_path()
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._build_lock = threading.Lock()
         self._sig = None
         self._cache: dict = {}
 
@@ -104,14 +185,29 @@ class WebStore:
         if con is None or self._local.sig != sig:
             if con is not None:
                 con.close()
-            con = store.connect(self.path, read_only=True)
+            con = _open(self.path)
             self._local.con, self._local.sig = con, sig
         return con
 
     def df(self, sql: str, params: list | None = None) -> pd.DataFrame:
         return self.con().execute(sql, params or []).df()
 
+    def version(self):
+        """The store version: ``(inode, mtime_ns, size)`` of the store file."""
+        return self._signature()
+
+    def peek(self, key, default=None):
+        """What :meth:`cached` holds under ``key`` for the current store version, else
+        ``default`` (never computes)."""
+        sig = self._signature()
+        with self._lock:
+            if sig != self._sig:
+                return default
+            return self._cache.get(key, default)
+
     def cached(self, key, fn):
+        """``fn()`` computed once per store version (several threads may compute it at once
+        the first time; use :meth:`built` for expensive values)."""
         sig = self._signature()
         with self._lock:
             if sig != self._sig:
@@ -121,8 +217,22 @@ class WebStore:
                 return self._cache[key]
         value = fn()
         with self._lock:
-            self._cache[key] = value
+            if self._sig == sig:  # not if the store was replaced meanwhile
+                self._cache[key] = value
         return value
+
+    def built(self, key, fn):
+        """Like :meth:`cached`, but ``fn`` runs in one thread at a time (others wait for it)."""
+        value = self.peek(key, _MISSING)
+        if value is not _MISSING:
+            return value
+        with self._build_lock:
+            return self.cached(key, fn)
+
+    def lru(self, name: str, maxsize: int | None = None, maxbytes: int | None = None) -> LRU:
+        """The LRU cache ``name`` of the current store version (a new, empty one after the
+        store file was replaced)."""
+        return self.cached(("lru", name), lambda: LRU(maxsize or self.LRU_SIZE, maxbytes))
 
     # -- small tables -------------------------------------------------------------------------
     @property
@@ -159,7 +269,7 @@ class WebStore:
         return self.cached("region_names", load)
 
     def groups(self) -> dict:
-        return load_groups()
+        return self.cached("groups", load_groups)  # parsing the YAML costs ~13 ms
 
     # -- units -------------------------------------------------------------------------------
     def unit(self, uid: str) -> Unit | None:
@@ -190,7 +300,9 @@ class WebStore:
             gname = None
             if gm and gm in names.index:
                 gname = names.loc[gm, "name"]
-            return Unit(id=up, kind=r["level"], name=r["name"] or up, gemeente=gm, gemeente_name=gname,
+            # a code without a name in its latest division (NULL, read as NaN) is named by its code
+            name = r["name"] if isinstance(r["name"], str) and r["name"] else up
+            return Unit(id=up, kind=r["level"], name=name, gemeente=gm, gemeente_name=gname,
                         level=r["level"], reference_year=int(r["year"]))
         return None
 
@@ -303,10 +415,51 @@ class WebStore:
         counts = a.groupby("period").size()
         return sorted(int(p) for p in counts[counts >= min_values].index)
 
+    # -- one value (``/api/v1/value``), from memory ------------------------------------------
+    def value_index(self) -> "ValueIndex":
+        """The :class:`ValueIndex` of the current store version (built on first use, once)."""
+        return self.built("value_index", lambda: ValueIndex(self))
+
+    def value_json(self, unit: str, indicator: str, year: int, *, build: bool = True) -> bytes | None:
+        """The JSON body of ``/api/v1/value/{unit}/{indicator}/{year}``.
+
+        No query and no pandas once the index is built. With ``build=False`` returns ``None``
+        instead of doing anything slow (building the index, resolving a unit id seen for the
+        first time), so that an ``async`` endpoint can do that in a thread. Raises
+        :class:`Unknown` for an unknown unit or indicator.
+        """
+        idx = self.peek("value_index")
+        if idx is None:
+            if not build:
+                return None
+            idx = self.value_index()
+        ref = idx.units.get(unit)
+        if ref is None:
+            if not build:
+                return None
+            u = self.unit(unit)
+            if u is None:
+                raise Unknown("unit", unit)
+            ref = (u.id, u.name)
+            if len(idx.units) < idx.MAX_UNITS:
+                idx.units[unit] = ref
+        ind = self.catalogue.get(indicator)
+        if ind is None:
+            raise Unknown("indicator", indicator)
+        uid, name = ref
+        base = dict(unit=uid, unit_name=name, indicator=indicator, indicator_name=ind.name,
+                    unit_of_measure=ind.unit, period=year)
+        rec = idx.record(uid, indicator, year)
+        if rec is None:
+            return dumps(base | dict(value=None, status="niet beschikbaar",
+                                     reason=REASONS["niet beschikbaar"]))
+        return dumps(base | rec)
+
     # -- analysis (read from the analysis module, never re-derived) ---------------------------
     def gaps(self, areas, baseline: int, latest: int, reference: str = "gemeente") -> pd.DataFrame:
-        key = ("gaps", tuple(areas) if isinstance(areas, list) else areas, baseline, latest, reference)
-        return self.cached(key, lambda: analysis.gaps(
+        # an LRU, not cached(): the keys come from requests (any list of areas)
+        key = (tuple(areas) if isinstance(areas, list) else areas, baseline, latest, reference)
+        return self.lru("gaps_frames", 256).get_or_put(key, lambda: analysis.gaps(
             areas=areas, baseline=baseline, latest=latest, reference=reference,
             values=self.area_values(), index=self.area_index(), catalogue=self.catalogue))
 
@@ -377,6 +530,140 @@ class WebStore:
             detail = f"{r.code}, indeling {r.year}" + (f", gemeente {gname}" if gname else "")
             rows.append(dict(id=r.code, name=r.name or r.code, kind=r.level, detail=detail))
         return pd.DataFrame(rows[:limit], columns=["id", "name", "kind", "detail"])
+
+
+class ValueIndex:
+    """Every value ``/api/v1/value`` can return, in memory, for one store version.
+
+    CBS regions: ``indicator_values`` with one row per region, indicator and period (the
+    division of that year, else the most recent one: the rule of
+    :meth:`WebStore.region_values`), as numpy columns sorted by region, indicator and period,
+    with ``{region code: (first row, end)}``; a look-up is a dict hit and a binary search in the
+    region's few dozen rows. Floats are stored as ``records`` returns them (pandas' JSON with 15
+    decimals, parsed), so the JSON is the same as that of the DataFrame path. Areas, rests,
+    groups, sets and the gemeenten with rows in ``area_values``: one record per unit, indicator
+    and period. ``units`` remembers ``(id, name)`` per requested unit string.
+    """
+
+    MAX_UNITS = 100_000
+
+    def __init__(self, ws: WebStore):
+        import pyarrow.compute as pc
+
+        t0 = time.perf_counter()
+        # a connection of its own, closed after the read: DuckDB's memory for the window
+        # query is given back instead of staying with a worker thread's connection
+        con = _open(ws.path)
+        tbl = con.sql("""
+            SELECT region_code, indicator, period,
+                   CASE WHEN status = 'ok' THEN value END AS value, status, estimate,
+                   CASE WHEN status = 'ok' THEN numerator END AS numerator, denominator,
+                   source_id AS source
+            FROM indicator_values
+            QUALIFY row_number() OVER (PARTITION BY region_code, indicator, period
+                                       ORDER BY (geo_year = period) DESC, geo_year DESC) = 1
+            """).to_arrow_table()
+        con.close()
+
+        def codes(col):
+            enc = pc.dictionary_encode(tbl.column(col)).combine_chunks()
+            return enc.indices.to_numpy(zero_copy_only=False), enc.dictionary.to_pylist()
+
+        region, region_names = codes("region_code")
+        ind, self.indicators = codes("indicator")
+        status, self.statuses = codes("status")
+        source_idx, self.sources = codes("source")  # null stays null: index -1 below
+        source_valid = tbl.column("source").is_valid().to_numpy(zero_copy_only=False)
+        period = tbl.column("period").to_numpy().astype(np.int64)
+        order = np.lexsort((period, ind, region))
+        region = region[order]
+        self.keys = (ind.astype(np.int64)[order] * 10_000 + period[order])
+        self.status = status[order].astype(np.int16)
+        self.source = np.where(source_valid, source_idx, -1)[order].astype(np.int32)
+        self.estimate = tbl.column("estimate").to_numpy(zero_copy_only=False)[order]
+        self.value, self.numerator, self.denominator = (
+            _as_records_float(tbl.column(c).to_numpy(zero_copy_only=False)[order])
+            for c in ("value", "numerator", "denominator"))
+        starts = np.flatnonzero(np.r_[True, region[1:] != region[:-1]])
+        ends = np.r_[starts[1:], len(region)]
+        self.ranges = {region_names[region[s]]: (int(s), int(e)) for s, e in zip(starts, ends)}
+        self.ind_code = {name: i for i, name in enumerate(self.indicators)}
+        self.reasons = [REASONS.get(s, "") for s in self.statuses]
+        del tbl, region, ind, status, period, order
+
+        av = ws.area_values()
+        frame = av.rename(columns={"unit_id": "unit", "method": "source"})[VALUE_COLUMNS]
+        self.area: dict = {}
+        for rec in records(frame):
+            self.area.setdefault((rec["unit"], rec["indicator"], rec["period"]), rec)
+        self.area_units = set(av["unit_id"])
+        self.units: dict = {}
+        self.build_seconds = time.perf_counter() - t0
+
+    def record(self, uid: str, indicator: str, year: int) -> dict | None:
+        """The value record of a unit (canonical id), indicator and year, or ``None``."""
+        if uid in self.area_units or not _is_cbs_code(uid):
+            return self.area.get((uid, indicator, year))
+        rng = self.ranges.get(uid)
+        ic = self.ind_code.get(indicator)
+        if rng is None or ic is None or not 0 <= year < 10_000:
+            return None
+        s, e = rng
+        key = ic * 10_000 + year
+        i = s + int(np.searchsorted(self.keys[s:e], key))
+        if i >= e or self.keys[i] != key:
+            return None
+        st = int(self.status[i])
+        src = int(self.source[i])
+        return dict(unit=uid, indicator=indicator, period=year, value=_num(self.value[i]),
+                    status=self.statuses[st], reason=self.reasons[st],
+                    estimate=bool(self.estimate[i]), numerator=_num(self.numerator[i]),
+                    denominator=_num(self.denominator[i]),
+                    source=self.sources[src] if src >= 0 else None)
+
+    def nbytes(self) -> int:
+        """Memory of the numpy columns (the dicts are counted by :func:`sys.getsizeof` of
+        their entries, roughly)."""
+        import sys
+        arrays = (self.keys, self.status, self.source, self.estimate, self.value, self.numerator,
+                  self.denominator)
+        n = sum(a.nbytes for a in arrays)
+        n += sys.getsizeof(self.ranges) + sum(sys.getsizeof(k) + 56 for k in self.ranges)
+        n += sys.getsizeof(self.area) + sum(
+            sys.getsizeof(k) + sys.getsizeof(r) + sum(sys.getsizeof(x) for x in r.values())
+            for k, r in self.area.items())
+        return n
+
+
+def _open(path: Path) -> "duckdb.DuckDBPyConnection":
+    """A read-only connection to the store file as it is now.
+
+    Not ``duckdb.connect(path)``: that returns the database instance already open for the
+    same path in this process (while any thread still holds a connection to it), i.e. the
+    replaced file. An in-memory database that attaches the file opens it anew.
+    """
+    import duckdb
+
+    if not Path(path).exists():
+        raise store.StoreMissing(
+            f"De store {path} bestaat nog niet: draai eerst 'wijkmonitor build'.")
+    con = duckdb.connect(":memory:")
+    quoted = str(path).replace("'", "''")
+    con.execute(f"ATTACH '{quoted}' AS store (READ_ONLY)")
+    con.execute("USE store")
+    return con
+
+
+def _as_records_float(x: np.ndarray) -> np.ndarray:
+    """Floats as :func:`records` returns them: written by pandas with 15 decimals and parsed
+    back (``14.8`` becomes ``14.800000000000001``); NaN stays NaN."""
+    text = pd.Series(x, dtype="float64").to_json(orient="values", double_precision=15)
+    return np.array([np.nan if v is None else v for v in json.loads(text)], dtype="float64")
+
+
+def _num(x) -> float | None:
+    x = float(x)
+    return None if x != x else x
 
 
 def _is_cbs_code(uid: str) -> bool:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from markupsafe import Markup
 
 from .. import analysis, geometries
 from ..local import public as local_public
@@ -341,21 +342,42 @@ def gebied(request: Request, uid: str, basisjaar: int | None = None, laatstejaar
         df = pd.DataFrame(loc.get("shapes", []), columns=["code", "name", "part_of_area"])
         return downloads.respond(df.assign(layer_year=loc.get("layer_year")), formaat,
                                  f"{u.id}-kaart", geometry=geom)
-    data = gebied_tables(ws, u, b, l)
     if formaat:
+        data = ws.lru("gebied_tables", 64).get_or_put((u.id, b, l), lambda: gebied_tables(ws, u, b, l))
         df = data["series"] if tabel == "reeksen" else data["overview"]
         return downloads.respond(df, formaat, f"{u.id}-{tabel}")
-    locator = _locator(u)
-    return _render(request, "gebied.html", title=u.name, u=u, baseline=b, latest=l, years=years,
-                   data=data, locator=locator, class_labels=CLASS_LABELS,
-                   breadcrumb=_crumbs(ws, u), related=_related(ws, u),
-                   downloads=_download_links(request, "overzicht"),
-                   downloads_series=_download_links(request, "reeksen"),
-                   downloads_map=_download_links(request, "kaart", ("geojson", "csv", "xlsx", "parquet")) if locator.get("svg") else [],
-                   # streefwaarden, interventions, local values (editable store; _lokaal.html)
-                   lokaal=local_public.area_section(
-                       u.id, u.codes, database_url=getattr(request.app.state, "database_url", None),
-                       store_path=ws.path) if u.kind in ("area", "gemeente", "wijk", "buurt") else None)
+
+    def render_cached() -> tuple[bytes, bytes]:
+        # everything from the analytical store, rendered once per unit, query and store
+        # version, around a marker where the editable store's section goes
+        data = gebied_tables(ws, u, b, l)
+        locator = _locator(u)
+        body = _render(request, "gebied.html", title=u.name, u=u, baseline=b, latest=l, years=years,
+                       data=data, locator=locator, class_labels=CLASS_LABELS,
+                       breadcrumb=_crumbs(ws, u), related=_related(ws, u),
+                       downloads=_download_links(request, "overzicht"),
+                       downloads_series=_download_links(request, "reeksen"),
+                       downloads_map=_download_links(request, "kaart", ("geojson", "csv", "xlsx", "parquet")) if locator.get("svg") else [],
+                       lokaal_html=Markup(_LOKAAL_MARKER)).body
+        head, tail = body.split(_LOKAAL_MARKER.encode())
+        return head, tail
+
+    hs = present.house_style()
+    head, tail = ws.lru("gebied_pages", 256, maxbytes=PAGE_CACHE_BYTES).get_or_put(
+        (u.id, request.url.query, hs["css"], hs["body_class"]), render_cached)
+    # streefwaarden, interventions, local values: read from the editable store per request, so
+    # that an edit in /beheer shows at once (_lokaal.html)
+    lokaal = local_public.area_section(
+        u.id, u.codes, database_url=getattr(request.app.state, "database_url", None),
+        store_path=ws.path) if u.kind in ("area", "gemeente", "wijk", "buurt") else None
+    section = TEMPLATES.get_template("_lokaal.html").render(u=u, lokaal=lokaal)
+    return HTMLResponse(head + section.encode() + tail)
+
+
+#: where the live section goes in a cached area page
+_LOKAAL_MARKER = "<!--wm:lokaal-->"
+#: at most this many bytes of rendered area pages are kept (per process; a page is ~0.4 MB)
+PAGE_CACHE_BYTES = 64 * 2**20
 
 
 # ---------------------------------------------------------------------------------------
