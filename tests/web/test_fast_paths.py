@@ -88,7 +88,7 @@ def test_value_index_follows_the_store_file(real_store, tmp_path):
         new = tmp_path / "new.duckdb"
         shutil.copy(path, new)
         with duckdb.connect(str(new)) as con:
-            con.execute("UPDATE indicator_values SET value = value + 1000 WHERE region_code = ? "
+            con.execute("UPDATE indicator_data SET value = value + 1000 WHERE region_code = ? "
                         "AND indicator = ? AND period = ?", [code, ind, year])
             con.execute("CHECKPOINT")  # into the file itself (no WAL left beside it)
         os.replace(new, path)
@@ -145,3 +145,24 @@ def test_area_page_is_cached_but_shows_an_edit_at_once(real_store, tmp_path):
         # everything else is the same page
         assert before[:before.index('id="lokaal"')] == after[:after.index('id="lokaal"')]
         assert before[before.index('id="per-indicator"'):] == after[after.index('id="per-indicator"'):]
+
+
+def test_serve_warms_the_value_index_at_start(real_store, monkeypatch):
+    """With WIJKMONITOR_WARM=1 (set by ``wijkmonitor serve``) a worker builds the value index
+    when it starts, so the first visitor of /api/v1/value does not wait for it; without it
+    (tests, notebooks) nothing is read before the first request."""
+    import time
+
+    monkeypatch.setenv("WIJKMONITOR_WARM", "1")
+    with TestClient(create_app(real_store)) as c:
+        ws = c.app.state.ws
+        deadline = time.monotonic() + 120
+        while ws.peek("value_index") is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert ws.peek("value_index") is not None
+        r = c.get("/api/v1/value/GM0344/inwoners/2024")
+        assert r.status_code == 200 and r.json()["status"] == "ok"
+    monkeypatch.delenv("WIJKMONITOR_WARM")
+    with TestClient(create_app(real_store)) as c:
+        time.sleep(0.5)
+        assert c.app.state.ws.peek("value_index") is None

@@ -10,6 +10,9 @@ npm (``static/vendor/swagger-ui``), never a CDN.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -37,6 +40,28 @@ NAV = [("/", "Start"), ("/indicatoren", "Indicatoren"), ("/vergelijken", "Vergel
 TEMPLATES.env.globals["NAV"] = NAV
 
 
+#: Set by ``wijkmonitor serve``: build the in-memory value index and read the area tables in a
+#: background thread when a worker starts, so that the first visitor does not wait for it
+#: (seconds on the real store). Off by default, so tests and notebooks that create many apps
+#: do not pay for it.
+WARM_ENV = "WIJKMONITOR_WARM"
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI):
+    if os.environ.get(WARM_ENV) == "1":
+        threading.Thread(target=_warm, args=(app.state.ws,), name="wijkmonitor-warm",
+                         daemon=True).start()
+    yield
+
+
+def _warm(ws: WebStore) -> None:
+    with contextlib.suppress(store.StoreMissing):
+        ws.area_index()
+        ws.area_values()
+        ws.value_index()
+
+
 def create_app(store_path: Path | str | None = None, database_url: str | None = None) -> FastAPI:
     """Build the app for one store file (default: ``WIJKMONITOR_STORE``) and one editable
     store (default: ``WIJKMONITOR_DATABASE_URL``, see :func:`include_beheer`)."""
@@ -48,6 +73,7 @@ def create_app(store_path: Path | str | None = None, database_url: str | None = 
                      "(zie /api/v1/sources)."),
         version="1",
         docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
+        lifespan=_lifespan,
     )
     app.state.ws = WebStore(store_path)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -651,6 +651,7 @@ def _open(path: Path) -> "duckdb.DuckDBPyConnection":
     quoted = str(path).replace("'", "''")
     con.execute(f"ATTACH '{quoted}' AS store (READ_ONLY)")
     con.execute("USE store")
+    con.execute("SET enable_progress_bar = false")  # no progress bars in the server's output
     return con
 
 
