@@ -166,3 +166,26 @@ def test_serve_warms_the_value_index_at_start(real_store, monkeypatch):
     with TestClient(create_app(real_store)) as c:
         time.sleep(0.5)
         assert c.app.state.ws.peek("value_index") is None
+
+
+def test_api_json_writes_the_stored_doubles(client, real_store):
+    """Numbers in the API are the stored doubles in their shortest form (a notebook reads back
+    exactly what the store holds), never pandas.to_json's 15-decimal artefacts such as
+    ``10298366.199999999254942``."""
+    import json as jsonlib
+    import re
+
+    with duckdb.connect(str(real_store), read_only=True) as con:
+        unit, ind = con.execute(
+            "SELECT unit_id, indicator FROM area_values WHERE status = 'ok' AND numerator <> round(numerator) "
+            "ORDER BY unit_id, indicator LIMIT 1").fetchone()
+        stored = con.execute("SELECT period, value, numerator, denominator FROM area_values "
+                             "WHERE unit_id = ? AND indicator = ?", [unit, ind]).fetchall()
+    r = client.get("/api/v1/values", params={"unit": unit, "indicator": ind})
+    assert r.status_code == 200
+    for number in re.findall(r"-?\d+\.\d+(?:e-?\d+)?", r.text):
+        assert repr(float(number)) == number, number
+    got = {rec["period"]: rec for rec in jsonlib.loads(r.text)}
+    for period, value, num, den in stored:
+        assert got[period]["value"] == value and got[period]["numerator"] == num
+        assert got[period]["denominator"] == den

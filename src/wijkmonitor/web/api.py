@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import analysis
 from . import downloads
-from .data import REASONS, Unknown, WebStore, records
+from .data import REASONS, Unknown, WebStore, frame_json, records
 
 router = APIRouter(prefix="/api/v1", tags=["wijkmonitor"])
 Fmt = Literal["json", "csv", "xlsx", "parquet"]
@@ -28,8 +28,7 @@ def _ws(request: Request) -> WebStore:
 def _out(df: pd.DataFrame, format: str, name: str):
     if format == "json":
         # the same JSON as records(df), written once (not parsed and re-encoded per request)
-        return Response(df.to_json(orient="records", date_format="iso", double_precision=15),
-                        media_type="application/json")
+        return Response(frame_json(df), media_type="application/json")
     return downloads.respond(df, format, name)
 
 
@@ -139,9 +138,9 @@ async def _cached_json(ws: WebStore, name: str, key, compute) -> Response:
     body = ws.lru(name).get(key)
     if body is None:
         def build():
-            out = compute().to_json(orient="records", date_format="iso", double_precision=15)
-            ws.lru(name).put(key, out.encode("utf-8"))
-            return out.encode("utf-8")
+            out = frame_json(compute())
+            ws.lru(name).put(key, out)
+            return out
         body = await run_in_threadpool(build)
     return Response(body, media_type="application/json")
 

@@ -90,9 +90,29 @@ _MISSING = object()
 
 
 def records(df: pd.DataFrame) -> list[dict]:
-    """DataFrame -> JSON-safe records (NaN/NA -> null; numpy scalars -> Python; floats as
-    pandas writes them with 15 decimals)."""
-    return json.loads(df.to_json(orient="records", date_format="iso", double_precision=15))
+    """DataFrame -> JSON-safe records: NaN/NA -> ``None``, numpy scalars -> Python, timestamps
+    -> ISO strings. Floats stay exactly the stored doubles (JSON writes their shortest form,
+    ``14.8``, not ``pandas.to_json``'s ``14.800000000000001``)."""
+    if df.empty:
+        return []
+    out = df.astype(object).where(df.notna(), None)
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(df[col]):
+            out[col] = [None if v is None else pd.Timestamp(v).isoformat() for v in out[col]]
+    return [{k: _native(v) for k, v in rec.items()} for rec in out.to_dict("records")]
+
+
+def _native(v):
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and v != v:
+        return None
+    return v
+
+
+def frame_json(df: pd.DataFrame) -> bytes:
+    """The JSON array of :func:`records` of ``df`` (what the list endpoints send)."""
+    return dumps(records(df))
 
 
 def dumps(obj) -> bytes:
@@ -656,10 +676,8 @@ def _open(path: Path) -> "duckdb.DuckDBPyConnection":
 
 
 def _as_records_float(x: np.ndarray) -> np.ndarray:
-    """Floats as :func:`records` returns them: written by pandas with 15 decimals and parsed
-    back (``14.8`` becomes ``14.800000000000001``); NaN stays NaN."""
-    text = pd.Series(x, dtype="float64").to_json(orient="values", double_precision=15)
-    return np.array([np.nan if v is None else v for v in json.loads(text)], dtype="float64")
+    """Floats as :func:`records` returns them: the stored doubles; NaN stays NaN."""
+    return np.asarray(x, dtype="float64")
 
 
 def _num(x) -> float | None:
