@@ -63,7 +63,8 @@ def render_html(template: str, context: dict) -> str:
 # comments, URLs, list/heading markers, "1." enumerations), is escaped with a backslash, which
 # Typst reads as the literal character.
 _TYPST_SPECIAL = re.compile(r"""([\\#$*_`<>@\[\]~/'"\-=+.(){}])""")
-_WS = re.compile(r"\s*\n\s*")
+# line breaks as Typst sees them (it also breaks lines at \r, \x0b, \x0c, NEL, LS and PS)
+_WS = re.compile("[ \t]*(?:[\r\n\x0b\x0c\x85\u2028\u2029][ \t]*)+")
 
 
 def typst_escape(text) -> markupsafe.Markup:
@@ -94,7 +95,7 @@ def _typst_finalize(value):
     # autoescape for Typst: every {{ value }} is escaped unless a macro or filter marked it safe
     if isinstance(value, markupsafe.Markup):
         return value
-    return typst_escape("" if value is None else value)
+    return typst_escape(value)  # (None shows as "None", as in the HTML)
 
 
 @functools.cache
