@@ -278,10 +278,16 @@ def test_cli(real_store, tmp_path):
 
 
 def _pdf_alts(raw: bytes) -> list[str]:
-    """The /Alt texts of a PDF's structure elements (literal or UTF-16 hex strings)."""
+    """The /Alt texts of a PDF's structure elements (literal or UTF-16 hex strings). An /Alt in
+    a marked-content property list (``/Span<</MCID n/Alt(...)>>BDC`` in a page's content stream,
+    which Typst writes for the text drawn inside an SVG image) belongs to no structure element
+    and is not counted."""
     out = []
-    for m in re.finditer(rb"/Alt\s*(\((?:[^()\\]|\\.)*\)|<[0-9a-fA-F\s]+>)", _pdf_objects(raw)):
-        tok = m.group(1)
+    for m in re.finditer(rb"(/MCID\s*\d+\s*)?/Alt\s*(\((?:[^()\\]|\\.)*\)|<[0-9a-fA-F\s]+>)",
+                         _pdf_objects(raw)):
+        if m.group(1):
+            continue
+        tok = m.group(2)
         if tok.startswith(b"<"):
             data = bytes.fromhex(re.sub(rb"\s", b"", tok[1:-1]).decode())
             out.append(data[2:].decode("utf-16-be") if data[:2] == b"\xfe\xff" else data.decode("latin-1"))
@@ -450,3 +456,82 @@ def test_appendix_tolerance_lines(data, national_ctx):
         iid = re.search(r"</strong> \((\w+)", line).group(1)
         assert ("tolerantie" in line) == analysis.comparable(cat[iid]), line
         assert "0,0 klasse" not in line
+
+
+# ------------------------------------------------------------------------------------------
+# the Typst PDF: escaping and reproducibility
+# ------------------------------------------------------------------------------------------
+
+HOSTILE = ['#set page(fill: red)', '$x^2$', '*vet* _schuin_ `code`', '<label> @ref', '[inhoud] \\ slash',
+           '~ -- --- ... ', '// commentaar', '/* blok */', '= Kop', '- lijst', '+ lijst', '1. lijst',
+           '/ term: uitleg', 'https://example.org/pad', '\\u{41}', "'enkel' \"dubbel\"", '#{"x"}(1)[2]',
+           'regel\neen\r\ntwee\rdrie\u2028= vier\u2029- vijf\x0c+ zes', '#import "/etc/passwd"', '#read("/etc/passwd")', '{ } ( ) | ^ & % ! ? ; , :',
+           '#let f = 1; #f', 'a\\', '\\', 'ê ŋ “quote” 1\u00a0000 −3,2']
+
+
+def test_typst_escape_keeps_hostile_text_literal(tmp_path):
+    """Every hostile text stays literal text in Typst: no markup, code, label, math, comment,
+    list, smart quote or file access takes effect (the typeset content is the input text)."""
+    import json
+
+    import typst
+
+    from wijkmonitor.report import render
+
+    def plain(node, text):
+        if isinstance(node, str):
+            return node
+        kind = node.get("func")
+        # an escaped character is a "symbol" (literal text); no strong, emph, raw, list, ...
+        assert kind in ("text", "symbol", "sequence", "space"), (text, node)
+        if kind in ("text", "symbol"):
+            return node["text"]
+        if kind == "space":
+            return " "
+        return "".join(plain(ch, text) for ch in node["children"])
+
+    for text in HOSTILE:
+        src = (f"#metadata([{render.typst_escape(text)}]) <x>\n"
+               f"#metadata({render.typst_string(text)}) <y>\n{render.typst_escape(text)}\n")
+        main = tmp_path / "main.typ"  # (the binding's query needs a file, not bytes)
+        main.write_text(src, encoding="utf-8")
+        c = typst.Compiler(input=str(main), root=str(tmp_path), font_paths=render._fonts(),
+                           ignore_system_fonts=True)
+        assert c.compile(format="pdf").startswith(b"%PDF")
+        body = json.loads(c.query("<x>", field="value", one=True, format="json"))
+        want = re.sub(r"[ \t\r\n\x0b\x0c\x85\u2028\u2029]+", " ", text)  # line breaks: spaces
+        assert plain(body, text) == want, text
+        assert json.loads(c.query("<y>", field="value", one=True, format="json")) == text
+
+
+def test_typst_source_escapes_every_context_text(national_ctx, tmp_path):
+    """Hostile texts in the report context render Typst source that compiles and shows them
+    literally in the PDF."""
+    import copy
+
+    from wijkmonitor.report import render
+    ctx = copy.deepcopy(national_ctx)
+    ctx["title"] = "Rapport #let x = 1 $a$ *b* _c_ <d> @e [f] \\g"
+    ctx["area_names"] = "Wijk *A*, wijk _B_ en #wijk[C]"
+    ctx["legend"] = "// geen commentaar /* ook niet */ = kop"
+    path = tmp_path / "x.pdf"
+    path.write_bytes(render.typst_pdf(render.render_typst("national.typ.j2", ctx),
+                                      timestamp=render._timestamp(ctx)))
+    if shutil.which("pdftotext"):
+        out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+        flat = re.sub(r"\s+", " ", out)
+        for t in (ctx["title"], ctx["area_names"], ctx["legend"]):
+            assert t in flat, t
+
+
+def test_pdf_byte_identical(real_store, tmp_path):
+    """Two runs on the same store give the same PDF bytes (fixed creation date, shipped fonts)."""
+    from wijkmonitor import report
+    data = load(real_store)
+    a = report.area_report("Rotterdam-Zuid", 2016, 2020, tmp_path / "a", data=data)
+    b = report.area_report("Rotterdam-Zuid", 2016, 2020, tmp_path / "b", data=data)
+    assert a[1].read_bytes() == b[1].read_bytes()
+    assert a[0].read_bytes() == b[0].read_bytes()
+    n1 = report.national_report("nplv", 2016, 2020, tmp_path / "a", data=data)
+    n2 = report.national_report("nplv", 2016, 2020, tmp_path / "b", data=data)
+    assert n1[1].read_bytes() == n2[1].read_bytes()

@@ -62,8 +62,10 @@ def area_html(area: str, baseline: int, latest: int, *, data: StoreData | None =
 def national_report(programme: str, baseline: int, latest: int, out: Path | str, *,
                     data: StoreData | None = None, pdf: bool = True) -> list[Path]:
     """Write the national report (HTML and PDF) into ``out``."""
-    html = national_html(programme, baseline, latest, data=data)
-    return write(html, Path(out), national_stem(programme, baseline, latest), pdf=pdf)
+    data = data or load()
+    ctx = _national.build(data, programme, baseline, latest)
+    return write(render_html("national.html", ctx), Path(out), national_stem(programme, baseline, latest),
+                 pdf=pdf, template="national.typ.j2", context=ctx)
 
 
 def area_report(area: str, baseline: int, latest: int, out: Path | str, *,
@@ -72,8 +74,9 @@ def area_report(area: str, baseline: int, latest: int, out: Path | str, *,
     """Write one area fiche (HTML and PDF) into ``out``."""
     data = data or load()
     area_id = _area.resolve(data, area)
-    html = area_html(area_id, baseline, latest, data=data, database_url=database_url)
-    return write(html, Path(out), area_stem(area_id, baseline, latest), pdf=pdf)
+    ctx = _area.build(data, area_id, baseline, latest, database_url=database_url)
+    return write(render_html("area.html", ctx), Path(out), area_stem(area_id, baseline, latest),
+                 pdf=pdf, template="area.typ.j2", context=ctx)
 
 
 def area_reports(areas: Iterable[str], baseline: int, latest: int, out: Path | str, *,
