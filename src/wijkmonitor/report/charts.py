@@ -111,7 +111,7 @@ def comparison_chart(ind: Indicator, labels: Sequence[str], baseline: Sequence[f
            'patternTransform="rotate(45)"><rect width="4" height="4" fill="#E69F00"/>'
            '<rect width="1.3" height="4" fill="#FFFFFF"/></pattern></defs>']
     # every bar carries its value, so no value axis: only the zero line (the unit is in the
-    # caption); WeasyPrint lays out SVG text letter by letter, so less text draws faster
+    # caption); less SVG text draws faster in every PDF renderer and browser
     out.append(f'<path d="M{X(0.0):.1f} {top:.1f}V{bottom:.1f}" fill="none" stroke="#666666" '
                f'stroke-width="0.6"/>')
     x0 = X(0.0)
@@ -164,7 +164,7 @@ def class_chart(names: Sequence[str], counts: Sequence[Mapping[str, int]],
                 classes: Sequence[str], areas_word: str = "gebieden") -> tuple[str, str]:
     """Stacked horizontal bars: per indicator the number of areas per class, each segment
     labelled with its count (so no count axis is needed). Written as SVG directly, like
-    :func:`trend_chart`: few elements and little text for WeasyPrint to draw."""
+    :func:`trend_chart`: few elements and little text to draw."""
     n = len(names)
     wrapped = [textwrap.wrap(str(x), 34) or [""] for x in names]
     shown = [c for c in classes if any(int(cnt.get(c, 0)) for cnt in counts)]
@@ -227,7 +227,7 @@ _COLOUR_WORDS = {OKABE_ITO["vermillion"]: "oranjerode", OKABE_ITO["blue"]: "blau
 
 
 def _markers(kind: str, points, colour: str) -> str:
-    """All markers of one series as a single path (one element for WeasyPrint to draw)."""
+    """All markers of one series as a single path (one element to draw)."""
     d = "".join(f"M{x:.2f} {y:.2f}{_MARKERS[kind]}" for x, y in points)
     return f'<path d="{d}" fill="{colour}"/>'
 
@@ -243,8 +243,8 @@ def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]
     value)]`` with shown values only. Returns ``(svg, alt text)``.
 
     Written as SVG directly (not with matplotlib): a fiche has up to 40 of these, and a small
-    hand-written SVG is both fast to make and fast for WeasyPrint to draw. WeasyPrint lays out
-    SVG text letter by letter, so the chart carries only its tick labels: the title goes above the
+    hand-written SVG is both fast to make and fast to draw (HTML and the Typst PDF embed the
+    same SVG). The chart carries only its tick labels: the title goes above the
     chart in HTML (:func:`trend_title`) and the legend once per group of charts
     (:func:`trend_legend`). Series differ by colour, dash pattern and marker (in the order of
     :data:`TREND_STYLES`); the y axis has Dutch tick labels; grid lines, ticks and markers are
