@@ -22,6 +22,16 @@ def _data(store: Optional[Path]):
         raise typer.Exit(2)
 
 
+def _check_programme_and_years(programme: str, baseline: int, latest: int) -> None:
+    from .data import PROGRAMMES
+    if programme not in PROGRAMMES:
+        typer.echo(f"onbekend programma {programme!r}; kies uit {', '.join(PROGRAMMES)}", err=True)
+        raise typer.Exit(2)
+    if baseline > latest:
+        typer.echo("het basisjaar ligt na het laatste jaar", err=True)
+        raise typer.Exit(2)
+
+
 @report_app.command("national")
 def national(programme: str = typer.Option("nplv", "--programme", help="nplv of aandachtswijken"),
              baseline: int = typer.Option(..., "--baseline", help="basisjaar (YYYY)"),
@@ -31,13 +41,7 @@ def national(programme: str = typer.Option("nplv", "--programme", help="nplv of 
              store: Optional[Path] = typer.Option(None, "--store", help="andere store dan ingesteld")):
     """De landelijke voortgangsrapportage van een programma."""
     from . import national_report
-    from .data import PROGRAMMES
-    if programme not in PROGRAMMES:
-        typer.echo(f"onbekend programma {programme!r}; kies uit {', '.join(PROGRAMMES)}", err=True)
-        raise typer.Exit(2)
-    if baseline > latest:
-        typer.echo("het basisjaar ligt na het laatste jaar", err=True)
-        raise typer.Exit(2)
+    _check_programme_and_years(programme, baseline, latest)
     t = time.perf_counter()
     for p in national_report(programme, baseline, latest, out, data=_data(store), pdf=pdf):
         typer.echo(str(p))
@@ -100,13 +104,8 @@ def all_documents(programme: str = typer.Option("nplv", "--programme", help="npl
                   store: Optional[Path] = typer.Option(None, "--store", help="andere store dan ingesteld")):
     """De landelijke voortgangsrapportage en een gebiedsfiche per gebied van het programma."""
     from . import write_documents
-    from .data import PROGRAMMES, programme_areas
-    if programme not in PROGRAMMES:
-        typer.echo(f"onbekend programma {programme!r}; kies uit {', '.join(PROGRAMMES)}", err=True)
-        raise typer.Exit(2)
-    if baseline > latest:
-        typer.echo("het basisjaar ligt na het laatste jaar", err=True)
-        raise typer.Exit(2)
+    from .data import programme_areas
+    _check_programme_and_years(programme, baseline, latest)
     data = _data(store)
     ids = list(programme_areas(data, programme)["area_id"])
     t = time.perf_counter()
