@@ -26,7 +26,8 @@ def register(app: typer.Typer) -> None:
         if not Path(path).exists():
             raise typer.BadParameter(f"De store {path} bestaat nog niet: draai eerst 'wijkmonitor build'.")
         os.environ["WIJKMONITOR_STORE"] = str(path)
-        os.environ["WIJKMONITOR_WARM"] = "1"  # each worker reads its caches at start
+        from .app import WARM_ENV
+        os.environ[WARM_ENV] = "1"  # each worker reads its caches at start
         typer.echo(f"wijkmonitor op http://{host}:{port}  (store: {path}; {workers} worker(s))")
         typer.echo(f"beheer (streefwaarden, interventies, lokale cijfers): http://{host}:{port}/beheer")
         uvicorn.run("wijkmonitor.web.app:create_app", factory=True, host=host, port=port,
