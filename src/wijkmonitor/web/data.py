@@ -559,8 +559,8 @@ class ValueIndex:
     division of that year, else the most recent one: the rule of
     :meth:`WebStore.region_values`), as numpy columns sorted by region, indicator and period,
     with ``{region code: (first row, end)}``; a look-up is a dict hit and a binary search in the
-    region's few dozen rows. Floats are stored as ``records`` returns them (pandas' JSON with 15
-    decimals, parsed), so the JSON is the same as that of the DataFrame path. Areas, rests,
+    region's few dozen rows. Floats are the stored doubles, as ``records`` returns them, so the
+    JSON is the same as that of the DataFrame path. Areas, rests,
     groups, sets and the gemeenten with rows in ``area_values``: one record per unit, indicator
     and period. ``units`` remembers ``(id, name)`` per requested unit string.
     """
@@ -602,7 +602,7 @@ class ValueIndex:
         self.source = np.where(source_valid, source_idx, -1)[order].astype(np.int32)
         self.estimate = tbl.column("estimate").to_numpy(zero_copy_only=False)[order]
         self.value, self.numerator, self.denominator = (
-            _as_records_float(tbl.column(c).to_numpy(zero_copy_only=False)[order])
+            np.asarray(tbl.column(c).to_numpy(zero_copy_only=False), dtype="float64")[order]
             for c in ("value", "numerator", "denominator"))
         starts = np.flatnonzero(np.r_[True, region[1:] != region[:-1]])
         ends = np.r_[starts[1:], len(region)]
@@ -673,11 +673,6 @@ def _open(path: Path) -> "duckdb.DuckDBPyConnection":
     con.execute("USE store")
     con.execute("SET enable_progress_bar = false")  # no progress bars in the server's output
     return con
-
-
-def _as_records_float(x: np.ndarray) -> np.ndarray:
-    """Floats as :func:`records` returns them: the stored doubles; NaN stays NaN."""
-    return np.asarray(x, dtype="float64")
 
 
 def _num(x) -> float | None:
