@@ -27,7 +27,6 @@ def _ws(request: Request) -> WebStore:
 
 def _out(df: pd.DataFrame, format: str, name: str):
     if format == "json":
-        # the same JSON as records(df), written once (not parsed and re-encoded per request)
         return Response(frame_json(df), media_type="application/json")
     return downloads.respond(df, format, name)
 
