@@ -19,8 +19,9 @@ What it does
 3. Times, each in a fresh process (median of ``--runs``, default 3; the pandas baseline
    ``--pandas-runs``, default 1, as it takes minutes):
 
-   a. wijkmonitor: a new store through :func:`wijkmonitor.store.writing` (sources rows,
-      observations loaded with DuckDB ``read_parquet``), then :func:`wijkmonitor.compute.compute`,
+   a. wijkmonitor: a new store through :func:`wijkmonitor.store.writing` (sources rows, the
+      Parquet file's batches, read with dictionary-encoded string columns, streamed into
+      :func:`wijkmonitor.store.append_observations`), then :func:`wijkmonitor.compute.compute`,
       up to and including the atomic replace of the store file;
    b. pandas: the same computation written plainly in pandas (read the Parquet file, keep the
       best source per region/period/variable, evaluate every catalogue formula, keep the first
@@ -291,7 +292,10 @@ class _TimedConnection:
 
 
 def child_wijkmonitor(parquet: Path, store_path: Path, profile: bool) -> None:
+    import pyarrow.parquet as pq
+
     from wijkmonitor import store
+    from wijkmonitor.sources import OBS_COLUMNS
     from wijkmonitor.catalogue import load_catalogue
     from wijkmonitor.compute import compute
 
@@ -303,9 +307,11 @@ def child_wijkmonitor(parquet: Path, store_path: Path, profile: bool) -> None:
                         [source_id, "SYNTHETIC", "Synthetische waarnemingen (benchmark)",
                          "benchmark", "-", str(parquet), "2024-01-01", adapter,
                          "synthetic, benchmark only", rank])
-        con.execute("""INSERT INTO observations
-                       SELECT region_code, geo_year, period, variable, value, status, source_id
-                       FROM read_parquet(?)""", [str(parquet)])
+        # the source file's string columns come as Arrow dictionaries, which the store turns
+        # into its integer codes without a string look-up per row; its batches stream into
+        # one INSERT
+        source = pq.ParquetFile(parquet, read_dictionary=["region_code", "variable", "status", "source_id"])
+        store.append_observations(con, source.iter_batches(batch_size=500_000, columns=OBS_COLUMNS))
         loaded = time.perf_counter()
         timed = _TimedConnection(con) if profile else con
         rows = compute(timed, catalogue)
@@ -629,7 +635,7 @@ def _run(args, work: Path, data_dir: Path) -> int:
         prof = _util.run_child([script, "--child", "wijkmonitor", "--parquet", parquet,
                                 "--out", str(work / "store-profile.duckdb"), "--profile"]).report
         print("profile of compute (one more run; seconds per statement, peak RSS after it):")
-        print(f"  {prof['load_s']:7.2f} s  load observations (read_parquet INSERT)")
+        print(f"  {prof['load_s']:7.2f} s  load observations (Parquet batches -> append_observations)")
         for label, secs, peak in prof["steps"]:
             if secs >= 0.01:
                 print(f"  {secs:7.2f} s  {_util.fmt_bytes(peak):>9}  {label}")

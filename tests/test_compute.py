@@ -23,8 +23,7 @@ def make_store(tmp_path, rows, sources=(("s1", "kwb", 0), ("s2", "other", 1))):
                         [sid, "T", "t", "p", "l", "loc", "2024-01-01", adapter, "", rank])
         df = pd.DataFrame(rows, columns=["region_code", "geo_year", "period", "variable", "value",
                                          "status", "source_id"])
-        con.register("df", df)
-        con.execute("INSERT INTO observations SELECT * FROM df")
+        store.append_observations(con, df)
         compute(con, load_catalogue())
     return path
 

@@ -1,14 +1,15 @@
-"""Indicator values for every region and period, compiled from the catalogue to SQL.
+"""Indicator values for every region and period, evaluated from the catalogue's formulas.
 
-The catalogue's formulas are turned into two small tables (``formulas`` and ``terms``) and
-from those into one SQL statement per indicator, evaluated in DuckDB (the catalogue is data;
-in the spirit of dbt's semantic layer). The statements read a *wide* table: one row per
-region, division and period with, per variable the catalogue uses, the best observation's
-value, status and source. Building that table (choosing the best source per observation and
-pivoting, then the weights of weighted means from the nearest period) is done with numpy on
-integer codes, which keeps a national build (18,000 regions x 12 years x 100 variables) within
-seconds and about a gigabyte; ``benchmarks/bench_build.py`` checks it against a plain pandas
-implementation of the same rules.
+The catalogue's formulas are turned into two small tables (``formulas`` and ``terms``; the
+catalogue is data, in the spirit of dbt's semantic layer), and each formula is evaluated
+column-wise with numpy over a *wide* table: one row per region, division and period with, per
+variable the catalogue uses, the best observation's value, status and source. Building that
+table reads the store's integer-coded observations (no strings), chooses the best source per
+observation and pivots on integer codes; weights of weighted means come from the nearest
+period by a sorted search. The results are written to ``indicator_data`` as integer codes from
+Arrow. A national build (18,000 regions x 12 years x 100 variables, 22.6 million observations)
+takes a few seconds and about a gigabyte; ``benchmarks/bench_build.py`` checks it against a
+plain pandas implementation of the same rules.
 
 Rules
 -----
@@ -31,6 +32,7 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .catalogue import Catalogue, load_catalogue
 
@@ -48,36 +50,39 @@ STATUS_EXPLANATION = {
     STATUS_NA: "niet beschikbaar: de bron publiceert dit cijfer niet voor dit gebied en jaar",
 }
 
-#: ``indicator_values`` is written once per build into ``indicator_data``, whose
-#: low-cardinality columns are ENUM types made for that build (``iv_indicator``: the
-#: catalogue's ids, ``iv_region``: the region codes computed, ``iv_status``, ``iv_source``:
-#: the store's source ids); the catalogue version is kept once, in ``meta``. Readers use the
-#: view ``indicator_values``, which gives every column as before (plain VARCHAR strings, the
-#: catalogue version on every row).
+#: ``indicator_values`` is written once per build into ``indicator_data``, which holds
+#: integer codes like ``observation_data``: ``rid`` and ``sid``/``bsid`` are the ids of
+#: ``obs_regions`` and ``obs_sources``, ``iid`` the id of the indicator in ``iv_indicators``
+#: (the catalogue's ids, sorted) and ``stid`` the index of the status in :data:`STATUSES`
+#: (``iv_statuses``); the catalogue version is kept once, in ``meta``. Readers use the view
+#: ``indicator_values``, which gives every column as before (strings, the catalogue version
+#: on every row). Writing integers costs about half of writing strings or ENUMs.
 INDICATOR_DATA_SQL = """
+CREATE TABLE iv_indicators (iid SMALLINT PRIMARY KEY, indicator VARCHAR NOT NULL UNIQUE);
+CREATE TABLE iv_statuses (stid UTINYINT PRIMARY KEY, status VARCHAR NOT NULL UNIQUE);
 CREATE TABLE indicator_data (
-    indicator iv_indicator NOT NULL, region_code iv_region NOT NULL, geo_year INTEGER NOT NULL,
-    period INTEGER NOT NULL, value DOUBLE, numerator DOUBLE, denominator DOUBLE,
-    status iv_status NOT NULL, estimate BOOLEAN NOT NULL, source_id iv_source,
-    base_source_id iv_source, base_period INTEGER, formula INTEGER NOT NULL)
-"""
-
-INDICATOR_VALUES_VIEW_SQL = """
+    iid SMALLINT NOT NULL, rid INTEGER NOT NULL, geo_year SMALLINT NOT NULL, period SMALLINT NOT NULL,
+    value DOUBLE, numerator DOUBLE, denominator DOUBLE, stid UTINYINT NOT NULL,
+    estimate BOOLEAN NOT NULL, sid INTEGER, bsid INTEGER, base_period SMALLINT,
+    formula SMALLINT NOT NULL);
 CREATE VIEW indicator_values AS
-SELECT indicator::VARCHAR AS indicator, region_code::VARCHAR AS region_code, geo_year, period,
-       value, numerator, denominator, status::VARCHAR AS status, estimate,
-       source_id::VARCHAR AS source_id, base_source_id::VARCHAR AS base_source_id,
-       base_period, formula,
+SELECT i.indicator, r.region_code, d.geo_year::INTEGER AS geo_year, d.period::INTEGER AS period,
+       d.value, d.numerator, d.denominator, st.status, d.estimate,
+       s.source_id, b.source_id AS base_source_id, d.base_period::INTEGER AS base_period,
+       d.formula::INTEGER AS formula,
        (SELECT m.value FROM meta m WHERE m.key = 'catalogue_version') AS catalogue_version
-FROM indicator_data
+FROM indicator_data d
+JOIN iv_indicators i USING (iid) JOIN obs_regions r USING (rid) JOIN iv_statuses st USING (stid)
+LEFT JOIN obs_sources s ON s.sid = d.sid LEFT JOIN obs_sources b ON b.sid = d.bsid;
 """
 
-_IV_TYPES = ("iv_indicator", "iv_region", "iv_status", "iv_source")
+#: ENUM types of stores written by earlier versions (dropped with ``indicator_data``).
+_OLD_IV_TYPES = ("iv_indicator", "iv_region", "iv_status", "iv_source")
 
 
 def drop_indicator_values(con: duckdb.DuckDBPyConnection) -> None:
     """Remove ``indicator_values`` (a view over ``indicator_data``, or a table in stores
-    written before that), ``indicator_data`` and their ENUM types."""
+    written before that), ``indicator_data`` and its dictionary tables."""
     kinds = dict(con.execute(
         "SELECT table_name, table_type FROM information_schema.tables "
         "WHERE table_schema = current_schema() AND table_name IN ('indicator_values', 'indicator_data')"
@@ -86,23 +91,18 @@ def drop_indicator_values(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DROP VIEW indicator_values")
     elif "indicator_values" in kinds:
         con.execute("DROP TABLE indicator_values")
-    con.execute("DROP TABLE IF EXISTS indicator_data")
-    for t in _IV_TYPES:
+    for t in ("indicator_data", "iv_indicators", "iv_statuses"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    for t in _OLD_IV_TYPES:
         con.execute(f"DROP TYPE IF EXISTS {t}")
 
 
-def _enum_sql(values) -> str:
-    return "ENUM (" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + ")"
-
-
-def _create_indicator_values(con: duckdb.DuckDBPyConnection, indicators, regions, sources,
+def _create_indicator_values(con: duckdb.DuckDBPyConnection, indicators: list[str],
                              catalogue_version: str) -> None:
-    """The ENUM types, ``indicator_data`` and the view ``indicator_values`` (empty)."""
-    for name, values in (("iv_indicator", indicators), ("iv_region", regions),
-                         ("iv_status", STATUSES), ("iv_source", sources)):
-        con.execute(f"CREATE TYPE {name} AS {_enum_sql(values)}")
+    """``indicator_data``, its dictionary tables and the view ``indicator_values`` (empty)."""
     con.execute(INDICATOR_DATA_SQL)
-    con.execute(INDICATOR_VALUES_VIEW_SQL)
+    con.executemany("INSERT INTO iv_indicators VALUES (?, ?)", list(enumerate(indicators)))
+    con.executemany("INSERT INTO iv_statuses VALUES (?, ?)", list(enumerate(STATUSES)))
     con.execute("INSERT OR REPLACE INTO meta VALUES ('catalogue_version', ?)", [catalogue_version])
 
 
@@ -126,9 +126,15 @@ def formula_tables(catalogue: Catalogue) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(frows), pd.DataFrame(trows)
 
 
-#: Status codes of the wide table (``_st``): ok, geheim, anything else (ontbreekt ...).
+#: Status codes of a cell: ok, geheim, anything else (ontbreekt ...).
 _OK, _SECRET, _OTHER = 0, 1, 2
 _TERMS = ("value", "base", "num", "den")
+#: Index of each status in :data:`STATUSES` (the order of the ENUM ``iv_status``).
+_S_OK, _S_SMALL, _S_SECRET, _S_NA = range(4)
+#: "No source" in the source-index arrays (NULL in the store).
+_NO_SRC = np.iinfo(np.int32).max
+#: Rows per INSERT into ``indicator_data`` (several indicators are written together).
+_WRITE_ROWS = 1_500_000
 
 
 def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) -> int:
@@ -136,61 +142,28 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) 
     catalogue = catalogue or load_catalogue()
     formulas, terms = formula_tables(catalogue)
     drop_indicator_values(con)
-    indicator_ids = sorted(ind.id for ind in catalogue.values())
-    source_ids = [r[0] for r in con.execute("SELECT source_id FROM sources ORDER BY source_id").fetchall()]
+    _create_indicator_values(con, sorted(ind.id for ind in catalogue.values()), catalogue.version)
     if formulas.empty:
-        _create_indicator_values(con, indicator_ids, [], source_ids, catalogue.version)
         return 0
     formulas = formulas.assign(adapter=formulas["adapter"].where(formulas["adapter"].notna(), None))
-    terms_of = {fid: g for fid, g in terms.groupby("formula_id")}
     variables = sorted(set(terms["variable"]))
     var_index = {v: i for i, v in enumerate(variables)}
+    term_vars: dict[int, dict[str, list[str]]] = {fid: {} for fid in formulas["formula_id"]}
+    for fid, term, var in terms[["formula_id", "term", "variable"]].itertuples(index=False):
+        term_vars[fid].setdefault(term, []).append(var)
     # Sources in precedence order (rank, then id: the first wins) and in name order (the
     # source id shown is the smallest id among a value's inputs).
     sources = con.execute("SELECT source_id, adapter FROM sources ORDER BY rank, source_id").df()
     names = sorted(sources["source_id"])
     name_index = {s: i for i, s in enumerate(names)}
     sidx_of_sord = np.array([name_index[s] for s in sources["source_id"]], dtype=np.int32)
-    con.register("_vars_df", pd.DataFrame({"variable": variables, "vid": np.arange(len(variables), dtype=np.int16)}))
-    con.register("_srcs_df", pd.DataFrame({"source_id": sources["source_id"],
-                                           "sord": np.arange(len(sources), dtype=np.int32)}))
-    con.register("_names_df", pd.DataFrame({"source_id": names, "sidx": np.arange(len(names), dtype=np.int32)}))
-    for t in ("_vars", "_srcs", "_names"):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {t} AS SELECT * FROM {t}_df")
-        con.unregister(f"{t}_df")
-    # One key per region x division x period that has an observation of a needed variable,
-    # numbered in output order (period, region).
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _keys AS
-        SELECT (row_number() OVER (ORDER BY period, region_code, geo_year) - 1)::INTEGER AS kid,
-               (dense_rank() OVER (ORDER BY region_code) - 1)::INTEGER AS rid,
-               region_code, geo_year, period
-        FROM (SELECT DISTINCT o.region_code, o.geo_year, o.period
-              FROM observations o JOIN _vars USING (variable) JOIN _srcs USING (source_id))""")
-    keys = con.execute("SELECT rid, region_code, geo_year, period FROM _keys ORDER BY kid").fetchnumpy()
-    n_keys, n_vars = len(keys["rid"]), len(variables)
-    # the region codes in ``rid`` order (sorted): the values of the ENUM ``iv_region``
-    region_ids = [r[0] for r in con.execute(
-        "SELECT DISTINCT region_code FROM _keys ORDER BY region_code").fetchall()]
-    _create_indicator_values(con, indicator_ids, region_ids, source_ids, catalogue.version)
-    # source ids as the ENUM of indicator_data, so that writing them needs no string look-up
-    con.execute("CREATE OR REPLACE TEMP TABLE _names AS SELECT source_id::iv_source AS source_id, sidx FROM _names")
+    sid_of = dict(con.execute("SELECT source_id, sid FROM obs_sources").fetchall())
+    sid_of_sidx = np.array([sid_of.get(s, -1) for s in names], dtype=np.int64)
+
+    keys, obs = _observation_cells(con, var_index, sources)
+    n_keys, n_vars = len(keys["period"]), len(variables)
     if n_keys == 0:
-        for tmp in ("_keys", "_vars", "_srcs", "_names"):
-            con.execute(f"DROP TABLE IF EXISTS {tmp}")
         return 0
-    periods = np.asarray(keys["period"], dtype=np.int64)
-    cell_type = "INTEGER" if n_keys * n_vars < 2 ** 31 else "BIGINT"
-    # one row per observation: its cell (key x variable), code (source precedence x 4 + status)
-    # and value (NaN where there is none)
-    obs = con.execute(f"""
-        SELECT (k.kid::BIGINT * {n_vars} + v.vid)::{cell_type} AS cell,
-               (s.sord * 4 + CASE o.status WHEN 'ok' THEN {_OK} WHEN 'geheim' THEN {_SECRET}
-                                           ELSE {_OTHER} END)::INTEGER AS code,
-               coalesce(o.value, 'NaN'::DOUBLE) AS value
-        FROM observations o JOIN _vars v USING (variable) JOIN _srcs s USING (source_id)
-        JOIN _keys k USING (region_code, geo_year, period)""").fetchnumpy()
-    obs = {k: np.asarray(a) for k, a in obs.items()}
 
     # the best observation per key and variable, for all sources and per tied adapter
     scopes = {None: _best_cells(obs, n_keys, n_vars, None)}
@@ -198,85 +171,122 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) 
     for adapter in sorted(set(formulas["adapter"].dropna())):
         scopes[adapter] = _best_cells(obs, n_keys, n_vars, np.flatnonzero(adapters == adapter))
     del obs
+    cells = {scope: _Cells(code, value, sidx_of_sord) for scope, (code, value) in scopes.items()}
+    del scopes
 
     # weights of weighted means: per region and period (summed over divisions), taken from the
-    # nearest period within the window (ties: the later period); one block per weight set
-    weight_groups: dict[tuple, int] = {}
-    weight_cols: dict[str, np.ndarray] = {}
+    # nearest period within the window (ties: the later period); one set per weight variables
+    weights: dict[tuple, dict] = {}
     for f in formulas.itertuples(index=False):
-        wv = tuple(terms_of[f.formula_id].query("term == 'weight'")["variable"])
-        if wv and (wv, f.weight_window) not in weight_groups:
-            g = weight_groups[(wv, f.weight_window)] = len(weight_groups)
-            cols = _nearest_weights(scopes[None], [var_index[v] for v in wv], f.weight_window,
-                                    np.asarray(keys["rid"], dtype=np.int64), periods, sidx_of_sord)
-            weight_cols.update({f"g{g}_{k}": v for k, v in cols.items()})
+        wv = tuple(term_vars[f.formula_id].get("weight", ()))
+        if wv and (wv, f.weight_window) not in weights:
+            weights[(wv, f.weight_window)] = _nearest_weights(
+                cells[None], [var_index[v] for v in wv], f.weight_window, keys["rank"], keys["period"])
 
-    # the wide table of each scope as a pandas frame (DuckDB scans it in place; NaN and
-    # masked values are NULL; the region code is a Categorical, which DuckDB reads as an ENUM
-    # with the values of ``iv_region``, so writing it needs no string look-up): ``_wide`` for
-    # formulas open to every source, ``_wide_<n>`` for formulas tied to one adapter
-    tables: dict = {}
-    region_codes = pd.Categorical.from_codes(np.asarray(keys["rid"], dtype=np.int32), categories=region_ids)
-    for n, scope in enumerate(list(scopes)):
-        code, value = scopes.pop(scope)
-        fs = formulas[formulas["adapter"].isna()] if scope is None else formulas[formulas["adapter"] == scope]
-        if fs.empty:
-            continue
-        tables[scope] = "_wide" if scope is None else f"_wide_{n}"
-        used = sorted({var_index[v] for fid in fs["formula_id"]
-                       for v in terms_of[fid].query("term != 'weight'")["variable"]})
-        wide = {"kid": np.arange(n_keys, dtype=np.int32),
-                "region_code": region_codes,
-                "geo_year": np.asarray(keys["geo_year"], dtype=np.int32),
-                "period": periods.astype(np.int32)}
-        for i in used:
-            c = code[:, i]
-            present = c >= 0
-            wide[f"v{i}"] = value[:, i]
-            wide[f"ok{i}"] = present & (c % 4 == _OK)
-            wide[f"sec{i}"] = present & (c % 4 == _SECRET)
-            wide[f"src{i}"] = pd.arrays.IntegerArray(sidx_of_sord[np.maximum(c, 0) // 4], ~present)
-        del code, value
-        wide.update(weight_cols)
-        con.register(tables[scope], pd.DataFrame(wide, copy=False))
-        del wide
-
-    # one INSERT per indicator, rows in output order (period, region); collecting all rows in a
-    # temporary table first and writing them in one statement is ~15 % faster but doubles the
-    # peak memory
     by_indicator: dict[str, list] = {}
     for f in formulas.itertuples(index=False):
         by_indicator.setdefault(f.indicator, []).append(f)
-    for ind_id in sorted(by_indicator):
-        parts = []
+    writer = _Writer(con, keys, sid_of_sidx)
+    for iid, ind_id in enumerate(sorted(ind.id for ind in catalogue.values())):
+        if ind_id not in by_indicator:
+            continue
+        results = []
         for f in by_indicator[ind_id]:
-            t = terms_of[f.formula_id]
-            wv = tuple(t.query("term == 'weight'")["variable"])
-            g = weight_groups.get((wv, f.weight_window)) if wv else None
-            parts.append(_formula_sql(f, t, var_index, g,
-                                      tables[f.adapter if isinstance(f.adapter, str) else None]))
-        if len(parts) == 1:
-            sql, order = parts[0], ""  # the scan of the wide table keeps the output order
-        else:
-            # several formulas: per key the first (catalogue order) that gives a value,
-            # otherwise the first one's status
-            sql = ("SELECT * FROM (" + " UNION ALL ".join(f"({p})" for p in parts) + ") u QUALIFY "
-                   "row_number() OVER (PARTITION BY kid ORDER BY (status = 'ok'::iv_status) DESC, priority) = 1")
-            order = "ORDER BY r.kid"
-        con.execute(f"""
-            INSERT INTO indicator_data
-            SELECT '{ind_id}'::iv_indicator, r.region_code, r.geo_year, r.period, r.value, r.numerator,
-                   r.denominator, r.status, r.estimate, n1.source_id, n2.source_id,
-                   r.base_period, r.priority
-            FROM ({sql}) r
-            LEFT JOIN _names n1 ON n1.sidx = r.sidx LEFT JOIN _names n2 ON n2.sidx = r.bsidx
-            {order}""")
-    for name in tables.values():
-        con.unregister(name)
-    for tmp in ("_keys", "_vars", "_srcs", "_names"):
-        con.execute(f"DROP TABLE IF EXISTS {tmp}")
-    rows = con.execute("SELECT count(*) FROM indicator_data").fetchone()[0]
-    return rows
+            tv = term_vars[f.formula_id]
+            wv = tuple(tv.get("weight", ()))
+            results.append(_evaluate(f, {term: [var_index[v] for v in tv.get(term, ())] for term in _TERMS},
+                                     cells[f.adapter if isinstance(f.adapter, str) else None],
+                                     weights.get((wv, f.weight_window)) if wv else None, keys["period"]))
+        writer.add(iid, _first_with_value(results))
+    return writer.close()
+
+
+def _observation_cells(con: duckdb.DuckDBPyConnection, var_index: dict, sources: pd.DataFrame
+                       ) -> tuple[dict, dict]:
+    """Read the observations of the catalogue's variables (integer codes, no strings) and
+    number their keys (region x division x period) in output order: period, region code,
+    division.
+
+    Returns ``keys`` (per key: ``period``, ``geo_year``, ``rid``: the region's id in
+    ``obs_regions``, ``rank``: its place in code order) and ``obs`` (per observation:
+    ``cell`` = key x variable, ``code`` = source precedence x 4 + status, ``value``).
+    """
+    vids = con.execute("SELECT vid, variable FROM obs_variables").fetchnumpy()
+    var_of_vid = _lookup(vids["vid"], [var_index.get(v, -1) for v in vids["variable"]])
+    sids = con.execute("SELECT sid, source_id FROM obs_sources").fetchnumpy()
+    sord = {s: i for i, s in enumerate(sources["source_id"])}
+    sord_of_sid = _lookup(sids["sid"], [sord.get(s, -1) for s in sids["source_id"]])
+    stids = con.execute("SELECT stid, status FROM obs_statuses").fetchnumpy()
+    st_of_stid = _lookup(stids["stid"], [{"ok": _OK, "geheim": _SECRET}.get(s, _OTHER) for s in stids["status"]])
+    rid_in_code_order = np.asarray(con.execute(
+        "SELECT rid FROM obs_regions ORDER BY region_code").fetchnumpy()["rid"], dtype=np.int64)
+    rank_of_rid = _lookup(rid_in_code_order, np.arange(len(rid_in_code_order)))
+
+    wanted = [int(v) for v, i in zip(vids["vid"], var_of_vid[vids["vid"]]) if i >= 0]
+    where = f"vid IN ({', '.join(map(str, wanted))})" if wanted else "false"
+    total = con.execute(f"SELECT count(*) FROM observation_data WHERE {where}").fetchall()[0][0]
+    cols = dict(rank=np.empty(total, np.int32), geo_year=np.empty(total, np.int16),
+                period=np.empty(total, np.int16), var=np.empty(total, np.int16),
+                code=np.empty(total, np.int32), value=np.empty(total, np.float64))
+    n = 0
+    reader = con.sql("SELECT rid, geo_year, period, vid, sid, stid, value FROM observation_data "
+                     f"WHERE {where}").to_arrow_reader(1_000_000)
+    for batch in reader:
+        sord_ = sord_of_sid[batch.column("sid").to_numpy()]
+        keep = sord_ >= 0  # observations of a source that is not in ``sources`` are ignored
+        m = int(keep.sum())
+        part = slice(n, n + m)
+        cols["rank"][part] = rank_of_rid[batch.column("rid").to_numpy()][keep]
+        cols["geo_year"][part] = batch.column("geo_year").to_numpy()[keep]
+        cols["period"][part] = batch.column("period").to_numpy()[keep]
+        cols["var"][part] = var_of_vid[batch.column("vid").to_numpy()][keep]
+        cols["code"][part] = (sord_ * 4 + st_of_stid[batch.column("stid").to_numpy()])[keep]
+        cols["value"][part] = batch.column("value").to_numpy(zero_copy_only=False)[keep]
+        n += m
+    cols = {k: v[:n] for k, v in cols.items()}
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return (dict(period=empty, geo_year=empty, rid=empty, rank=empty),
+                dict(cell=empty, code=empty.astype(np.int32), value=np.zeros(0)))
+    # a dense key space (period x region rank x division) numbered by a running count: the
+    # keys come out in output order without sorting the observations
+    p0, g0 = int(cols["period"].min()), int(cols["geo_year"].min())
+    n_p, n_g = int(cols["period"].max()) - p0 + 1, int(cols["geo_year"].max()) - g0 + 1
+    n_r = len(rid_in_code_order)
+    space = (cols["period"].astype(np.int64) - p0) * n_r
+    space += cols.pop("rank")
+    space *= n_g
+    space += cols.pop("geo_year").astype(np.int64) - g0
+    del cols["period"]
+    if n_p * n_r * n_g <= 4 * n + 50_000_000:
+        used = np.zeros(n_p * n_r * n_g, dtype=bool)
+        used[space] = True
+        flat = np.flatnonzero(used)
+        kid_of = np.cumsum(used, dtype=np.int64) - 1
+        del used
+        kid = kid_of[space]
+        del kid_of
+    else:  # a sparse key space: sort instead
+        flat, kid = np.unique(space, return_inverse=True)
+    del space
+    rank = (flat // n_g) % n_r
+    keys = dict(period=flat // (n_r * n_g) + p0, geo_year=flat % n_g + g0, rank=rank,
+                rid=rid_in_code_order[rank])
+    n_vars = max(var_index.values()) + 1
+    cell_type = np.int32 if len(flat) * n_vars < 2 ** 31 else np.int64
+    cell = kid.astype(cell_type)
+    del kid
+    cell *= n_vars
+    cell += cols.pop("var").astype(cell_type)
+    return keys, dict(cell=cell, code=cols["code"], value=cols["value"])
+
+
+def _lookup(ids, values) -> np.ndarray:
+    """An array ``a`` with ``a[id] = value`` (-1 for ids not given)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    out = np.full(int(ids.max()) + 1 if len(ids) else 1, -1, dtype=np.int64)
+    out[ids] = np.asarray(values, dtype=np.int64)
+    return out
 
 
 def _best_cells(obs: dict, n_keys: int, n_vars: int, sords: np.ndarray | None
@@ -317,12 +327,31 @@ def _best_cells(obs: dict, n_keys: int, n_vars: int, sords: np.ndarray | None
     return out_code.reshape(n_keys, n_vars), out_value.reshape(n_keys, n_vars)
 
 
-def _nearest_weights(best: tuple[np.ndarray, np.ndarray], wvars: list[int], window: int,
-                     rid: np.ndarray, period: np.ndarray, sidx_of_sord: np.ndarray) -> dict:
-    """Columns ``w, ok, sec, src, per`` per key: the weight (sum of the weight variables over
-    divisions) of the nearest period within ``window`` years that has a weight row, ties to
-    the later period; NULL where there is none."""
-    code, value = best
+class _Cells:
+    """The best observations of one scope, with per-variable columns made on demand: value
+    (NaN: NULL), present, ok, secret and source index (:data:`_NO_SRC` where absent)."""
+
+    def __init__(self, code: np.ndarray, value: np.ndarray, sidx_of_sord: np.ndarray):
+        self.code, self.value, self._sidx = code, value, sidx_of_sord
+        self._cols: dict[int, tuple] = {}
+
+    def __call__(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if i not in self._cols:
+            c = np.ascontiguousarray(self.code[:, i])
+            present = c >= 0
+            st = c % 4
+            src = np.where(present, self._sidx[np.maximum(c, 0) // 4], _NO_SRC)
+            self._cols[i] = (np.ascontiguousarray(self.value[:, i]), present,
+                             present & (st == _OK), present & (st == _SECRET), src)
+        return self._cols[i]
+
+
+def _nearest_weights(cells: _Cells, wvars: list[int], window: int, rid: np.ndarray,
+                     period: np.ndarray) -> dict:
+    """Per key: the weight ``w`` (sum of the weight variables over divisions; NaN: NULL), the
+    number of ok inputs ``ok``, any secret ``sec``, the smallest source index ``src`` and the
+    period ``per`` of the nearest period within ``window`` years that has a weight row (ties
+    to the later period); ``found`` False where there is none."""
     q = rid * 10_000 + period
     rp_keys, rp = np.unique(q, return_inverse=True)
     n = len(rp_keys)
@@ -330,105 +359,224 @@ def _nearest_weights(best: tuple[np.ndarray, np.ndarray], wvars: list[int], wind
     w_nn = np.zeros(n, dtype=np.int64)
     w_ok = np.zeros(n, dtype=np.int64)
     w_sec = np.zeros(n, dtype=bool)
-    w_src = np.full(n, np.iinfo(np.int32).max, dtype=np.int64)
+    w_src = np.full(n, _NO_SRC, dtype=np.int64)
     exists = np.zeros(n, dtype=bool)
     for i in wvars:  # in term order, so a variable listed twice counts twice (as in SQL)
-        c, v = code[:, i], value[:, i]
-        present = c >= 0
+        v, present, ok, sec, src = cells(i)
         nn = present & ~np.isnan(v)
         w += np.bincount(rp, weights=np.where(nn, v, 0.0), minlength=n)
         w_nn += np.bincount(rp, weights=nn, minlength=n).astype(np.int64)
-        w_ok += np.bincount(rp, weights=present & (c % 4 == _OK), minlength=n).astype(np.int64)
-        w_sec |= np.bincount(rp, weights=present & (c % 4 == _SECRET), minlength=n) > 0
-        np.minimum.at(w_src, rp[present], sidx_of_sord[c[present] // 4])
+        w_ok += np.bincount(rp, weights=ok, minlength=n).astype(np.int64)
+        w_sec |= np.bincount(rp, weights=sec, minlength=n) > 0
+        np.minimum.at(w_src, rp[present], src[present])
         exists |= np.bincount(rp, weights=present, minlength=n) > 0
     w[w_nn == 0] = np.nan
     cand = np.flatnonzero(exists)  # sorted by region, then period
     cq = rp_keys[cand]
+    if not len(cq):
+        none = np.zeros(len(q), dtype=bool)
+        return dict(w=np.full(len(q), np.nan), ok=np.zeros(len(q), np.int64), sec=none,
+                    src=np.full(len(q), _NO_SRC, np.int64), per=np.zeros(len(q), np.int64), found=none)
     pos = np.searchsorted(cq, q, side="left")
-    after = np.minimum(pos, len(cq) - 1) if len(cq) else pos
+    after = np.minimum(pos, len(cq) - 1)
     before = np.maximum(pos - 1, 0)
-    has_after = (pos < len(cq)) & (cq[after] // 10_000 == rid) if len(cq) else np.zeros(len(q), bool)
-    has_before = (pos > 0) & (cq[before] // 10_000 == rid) if len(cq) else np.zeros(len(q), bool)
-    d_after = np.where(has_after, cq[after] - q if len(cq) else 0, np.iinfo(np.int64).max)
-    d_before = np.where(has_before, q - cq[before] if len(cq) else 0, np.iinfo(np.int64).max)
+    has_after = (pos < len(cq)) & (cq[after] // 10_000 == rid)
+    has_before = (pos > 0) & (cq[before] // 10_000 == rid)
+    d_after = np.where(has_after, cq[after] - q, np.iinfo(np.int64).max)
+    d_before = np.where(has_before, q - cq[before], np.iinfo(np.int64).max)
     use_after = has_after & (d_after <= d_before)
     chosen = np.where(use_after, after, before)
     found = (has_after | has_before) & (np.minimum(d_after, d_before) <= window)
-    src = np.where(found, cand[chosen] if len(cq) else 0, 0)
-    out = {
-        "w": np.where(found, w[src], np.nan),
-        "ok": w_ok[src], "sec": w_sec[src], "src": w_src[src], "per": rp_keys[src] % 10_000,
-    }
-    return {k: v if k == "w" else
-            (pd.arrays.BooleanArray(v, ~found) if v.dtype == bool else
-             pd.arrays.IntegerArray(v.astype(np.int64), ~found))
-            for k, v in out.items()}
+    src = np.where(found, cand[chosen], 0)
+    return dict(w=np.where(found, w[src], np.nan), ok=np.where(found, w_ok[src], 0),
+                sec=found & w_sec[src], src=np.where(found, w_src[src], _NO_SRC),
+                per=rp_keys[src] % 10_000, found=found)
 
 
-def _formula_sql(f, t: pd.DataFrame, var_index: dict, group: int | None, table: str) -> str:
-    """One formula as a SELECT over the wide table ``table``: the rules of the module docstring."""
-    def term(name):
-        ids = [var_index[v] for v in t.loc[t["term"] == name, "variable"]]
-        if not ids:
-            return "NULL::DOUBLE", "0", "false", []
-        s = (f"v{ids[0]}" if len(ids) == 1 else
-             f"CASE WHEN {' AND '.join(f'v{i} IS NULL' for i in ids)} THEN NULL "
-             f"ELSE {' + '.join(f'coalesce(v{i}, 0)' for i in ids)} END")
-        return (s, " + ".join(f"ok{i}::INTEGER" for i in ids), "(" + " OR ".join(f"sec{i}" for i in ids) + ")",
-                ids)
-
-    (v, v_ok, v_sec, v_ids), (b, b_ok, b_sec, b_ids), (n, n_ok, n_sec, n_ids), (d, d_ok, d_sec, d_ids) = \
-        (term(x) for x in _TERMS)
-    present = " OR ".join(f"src{i} IS NOT NULL" for i in v_ids + b_ids + n_ids + d_ids)
-
-    def least(ids):
-        return "NULL::INTEGER" if not ids else (f"src{ids[0]}" if len(ids) == 1 else
-                                                f"least({', '.join(f'src{i}' for i in ids)})")
-
-    if group is not None:
-        w, w_ok, w_sec, w_src, w_per = (f"g{group}_{k}" for k in ("w", "ok", "sec", "src", "per"))
+def _term(cells: _Cells, ids: list[int]):
+    """Sum (NaN when every input is NULL), number ok and any secret of one term's variables."""
+    if not ids:
+        return None, 0, False
+    cols = [cells(i) for i in ids]
+    if len(ids) == 1:
+        s = cols[0][0]
     else:
-        w, w_ok, w_sec, w_src, w_per = "NULL::DOUBLE", "NULL::BIGINT", "NULL::BOOLEAN", "NULL::BIGINT", "NULL::BIGINT"
+        s = np.where(np.isnan(cols[0][0]), 0.0, cols[0][0])
+        for c in cols[1:]:
+            s = s + np.where(np.isnan(c[0]), 0.0, c[0])
+        s = np.where(np.logical_and.reduce([np.isnan(c[0]) for c in cols]), np.nan, s)
+    ok = cols[0][2].astype(np.int64)
+    sec = cols[0][3]
+    for c in cols[1:]:
+        ok = ok + c[2]
+        sec = sec | c[3]
+    return s, ok, sec
+
+
+def _least_src(cells: _Cells, ids: list[int], n: int) -> np.ndarray:
+    out = np.full(n, _NO_SRC, dtype=np.int64)
+    for i in ids:
+        out = np.minimum(out, cells(i)[4])
+    return out
+
+
+def _evaluate(f, ids: dict[str, list[int]], cells: _Cells, weight: dict | None,
+              period: np.ndarray) -> dict:
+    """One formula for every key, by the rules of the module docstring. ``has``: the keys the
+    formula gives a row for (its period range, any input present)."""
+    n = len(period)
+    nan = np.full(n, np.nan)
+    v, v_ok, v_sec = _term(cells, ids["value"])
+    b, b_ok, b_sec = _term(cells, ids["base"])
+    num, n_ok, n_sec = _term(cells, ids["num"])
+    d, d_ok, d_sec = _term(cells, ids["den"])
+    v = nan if v is None else v
+    b = nan if b is None else b
+    num = nan if num is None else num
+    d = nan if d is None else d
+    every = ids["value"] + ids["base"] + ids["num"] + ids["den"]
+    present = np.zeros(n, dtype=bool)
+    for i in every:
+        present |= cells(i)[1]
+    has = present & (period >= f.y0) & (period <= f.y1)
+
     mode = f.mode
-    main_ok = f"({n_ok}) = {f.n_num}" if mode == "ratio" else f"({v_ok}) = {f.n_value}"
-    main_sec = n_sec if mode == "ratio" else v_sec
-    base_ok, base_sec, base = {
-        "ratio": (f"(({d_ok}) = {f.n_den} AND ({d}) IS NOT NULL)", d_sec, d),
-        "percentage": (f"(({b_ok}) = {f.n_base} AND ({b}) IS NOT NULL)", b_sec, b),
-        "weighted": (f"(coalesce({w_ok} = {f.n_weight}, false) AND {w} IS NOT NULL)",
-                     f"coalesce({w_sec}, false)", w),
-    }.get(mode, ("false", "false", "NULL::DOUBLE"))
-    scale, per, min_base = (f"CAST({float(x)!r} AS DOUBLE)" for x in (f.scale, f.per, f.min_base))
-    if mode == "ratio":
-        value, numerator = f"{scale} * n / base", "n"
+    ratio = mode == "ratio"
+    false = np.zeros(n, dtype=bool)
+    main_ok = (n_ok == f.n_num) if ratio else (v_ok == f.n_value)
+    main_sec = (n_sec if ratio else v_sec) | false
+    if ratio:
+        base, base_ok, base_sec = d, (d_ok == f.n_den) & ~np.isnan(d), d_sec | false
+    elif mode == "percentage":
+        base, base_ok, base_sec = b, (b_ok == f.n_base) & ~np.isnan(b), b_sec | false
+    elif mode == "weighted":
+        base = weight["w"]
+        base_ok = weight["found"] & (weight["ok"] == f.n_weight) & ~np.isnan(base)
+        base_sec = weight["sec"]
     else:
-        value = "v"
-        numerator = {"percentage": f"CASE WHEN base_ok THEN v * base / {per} END",
-                     "weighted": "CASE WHEN base_ok THEN v * base END"}.get(
-            mode, "v" if (mode == "value" and f.n_base == 0 and f.n_weight == 0) else "NULL::DOUBLE")
-    base_src = w_src if mode == "weighted" else least(b_ids + d_ids)
-    base_period = "CASE WHEN base_ok THEN w_per END" if mode == "weighted" else "NULL::BIGINT"
-    ratio = "true" if mode == "ratio" else "false"
-    return f"""
-        SELECT kid, region_code, geo_year, period, {int(f.priority)} AS priority, {str(bool(f.estimate)).lower()} AS estimate, status,
-               CASE WHEN status <> 'ok'::iv_status THEN NULL ELSE {value} END AS value,
-               CASE WHEN status <> 'ok'::iv_status THEN NULL ELSE {numerator} END AS numerator,
-               CASE WHEN base_ok THEN base END AS denominator,
-               sidx, bsidx, {base_period} AS base_period
-        FROM (
-            SELECT *,
-                CASE WHEN main_sec OR base_sec THEN 'geheim'::iv_status
-                     WHEN NOT main_ok THEN 'niet beschikbaar'::iv_status
-                     WHEN {ratio} AND NOT base_ok THEN 'niet beschikbaar'::iv_status
-                     WHEN base_ok AND base < {min_base} THEN 'te weinig waarnemingen'::iv_status
-                     WHEN {ratio} AND base = 0 THEN 'niet beschikbaar'::iv_status
-                     ELSE 'ok'::iv_status END AS status
-            FROM (
-                SELECT kid, region_code, geo_year, period, ({v}) AS v, ({n}) AS n, {main_ok} AS main_ok, {main_sec} AS main_sec,
-                       {base_ok} AS base_ok, {base_sec} AS base_sec, ({base}) AS base,
-                       {least(v_ids + n_ids)} AS sidx, {base_src} AS bsidx, {w_per} AS w_per
-                FROM {table}
-                WHERE period BETWEEN {int(f.y0)} AND {int(f.y1)} AND ({present})
-            ) x
-        ) s"""
+        base, base_ok, base_sec = nan, false, false
+    main_ok = np.broadcast_to(main_ok, (n,))
+    status = np.full(n, _S_OK, dtype=np.int8)
+    with np.errstate(invalid="ignore"):
+        small = base_ok & (base < float(f.min_base))
+        zero = base_ok & (base == 0)
+    # the CASE rules, the last assignment being the first rule
+    if ratio:
+        status[zero] = _S_NA
+    status[small] = _S_SMALL
+    if ratio:
+        status[~base_ok] = _S_NA
+    status[~main_ok] = _S_NA
+    status[main_sec | base_sec] = _S_SECRET
+    ok = status == _S_OK
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if ratio:
+            value = float(f.scale) * num / base
+            numerator = num
+        else:
+            value = v
+            if mode == "percentage":
+                numerator = np.where(base_ok, v * base / float(f.per), np.nan)
+            elif mode == "weighted":
+                numerator = np.where(base_ok, v * base, np.nan)
+            elif mode == "value" and f.n_base == 0 and f.n_weight == 0:
+                numerator = v
+            else:
+                numerator = nan
+    value = np.where(ok, value, np.nan)
+    numerator = np.where(ok, numerator, np.nan)
+    denominator = np.where(base_ok, base, np.nan)
+    sidx = _least_src(cells, ids["value"] + ids["num"], n)
+    if mode == "weighted":
+        bsidx = weight["src"]
+        base_period = np.where(base_ok, weight["per"], -1)
+    else:
+        bsidx = _least_src(cells, ids["base"] + ids["den"], n)
+        base_period = np.full(n, -1, dtype=np.int64)
+    return dict(has=has, status=status, value=value, numerator=numerator, denominator=denominator,
+                sidx=sidx, bsidx=bsidx, base_period=base_period,
+                formula=np.full(n, int(f.priority), dtype=np.int32),
+                estimate=np.full(n, bool(f.estimate)))
+
+
+def _first_with_value(results: list[dict]) -> dict:
+    """Several formulas of one indicator (catalogue order): per key the first that gives a
+    value, otherwise the first one that gives a row; the rows of keys no formula covers are
+    dropped."""
+    if len(results) == 1:
+        r = results[0]
+        rows = np.flatnonzero(r["has"])
+        return {k: v[rows] for k, v in r.items() if k != "has"} | {"rows": rows}
+    n = len(results[0]["has"])
+    choice = np.full(n, -1, dtype=np.int64)
+    for j, r in enumerate(results):
+        choice[(choice < 0) & r["has"] & (r["status"] == _S_OK)] = j
+    for j, r in enumerate(results):
+        choice[(choice < 0) & r["has"]] = j
+    rows = np.flatnonzero(choice >= 0)
+    picked = choice[rows]
+    out = {"rows": rows}
+    for k in results[0]:
+        if k == "has":
+            continue
+        col = results[0][k][rows].copy()
+        for j, r in enumerate(results[1:], start=1):
+            m = picked == j
+            col[m] = r[k][rows[m]]
+        out[k] = col
+    return out
+
+
+class _Writer:
+    """Writes indicator rows to ``indicator_data`` (integer codes, from Arrow) in batches of
+    several indicators."""
+
+    def __init__(self, con, keys: dict, sid_of_sidx: np.ndarray):
+        self.con, self.keys, self.sid_of_sidx = con, keys, sid_of_sidx
+        self.parts: list[dict] = []
+        self.pending = 0
+        self.rows = 0
+
+    def add(self, iid: int, r: dict) -> None:
+        rows = r.pop("rows")
+        r["iid"] = np.full(len(rows), iid, dtype=np.int16)
+        r["rid"], r["geo_year"], r["period"] = (self.keys[k][rows] for k in ("rid", "geo_year", "period"))
+        self.parts.append(r)
+        self.pending += len(rows)
+        if self.pending >= _WRITE_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.parts:
+            return
+        c = {k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]}
+        self.parts, self.pending = [], 0
+
+        def source(a):
+            sid = self.sid_of_sidx[np.where(a == _NO_SRC, 0, a)]
+            return pa.array(sid.astype(np.int32), mask=a == _NO_SRC)
+
+        def double(a):
+            return pa.array(a, mask=np.isnan(a))
+
+        batch = pa.table({
+            "iid": c["iid"], "rid": c["rid"].astype(np.int32),
+            "geo_year": c["geo_year"].astype(np.int16), "period": c["period"].astype(np.int16),
+            "value": double(c["value"]), "numerator": double(c["numerator"]),
+            "denominator": double(c["denominator"]), "stid": c["status"].astype(np.uint8),
+            "estimate": c["estimate"], "sid": source(c["sidx"]), "bsid": source(c["bsidx"]),
+            "base_period": pa.array(c["base_period"].astype(np.int16), mask=c["base_period"] < 0),
+            "formula": c["formula"].astype(np.int16),
+        })
+        del c
+        self.con.register("_iv_batch", batch)
+        try:
+            self.con.execute("INSERT INTO indicator_data SELECT * FROM _iv_batch")
+        finally:
+            self.con.unregister("_iv_batch")
+        self.rows += batch.num_rows
+
+    def close(self) -> int:
+        self.flush()
+        return self.rows

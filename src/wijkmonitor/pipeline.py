@@ -73,7 +73,8 @@ def ingest(data_dir: Path | None = None, store_path: Path | None = None, *,
         if only:
             ids = [r[0] for r in con.execute(
                 "SELECT source_id FROM sources WHERE adapter IN (SELECT unnest(?))", [list(chosen)]).fetchall()]
-            con.execute("DELETE FROM observations WHERE source_id IN (SELECT unnest(?))", [ids])
+            con.execute("DELETE FROM observation_data WHERE sid IN "
+                        "(SELECT sid FROM obs_sources WHERE source_id IN (SELECT unnest(?)))", [ids])
             con.execute("DELETE FROM sources WHERE source_id IN (SELECT unnest(?))", [ids])
             drop_indicator_values(con)
         wtask = progress.add_task("Naar de store schrijven", total=len(results))
@@ -84,10 +85,7 @@ def ingest(data_dir: Path | None = None, store_path: Path | None = None, *,
                         [info["source_id"], info["table_id"], info["title"], info["publisher"],
                          info["licence"], info["location"], info["retrieved"], info["adapter"],
                          info["note"], rank])
-            obs = res.observations[OBS_COLUMNS]
-            con.register("obs_df", obs)
-            con.execute("INSERT INTO observations SELECT * FROM obs_df")
-            con.unregister("obs_df")
+            store.append_observations(con, res.observations[OBS_COLUMNS])
             progress.advance(wtask)
         _write_regions(con, results, order)
         if then_build:

@@ -12,14 +12,20 @@ Tables
     retrieved, adapter, note, rank`` (``rank``: precedence when two sources give the same
     variable for the same region and period; lower wins).
 ``observations``
-    Long format: ``region_code, geo_year, period, variable, value, status, source_id``.
+    Long format: ``region_code, geo_year, period, variable, value, status, source_id``. A view
+    over ``observation_data``, which holds integer codes (``rid, geo_year, period, vid, value,
+    sid, stid``) resolved by four small dictionary tables (``obs_regions``, ``obs_variables``,
+    ``obs_sources``, ``obs_statuses``). Integers are about twice as cheap to write as strings
+    or ENUMs and let :mod:`wijkmonitor.compute` read observations without any string work.
+    Write with :func:`append_observations`; read the view (or the codes, in compute).
 ``regions``
     ``code, year, level, name, gemeente_code, wijk_code, change_code, population``
     (``year`` is the year of the regional division).
 ``indicator_values``
-    A view over ``indicator_data`` (ENUM columns for indicator, region, status and source ids),
-    both written by :mod:`wijkmonitor.compute`; the view gives plain strings and the
-    catalogue version from ``meta`` on every row.
+    A view over ``indicator_data`` (integer codes: ``iid`` from ``iv_indicators``, ``rid`` and
+    ``sid``/``bsid`` from ``obs_regions`` and ``obs_sources``, ``stid`` from ``iv_statuses``),
+    all written by :mod:`wijkmonitor.compute`; the view gives plain strings and the catalogue
+    version from ``meta`` on every row.
 ``meta``
     ``key, value``: build time, catalogue version, data directory.
 """
@@ -34,7 +40,9 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import config
 
@@ -43,9 +51,19 @@ CREATE TABLE IF NOT EXISTS sources (
     source_id VARCHAR PRIMARY KEY, table_id VARCHAR, title VARCHAR, publisher VARCHAR,
     licence VARCHAR, location VARCHAR, retrieved VARCHAR, adapter VARCHAR, note VARCHAR,
     rank INTEGER);
-CREATE TABLE IF NOT EXISTS observations (
-    region_code VARCHAR NOT NULL, geo_year INTEGER NOT NULL, period INTEGER NOT NULL,
-    variable VARCHAR NOT NULL, value DOUBLE, status VARCHAR NOT NULL, source_id VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS obs_regions (rid INTEGER PRIMARY KEY, region_code VARCHAR NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS obs_variables (vid INTEGER PRIMARY KEY, variable VARCHAR NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS obs_sources (sid INTEGER PRIMARY KEY, source_id VARCHAR NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS obs_statuses (stid INTEGER PRIMARY KEY, status VARCHAR NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS observation_data (
+    rid INTEGER NOT NULL, geo_year SMALLINT NOT NULL, period SMALLINT NOT NULL,
+    vid INTEGER NOT NULL, value DOUBLE, sid INTEGER NOT NULL, stid INTEGER NOT NULL);
+CREATE VIEW IF NOT EXISTS observations AS
+SELECT r.region_code, o.geo_year::INTEGER AS geo_year, o.period::INTEGER AS period, v.variable,
+       o.value, st.status, s.source_id
+FROM observation_data o
+JOIN obs_regions r USING (rid) JOIN obs_variables v USING (vid)
+JOIN obs_sources s USING (sid) JOIN obs_statuses st USING (stid);
 CREATE TABLE IF NOT EXISTS regions (
     code VARCHAR NOT NULL, year INTEGER NOT NULL, level VARCHAR NOT NULL, name VARCHAR,
     gemeente_code VARCHAR, wijk_code VARCHAR, change_code VARCHAR, population DOUBLE,
@@ -97,6 +115,7 @@ def writing(path: Path | str | None = None, *, start_from_current: bool = False
     else:
         con = duckdb.connect(str(tmp))
     try:
+        _migrate_observations(con)
         con.execute(SCHEMA)
         yield con
         con.execute("INSERT OR REPLACE INTO meta VALUES ('written_at', ?)",
@@ -114,6 +133,186 @@ def writing(path: Path | str | None = None, *, start_from_current: bool = False
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
         raise
+
+
+#: The dictionary tables of ``observation_data``: column -> (table, id column).
+OBS_DIMENSIONS = {
+    "region_code": ("obs_regions", "rid"),
+    "variable": ("obs_variables", "vid"),
+    "source_id": ("obs_sources", "sid"),
+    "status": ("obs_statuses", "stid"),
+}
+
+
+def append_observations(con: duckdb.DuckDBPyConnection, data) -> int:
+    """Append observations to the store being written; returns the number of rows.
+
+    Parameters
+    ----------
+    data:
+        The columns of :data:`wijkmonitor.sources.OBS_COLUMNS` (``region_code, geo_year,
+        period, variable, value, status, source_id``), as a pandas DataFrame (strings or
+        Categoricals) or an Arrow table or record batch (strings or dictionary-encoded), or an
+        iterable of those (for example the batches of a Parquet file), which is streamed into
+        one INSERT. ``value`` NaN is stored as NULL.
+
+    The string columns are stored as integer codes: new strings get the next free id in the
+    dictionary tables (``obs_regions`` ...), and only each part's distinct strings are looked
+    up, never a string per row. Raises :class:`ValueError` naming the column and the row when
+    a key column is empty or a year is not a year; nothing is written then.
+    """
+    parts = [data] if isinstance(data, (pd.DataFrame, pa.Table, pa.RecordBatch)) else data
+    coder = _ObservationCoder(con)
+    failure: list[BaseException] = []
+
+    def batches():
+        offset = 0
+        for part in parts:
+            try:
+                batch = coder.encode(part, offset)
+            except BaseException as exc:  # raised again below, with its own message
+                failure.append(exc)
+                raise
+            offset += batch.num_rows
+            if batch.num_rows:
+                yield batch
+
+    reader = pa.RecordBatchReader.from_batches(_OBS_DATA_SCHEMA, batches())
+    con.register("_obs_stream", reader)
+    try:
+        con.execute("INSERT INTO observation_data SELECT * FROM _obs_stream")
+    except Exception:
+        if failure:
+            raise failure[0] from None
+        raise
+    finally:
+        con.unregister("_obs_stream")
+    coder.write_dictionaries()
+    return coder.rows
+
+
+_OBS_DATA_SCHEMA = pa.schema([("rid", pa.int32()), ("geo_year", pa.int16()), ("period", pa.int16()),
+                              ("vid", pa.int32()), ("value", pa.float64()), ("sid", pa.int32()),
+                              ("stid", pa.int32())])
+
+
+class _ObservationCoder:
+    """Turns observation frames into batches of ``observation_data`` (integer codes), with the
+    dictionary tables held in memory and their new rows written at the end."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self.ids: dict[str, dict[str, int]] = {}
+        self.new: dict[str, list[tuple[int, str]]] = {}
+        for name, (table, id_col) in OBS_DIMENSIONS.items():
+            self.ids[name] = {v: int(i) for i, v in con.execute(f"SELECT {id_col}, {name} FROM {table}").fetchall()}
+            self.new[name] = []
+        self.next = {name: max(ids.values(), default=-1) + 1 for name, ids in self.ids.items()}
+        self.rows = 0
+
+    def encode(self, data, offset: int) -> pa.RecordBatch:
+        n = data.num_rows if isinstance(data, (pa.Table, pa.RecordBatch)) else len(data)
+        cols: dict[str, pa.Array] = {}
+        for name, (_, id_col) in OBS_DIMENSIONS.items():
+            codes, values = _factorize(_column(data, name))
+            blank = [i for i, v in enumerate(values) if not str(v).strip()]
+            if blank:
+                codes = np.where(np.isin(codes, blank), -1, codes)
+            if (codes < 0).any():
+                raise ValueError(f"waarnemingen: kolom {name!r} is leeg in rij "
+                                 f"{offset + int(np.argmax(codes < 0)) + 1}")
+            cols[id_col] = pa.array(self._ids(name, values)[codes], type=pa.int32())
+        for name in ("geo_year", "period"):
+            years = np.asarray(_numpy(_column(data, name)))
+            bad = ~np.isfinite(years) | (years != np.round(years)) | (years < 1000) | (years > 9999) \
+                if years.dtype.kind == "f" else (years < 1000) | (years > 9999)
+            if bad.any():
+                row = int(np.argmax(bad))
+                raise ValueError(f"waarnemingen: kolom {name!r} rij {offset + row + 1}: "
+                                 f"{years[row]} is geen jaartal")
+            cols[name] = pa.array(years.astype(np.int16))
+        value = np.asarray(_numpy(_column(data, "value")), dtype=np.float64)
+        cols["value"] = pa.array(value, mask=np.isnan(value))
+        self.rows += n
+        return pa.RecordBatch.from_arrays([cols[f.name] for f in _OBS_DATA_SCHEMA], schema=_OBS_DATA_SCHEMA)
+
+    def _ids(self, name: str, values: list) -> np.ndarray:
+        known, new = self.ids[name], self.new[name]
+        out = np.empty(len(values), dtype=np.int32)
+        for i, v in enumerate(values):
+            v = str(v)
+            got = known.get(v)
+            if got is None:
+                got = known[v] = self.next[name]
+                self.next[name] += 1
+                new.append((got, v))
+            out[i] = got
+        return out
+
+    def write_dictionaries(self) -> None:
+        for name, (table, id_col) in OBS_DIMENSIONS.items():
+            if self.new[name]:
+                frame = pd.DataFrame(self.new[name], columns=[id_col, name])
+                self.con.register("_dict_new", frame)
+                try:
+                    self.con.execute(f"INSERT INTO {table} SELECT {id_col}, {name} FROM _dict_new")
+                finally:
+                    self.con.unregister("_dict_new")
+                self.new[name] = []
+
+
+def _column(data, name: str):
+    try:
+        return data[name] if isinstance(data, pd.DataFrame) else data.column(name)
+    except KeyError:
+        raise ValueError(f"waarnemingen: kolom {name!r} ontbreekt") from None
+
+
+def _numpy(col) -> np.ndarray:
+    if isinstance(col, pd.Series):
+        return col.to_numpy()
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if col.null_count:
+        col = col.fill_null(np.nan) if pa.types.is_floating(col.type) else col
+    return col.to_numpy(zero_copy_only=False)
+
+
+def _factorize(col) -> tuple[np.ndarray, list]:
+    """Codes (-1 for a missing value) and the distinct values of a string column."""
+    if isinstance(col, pd.Series):
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            return np.asarray(col.cat.codes, dtype=np.int64), list(col.cat.categories)
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        return codes, list(uniques)
+    if isinstance(col, pa.ChunkedArray):
+        col = col.unify_dictionaries().combine_chunks() if pa.types.is_dictionary(col.type) \
+            else col.combine_chunks()
+    if not pa.types.is_dictionary(col.type):
+        col = col.dictionary_encode()
+    return (col.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64),
+            col.dictionary.to_pylist())
+
+
+def _migrate_observations(con: duckdb.DuckDBPyConnection) -> None:
+    """Stores written before ``observation_data`` had a plain ``observations`` table: move
+    its rows to the coded layout (the view then gives the same rows)."""
+    kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'observations' "
+                       "AND table_schema = current_schema()").fetchone()
+    if not kind or kind[0] != "BASE TABLE":
+        return
+    con.execute("ALTER TABLE observations RENAME TO observations_v1")
+    con.execute(SCHEMA)
+    for name, (table, id_col) in OBS_DIMENSIONS.items():
+        con.execute(f"INSERT INTO {table} SELECT (row_number() OVER (ORDER BY {name}) - 1)::INTEGER, {name} "
+                    f"FROM (SELECT DISTINCT {name} FROM observations_v1)")
+    con.execute("""
+        INSERT INTO observation_data
+        SELECT r.rid, o.geo_year, o.period, v.vid, o.value, s.sid, st.stid
+        FROM observations_v1 o
+        JOIN obs_regions r USING (region_code) JOIN obs_variables v USING (variable)
+        JOIN obs_sources s USING (source_id) JOIN obs_statuses st USING (status)""")
+    con.execute("DROP TABLE observations_v1")
 
 
 def _current_db_name(con: duckdb.DuckDBPyConnection) -> str:

@@ -88,8 +88,10 @@ def test_value_index_follows_the_store_file(real_store, tmp_path):
         new = tmp_path / "new.duckdb"
         shutil.copy(path, new)
         with duckdb.connect(str(new)) as con:
-            con.execute("UPDATE indicator_data SET value = value + 1000 WHERE region_code = ? "
-                        "AND indicator = ? AND period = ?", [code, ind, year])
+            con.execute("UPDATE indicator_data SET value = value + 1000 "
+                        "WHERE rid = (SELECT rid FROM obs_regions WHERE region_code = ?) "
+                        "AND iid = (SELECT iid FROM iv_indicators WHERE indicator = ?) AND period = ?",
+                        [code, ind, year])
             con.execute("CHECKPOINT")  # into the file itself (no WAL left beside it)
         os.replace(new, path)
         assert c.get(url).json()["value"] == pytest.approx(value + 1000)
