@@ -308,10 +308,11 @@ def child_wijkmonitor(parquet: Path, store_path: Path, profile: bool) -> None:
                          "benchmark", "-", str(parquet), "2024-01-01", adapter,
                          "synthetic, benchmark only", rank])
         # the source file's string columns come as Arrow dictionaries, which the store turns
-        # into its integer codes without a string look-up per row; its batches stream into
+        # into its integer codes without a string look-up per row; its row groups stream into
         # one INSERT
         source = pq.ParquetFile(parquet, read_dictionary=["region_code", "variable", "status", "source_id"])
-        store.append_observations(con, source.iter_batches(batch_size=500_000, columns=OBS_COLUMNS))
+        store.append_observations(con, (source.read_row_group(i, columns=OBS_COLUMNS)
+                                        for i in range(source.num_row_groups)))
         loaded = time.perf_counter()
         timed = _TimedConnection(con) if profile else con
         rows = compute(timed, catalogue)

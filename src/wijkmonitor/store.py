@@ -43,6 +43,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import config
 
@@ -208,6 +209,7 @@ class _ObservationCoder:
             self.ids[name] = {v: int(i) for i, v in con.execute(f"SELECT {id_col}, {name} FROM {table}").fetchall()}
             self.new[name] = []
         self.next = {name: max(ids.values(), default=-1) + 1 for name, ids in self.ids.items()}
+        self.last: dict[str, tuple] = {}
         self.rows = 0
 
     def encode(self, data, offset: int) -> pa.RecordBatch:
@@ -215,39 +217,66 @@ class _ObservationCoder:
         cols: dict[str, pa.Array] = {}
         for name, (_, id_col) in OBS_DIMENSIONS.items():
             codes, values = _factorize(_column(data, name))
-            blank = [i for i, v in enumerate(values) if not str(v).strip()]
-            if blank:
-                codes = np.where(np.isin(codes, blank), -1, codes)
-            if (codes < 0).any():
+            ids = self._ids(name, values)
+            if (ids < 0).any() or (codes < 0).any():
+                bad = (codes < 0) | ((ids[np.maximum(codes, 0)] < 0) if len(ids) else True)
                 raise ValueError(f"waarnemingen: kolom {name!r} is leeg in rij "
-                                 f"{offset + int(np.argmax(codes < 0)) + 1}")
-            cols[id_col] = pa.array(self._ids(name, values)[codes], type=pa.int32())
+                                 f"{offset + int(np.argmax(bad)) + 1}")
+            # int32 arrays (giving pa.array the type would cost a copy); where the ids are
+            # the dictionary's own positions (a new store), the codes are the ids
+            cols[id_col] = pa.array(codes.astype(np.int32, copy=False) if self._identity(name)
+                                    else ids[codes])
         for name in ("geo_year", "period"):
             years = np.asarray(_numpy(_column(data, name)))
-            bad = ~np.isfinite(years) | (years != np.round(years)) | (years < 1000) | (years > 9999) \
-                if years.dtype.kind == "f" else (years < 1000) | (years > 9999)
-            if bad.any():
+            if years.dtype.kind not in "iuf" or (years.dtype.kind == "f" and not np.isfinite(years).all()) \
+                    or not 1000 <= years.min() <= years.max() <= 9999 \
+                    or (years.dtype.kind == "f" and (years != np.round(years)).any()):
+                y = years.astype(np.float64, copy=False) if years.dtype.kind in "iuf" else np.full(len(years), np.nan)
+                bad = ~np.isfinite(y) | (y != np.round(y)) | (y < 1000) | (y > 9999)
                 row = int(np.argmax(bad))
                 raise ValueError(f"waarnemingen: kolom {name!r} rij {offset + row + 1}: "
                                  f"{years[row]} is geen jaartal")
             cols[name] = pa.array(years.astype(np.int16))
-        value = np.asarray(_numpy(_column(data, "value")), dtype=np.float64)
-        cols["value"] = pa.array(value, mask=np.isnan(value))
+        value = _column(data, "value")
+        if isinstance(value, pa.ChunkedArray):
+            value = value.chunk(0) if value.num_chunks == 1 else value.combine_chunks()
+        if isinstance(value, pa.Array) and pa.types.is_float64(value.type):
+            # Arrow input keeps its nulls; a NaN that is not null becomes one
+            if pc.any(pc.is_nan(value)).as_py():
+                value = pc.if_else(pc.is_nan(value), pa.scalar(None, pa.float64()), value)
+            cols["value"] = value
+        else:
+            value = np.asarray(_numpy(value), dtype=np.float64)
+            cols["value"] = pa.array(value, mask=np.isnan(value))
         self.rows += n
         return pa.RecordBatch.from_arrays([cols[f.name] for f in _OBS_DATA_SCHEMA], schema=_OBS_DATA_SCHEMA)
 
-    def _ids(self, name: str, values: list) -> np.ndarray:
+    def _ids(self, name: str, values) -> np.ndarray:
+        """The ids of ``values`` (an Arrow array or a list; -1 for a blank one), adding new
+        ones. The parts of one file usually share their dictionary: then the ids of the
+        previous part are used again without looking at a string."""
+        cached = self.last.get(name)
+        if cached is not None and _same_values(cached[0], values):
+            return cached[1]
         known, new = self.ids[name], self.new[name]
         out = np.empty(len(values), dtype=np.int32)
-        for i, v in enumerate(values):
+        for i, v in enumerate(values.to_pylist() if isinstance(values, pa.Array) else values):
             v = str(v)
             got = known.get(v)
             if got is None:
-                got = known[v] = self.next[name]
-                self.next[name] += 1
-                new.append((got, v))
+                if not v.strip():
+                    got = -1
+                else:
+                    got = known[v] = self.next[name]
+                    self.next[name] += 1
+                    new.append((got, v))
             out[i] = got
+        self.last[name] = (values, out, bool(len(out)) and bool((out == np.arange(len(out))).all()))
         return out
+
+    def _identity(self, name: str) -> bool:
+        """Whether the ids of the last values looked up are their positions."""
+        return self.last[name][2]
 
     def write_dictionaries(self) -> None:
         for name, (table, id_col) in OBS_DIMENSIONS.items():
@@ -272,26 +301,30 @@ def _numpy(col) -> np.ndarray:
     if isinstance(col, pd.Series):
         return col.to_numpy()
     if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
-    if col.null_count:
-        col = col.fill_null(np.nan) if pa.types.is_floating(col.type) else col
-    return col.to_numpy(zero_copy_only=False)
+        col = col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+    return col.to_numpy(zero_copy_only=False)  # nulls of a float column become NaN
 
 
-def _factorize(col) -> tuple[np.ndarray, list]:
+def _factorize(col) -> tuple[np.ndarray, pa.Array | list]:
     """Codes (-1 for a missing value) and the distinct values of a string column."""
     if isinstance(col, pd.Series):
         if isinstance(col.dtype, pd.CategoricalDtype):
-            return np.asarray(col.cat.codes, dtype=np.int64), list(col.cat.categories)
+            return np.asarray(col.cat.codes), list(col.cat.categories)
         codes, uniques = pd.factorize(col, use_na_sentinel=True)
         return codes, list(uniques)
     if isinstance(col, pa.ChunkedArray):
-        col = col.unify_dictionaries().combine_chunks() if pa.types.is_dictionary(col.type) \
-            else col.combine_chunks()
+        col = col.chunk(0) if col.num_chunks == 1 else (
+            col.unify_dictionaries().combine_chunks() if pa.types.is_dictionary(col.type) else col.combine_chunks())
     if not pa.types.is_dictionary(col.type):
         col = col.dictionary_encode()
-    return (col.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64),
-            col.dictionary.to_pylist())
+    indices = col.indices.fill_null(-1) if col.indices.null_count else col.indices
+    return indices.to_numpy(zero_copy_only=False), col.dictionary
+
+
+def _same_values(a, b) -> bool:
+    if isinstance(a, pa.Array) and isinstance(b, pa.Array):
+        return a.type == b.type and a.equals(b)
+    return isinstance(a, list) and isinstance(b, list) and a == b
 
 
 def _migrate_observations(con: duckdb.DuckDBPyConnection) -> None:
