@@ -29,6 +29,8 @@ Rules
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -187,17 +189,22 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) 
     for f in formulas.itertuples(index=False):
         by_indicator.setdefault(f.indicator, []).append(f)
     writer = _Writer(con, keys, sid_of_sidx)
-    for iid, ind_id in enumerate(sorted(ind.id for ind in catalogue.values())):
-        if ind_id not in by_indicator:
-            continue
-        results = []
-        for f in by_indicator[ind_id]:
-            tv = term_vars[f.formula_id]
-            wv = tuple(tv.get("weight", ()))
-            results.append(_evaluate(f, {term: [var_index[v] for v in tv.get(term, ())] for term in _TERMS},
-                                     cells[f.adapter if isinstance(f.adapter, str) else None],
-                                     weights.get((wv, f.weight_window)) if wv else None, keys["period"]))
-        writer.add(iid, _first_with_value(results))
+    try:
+        for iid, ind_id in enumerate(sorted(ind.id for ind in catalogue.values())):
+            if ind_id not in by_indicator:
+                continue
+            results = []
+            for f in by_indicator[ind_id]:
+                tv = term_vars[f.formula_id]
+                wv = tuple(tv.get("weight", ()))
+                results.append(_evaluate(f, {term: [var_index[v] for v in tv.get(term, ())] for term in _TERMS},
+                                         cells[f.adapter if isinstance(f.adapter, str) else None],
+                                         weights.get((wv, f.weight_window)) if wv else None, keys["period"]))
+            writer.add(iid, _first_with_value(results))
+    except BaseException:
+        writer.parts = []
+        writer.close()
+        raise
     return writer.close()
 
 
@@ -209,7 +216,8 @@ def _observation_cells(con: duckdb.DuckDBPyConnection, var_index: dict, sources:
 
     Returns ``keys`` (per key: ``period``, ``geo_year``, ``rid``: the region's id in
     ``obs_regions``, ``rank``: its place in code order) and ``obs`` (per observation:
-    ``cell`` = key x variable, ``code`` = source precedence x 4 + status, ``value``).
+    ``cell`` = variable x number of keys + key, ``code`` = source precedence x 4 + status,
+    ``value``).
     """
     vids = con.execute("SELECT vid, variable FROM obs_variables").fetchnumpy()
     var_of_vid = _lookup(vids["vid"], [var_index.get(v, -1) for v in vids["variable"]])
@@ -274,10 +282,11 @@ def _observation_cells(con: duckdb.DuckDBPyConnection, var_index: dict, sources:
                 rid=rid_in_code_order[rank])
     n_vars = max(var_index.values()) + 1
     cell_type = np.int32 if len(flat) * n_vars < 2 ** 31 else np.int64
-    cell = kid.astype(cell_type)
+    # variable-major: the cells of one variable are contiguous (one column of the wide table)
+    cell = cols.pop("var").astype(cell_type)
+    cell *= len(flat)
+    cell += kid.astype(cell_type, copy=False)
     del kid
-    cell *= n_vars
-    cell += cols.pop("var").astype(cell_type)
     return keys, dict(cell=cell, code=cols["code"], value=cols["value"])
 
 
@@ -292,7 +301,7 @@ def _lookup(ids, values) -> np.ndarray:
 def _best_cells(obs: dict, n_keys: int, n_vars: int, sords: np.ndarray | None
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Per key and variable the best observation: ``code`` (``sord * 4 + status``, -1 where
-    there is none) and ``value`` (NaN where there is none), as (keys x variables) matrices.
+    there is none) and ``value`` (NaN where there is none), as (variables x keys) matrices.
 
     ``sords``: only observations of these sources (an adapter's), else all. Of several
     observations of one cell the lowest ``sord`` (source precedence) wins; within one source
@@ -324,7 +333,7 @@ def _best_cells(obs: dict, n_keys: int, n_vars: int, sords: np.ndarray | None
         d = d[first]
         out_code[cell[d]] = code[d]
         out_value[cell[d]] = val[d]
-    return out_code.reshape(n_keys, n_vars), out_value.reshape(n_keys, n_vars)
+    return out_code.reshape(n_vars, n_keys), out_value.reshape(n_vars, n_keys)
 
 
 class _Cells:
@@ -337,11 +346,11 @@ class _Cells:
 
     def __call__(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         if i not in self._cols:
-            c = np.ascontiguousarray(self.code[:, i])
+            c = self.code[i]
             present = c >= 0
             st = c % 4
             src = np.where(present, self._sidx[np.maximum(c, 0) // 4], _NO_SRC)
-            self._cols[i] = (np.ascontiguousarray(self.value[:, i]), present,
+            self._cols[i] = (self.value[i], present,
                              present & (st == _OK), present & (st == _SECRET), src)
         return self._cols[i]
 
@@ -530,10 +539,14 @@ def _first_with_value(results: list[dict]) -> dict:
 
 class _Writer:
     """Writes indicator rows to ``indicator_data`` (integer codes, from Arrow) in batches of
-    several indicators."""
+    several indicators. A batch is written by a worker thread while the next indicators are
+    evaluated (DuckDB releases the GIL); the connection is used by nothing else meanwhile.
+    Call :meth:`close` (also after an error: it waits for the worker)."""
 
     def __init__(self, con, keys: dict, sid_of_sidx: np.ndarray):
         self.con, self.keys, self.sid_of_sidx = con, keys, sid_of_sidx
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="indicator_data")
+        self.in_flight = None
         self.parts: list[dict] = []
         self.pending = 0
         self.rows = 0
@@ -570,13 +583,27 @@ class _Writer:
             "formula": c["formula"].astype(np.int16),
         })
         del c
+        self.wait()  # one batch in flight at a time (bounded memory)
+        self.rows += batch.num_rows
+        self.in_flight = self.pool.submit(self._insert, batch)
+
+    def _insert(self, batch: pa.Table) -> None:
         self.con.register("_iv_batch", batch)
         try:
             self.con.execute("INSERT INTO indicator_data SELECT * FROM _iv_batch")
         finally:
             self.con.unregister("_iv_batch")
-        self.rows += batch.num_rows
+
+    def wait(self) -> None:
+        """Wait for the batch being written (and raise its error)."""
+        if self.in_flight is not None:
+            future, self.in_flight = self.in_flight, None
+            future.result()
 
     def close(self) -> int:
-        self.flush()
+        try:
+            self.flush()
+            self.wait()
+        finally:
+            self.pool.shutdown(wait=True)
         return self.rows
