@@ -33,13 +33,15 @@ What it does
    Exit status is non-zero when the results differ.
 
 If the wijkmonitor build misses the target (or with ``--profile``) one more process times
-each SQL statement of ``compute`` and prints them (fetching the observations and the numpy
-steps between the statements are not in that list: they are the rest of the compute time). Each run prints its CPU time and the load average
-before it: other work on the two cores inflates wall times.
+each ``execute`` of ``compute`` and prints them (the writes of ``indicator_data`` run in a
+worker thread beside the numpy evaluation, and the streamed read of the observations and the
+numpy steps are not in that list: they are the rest of the compute time). Each run prints its
+CPU time and the load average before it: other work on the two cores inflates wall times.
+Peak memory is each child's own ``VmHWM`` (see ``_util.self_peak_rss``).
 
 The "cold build" time is measured inside the child from before the catalogue is loaded to
 after the store file is replaced; the whole-process wall time (interpreter start and imports
-included) is printed beside it. The Parquet file is in the page cache (it was just written).
+included) is printed beside it. The Parquet file is in the page cache.
 """
 
 from __future__ import annotations
