@@ -58,6 +58,15 @@ def test_append_gives_the_same_rows_through_the_view(tmp_path, kind):
                      "variable": "VARCHAR", "value": "DOUBLE", "status": "VARCHAR", "source_id": "VARCHAR"}
 
 
+def test_empty_parts_write_nothing(tmp_path):
+    path = tmp_path / "s.duckdb"
+    with store.writing(path) as con:
+        assert store.append_observations(con, frame([])) == 0
+        assert store.append_observations(con, [frame([]), frame(ROWS[:1]), frame([])]) == 1
+        assert store.append_observations(con, []) == 0
+    assert view_rows(path) == expected(ROWS[:1])
+
+
 def test_dictionaries_grow_and_keep_their_ids(tmp_path):
     path = tmp_path / "s.duckdb"
     with store.writing(path) as con:

@@ -214,6 +214,8 @@ class _ObservationCoder:
 
     def encode(self, data, offset: int) -> pa.RecordBatch:
         n = data.num_rows if isinstance(data, (pa.Table, pa.RecordBatch)) else len(data)
+        if n == 0:
+            return pa.RecordBatch.from_pylist([], schema=_OBS_DATA_SCHEMA)
         cols: dict[str, pa.Array] = {}
         for name, (_, id_col) in OBS_DIMENSIONS.items():
             codes, values = _factorize(_column(data, name))
