@@ -36,6 +36,35 @@ def test_regions_2024_all_levels(con):
     assert orphans == 0
 
 
+def test_unnamed_regions_take_the_name_of_the_nearest_year_and_say_so(con):
+    """50090NED lists the 2020 buurten by code only: the name comes from the same code in the
+    nearest year that names it (mostly 2024), with ``name_year`` saying so; published names keep
+    their own year, and codes no year names stay without a name."""
+    rows = con.execute("""
+        SELECT count(*), count(name), count(*) FILTER (WHERE name_year <> year),
+               count(*) FILTER (WHERE name IS NULL AND name_year IS NOT NULL)
+        FROM regions WHERE year = 2020 AND level = 'buurt'""").fetchone()
+    total, named, borrowed, inconsistent = rows
+    assert total > 13_000 and named > 0.9 * total and borrowed > 0.9 * total and inconsistent == 0
+    # the borrowed name is exactly the name of the same code in the year it is from, and that
+    # year is the nearest one that names the code
+    far = con.execute("""
+        SELECT count(*) FROM regions a WHERE a.year = 2020 AND a.name_year <> a.year AND EXISTS (
+            SELECT 1 FROM regions b WHERE b.code = a.code AND b.name_year = b.year
+              AND abs(b.year - a.year) < abs(a.name_year - a.year))""").fetchone()[0]
+    assert far == 0
+    differs = con.execute("""
+        SELECT count(*) FROM regions a JOIN regions b ON b.code = a.code AND b.year = a.name_year
+        WHERE a.year = 2020 AND a.name_year <> a.year AND a.name IS DISTINCT FROM b.name""").fetchone()[0]
+    assert differs == 0
+    # a name that a source publishes for the year itself is never replaced
+    assert con.execute("SELECT count(*) FROM regions WHERE year = 2024 AND name_year <> 2024").fetchone()[0] == 0
+    unnamed = con.execute("""
+        SELECT count(*) FROM regions a WHERE a.year = 2020 AND a.name IS NULL
+          AND EXISTS (SELECT 1 FROM regions b WHERE b.code = a.code AND b.name IS NOT NULL)""").fetchone()[0]
+    assert unnamed == 0
+
+
 def test_national_total_matches_nl_row(con):
     nl, gm = con.execute("""
         SELECT max(value) FILTER (WHERE region_code = 'NL00'),

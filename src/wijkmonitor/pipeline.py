@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from . import config, store
@@ -107,7 +108,9 @@ def _write_regions(con: duckdb.DuckDBPyConnection, results: list[SourceResult], 
         reg["source_id"] = res.info.source_id
         reg["rank"] = order.get(res.info.adapter, len(order)) * 1000 + i
         frames.append(reg)
-    existing = con.execute("SELECT code, year, level, name, gemeente_code, wijk_code, change_code, "
+    # (names borrowed from another year are dropped here and borrowed again below)
+    existing = con.execute("SELECT code, year, level, CASE WHEN name_year IS NULL OR name_year = year "
+                           "THEN name END AS name, gemeente_code, wijk_code, change_code, "
                            "source_id, 1e9 AS rank FROM regions").df()
     if frames:
         frames.append(existing)
@@ -120,11 +123,12 @@ def _write_regions(con: duckdb.DuckDBPyConnection, results: list[SourceResult], 
     # Per (code, year) the highest-precedence source's row; names fall back to any source.
     allreg = allreg.sort_values("rank", kind="stable")
     first = allreg.groupby(["code", "year"], sort=False).first().reset_index()
+    first = _borrow_names(first)
     con.register("reg_df", first)
     con.execute("""
         INSERT INTO regions
         SELECT r.code, r.year, r.level, r.name, r.gemeente_code, r.wijk_code, r.change_code,
-               p.value, r.source_id
+               p.value, r.source_id, r.name_year
         FROM reg_df r
         LEFT JOIN (SELECT region_code, geo_year, value FROM (
                        SELECT o.region_code, o.geo_year, o.value, row_number() OVER (
@@ -134,6 +138,30 @@ def _write_regions(con: duckdb.DuckDBPyConnection, results: list[SourceResult], 
                    WHERE rn = 1) p
           ON p.region_code = r.code AND p.geo_year = r.year""")
     con.unregister("reg_df")
+
+
+def _borrow_names(regions: pd.DataFrame) -> pd.DataFrame:
+    """Regions whose sources give no name for their division year (CBS table 50090NED lists
+    the 2016 and 2020 wijken and buurten by code only) take the name of the same code in the
+    nearest year that has one (ties: the later year); ``name_year`` says which year the name
+    is from (equal to ``year`` for a published name, NULL where no year has one)."""
+    regions = regions.copy()
+    named = regions["name"].notna() & (regions["name"].astype("string").str.strip() != "")
+    regions["name_year"] = pd.array(np.where(named, regions["year"], -1), dtype="Int64")
+    regions.loc[~named, "name"] = None
+    missing = regions.loc[~named, ["code", "year"]].reset_index()
+    if missing.empty:
+        regions.loc[regions["name_year"] < 0, "name_year"] = pd.NA
+        return regions
+    donors = regions.loc[named, ["code", "year", "name"]].rename(columns={"year": "from_year"})
+    cand = missing.merge(donors, on="code")
+    cand["distance"] = (cand["from_year"] - cand["year"]).abs()
+    cand = (cand.sort_values(["index", "distance", "from_year"], ascending=[True, True, False])
+            .drop_duplicates("index").set_index("index"))
+    regions.loc[cand.index, "name"] = cand["name"]
+    regions.loc[cand.index, "name_year"] = cand["from_year"].astype("int64")
+    regions.loc[regions["name_year"] < 0, "name_year"] = pd.NA
+    return regions
 
 
 def build(store_path: Path | None = None, *, progress=None) -> dict:

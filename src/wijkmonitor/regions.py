@@ -19,7 +19,11 @@ LEVEL_ORDER = {"land": 0, "gemeente": 1, "wijk": 2, "buurt": 3}
 
 def regions(year: int | None = None, level: str | None = None, *, gemeente: str | None = None,
             path: Path | None = None) -> pd.DataFrame:
-    """Regions with name, parent codes and population (``a_inw`` of that year, if published)."""
+    """Regions with name, parent codes and population (``a_inw`` of that year, if published).
+
+    ``name_year`` is the year the name comes from: the division year itself, or, where no
+    source names the region in that year, the nearest year that names the same code.
+    """
     where, params = [], []
     if year is not None:
         where.append("year = ?"); params.append(int(year))
@@ -27,7 +31,7 @@ def regions(year: int | None = None, level: str | None = None, *, gemeente: str 
         where.append("level = ?"); params.append(level)
     if gemeente is not None:
         where.append("(gemeente_code = ? OR code = ?)"); params += [gemeente, gemeente]
-    sql = ("SELECT code, year, level, name, gemeente_code, wijk_code, change_code, population, source_id "
+    sql = ("SELECT code, year, level, name, name_year, gemeente_code, wijk_code, change_code, population, source_id "
            "FROM regions" + (" WHERE " + " AND ".join(where) if where else "") +
            " ORDER BY year, CASE level WHEN 'land' THEN 0 WHEN 'gemeente' THEN 1 WHEN 'wijk' THEN 2 ELSE 3 END, code")
     return store.query_df(sql, params, path=path)

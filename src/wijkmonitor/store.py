@@ -19,8 +19,10 @@ Tables
     or ENUMs and let :mod:`wijkmonitor.compute` read observations without any string work.
     Write with :func:`append_observations`; read the view (or the codes, in compute).
 ``regions``
-    ``code, year, level, name, gemeente_code, wijk_code, change_code, population``
-    (``year`` is the year of the regional division).
+    ``code, year, level, name, gemeente_code, wijk_code, change_code, population, source_id,
+    name_year`` (``year`` is the year of the regional division; ``name_year`` the year the
+    name is from: ``year`` itself, or the nearest year with a name where the sources give
+    none for this one).
 ``indicator_values``
     A view over ``indicator_data`` (integer codes: ``iid`` from ``iv_indicators``, ``rid`` and
     ``sid``/``bsid`` from ``obs_regions`` and ``obs_sources``, ``stid`` from ``iv_statuses``),
@@ -68,7 +70,7 @@ JOIN obs_sources s USING (sid) JOIN obs_statuses st USING (stid);
 CREATE TABLE IF NOT EXISTS regions (
     code VARCHAR NOT NULL, year INTEGER NOT NULL, level VARCHAR NOT NULL, name VARCHAR,
     gemeente_code VARCHAR, wijk_code VARCHAR, change_code VARCHAR, population DOUBLE,
-    source_id VARCHAR, PRIMARY KEY (code, year));
+    source_id VARCHAR, name_year INTEGER, PRIMARY KEY (code, year));
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 """
 
@@ -118,6 +120,7 @@ def writing(path: Path | str | None = None, *, start_from_current: bool = False
     try:
         _migrate_observations(con)
         con.execute(SCHEMA)
+        con.execute("ALTER TABLE regions ADD COLUMN IF NOT EXISTS name_year INTEGER")  # older stores
         yield con
         con.execute("INSERT OR REPLACE INTO meta VALUES ('written_at', ?)",
                     [dt.datetime.now().isoformat(timespec="seconds")])

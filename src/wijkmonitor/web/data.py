@@ -403,7 +403,7 @@ class WebStore:
         if gemeente:
             where.append("r.gemeente_code = ?"); params.append(gemeente)
         df = self.df(f"""
-            SELECT v.region_code AS code, r.name, r.gemeente_code AS gemeente, v.geo_year,
+            SELECT v.region_code AS code, r.name, r.name_year, r.gemeente_code AS gemeente, v.geo_year,
                    v.period, CASE WHEN v.status = 'ok' THEN v.value END AS value, v.status,
                    v.estimate, v.source_id AS source
             FROM indicator_values v JOIN regions r ON r.code = v.region_code AND r.year = v.geo_year
