@@ -366,3 +366,26 @@ def test_overview_shows_a_figure_whenever_the_unit_has_one(client, unit):
     for ind, years in ok.items():
         if ind in csv.index:
             assert csv.loc[ind, "status"] == "ok" and csv.loc[ind, "period"] in years, (unit, ind)
+
+
+def test_borrowed_region_name_says_its_year(client, real_store):
+    """2020 buurten get their name from the nearest year that names them; the table says so."""
+    con = duckdb.connect(str(real_store), read_only=True)
+    try:
+        code, name, name_year = con.execute("""
+            SELECT r.code, r.name, r.name_year FROM regions r
+            JOIN indicator_values v ON v.region_code = r.code AND v.geo_year = r.year
+            WHERE r.year = 2020 AND r.level = 'buurt' AND r.gemeente_code = 'GM0344'
+              AND r.name_year <> r.year AND v.indicator = 'ervaren_gezondheid_pct' AND v.period = 2020
+            ORDER BY r.code LIMIT 1""").fetchone()
+    finally:
+        con.close()
+    html = client.get("/indicator/ervaren_gezondheid_pct",
+                      params=dict(niveau="buurt", gemeente="GM0344", jaar=2020)).text
+    row = re.search(rf'<tr class="utrecht-table__row">(?:(?!</tr>).)*?{code}(?:(?!</tr>).)*</tr>', html, re.S)
+    assert row and name in row.group(0) and f"(naam {name_year})" in row.group(0)
+    # a name of the figure's own year has no note
+    own = re.findall(r'\(naam 2020\)', html)
+    assert not own
+    regions = client.get("/api/v1/regions", params=dict(q=code, year=2020)).json()
+    assert regions[0]["name"] == name and regions[0]["name_year"] == name_year

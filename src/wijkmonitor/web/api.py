@@ -85,7 +85,7 @@ def regions(request: Request, year: int | None = None, level: str | None = None,
         where.append("(gemeente_code = ? OR code = ?)"); params += [gemeente, gemeente]
     if q:
         where.append("(upper(code) = upper(?) OR name ILIKE ?)"); params += [q, f"%{q}%"]
-    df = ws.df("SELECT code, year, level, name, name_year, gemeente_code, wijk_code, population FROM regions"
+    df = ws.df(f"SELECT code, year, level, name, {ws.name_year_sql()}, gemeente_code, wijk_code, population FROM regions"
                + (" WHERE " + " AND ".join(where) if where else "")
                + " ORDER BY year, level, code LIMIT ?", params + [limit])
     return _out(df, format, "regios")

@@ -279,11 +279,17 @@ class WebStore:
     def sources(self) -> pd.DataFrame:
         return self.cached("sources", lambda: self.df("SELECT * FROM sources ORDER BY rank"))
 
+    def name_year_sql(self, alias: str = "") -> str:
+        """The column ``name_year`` of ``regions`` (``alias.``-qualified); stores built before
+        it existed have names of their own year only."""
+        cols = self.cached("regions_columns", lambda: set(self.df("SELECT * FROM regions LIMIT 0").columns))
+        return f"{alias}name_year" if "name_year" in cols else f"{alias}year AS name_year"
+
     def region_names(self) -> pd.DataFrame:
         """One row per CBS code: its most recent division's name, level and gemeente."""
         def load():
-            return self.df("""
-                SELECT code, year, level, name, gemeente_code, wijk_code FROM (
+            return self.df(f"""
+                SELECT code, year, level, name, {self.name_year_sql()}, gemeente_code, wijk_code FROM (
                   SELECT *, row_number() OVER (PARTITION BY code ORDER BY year DESC) rn FROM regions)
                 WHERE rn = 1""").set_index("code")
         return self.cached("region_names", load)
@@ -403,7 +409,7 @@ class WebStore:
         if gemeente:
             where.append("r.gemeente_code = ?"); params.append(gemeente)
         df = self.df(f"""
-            SELECT v.region_code AS code, r.name, r.name_year, r.gemeente_code AS gemeente, v.geo_year,
+            SELECT v.region_code AS code, r.name, {self.name_year_sql("r.")}, r.gemeente_code AS gemeente, v.geo_year,
                    v.period, CASE WHEN v.status = 'ok' THEN v.value END AS value, v.status,
                    v.estimate, v.source_id AS source
             FROM indicator_values v JOIN regions r ON r.code = v.region_code AND r.year = v.geo_year

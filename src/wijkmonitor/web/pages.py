@@ -503,6 +503,16 @@ def indicatoren(request: Request, formaat: str | None = None, tabel: str | None 
                    downloads=_download_links(request, "indicatoren"))
 
 
+def _with_name_note(regs: pd.DataFrame) -> list[dict]:
+    """Table rows with ``name_from``: the year a region's name is from where that is not the
+    division year of its figure (shown beside the name), else None."""
+    rows = regs.to_dict("records")
+    for r in rows:
+        ny, gy = r.get("name_year"), r.get("geo_year")
+        r["name_from"] = int(ny) if ny is not None and ny == ny and gy == gy and int(ny) != int(gy) else None
+    return rows
+
+
 @functools.lru_cache(maxsize=16)
 def _wgs84(year: int, level: str) -> dict:
     import json
@@ -533,10 +543,15 @@ def indicator_page(request: Request, indicator: str, jaar: int | None = None,
     regs = ws.level_values(indicator, year, niveau, gemeente if niveau != "gemeente" else None) \
         if year is not None else pd.DataFrame(columns=["code", "name", "value", "status", "reason"])
     if len(regs):
-        # names: of the data's division year, else the most recent name of the code
-        latest_names = ws.region_names()["name"]
-        regs["name"] = regs["name"].where(regs["name"].notna() & (regs["name"] != ""),
-                                          regs["code"].map(latest_names)).fillna(regs["code"])
+        # names: of the data's division year (which the build may have taken from the nearest
+        # year that names the code: ``name_year``), else the most recent name of the code
+        latest = ws.region_names()
+        own = regs["name"].notna() & (regs["name"] != "")
+        name_year = regs["name_year"].where(own, regs["code"].map(latest["name_year"]))
+        regs["name"] = regs["name"].where(own, regs["code"].map(latest["name"]))
+        named = regs["name"].notna() & (regs["name"] != "")
+        regs["name_year"] = name_year.where(named)
+        regs["name"] = regs["name"].where(named, regs["code"])
     asc = ind.higher_is_better is False
     regs = regs.assign(_m=regs["value"].isna()).sort_values(["_m", "value", "name"],
                                                              ascending=[True, asc, True]).drop(columns="_m")
@@ -584,7 +599,7 @@ def indicator_page(request: Request, indicator: str, jaar: int | None = None,
     return _render(request, "indicator.html", title=ind.name, ind=ind, year=year, niveau=niveau,
                    gemeente=gemeente, gemeenten=gemeenten.to_dict("records"), periods=periods,
                    periods_shown=periods_shown, gname=gname,
-                   level_years=level_years, regs=regs.to_dict("records"), areas=area_rows,
+                   level_years=level_years, regs=_with_name_note(regs), areas=area_rows,
                    n_shown=int(regs["value"].notna().sum()), missing=present.status_counts(regs["status"]),
                    area_statuses={a["status"] for a in area_rows} | {a["gemeente_status"] for a in area_rows},
                    breadcrumb=[("/", "Start"), ("/indicatoren", "Indicatoren"), (None, ind.name)],
