@@ -389,3 +389,24 @@ def test_borrowed_region_name_says_its_year(client, real_store):
     assert not own
     regions = client.get("/api/v1/regions", params=dict(q=code, year=2020)).json()
     assert regions[0]["name"] == name and regions[0]["name_year"] == name_year
+
+
+def test_a_web_session_exits_cleanly(real_store):
+    """DuckDB objects left in garbage cycles until the interpreter's finalization made the
+    process abort at exit (status 134) and the bindings print leaks; the web layer collects
+    them at exit."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from fastapi.testclient import TestClient\n"
+        "from wijkmonitor.web.app import create_app\n"
+        "with TestClient(create_app(sys.argv[1])) as c:\n"
+        "    assert c.get('/indicator/ervaren_gezondheid_pct',\n"
+        "                 params=dict(niveau='buurt', gemeente='GM0344', jaar=2020)).status_code == 200\n"
+        "    assert c.get('/api/v1/value/GM0363/inwoners/2024').status_code == 200\n")
+    proc = subprocess.run([sys.executable, "-c", script, str(real_store)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "terminate called" not in proc.stderr and "leaked" not in proc.stderr, proc.stderr[-2000:]

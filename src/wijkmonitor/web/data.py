@@ -21,6 +21,7 @@ number.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import os
@@ -659,6 +660,19 @@ class ValueIndex:
             sys.getsizeof(k) + sys.getsizeof(r) + sum(sys.getsizeof(x) for x in r.values())
             for k, r in self.area.items())
         return n
+
+
+@atexit.register
+def _collect_before_exit() -> None:
+    """Collect garbage cycles while the interpreter is still whole. DuckDB objects left in a
+    cycle (a result or relation and its connection) and freed only during the interpreter's
+    finalization made the process abort at exit ("terminate called ... FATAL: exception not
+    rethrown", exit status 134, e.g. after a TestClient session), and DuckDB's bindings list
+    them as leaks. ``serve`` freezes its warmed-up objects (``gc.freeze``): unfreeze first."""
+    import gc
+
+    gc.unfreeze()
+    gc.collect()
 
 
 def _open(path: Path) -> "duckdb.DuckDBPyConnection":
