@@ -131,7 +131,7 @@ def formula_tables(catalogue: Catalogue) -> tuple[pd.DataFrame, pd.DataFrame]:
 #: Status codes of a cell: ok, geheim, anything else (ontbreekt ...).
 _OK, _SECRET, _OTHER = 0, 1, 2
 _TERMS = ("value", "base", "num", "den")
-#: Index of each status in :data:`STATUSES` (the order of the ENUM ``iv_status``).
+#: Index of each status in :data:`STATUSES` (``stid`` in ``indicator_data`` and ``iv_statuses``).
 _S_OK, _S_SMALL, _S_SECRET, _S_NA = range(4)
 #: "No source" in the source-index arrays (NULL in the store).
 _NO_SRC = np.iinfo(np.int32).max
