@@ -85,6 +85,8 @@ def test_dictionaries_grow_and_keep_their_ids(tmp_path):
     (("GM0344", 2024, 2024, "a_inw", 1.0, " ", "s"), "status", "rij 3"),
     ((None, 2024, 2024, "a_inw", 1.0, "ok", "s"), "region_code", "rij 3"),
     (("GM0344", 2024, 20245, "a_inw", 1.0, "ok", "s"), "period", "rij 3"),
+    (("GM0344", None, 2024, "a_inw", 1.0, "ok", "s"), "geo_year", "rij 3"),
+    (("GM0344", "twintig", 2024, "a_inw", 1.0, "ok", "s"), "geo_year", "rij 3: twintig"),
     (("GM0344", 2024, 2024, None, 1.0, "ok", "s"), "variable", "rij 3"),
 ])
 def test_bad_rows_are_refused_and_nothing_is_written(tmp_path, row, column, message):

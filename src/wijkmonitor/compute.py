@@ -37,6 +37,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .catalogue import Catalogue, load_catalogue
+from .sources.base import STATUS_OK as OBS_OK, STATUS_SECRET as OBS_SECRET
 
 STATUS_OK = "ok"
 STATUS_SMALL = "te weinig waarnemingen"
@@ -155,12 +156,13 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) 
         term_vars[fid].setdefault(term, []).append(var)
     # Sources in precedence order (rank, then id: the first wins) and in name order (the
     # source id shown is the smallest id among a value's inputs).
-    sources = con.execute("SELECT source_id, adapter FROM sources ORDER BY rank, source_id").df()
-    names = sorted(sources["source_id"])
-    name_index = {s: i for i, s in enumerate(names)}
+    # ``sid``: the source's id in ``obs_sources`` (-1 for a source without observations).
+    sources = con.execute("SELECT s.source_id, s.adapter, coalesce(o.sid, -1) AS sid FROM sources s "
+                          "LEFT JOIN obs_sources o USING (source_id) ORDER BY s.rank, s.source_id").df()
+    by_name = sources.sort_values("source_id")
+    name_index = {s: i for i, s in enumerate(by_name["source_id"])}
     sidx_of_sord = np.array([name_index[s] for s in sources["source_id"]], dtype=np.int32)
-    sid_of = dict(con.execute("SELECT source_id, sid FROM obs_sources").fetchall())
-    sid_of_sidx = np.array([sid_of.get(s, -1) for s in names], dtype=np.int64)
+    sid_of_sidx = by_name["sid"].to_numpy(np.int64)
 
     keys, obs = _observation_cells(con, var_index, sources)
     n_keys, n_vars = len(keys["period"]), len(variables)
@@ -221,11 +223,12 @@ def _observation_cells(con: duckdb.DuckDBPyConnection, var_index: dict, sources:
     """
     vids = con.execute("SELECT vid, variable FROM obs_variables").fetchnumpy()
     var_of_vid = _lookup(vids["vid"], [var_index.get(v, -1) for v in vids["variable"]])
-    sids = con.execute("SELECT sid, source_id FROM obs_sources").fetchnumpy()
-    sord = {s: i for i, s in enumerate(sources["source_id"])}
-    sord_of_sid = _lookup(sids["sid"], [sord.get(s, -1) for s in sids["source_id"]])
+    sids = con.execute("SELECT sid FROM obs_sources").fetchnumpy()["sid"]
+    sord = {sid: i for i, sid in enumerate(sources["sid"]) if sid >= 0}  # precedence order
+    sord_of_sid = _lookup(sids, [sord.get(int(sid), -1) for sid in sids])
     stids = con.execute("SELECT stid, status FROM obs_statuses").fetchnumpy()
-    st_of_stid = _lookup(stids["stid"], [{"ok": _OK, "geheim": _SECRET}.get(s, _OTHER) for s in stids["status"]])
+    st_of_stid = _lookup(stids["stid"], [{OBS_OK: _OK, OBS_SECRET: _SECRET}.get(s, _OTHER)
+                                         for s in stids["status"]])
     rid_in_code_order = np.asarray(con.execute(
         "SELECT rid FROM obs_regions ORDER BY region_code").fetchnumpy()["rid"], dtype=np.int64)
     rank_of_rid = _lookup(rid_in_code_order, np.arange(len(rid_in_code_order)))

@@ -78,13 +78,27 @@ CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 class StoreMissing(FileNotFoundError):
     """The store has not been built yet."""
 
+    @classmethod
+    def at(cls, path: Path | str) -> "StoreMissing":
+        return cls(f"De store {path} bestaat nog niet: draai eerst 'wijkmonitor build'.")
+
 
 def connect(path: Path | str | None = None, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open the store. Read-only by default; raises :class:`StoreMissing` if it does not exist."""
+    """Open the store. Read-only by default (the file as it is now, even if this process still
+    has a connection to a version a build has since replaced); raises :class:`StoreMissing`
+    if it does not exist."""
     path = Path(path) if path else config.store_path()
-    if read_only and not path.exists():
-        raise StoreMissing(f"De store {path} bestaat nog niet: draai eerst 'wijkmonitor build'.")
-    return duckdb.connect(str(path), read_only=read_only)
+    if not read_only:
+        return duckdb.connect(str(path))
+    if not path.exists():
+        raise StoreMissing.at(path)
+    # Not ``duckdb.connect(path, read_only=True)``: while any connection to that path is open in
+    # this process, DuckDB hands out the same database instance, i.e. the file as it was before
+    # a build replaced it. An in-memory database that attaches the file opens it anew.
+    con = duckdb.connect(":memory:")
+    con.execute(f"ATTACH '{_sql_path(path)}' AS store (READ_ONLY)")
+    con.execute("USE store")
+    return con
 
 
 @contextlib.contextmanager
@@ -222,21 +236,20 @@ class _ObservationCoder:
         cols: dict[str, pa.Array] = {}
         for name, (_, id_col) in OBS_DIMENSIONS.items():
             codes, values = _factorize(_column(data, name))
-            ids = self._ids(name, values)
+            ids, identity = self._ids(name, values)
             if (ids < 0).any() or (codes < 0).any():
                 bad = (codes < 0) | ((ids[np.maximum(codes, 0)] < 0) if len(ids) else True)
                 raise ValueError(f"waarnemingen: kolom {name!r} is leeg in rij "
                                  f"{offset + int(np.argmax(bad)) + 1}")
             # int32 arrays (giving pa.array the type would cost a copy); where the ids are
             # the dictionary's own positions (a new store), the codes are the ids
-            cols[id_col] = pa.array(codes.astype(np.int32, copy=False) if self._identity(name)
-                                    else ids[codes])
+            cols[id_col] = pa.array(codes.astype(np.int32, copy=False) if identity else ids[codes])
         for name in ("geo_year", "period"):
             years = np.asarray(_numpy(_column(data, name)))
             if years.dtype.kind not in "iuf" or (years.dtype.kind == "f" and not np.isfinite(years).all()) \
                     or not 1000 <= years.min() <= years.max() <= 9999 \
                     or (years.dtype.kind == "f" and (years != np.round(years)).any()):
-                y = years.astype(np.float64, copy=False) if years.dtype.kind in "iuf" else np.full(len(years), np.nan)
+                y = pd.to_numeric(pd.Series(years), errors="coerce").to_numpy(np.float64, na_value=np.nan)
                 bad = ~np.isfinite(y) | (y != np.round(y)) | (y < 1000) | (y > 9999)
                 row = int(np.argmax(bad))
                 raise ValueError(f"waarnemingen: kolom {name!r} rij {offset + row + 1}: "
@@ -256,13 +269,14 @@ class _ObservationCoder:
         self.rows += n
         return pa.RecordBatch.from_arrays([cols[f.name] for f in _OBS_DATA_SCHEMA], schema=_OBS_DATA_SCHEMA)
 
-    def _ids(self, name: str, values) -> np.ndarray:
+    def _ids(self, name: str, values) -> tuple[np.ndarray, bool]:
         """The ids of ``values`` (an Arrow array or a list; -1 for a blank one), adding new
-        ones. The parts of one file usually share their dictionary: then the ids of the
-        previous part are used again without looking at a string."""
+        ones, and whether they are simply the values' positions. The parts of one file usually
+        share their dictionary: then the previous part's answer is used again without looking
+        at a string."""
         cached = self.last.get(name)
         if cached is not None and _same_values(cached[0], values):
-            return cached[1]
+            return cached[1], cached[2]
         known, new = self.ids[name], self.new[name]
         out = np.empty(len(values), dtype=np.int32)
         for i, v in enumerate(values.to_pylist() if isinstance(values, pa.Array) else values):
@@ -276,12 +290,9 @@ class _ObservationCoder:
                     self.next[name] += 1
                     new.append((got, v))
             out[i] = got
-        self.last[name] = (values, out, bool(len(out)) and bool((out == np.arange(len(out))).all()))
-        return out
-
-    def _identity(self, name: str) -> bool:
-        """Whether the ids of the last values looked up are their positions."""
-        return self.last[name][2]
+        identity = bool(len(out)) and bool((out == np.arange(len(out))).all())
+        self.last[name] = (values, out, identity)
+        return out, identity
 
     def write_dictionaries(self) -> None:
         for name, (table, id_col) in OBS_DIMENSIONS.items():
