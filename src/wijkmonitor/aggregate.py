@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from .catalogue import Catalogue, load_catalogue
+from .nlformat import nl_value
 
 #: Minimum share of an area's population in contributing parts (else "niet vergelijkbaar").
 MIN_COVERAGE = 0.9
@@ -45,10 +46,13 @@ MIN_COVERAGE = 0.9
 STATUS_NOT_COMPARABLE = "niet vergelijkbaar"
 STATUS_NOT_ADDITIVE = "niet optelbaar"
 
+#: Why an aggregate is ``niet vergelijkbaar``, as a clause (the web, API and report use it).
+NOT_COMPARABLE_REASON = (f"minder dan {nl_value(MIN_COVERAGE * 100, 0, '%')} van de inwoners valt in "
+                         "delen met een cijfer dat meetelt (een percentage waarvan de bron de basis niet "
+                         "geeft, telt niet mee; of de indeling veranderde)")
+
 AREA_STATUS_EXPLANATION = {
-    STATUS_NOT_COMPARABLE: (f"niet vergelijkbaar: minder dan {MIN_COVERAGE * 100:.0f} % van de inwoners van "
-                            "het gebied valt in delen met een cijfer dat meetelt (een percentage waarvan "
-                            "de bron de basis niet geeft, telt niet mee; of de indeling veranderde)"),
+    STATUS_NOT_COMPARABLE: f"niet vergelijkbaar: {NOT_COMPARABLE_REASON}",
     STATUS_NOT_ADDITIVE: "niet optelbaar: deze maat (mediaan, score of klasse) kan niet over buurten worden opgeteld",
 }
 

@@ -63,9 +63,8 @@ def national_report(programme: str, baseline: int, latest: int, out: Path | str,
                     data: StoreData | None = None, pdf: bool = True) -> list[Path]:
     """Write the national report (HTML and PDF) into ``out``."""
     data = data or load()
-    ctx = _national.build(data, programme, baseline, latest)
-    return write(render_html("national.html", ctx), Path(out), national_stem(programme, baseline, latest),
-                 pdf=pdf, template="national.typ.j2", context=ctx)
+    return write(_national.build(data, programme, baseline, latest), Path(out),
+                 national_stem(programme, baseline, latest), pdf=pdf)
 
 
 def area_report(area: str, baseline: int, latest: int, out: Path | str, *,
@@ -74,9 +73,8 @@ def area_report(area: str, baseline: int, latest: int, out: Path | str, *,
     """Write one area fiche (HTML and PDF) into ``out``."""
     data = data or load()
     area_id = _area.resolve(data, area)
-    ctx = _area.build(data, area_id, baseline, latest, database_url=database_url)
-    return write(render_html("area.html", ctx), Path(out), area_stem(area_id, baseline, latest),
-                 pdf=pdf, template="area.typ.j2", context=ctx)
+    return write(_area.build(data, area_id, baseline, latest, database_url=database_url), Path(out),
+                 area_stem(area_id, baseline, latest), pdf=pdf)
 
 
 def area_reports(areas: Iterable[str], baseline: int, latest: int, out: Path | str, *,

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from .. import analysis
+from ..aggregate import NOT_COMPARABLE_REASON
 from ..catalogue import KERNINDICATOREN, Indicator
 from .format import is_number, nl_difference, nl_join, nl_value, plural
 
@@ -57,8 +58,7 @@ PICTURE_RULE = ("Het beeld van een onderdeel is positief als bij elke indicator 
 #: Why a value of a set of areas or a group is not shown, as a clause after a colon.
 REASON_CLAUSE = {
     "niet optelbaar": "deze maat is een score, klasse of mediaan en niet over gebieden op te tellen",
-    "niet vergelijkbaar": ("minder dan 90 % van de inwoners woont in buurten of wijken met een "
-                           "cijfer in de indeling van dat jaar"),
+    "niet vergelijkbaar": NOT_COMPARABLE_REASON,
     "geheim": "de bron heeft een onderdeel geheimgehouden",
     "te weinig waarnemingen": "de basis ligt onder de minimumgrens van de indicator",
     "niet beschikbaar": "de bron publiceert dit cijfer niet",

@@ -107,10 +107,14 @@ def _typst_env() -> jinja2.Environment:
     return env
 
 
+@functools.cache
+def _typst_style() -> markupsafe.Markup:
+    return markupsafe.Markup((TEMPLATES / "style.typ").read_text(encoding="utf-8"))
+
+
 def render_typst(template: str, context: dict) -> str:
     """Typst source of ``template`` (``national.typ.j2`` or ``area.typ.j2``) for the context."""
-    style = (TEMPLATES / "style.typ").read_text(encoding="utf-8")
-    src = _typst_env().get_template(template).render(r=context, style=markupsafe.Markup(style))
+    src = _typst_env().get_template(template).render(r=context, style=_typst_style())
     return "\n".join(line.rstrip() for line in src.splitlines()) + "\n"
 
 
@@ -152,17 +156,16 @@ def write_pdf(template: str, context: dict, path: Path) -> Path:
     return path
 
 
-def write(html: str, out_dir: Path, stem: str, *, pdf: bool = True, template: str | None = None,
-          context: dict | None = None) -> list[Path]:
-    """Write ``<stem>.html`` (and ``<stem>.pdf`` from ``template`` and ``context``, the same
-    context the HTML was rendered from) into ``out_dir``; returns the paths."""
+def write(context: dict, out_dir: Path, stem: str, *, pdf: bool = True) -> list[Path]:
+    """Write ``<stem>.html`` (and ``<stem>.pdf``) of a report context into ``out_dir``: both
+    from the same context, with the templates of its ``kind`` (``national`` or ``area``:
+    ``<kind>.html`` and ``<kind>.typ.j2``); returns the paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    kind = context["kind"]
     html_path = out_dir / f"{stem}.html"
-    html_path.write_bytes(html.encode("utf-8"))
+    html_path.write_bytes(render_html(f"{kind}.html", context).encode("utf-8"))
     paths = [html_path]
     if pdf:
-        if template is None or context is None:
-            raise ValueError("the PDF needs the Typst template and the report context")
-        paths.append(write_pdf(template, context, out_dir / f"{stem}.pdf"))
+        paths.append(write_pdf(f"{kind}.typ.j2", context, out_dir / f"{stem}.pdf"))
     return paths

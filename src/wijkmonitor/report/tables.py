@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..aggregate import NOT_COMPARABLE_REASON
 from .format import is_number, nl_difference, nl_number
 
 #: Short cell texts for values that are not shown (the legend under each table explains them).
@@ -17,8 +18,7 @@ STATUS_SHORT = {
 LEGEND = ("Een cijfer dat niet getoond wordt, staat er met de reden: ‘–’ niet beschikbaar (de bron "
           "publiceert het niet), ‘geheim’ (de bron heeft een onderdeel geheimgehouden), ‘te weinig’ "
           "(de basis ligt onder de minimumgrens), ‘niet optelb.’ (mediaan, score of klasse is niet over "
-          "buurten op te tellen), ‘niet vergel.’ (minder dan 90 % van de inwoners woont in buurten of wijken met een "
-          "cijfer, of de indeling veranderde).")
+          "buurten op te tellen), ‘niet vergel.’ (" + NOT_COMPARABLE_REASON + ").")
 
 
 @dataclass(frozen=True)
