@@ -21,10 +21,11 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from ..config import store_path
+        from ..store import StoreMissing
 
         path = store or store_path()
         if not Path(path).exists():
-            raise typer.BadParameter(f"De store {path} bestaat nog niet: draai eerst 'wijkmonitor build'.")
+            raise typer.BadParameter(str(StoreMissing.at(path)))
         os.environ["WIJKMONITOR_STORE"] = str(path)
         from .app import WARM_ENV
         os.environ[WARM_ENV] = "1"  # each worker reads its caches at start

@@ -196,8 +196,7 @@ class WebStore:
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
-            raise store.StoreMissing(
-                f"De store {self.path} bestaat nog niet: draai eerst 'wijkmonitor build'.") from None
+            raise store.StoreMissing.at(self.path) from None
         return (st.st_ino, st.st_mtime_ns, st.st_size)
 
     def con(self):
@@ -212,10 +211,6 @@ class WebStore:
 
     def df(self, sql: str, params: list | None = None) -> pd.DataFrame:
         return self.con().execute(sql, params or []).df()
-
-    def version(self):
-        """The store version: ``(inode, mtime_ns, size)`` of the store file."""
-        return self._signature()
 
     def peek(self, key, default=None):
         """What :meth:`cached` holds under ``key`` for the current store version, else
@@ -436,11 +431,14 @@ class WebStore:
 
     def area_periods(self, min_values: int = 1) -> list[int]:
         """Periods in which at least ``min_values`` area values (any area, any indicator) are
-        shown (``min_values=100`` finds the years most areas have figures for)."""
-        av = self.area_values()
-        a = av[(av["unit_kind"] == "area") & (av["status"] == "ok")]
-        counts = a.groupby("period").size()
-        return sorted(int(p) for p in counts[counts >= min_values].index)
+        shown (``min_values=100`` finds the years most areas have figures for); once per store
+        version (pages ask on every request)."""
+        def load():
+            av = self.area_values()
+            a = av[(av["unit_kind"] == "area") & (av["status"] == "ok")]
+            counts = a.groupby("period").size()
+            return sorted(int(p) for p in counts[counts >= min_values].index)
+        return list(self.cached(("area_periods", min_values), load))
 
     # -- one value (``/api/v1/value``), from memory ------------------------------------------
     def value_index(self) -> "ValueIndex":
@@ -676,22 +674,10 @@ def _collect_before_exit() -> None:
 
 
 def _open(path: Path) -> "duckdb.DuckDBPyConnection":
-    """A read-only connection to the store file as it is now.
-
-    Not ``duckdb.connect(path)``: that returns the database instance already open for the
-    same path in this process (while any thread still holds a connection to it), i.e. the
-    replaced file. An in-memory database that attaches the file opens it anew.
-    """
-    import duckdb
-
-    if not Path(path).exists():
-        raise store.StoreMissing(
-            f"De store {path} bestaat nog niet: draai eerst 'wijkmonitor build'.")
-    con = duckdb.connect(":memory:")
-    quoted = str(path).replace("'", "''")
-    con.execute(f"ATTACH '{quoted}' AS store (READ_ONLY)")
-    con.execute("USE store")
-    con.execute("SET enable_progress_bar = false")  # no progress bars in the server's output
+    """A read-only connection to the store file as it is now (:func:`store.connect`), without
+    progress bars in the server's output."""
+    con = store.connect(path)
+    con.execute("SET enable_progress_bar = false")
     return con
 
 

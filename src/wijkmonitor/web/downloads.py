@@ -14,6 +14,8 @@ import pandas as pd
 from fastapi import HTTPException
 from fastapi.responses import Response
 
+from .data import records
+
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -54,7 +56,7 @@ def to_bytes(df: pd.DataFrame, fmt: str, *, sheet: str = "wijkmonitor", geometry
             raise HTTPException(404, "Voor deze tabel is geen kaart beschikbaar (geen GeoJSON).")
         key = "code" if "code" in df.columns else "unit"
         feats = []
-        for rec in json.loads(df.to_json(orient="records", date_format="iso")):
+        for rec in records(df):  # the stored doubles, as the JSON API writes them
             feats.append({"type": "Feature", "properties": rec, "geometry": geometry.get(rec.get(key))})
         return json.dumps({"type": "FeatureCollection", "features": feats},
                           ensure_ascii=False).encode("utf-8")

@@ -543,14 +543,10 @@ def indicator_page(request: Request, indicator: str, jaar: int | None = None,
     regs = ws.level_values(indicator, year, niveau, gemeente if niveau != "gemeente" else None) \
         if year is not None else pd.DataFrame(columns=["code", "name", "value", "status", "reason"])
     if len(regs):
-        # names: of the data's division year (which the build may have taken from the nearest
-        # year that names the code: ``name_year``), else the most recent name of the code
-        latest = ws.region_names()
-        own = regs["name"].notna() & (regs["name"] != "")
-        name_year = regs["name_year"].where(own, regs["code"].map(latest["name_year"]))
-        regs["name"] = regs["name"].where(own, regs["code"].map(latest["name"]))
+        # the build names a region after the nearest year that names its code (``name_year``);
+        # a code that no year names is shown by its code
         named = regs["name"].notna() & (regs["name"] != "")
-        regs["name_year"] = name_year.where(named)
+        regs["name_year"] = regs["name_year"].where(named)
         regs["name"] = regs["name"].where(named, regs["code"])
     asc = ind.higher_is_better is False
     regs = regs.assign(_m=regs["value"].isna()).sort_values(["_m", "value", "name"],
