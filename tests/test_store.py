@@ -161,3 +161,30 @@ def test_compute_reads_only_the_codes(tmp_path):
     assert got == [("GM0344", pytest.approx(25.0), "kwb-2024")]
     assert regions == {"GM0344"}
     assert np.isfinite(got[0][1])
+
+
+def test_ingest_names_the_file_of_a_bad_observation(tmp_path, monkeypatch, real_store):
+    """An adapter that hands over a row without a region code: the ingest names the file and the
+    row, and the store keeps its previous state."""
+    from wijkmonitor import sources
+    from wijkmonitor.sources import politie
+
+    path = tmp_path / "s.duckdb"
+    shutil.copy(real_store, path)
+    before = path.read_bytes()
+    real_read = politie.read
+
+    def broken(data_dir):
+        results = real_read(data_dir)
+        obs = results[0].observations.copy()
+        obs.loc[obs.index[4], "region_code"] = None
+        results[0].observations = obs
+        return results
+
+    monkeypatch.setattr(politie, "read", broken)
+    monkeypatch.setattr(sources, "adapters", lambda: {"politie": politie})
+    monkeypatch.setattr(pipeline, "adapters", lambda: {"politie": politie})
+    with pytest.raises(ValueError) as err:
+        pipeline.ingest(None, path, only=["politie"])
+    assert "politie" in str(err.value) and "region_code" in str(err.value) and "rij 5" in str(err.value)
+    assert path.read_bytes() == before

@@ -86,7 +86,10 @@ def ingest(data_dir: Path | None = None, store_path: Path | None = None, *,
                         [info["source_id"], info["table_id"], info["title"], info["publisher"],
                          info["licence"], info["location"], info["retrieved"], info["adapter"],
                          info["note"], rank])
-            store.append_observations(con, res.observations[OBS_COLUMNS])
+            try:
+                store.append_observations(con, res.observations[OBS_COLUMNS])
+            except ValueError as exc:  # name the file the rows came from (nothing is written)
+                raise ValueError(f"{info['location']} ({info['source_id']}): {exc}") from None
             progress.advance(wtask)
         _write_regions(con, results, order)
         if then_build:
