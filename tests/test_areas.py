@@ -155,9 +155,13 @@ def test_custom_area_in_temp_dir_loads_and_is_found(tmp_path, monkeypatch):
     assert len(areas) == 61 and areas["mijn-buurt"].programme == "custom"
     assert find_area("MIJN BUURT").codes == ("BU03440222", "BU03440221")
     assert check_codes_exist(areas["mijn-buurt"]) == []
-    # also by path, without the directory
+    # without the directory the file is not found by name, nor by its path (find_area resolves
+    # identifiers only; see tests/local/test_area_parameters.py); the explicit loader reads it
     monkeypatch.delenv("WIJKMONITOR_AREAS_DIR")
-    assert find_area(str(tmp_path / "mijn-buurt.yaml")).id == "mijn-buurt"
+    for key in ("mijn-buurt", str(tmp_path / "mijn-buurt.yaml")):
+        with pytest.raises(KeyError):
+            find_area(key)
+    assert load_area_file(tmp_path / "mijn-buurt.yaml").id == "mijn-buurt"
 
 
 @pytest.mark.parametrize("change, field", [

@@ -11,7 +11,7 @@
 Typical use::
 
     from wijkmonitor.areas import load_areas, find_area, load_groups, successor_gemeente
-    area = find_area("Rotterdam-Zuid")          # or an id, or a path to a YAML file
+    area = find_area("Rotterdam-Zuid")          # a name or an id (never a file path)
     area.codes                                  # ('WK059910', 'WK059912', 'WK059915')
     successor_gemeente("GM0788", 2024)          # Haaren -> 'GM0865' (Vught, largest part)
 

@@ -276,15 +276,24 @@ def _norm(text: str) -> str:
     return " ".join(text.casefold().replace("-", " ").split())
 
 
-def find_area(name_or_id: str | Path, *, programme: str | None = None,
+#: Longest name or id :func:`find_area` looks up; longer input is refused before any work.
+MAX_AREA_KEY = 200
+
+
+def find_area(name_or_id: str, *, programme: str | None = None,
               custom_dir: str | Path | None = None) -> Area:
-    """Find an area by id, by Dutch name (case-insensitive) or by the path of a custom file.
+    """Find a declared area by id or by Dutch name (case-insensitive).
+
+    Only identifiers are resolved: the areas shipped with the package and those in the
+    configured custom folder (``custom_dir`` or ``WIJKMONITOR_AREAS_DIR``). A file path is never
+    opened here, whatever it looks like, so a name typed into a web form or URL cannot make
+    the server read a file. To read one area file on purpose, call :func:`load_area_file`.
 
     Parameters
     ----------
     name_or_id
-        An id (``"utrecht-overvecht"``), a name (``"utrecht overvecht"``; hyphens and spaces
-        are treated alike), or a path to an area YAML file.
+        An id (``"utrecht-overvecht"``) or a name (``"utrecht overvecht"``; hyphens and spaces
+        are treated alike). At most 200 characters.
     programme
         Restrict the search to one programme (needed when an NPLV area and an aandachtswijk
         share a name, e.g. Utrecht Overvecht).
@@ -294,13 +303,14 @@ def find_area(name_or_id: str | Path, *, programme: str | None = None,
     Raises
     ------
     KeyError
-        Nothing matches (with close suggestions).
+        Nothing matches (with close suggestions), or the text is too long to be a name.
     AreaError
-        The name matches several areas (their ids are listed), or the file is invalid.
+        The name matches several areas (their ids are listed), or a declared file is invalid.
     """
     text = str(name_or_id)
-    if text.endswith((".yaml", ".yml")) or Path(text).is_file():
-        return load_area_file(Path(text))
+    if len(text) > MAX_AREA_KEY or "\x00" in text:
+        raise KeyError(f"geen gebied: een gebiedsnaam of -id heeft hoogstens {MAX_AREA_KEY} tekens "
+                       "en geen NUL-teken")
     areas = load_areas(custom_dir)
     if programme is not None:
         areas = {k: a for k, a in areas.items() if a.programme == programme}
@@ -311,12 +321,13 @@ def find_area(name_or_id: str | Path, *, programme: str | None = None,
     if len(hits) == 1:
         return hits[0]
     if len(hits) > 1:
-        raise AreaError(text, "naam is niet eenduidig; kies een id of programme: "
+        raise AreaError("gebiedsnaam", f"{text!r} is niet eenduidig; kies een id of programme: "
                         + ", ".join(f"{a.id} ({a.programme})" for a in hits), field="name")
     choices = {_norm(a.name): a.id for a in areas.values()} | {a.id: a.id for a in areas.values()}
     close = difflib.get_close_matches(wanted, list(choices), n=3)
     hint = f"; bedoelde u {', '.join(sorted({choices[c] for c in close}))}?" if close else ""
-    raise KeyError(f"geen gebied {text!r}{hint}")
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    raise KeyError(f"geen gebied {shown!r}{hint}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def default_area_resolver(name_or_id: str) -> AreaRef:
     problem = "geen gebiedsnaam of CBS-code"
     if find_area is not None:
         try:
-            area = find_area(key)
+            area = find_area(key)  # identifiers only: never opens a file named by the caller
         except (LookupError, ValueError) as exc:
             area, problem = None, str(exc).strip("'\"")
         if area is not None:
@@ -108,7 +108,7 @@ def default_area_resolver(name_or_id: str) -> AreaRef:
     code = key.upper()
     gemeente = gemeente_of_code(code)
     if gemeente is None:
-        raise NotFound(f"gebied {name_or_id!r} is onbekend ({problem})")
+        raise NotFound(f"gebied onbekend: {problem}")
     return AreaRef(id=code, name=_kwb_name(code) or code, gemeente=gemeente, codes=(code,))
 
 
