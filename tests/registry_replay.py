@@ -33,11 +33,11 @@ class Replay:
             if answer is not None:
                 return answer
         url = request.url
-        if url.host == "service.pdok.nl":
-            year = url.path.strip("/").split("/")[2]
-            rec = self.rec["wfs"].get(year)
+        if "odata" not in url.path.lower():  # WFS GetFeature
+            base = f"{url.scheme}://{url.host}{url.path}"
             layer = url.params.get("typeNames")
-            if rec is None or layer not in rec["layers"]:
+            rec = next((r for r in self.rec["wfs"].values() if r["url"] == base and layer in r["layers"]), None)
+            if rec is None:
                 return httpx.Response(404, text="unknown layer")
             feats = rec["layers"][layer]
             start, count = int(url.params.get("startIndex", 0)), int(url.params.get("count", 1000))

@@ -35,7 +35,7 @@ def test_fetch_all_on_the_recordings(tmp_path):
     replay = Replay()
     report = fetch_all(tmp_path, transport=replay.transport(), **NO_WAIT)
     assert report.ok, (report.failed, report.unreachable)
-    assert set(report.fetched) == FETCHABLE and len(FETCHABLE) == 31
+    assert set(report.fetched) == FETCHABLE and len(FETCHABLE) == 43  # 14 KWB, 3 RIVM, 1 crime, 13 PDOK, 12 LBM3
     root = registry_dir(tmp_path)
     assert sorted(p.name for p in root.iterdir()) == sorted(FETCHABLE)  # no .tmp- or .old- left
     man = json.loads((root / "85984NED" / "manifest.json").read_text())
@@ -132,7 +132,8 @@ def test_offline_names_every_table_keeps_what_is_there_and_exits_nonzero(tmp_pat
 
 def test_since_and_only_select_tables():
     assert {t.table_id for t in select_tables(since=2024)} == {
-        "85984NED", "86165NED", "47018NED", "50150NED", "wijkenbuurten2024", "wijkenbuurten2025"}
+        "85984NED", "86165NED", "47018NED", "50150NED", "wijkenbuurten2024", "wijkenbuurten2025",
+        "leefbaarometer3-2024"}
     assert {t.table_id for t in select_tables(since=2026)} == set()
     assert [t.table_id for t in select_tables(only=["85984NED"])] == ["85984NED"]
     assert {t.table_id for t in select_tables(only=["rivm_gezondheid"])} == {"50090NED", "50120NED", "50150NED"}
@@ -140,7 +141,7 @@ def test_since_and_only_select_tables():
     with pytest.raises(ValueError, match="onbekende tabel"):
         select_tables(only=["99999NED"])
     # declared but not fetchable tables are never selected
-    assert "47022NED" not in {t.table_id for t in select_tables()}
+    assert not {"47022NED", "leefbaarometer-2.0-2016", "leefbaarometer3-grid100m"} & {t.table_id for t in select_tables()}
 
 
 def test_only_fetches_the_named_tables(tmp_path):
@@ -238,3 +239,29 @@ def test_read_back_statuses_renames_and_amsterdam_codes(tmp_path):
     info = results["85984NED"].info
     assert info.source_id == "registry-85984ned" and info.retrieved == "2025-01-15"
     assert "Modified 2025-03-27" in info.note and info.location == "registry/85984NED"
+    # Leefbaarometer 3.x classes per buurt (WFS), 2024 also per wijk and gemeente
+    lbm = obs["leefbaarometer3-2024"]
+    assert set(lbm.variable) == {"lbm3_klasse", "lbm3_fys_klasse", "lbm3_onv_klasse", "lbm3_soc_klasse",
+                                 "lbm3_vrz_klasse", "lbm3_won_klasse"}
+    assert lbm.value.between(1, 9).all() and {c[:2] for c in lbm.region_code} == {"GM", "WK", "BU"}
+    assert {c[:2] for c in obs["leefbaarometer3-2012"].region_code} == {"BU"}
+
+
+def test_adapter_contract_on_the_fetched_tables(tmp_path):
+    from wijkmonitor.sources import ADAPTER_MODULES, OBS_COLUMNS, REGION_COLUMNS
+    from wijkmonitor.sources.base import variables
+    assert ADAPTER_MODULES[-1] == "registry_online"  # lowest precedence: the mirror wins
+    fetch_all(tmp_path, transport=Replay().transport(), **NO_WAIT)
+    known = set(variables())
+    for r in registry_online.read(tmp_path):
+        obs = r.observations
+        assert list(obs.columns) == OBS_COLUMNS and len(obs) > 0
+        assert set(obs.status) <= {"ok", "geheim", "ontbreekt"}
+        assert obs.loc[obs.status != "ok", "value"].isna().all()
+        assert obs.loc[obs.status == "ok", "value"].notna().all()
+        assert set(obs.variable) <= known
+        assert not obs.duplicated(["region_code", "geo_year", "period", "variable"]).any()
+        assert obs.region_code.str.match(r"^(NL00|GM\d{4}|WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4})$").all()
+        assert list(r.regions.columns[:len(REGION_COLUMNS)]) == REGION_COLUMNS
+        assert set(obs.region_code) <= set(r.regions.code)
+        assert (tmp_path / r.info.location / "manifest.json").exists()
