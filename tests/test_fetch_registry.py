@@ -265,3 +265,29 @@ def test_adapter_contract_on_the_fetched_tables(tmp_path):
         assert list(r.regions.columns[:len(REGION_COLUMNS)]) == REGION_COLUMNS
         assert set(obs.region_code) <= set(r.regions.code)
         assert (tmp_path / r.info.location / "manifest.json").exists()
+
+
+class FakeProgress:
+    def __init__(self):
+        self.tasks, self.updates = {}, []
+
+    def add_task(self, description, total=None):
+        self.tasks[len(self.tasks)] = description
+        return len(self.tasks) - 1
+
+    def advance(self, task, n=1):
+        self.updates.append((task, "advance"))
+
+    def update(self, task, **kw):
+        self.updates.append((task, kw.get("description")))
+
+
+def test_one_progress_bar_per_table_and_the_declared_filter_is_sent(tmp_path):
+    progress, replay = FakeProgress(), Replay()
+    fetch_all(tmp_path, transport=replay.transport(), only=["47018NED", "85984NED"], progress=progress, **NO_WAIT)
+    assert sorted(progress.tasks.values()) == ["47018NED (politie_misdrijven)", "85984NED (cbs_kwb)"]
+    finals = [d for _, d in progress.updates if d and d != "advance"]
+    assert sorted(finals) == ["47018NED (politie_misdrijven): opgehaald", "85984NED (cbs_kwb): opgehaald"]
+    rows = [httpx.URL(u) for u in replay.urls if "47018NED/UntypedDataSet" in u]
+    assert rows[0].params["$filter"] == "SoortMisdrijf eq '0.0.0'"
+    assert rows[0].params["$select"] == "WijkenEnBuurten,Perioden,SoortMisdrijf,GeregistreerdeMisdrijven_1"

@@ -217,6 +217,7 @@ class Fetcher:
         self.out_dir = Path(out_dir)
         self.http = Http(client, retries=retries, backoff=backoff, sleep=sleep)
         self.progress = progress
+        self._labels: dict = {}
         self.retrieved = (today or dt.date.today()).isoformat()
 
     # -- the run ---------------------------------------------------------------------
@@ -250,18 +251,20 @@ class Fetcher:
     def _task(self, table: Table):
         if self.progress is None:
             return None
-        return self.progress.add_task(f"{table.table_id} ({table.family})", total=None)
+        label = f"{table.table_id} ({table.family})"
+        task = self.progress.add_task(label, total=None)
+        self._labels[task] = label
+        return task
 
-    def _advance(self, task, n=1, description=None):
+    def _advance(self, task, n=1):
+        """One page received (the total is unknown until the last page)."""
         if self.progress is not None and task is not None:
             self.progress.advance(task, n)
-            if description:
-                self.progress.update(task, description=description)
 
     def _done(self, task, status):
         if self.progress is not None and task is not None:
-            desc = self.progress.tasks[task].description if hasattr(self.progress, "tasks") else ""
-            self.progress.update(task, total=1, completed=1, description=f"{desc}: {status}")
+            self.progress.update(task, total=1, completed=1,
+                                 description=f"{self._labels.get(task, '')}: {status}")
 
     def _tmp(self, table_id: str) -> Path:
         tmp = registry_dir(self.out_dir) / f".tmp-{table_id}"
