@@ -112,8 +112,12 @@ def test_offline_names_every_table_keeps_what_is_there_and_exits_nonzero(tmp_pat
     waits = []
     report = fetch_all(tmp_path, transport=httpx.MockTransport(offline), sleep=waits.append, today=TODAY)
     assert not report.ok and set(report.unreachable) == FETCHABLE
-    assert waits[:4] == [0.5, 1.0, 2.0, 4.0]  # exponential backoff, bounded to 4 retries
-    assert "niet bereikbaar na 5 pogingen" in report.unreachable["85984NED"]
+    # exponential backoff, bounded to 4 retries, once per host (opendata.cbs.nl, dataderden.cbs.nl,
+    # service.pdok.nl, geo.leefbaarometer.nl); the other tables on a dead host fail at once
+    assert waits == [0.5, 1.0, 2.0, 4.0] * 4
+    first = select_tables()[0].table_id
+    assert "niet bereikbaar na 5 pogingen" in report.unreachable[first]
+    assert "eerder in deze run" in report.unreachable["85984NED"]
     assert snapshot(registry_dir(tmp_path)) == before  # nothing fetched is lost
 
     # the command: names each table, exit code 1
@@ -291,3 +295,21 @@ def test_one_progress_bar_per_table_and_the_declared_filter_is_sent(tmp_path):
     rows = [httpx.URL(u) for u in replay.urls if "47018NED/UntypedDataSet" in u]
     assert rows[0].params["$filter"] == "SoortMisdrijf eq '0.0.0'"
     assert rows[0].params["$select"] == "WijkenEnBuurten,Perioden,SoortMisdrijf,GeregistreerdeMisdrijven_1"
+
+
+def test_server_errors_are_retried_and_recover(tmp_path):
+    """503 twice, then the recorded answer: the table is fetched after two waits."""
+    seen = {"n": 0}
+
+    def flaky(request):
+        if "85984NED/TableInfos" in str(request.url) and seen["n"] < 2:
+            seen["n"] += 1
+            return httpx.Response(503, text="busy")
+    waits = []
+    report = fetch_all(tmp_path, transport=Replay(hook=flaky).transport(), only=["85984NED"],
+                       sleep=waits.append, today=TODAY)
+    assert report.fetched == ["85984NED"] and waits == [0.5, 1.0]
+    # a 404 is not retried: the table fails at once with the URL
+    report = fetch_all(tmp_path, transport=httpx.MockTransport(lambda r: httpx.Response(404)),
+                       only=["85618NED"], sleep=waits.append, today=TODAY)
+    assert "HTTP 404" in report.failed["85618NED"] and waits == [0.5, 1.0]

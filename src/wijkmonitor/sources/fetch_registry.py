@@ -129,15 +129,21 @@ def _put_in_place(tmp: Path, target: Path) -> None:
 
 
 class Http:
-    """GET with bounded retries and exponential backoff."""
+    """GET with bounded retries and exponential backoff. A host that could not be connected to
+    after all retries is not tried again in the same run (offline: one wait per host, not per
+    table)."""
 
     def __init__(self, client: httpx.Client, *, retries: int = 4, backoff: float = 0.5,
                  sleep: Callable[[float], None] = time.sleep):
         self.client, self.retries, self.backoff, self.sleep = client, retries, backoff, sleep
         self.requests = 0
+        self.dead_hosts: dict[str, str] = {}
 
     def get_json(self, url: str, params: dict | None = None) -> dict:
-        last = ""
+        host = httpx.URL(url).host
+        if host in self.dead_hosts:
+            raise Unreachable(f"{url}: {host} niet bereikbaar (eerder in deze run: {self.dead_hosts[host]})")
+        last, transport_only = "", True
         for attempt in range(self.retries + 1):
             if attempt:
                 self.sleep(min(self.backoff * 2 ** (attempt - 1), 30.0))
@@ -148,7 +154,7 @@ class Http:
                 last = f"{type(exc).__name__}: {exc}"
                 continue
             if response.status_code == 429 or response.status_code >= 500:
-                last = f"HTTP {response.status_code}"
+                last, transport_only = f"HTTP {response.status_code}", False
                 continue
             if response.status_code >= 400:
                 raise TableError(f"{url}: HTTP {response.status_code}")
@@ -156,6 +162,8 @@ class Http:
                 return response.json()
             except ValueError:
                 raise TableError(f"{url}: antwoord is geen JSON") from None
+        if transport_only:
+            self.dead_hosts[host] = last
         raise Unreachable(f"{url}: niet bereikbaar na {self.retries + 1} pogingen ({last})")
 
 
