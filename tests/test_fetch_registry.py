@@ -313,3 +313,15 @@ def test_server_errors_are_retried_and_recover(tmp_path):
     report = fetch_all(tmp_path, transport=httpx.MockTransport(lambda r: httpx.Response(404)),
                        only=["85618NED"], sleep=waits.append, today=TODAY)
     assert "HTTP 404" in report.failed["85618NED"] and waits == [0.5, 1.0]
+
+
+def test_fetched_polygons_in_the_geometries_layout(tmp_path):
+    fetch_all(tmp_path, transport=Replay().transport(), only=["wijkenbuurten2024", "wijkenbuurten2016"], **NO_WAIT)
+    buurt = registry_online.read_polygons(tmp_path, 2024, "buurt")
+    assert list(buurt.columns) == ["code", "year", "level", "name", "geometry"]
+    assert buurt.crs.to_epsg() == 28992 and buurt.geometry.is_valid.all()
+    assert set(buurt.code) == {"BU03440300", "BU03440301", "BU0363AA02"}
+    # 1 km² squares in the recording (0.01 degree): area in RD within a plausible range
+    assert buurt.geometry.area.between(0.5e6, 1.2e6).all()
+    assert set(registry_online.read_polygons(tmp_path, 2016, "wijk").code) == {"WK034403", "WK036300"}
+    assert registry_online.read_polygons(tmp_path, 2019, "buurt") is None  # not fetched

@@ -158,3 +158,35 @@ def read(data_dir: Path) -> list[SourceResult]:
         results.append(SourceResult(info=info, observations=obs, regions=regions,
                                     warnings=list(manifest.get("warnings") or [])))
     return results
+
+
+def read_polygons(data_dir: Path, year: int, level: str, *, family: str = "pdok_wijkenbuurten",
+                  crs: str = "EPSG:28992"):
+    """The fetched polygons of one division year and level, in the columns of
+    :data:`wijkmonitor.geometries.GEOMETRY_COLUMNS` (``code, year, level, name, geometry``).
+
+    Reads the GeoParquet written by ``fetch --all`` for the WFS table of ``family`` whose
+    ``geo_year`` is ``year``; water parts of older gemeente layers are dropped. Returns ``None``
+    when that table or level was not fetched (the caller falls back to the mirror's files).
+    """
+    import geopandas as gpd
+
+    fam = load_registry()[family]
+    tables = [t for t in fam.tables.values() if t.geo_year == year and t.access == "wfs"]
+    for table in tables:
+        folder = Path(data_dir) / FOLDER / table.table_id
+        path = folder / f"{level}.parquet"
+        if not path.exists() or not (folder / MANIFEST).exists():
+            continue
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        lay = manifest["layers"][level]
+        frame = gpd.read_parquet(path)
+        if "water" in frame.columns:
+            frame = frame[frame["water"].astype(str).str.upper() != "JA"]
+        out = gpd.GeoDataFrame({
+            "code": frame[lay["code"]].astype(str).str.strip().to_numpy(),
+            "year": year, "level": level,
+            "name": frame[lay["name"]].fillna("").astype(str).to_numpy()},
+            geometry=frame.geometry.to_numpy(), crs=frame.crs)
+        return out.to_crs(crs).reset_index(drop=True)
+    return None
