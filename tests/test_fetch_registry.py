@@ -325,3 +325,13 @@ def test_fetched_polygons_in_the_geometries_layout(tmp_path):
     assert buurt.geometry.area.between(0.5e6, 1.2e6).all()
     assert set(registry_online.read_polygons(tmp_path, 2016, "wijk").code) == {"WK034403", "WK036300"}
     assert registry_online.read_polygons(tmp_path, 2019, "buurt") is None  # not fetched
+
+
+def test_a_damaged_fetched_table_is_a_dutch_error_naming_it(tmp_path):
+    from wijkmonitor.sources.base import SourceError
+    fetch_all(tmp_path, transport=Replay().transport(), only=["85984NED"], **NO_WAIT)
+    (registry_dir(tmp_path) / "85984NED" / "data.parquet").write_bytes(b"not parquet")
+    with pytest.raises(SourceError) as err:
+        registry_online.read(tmp_path)
+    assert "registry/85984NED" in str(err.value) and "onleesbaar" in str(err.value)
+    assert "--only 85984NED" in str(err.value)

@@ -138,15 +138,22 @@ def read(data_dir: Path) -> list[SourceResult]:
         path = folder / MANIFEST
         if not path.exists():
             continue
-        manifest = json.loads(path.read_text(encoding="utf-8"))
         rel = f"{FOLDER}/{folder.name}"
         if folder.name not in tables:
             continue  # no longer declared: not read (kept on disk)
         fam, table = tables[folder.name]
-        if manifest.get("access") == "wfs":
-            obs, regions = _read_wfs(folder, rel, manifest, table)
-        else:
-            obs, regions = _read_odata(folder, rel, manifest, table, fam)
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            if manifest.get("access") == "wfs":
+                obs, regions = _read_wfs(folder, rel, manifest, table)
+            else:
+                obs, regions = _read_odata(folder, rel, manifest, table, fam)
+        except SourceError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # damaged by hand or disk
+            raise SourceError(rel, f"opgehaalde tabel is onleesbaar ({type(exc).__name__}: {exc}); "
+                              f"haal hem opnieuw op met 'wijkmonitor fetch --all --only {table.table_id}' "
+                              "na het verwijderen van deze map") from exc
         note = f"Online opgehaald van {manifest.get('url')}"
         if manifest.get("modified"):
             note += f" (CBS Modified {manifest['modified']})"
