@@ -67,6 +67,14 @@ def test_second_run_fetches_only_what_changed(tmp_path):
     assert third.fetched == ["84799NED"]
     man = json.loads((registry_dir(tmp_path) / "84799NED" / "manifest.json").read_text())
     assert man["modified"] == "2022-02-01T02:00:00"
+    # a table fetched under another registry declaration (e.g. a column added since) is fetched again
+    for tid in ("85984NED", "wijkenbuurten2023"):
+        path = registry_dir(tmp_path) / tid / "manifest.json"
+        man = json.loads(path.read_text())
+        man["declaration"] = "older"
+        path.write_text(json.dumps(man))
+    fourth = fetch_all(tmp_path, transport=Replay(rec).transport(), **NO_WAIT)
+    assert sorted(fourth.fetched) == ["85984NED", "wijkenbuurten2023"]
 
 
 def test_a_killed_fetch_leaves_finished_tables_and_no_half_table_then_resumes(tmp_path):

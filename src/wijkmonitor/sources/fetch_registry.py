@@ -13,8 +13,9 @@ Every table is written into ``.tmp-<table id>`` and moved into place only when c
 ``.old-`` folder without its table puts it back). A killed fetch therefore leaves every finished
 table usable and no half-written table, and nothing already fetched is lost.
 
-A table is fetched when it is not there yet or when its CBS ``Modified`` (TableInfos) differs from
-the manifest's; WFS layers have no ``Modified`` and are fetched once. Requests are retried with
+A table is fetched when it is not there yet, when its CBS ``Modified`` (TableInfos) differs from
+the manifest's, or when the registry now declares it differently (columns, keys, filter, layers;
+:func:`declaration`); WFS layers have no ``Modified`` and are otherwise fetched once. Requests are retried with
 exponential backoff (bounded); a table that stays unreachable is named in the report and the
 command exits non-zero, keeping what is there. Columns are resolved against the live
 DataProperties (exact key, its aliases, else ``<stem>_<n>``); a column that cannot be found, or
@@ -167,6 +168,17 @@ class Http:
         raise Unreachable(f"{url}: niet bereikbaar na {self.retries + 1} pogingen ({last})")
 
 
+def declaration(table: Table) -> str:
+    """A short hash of what the registry declares for ``table`` (columns, keys, filter, layers):
+    a table fetched under another declaration is fetched again."""
+    import hashlib
+
+    parts = [table.filter or "", json.dumps(table.layers, sort_keys=True)]
+    parts += [f"{c.variable}={c.key or ''}|{c.stem}|{'/'.join(c.aliases)}|{c.unit}|{sorted(c.where.items())}"
+              for c in table.columns]
+    return hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()[:12]
+
+
 def _next_link(page: dict) -> str | None:
     return page.get("odata.nextLink") or page.get("@odata.nextLink")
 
@@ -282,7 +294,8 @@ class Fetcher:
 
     def _finish(self, tmp: Path, table: Table, manifest: dict) -> None:
         manifest = {"format": 1, "table_id": table.table_id, "family": table.family,
-                    "title": table.title, "retrieved": self.retrieved, **manifest}
+                    "title": table.title, "retrieved": self.retrieved,
+                    "declaration": declaration(table), **manifest}
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         _put_in_place(tmp, registry_dir(self.out_dir) / table.table_id)
 
@@ -303,7 +316,8 @@ class Fetcher:
         infos = self.http.get_json(f"{base}/TableInfos", fmt).get("value") or [{}]
         modified = infos[0].get("Modified")
         old = read_manifest(self.out_dir, table.table_id)
-        if old and modified and old.get("modified") == modified:
+        if (old and modified and old.get("modified") == modified
+                and old.get("declaration") == declaration(table)):
             return "actueel", []
         props = self._paged(f"{base}/DataProperties", fmt, task)
         available = {p["Key"]: p.get("Unit") for p in props if p.get("Key")}
@@ -349,7 +363,8 @@ class Fetcher:
         import geopandas as gpd
         from shapely.geometry import shape
 
-        if read_manifest(self.out_dir, table.table_id):
+        old = read_manifest(self.out_dir, table.table_id)
+        if old and old.get("declaration") == declaration(table):
             return "actueel", []
         url = fam.service.format(year=table.geo_year)
         tmp = None
