@@ -17,14 +17,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import wijkmonitor.areas.model as area_model
 from wijkmonitor.areas import AreaError, find_area, load_area_file
-from wijkmonitor.local import web
 
-from test_web_security import PASSWORD, csrf_of  # noqa: F401  (shared helpers)
+from test_web_security import PASSWORD, app, csrf_of  # noqa: F401  (shared helpers and fixture)
 
 SECRET_ID = "geheim-gebied-uit-een-bestand"
 
@@ -117,15 +115,6 @@ def test_custom_folder_is_the_only_other_place(tmp_path, monkeypatch, planted, r
 
 
 # --- every endpoint and form that takes an area -----------------------------------------------
-
-@pytest.fixture
-def app(db_url, monkeypatch):
-    monkeypatch.setenv("WIJKMONITOR_SECRET_KEY", "test-" + "k" * 40)
-    monkeypatch.delenv("WIJKMONITOR_SECURE_COOKIES", raising=False)
-    app = FastAPI()
-    app.include_router(web.create_router(db_url))
-    return app
-
 
 def _check(response, planted) -> None:
     assert response.status_code < 500, (response.request.url, response.status_code, response.text[:300])
