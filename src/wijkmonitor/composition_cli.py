@@ -112,9 +112,13 @@ def register(app: typer.Typer) -> None:
                           _fmt(r["gap_change"]))
         console.print(table)
         sh, wy = result["share_65plus"], result["weight_years"]
-        console.print(f"Aandeel 65+ onder 25+ (KWB {', '.join(map(str, sorted(set(wy['area_latest']))) ) or '—'}): "
-                      f"gebied {_fmt(None if sh['area_latest'] is None else 100 * sh['area_latest'])} %, "
-                      f"gemeente {_fmt(None if sh['reference_latest'] is None else 100 * sh['reference_latest'])} %.")
+
+        def share(key: str) -> str:
+            years = ", ".join(map(str, wy[key])) or "—"
+            return f"{_fmt(None if sh[key] is None else 100 * sh[key])} % (KWB {years})"
+
+        console.print(f"Aandeel 65+ onder de inwoners van 25+ in {l}, volgens de gewichten: gebied {share('area_latest')}, "
+                      f"{result['reference_name']} {share('reference_latest')}.")
         console.print("Regel: " + result["rule"])
         for note in result["notes"]:
             console.print("* " + note)
