@@ -99,8 +99,9 @@ def register(app: typer.Typer) -> None:
         b, l = result["baseline_year"], result["latest_year"]
         table = Table(title=f"{result['area_name']} tegenover {result['reference_name']}: "
                             f"{result['indicator_name']} ({result['source']})")
-        for col in ("maat", f"gebied {b}", f"gemeente {b}", f"afstand {b}", f"gebied {l}",
-                    f"gemeente {l}", f"afstand {l}", "verandering afstand"):
+        ref = "Nederland" if result["reference"] == "NL00" else "gemeente"
+        for col in ("maat", f"gebied {b}", f"{ref} {b}", f"afstand {b}", f"gebied {l}",
+                    f"{ref} {l}", f"afstand {l}", "verandering afstand"):
             table.add_column(col)
         for r in result["rows"]:
             mark = " *" if r["derived_baseline"] or r["derived_latest"] else ""
