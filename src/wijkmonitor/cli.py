@@ -20,6 +20,7 @@ COMMAND_MODULES: list[str] = [
     "wijkmonitor.web.cli",
     "wijkmonitor.report.cli",
     "wijkmonitor.signalen",
+    "wijkmonitor.composition_cli",
 ]
 
 for _name in COMMAND_MODULES:

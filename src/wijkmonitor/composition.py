@@ -1,0 +1,757 @@
+"""Direct age standardisation of the RIVM health estimates (issue 15, item 5 "Composition").
+
+Why
+---
+The RIVM small-area model behind CBS/RIVM table 50090NED predicts each health figure from
+register characteristics of the inhabitants (age, sex, herkomst, household type, income, ...).
+When the population of an area changes, say it ages, its estimate moves although nobody's
+health changed. A gap to the city's average that grows only because the area got older is a
+composition effect, not a finding about the area's health or its policy. The Outcomemonitor
+Wijkenaanpak therefore age-standardised medicine use; this module does the same for the
+50090NED percentages.
+
+Method (direct standardisation)
+-------------------------------
+50090NED is published for three age groups: 18 jaar of ouder, 18 tot 65 jaar and 65 jaar of
+ouder (variables ``gez_<measure>_18plus``, ``gez_<measure>_18_65``, ``gez_<measure>_65plus``;
+see ``sources/mappings/rivm_gezondheid.yaml``). The standardised value of a unit is::
+
+    standardised = sum over age groups g of  rate_g(unit) x share_g(standard population)
+
+with the two groups 18-65 and 65+ and the standard population declared, with its source, in
+``composition.yaml`` (the Netherlands, 2020). Every unit compared (the area, its gemeente, a
+single region) is weighted by the same standard, so a difference between standardised values
+is not caused by a different share of 65-plussers.
+
+* One publication and one division: only 50090NED observations (sources whose table is
+  50090NED; never the 50150NED copy in the woonikveilig files), all on the 2020 division.
+* A region whose rate is published takes it as published (also a gemeente: the reference is the
+  gemeente's own 50090NED figure, not a sum of its parts).
+* An area of several regions: per age group, the rates of its parts are averaged with the
+  population of that age group as weight (the monitor's ``gewogen gemiddelde``). As in
+  :mod:`wijkmonitor.aggregate`: only parts whose rate is shown and whose weight is known are
+  added; the coverage (share of the age group's population in parts that were added; a part
+  without a known population counts as a part of average size) must be at least 90 %, else the
+  unit is ``niet vergelijkbaar``; the summed weight must reach the indicator's minimum base
+  (100), else ``te weinig waarnemingen``.
+* Population weights come from the CBS Kerncijfers wijken en buurten (KWB) of the nearest
+  period within 12 years (ties: the later one), as the catalogue weights the same estimates.
+  The KWB publishes ages in the bands 0-15, 15-25, 25-45, 45-65 and 65+, so 18-64 is
+  represented by 25-64 (``a_25_44 + a_45_64``), 65+ by ``a_65_oo`` and 18+ by 25+, the
+  approximation the catalogue already uses for the 18+ estimates.
+* The crude value shown beside it is the published 18+ estimate, aggregated in the same way
+  (weights: 25+), so crude and standardised differ only in the age weighting.
+* A standardised value is shown only when every age group's value is shown; otherwise it
+  carries the status of the age group that is missing.
+
+The 18-65 table of 2020
+-----------------------
+50090NED publishes 18-65 for 2020, but the offline mirror lacks that file (see the folder's
+README). Where the store has no 18-65 observation at all for a period, the 18-65 rate of a
+region is *derived* from its published 18+ and 65+ rates and its own KWB age mix::
+
+    rate_18_65 = (rate_18plus x (W_25_64 + W_65plus) - rate_65plus x W_65plus) / W_25_64
+
+This assumes that the RIVM 18+ estimate is the population-weighted mean of the two age groups
+(true by construction of a population mean, up to rounding and the 25+ stand-in for 18+).
+Every value that uses a derived rate is marked (``derived``, method ``afgeleid``), and
+:func:`derivation_check` measures the error on the periods where both are published (run
+``wijkmonitor standardise --check-derivation``). When the 18-65 table is fetched online
+(``fetch_statline('50090NED', ...)``), the published rates are used and nothing is derived.
+A derived rate is a function of two shown values only: a suppressed value is never used.
+
+Which indicators can be standardised
+------------------------------------
+Only catalogue indicators whose value is a 50090NED 18+ estimate (``gez_<measure>_18plus``)
+and whose measure is in the store for 65+ and for 18-65 (published or derivable): see
+:func:`standardisable`. Not standardisable: the 65+ indicator (one age group already), every
+KWB, Politie and Leefbaarometer indicator (no rates per age group are published; the KWB age
+shares themselves are the composition), and health measures a period does not have.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .catalogue import Catalogue, load_catalogue
+
+#: The declared standard population and weight rules.
+STANDARD_FILE = Path(__file__).with_name("composition.yaml")
+
+#: Minimum share of a unit's age-group population in parts that were added (as aggregate.py).
+MIN_COVERAGE = 0.9
+
+STATUS_OK = "ok"
+STATUS_NOT_COMPARABLE = "niet vergelijkbaar"
+STATUS_TOO_FEW = "te weinig waarnemingen"
+STATUS_SECRET = "geheim"
+STATUS_MISSING = "niet beschikbaar"
+
+#: The 50090NED age groups used for standardisation, and the 18+ group for the crude value.
+AGE_GROUPS = ("18_65", "65plus")
+CRUDE_GROUP = "18plus"
+AGE_LABELS = {"18_65": "18 tot 65 jaar", "65plus": "65 jaar of ouder", "18plus": "18 jaar of ouder"}
+
+_VALUE_RE = re.compile(r"^gez_(?P<measure>.+)_18plus$")
+
+
+class CompositionError(ValueError):
+    """A request that cannot be standardised (message in Dutch)."""
+
+
+# ---------------------------------------------------------------------------------------
+# The declared standard population
+# ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Standard:
+    """The standard population: its shares per age group, weights and provenance."""
+
+    id: str
+    name: str
+    population: dict[str, float]
+    shares: dict[str, float]
+    weights: dict[str, tuple[str, ...]]
+    weight_window: int
+    min_base: float
+    source: str
+    note: str
+
+    def text(self) -> str:
+        """One Dutch sentence naming the standard population and its shares."""
+        parts = ", ".join(f"{AGE_LABELS[g]} {_pct(self.shares[g])}" for g in AGE_GROUPS)
+        return f"standaardbevolking {self.name}: {parts} (bron: {self.source})"
+
+
+def _pct(share: float) -> str:
+    from .nlformat import nl_value
+    return nl_value(share * 100, 1, "%")
+
+
+def load_standard(path: Path | str = STANDARD_FILE) -> Standard:
+    """Read and validate the declared standard population.
+
+    Raises
+    ------
+    CompositionError
+        With file and field in Dutch when the declaration is incomplete or not positive.
+    """
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CompositionError(f"{path}: kan de standaardbevolking niet lezen ({exc})") from exc
+    if not isinstance(data, dict):
+        raise CompositionError(f"{path}: verwacht een mapping")
+    for key in ("id", "name", "population", "weights", "source", "weight_window", "min_base"):
+        if key not in data:
+            raise CompositionError(f"{path}: veld {key!r} ontbreekt")
+    pop = data["population"]
+    if not isinstance(pop, dict) or set(pop) != set(AGE_GROUPS):
+        raise CompositionError(f"{path}: veld 'population' moet precies {', '.join(AGE_GROUPS)} bevatten")
+    for g, v in pop.items():
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0:
+            raise CompositionError(f"{path}: veld 'population.{g}' moet een positief getal zijn, is {v!r}")
+    weights = data["weights"]
+    if not isinstance(weights, dict) or set(weights) != set(AGE_GROUPS) | {CRUDE_GROUP}:
+        raise CompositionError(f"{path}: veld 'weights' moet {', '.join((*AGE_GROUPS, CRUDE_GROUP))} bevatten")
+    total = float(sum(pop.values()))
+    return Standard(
+        id=str(data["id"]), name=str(data["name"]),
+        population={g: float(v) for g, v in pop.items()},
+        shares={g: float(pop[g]) / total for g in AGE_GROUPS},
+        weights={g: tuple(v) for g, v in weights.items()},
+        weight_window=int(data["weight_window"]), min_base=float(data["min_base"]),
+        source=str(data["source"]), note=str(data.get("note", "")))
+
+
+# ---------------------------------------------------------------------------------------
+# Pure computation (no store): one unit, given its parts
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class GroupValue:
+    """The value of one age group for one unit and period."""
+
+    value: float | None
+    status: str
+    coverage: float | None = None
+    weight: float | None = None
+    n_parts: int = 0
+    n_used: int = 0
+    derived: bool = False
+
+
+def aggregate_rates(values: Sequence[float | None], statuses: Sequence[str],
+                    weights: Sequence[float | None], *, min_coverage: float = MIN_COVERAGE,
+                    min_base: float = 100.0) -> GroupValue:
+    """Population-weighted mean of the rates of a unit's parts, by the monitor's rules.
+
+    Parameters
+    ----------
+    values, statuses:
+        Per part the rate and its status (``ok``, ``geheim``, ``te weinig waarnemingen``,
+        ``niet beschikbaar``); a value counts only when its status is ``ok``.
+    weights:
+        Per part the population of the age group (None or NaN: not known).
+    min_coverage:
+        Least share of the population in parts that were added (0.9 in the monitor).
+    min_base:
+        Least summed weight of the added parts.
+
+    Returns
+    -------
+    GroupValue
+        ``value`` is None unless ``status`` is ``ok``.
+
+    Notes
+    -----
+    A part is added when its status is ``ok``, its value is a number and its weight is known.
+    Coverage is the added parts' weight over all parts' weight, where a part without a known
+    weight counts as a part of average size (as :mod:`wijkmonitor.aggregate` does with
+    inhabitants); with no weight known at all, every part counts the same.
+    """
+    n = len(values)
+    if not (len(statuses) == len(weights) == n):
+        raise ValueError("values, statuses and weights must have the same length")
+    if n == 0:
+        return GroupValue(None, STATUS_MISSING, 0.0, None, 0, 0)
+    w = np.array([np.nan if x is None else float(x) for x in weights], dtype="float64")
+    v = np.array([np.nan if x is None else float(x) for x in values], dtype="float64")
+    ok = np.array([s == STATUS_OK for s in statuses]) & ~np.isnan(v)
+    known = ~np.isnan(w)
+    used = ok & known
+    avg = float(w[known].mean()) if known.any() else 1.0
+    size = np.where(known, w, avg) if known.any() else np.ones(n)
+    total = float(size.sum())
+    coverage = float(size[used].sum() + 0.0) / total if total > 0 else 0.0
+    n_used = int(used.sum())
+    if n_used == 0:
+        secret = sum(s == STATUS_SECRET for s in statuses)
+        small = sum(s == STATUS_TOO_FEW for s in statuses)
+        if secret > 0 and secret + small == n:
+            status = STATUS_SECRET
+        elif small == n:
+            status = STATUS_TOO_FEW
+        else:
+            status = STATUS_MISSING
+        return GroupValue(None, status, coverage, None, n, 0)
+    wsum = float(w[used].sum())
+    if coverage < min_coverage:
+        return GroupValue(None, STATUS_NOT_COMPARABLE, coverage, wsum, n, n_used)
+    if wsum < min_base or wsum <= 0:
+        return GroupValue(None, STATUS_TOO_FEW, coverage, wsum, n, n_used)
+    return GroupValue(float((v[used] * w[used]).sum() / wsum), STATUS_OK, coverage, wsum, n, n_used)
+
+
+def standardise(groups: dict[str, GroupValue], shares: dict[str, float]) -> GroupValue:
+    """Directly standardised value: sum over age groups of rate x standard share.
+
+    Parameters
+    ----------
+    groups:
+        Per age group (``18_65``, ``65plus``) the unit's value.
+    shares:
+        Per age group the standard population's share (summing to 1).
+
+    Returns
+    -------
+    GroupValue
+        Status ``ok`` only when every age group is ``ok``; otherwise the status of the first
+        age group that is not, and no value.
+    """
+    derived = any(groups[g].derived for g in shares)
+    for g in shares:
+        if groups[g].status != STATUS_OK:
+            return GroupValue(None, groups[g].status, groups[g].coverage, None, derived=derived)
+    cov = min((groups[g].coverage for g in shares if groups[g].coverage is not None), default=None)
+    return GroupValue(float(sum(groups[g].value * shares[g] for g in shares)), STATUS_OK, cov,
+                      derived=derived)
+
+
+def derive_young(rate_all: np.ndarray, rate_old: np.ndarray, w_young: np.ndarray,
+                 w_old: np.ndarray) -> np.ndarray:
+    """The 18-65 rate implied by the 18+ and 65+ rates and the age mix of one region.
+
+    ``(rate_all x (w_young + w_old) - rate_old x w_old) / w_young``; NaN where an input is NaN
+    or ``w_young`` is not positive.
+    """
+    rate_all, rate_old = np.asarray(rate_all, float), np.asarray(rate_old, float)
+    w_young, w_old = np.asarray(w_young, float), np.asarray(w_old, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (rate_all * (w_young + w_old) - rate_old * w_old) / w_young
+    return np.where(w_young > 0, out, np.nan)
+
+
+# ---------------------------------------------------------------------------------------
+# Which indicators can be standardised
+# ---------------------------------------------------------------------------------------
+
+TABLE_ID = "50090NED"
+GEO_YEAR = 2020
+
+
+def measure_of(indicator_id: str, catalogue: Catalogue | None = None) -> str | None:
+    """The 50090NED measure behind an indicator (``ervaren_goed`` for ``ervaren_gezondheid_pct``),
+    or None when the indicator is not an 18+ estimate of that table."""
+    catalogue = catalogue or load_catalogue()
+    ind = catalogue.get(indicator_id) if hasattr(catalogue, "get") else catalogue[indicator_id]
+    if ind is None:
+        return None
+    for f in ind.formulas:
+        if f.value and len(f.value) == 1:
+            m = _VALUE_RE.match(f.value[0])
+            if m:
+                return m.group("measure")
+    return None
+
+
+def standardisable(con, catalogue: Catalogue | None = None) -> pd.DataFrame:
+    """Per catalogue indicator whether it can be age-standardised, per 50090NED period, and why.
+
+    Returns
+    -------
+    DataFrame
+        ``indicator, measure, standardisable, periods, derived_periods, reason`` (Dutch reason).
+    """
+    catalogue = catalogue or load_catalogue()
+    have = con.execute("""
+        SELECT o.variable, o.period, count(*) FILTER (WHERE o.status = 'ok') AS n_ok
+        FROM observations o JOIN sources s USING (source_id)
+        WHERE s.table_id = ? AND o.variable LIKE 'gez_%' GROUP BY ALL""", [TABLE_ID]).df()
+    ok = {(v, int(p)) for v, p, n in have.itertuples(index=False) if n > 0}
+    rows = []
+    for ind in catalogue.values():
+        measure = measure_of(ind.id, catalogue)
+        if measure is None:
+            if any(f.value and any(v.startswith("gez_") and v.endswith("_65plus") for v in f.value)
+                   for f in ind.formulas):
+                reason = "al één leeftijdsgroep (65+): er is niets te standaardiseren"
+            else:
+                reason = ("geen cijfers per leeftijdsgroep gepubliceerd (alleen 50090NED geeft 18-65 en 65+ "
+                          "apart); de leeftijdsopbouw zelf staat in de KWB")
+            rows.append((ind.id, None, False, "", "", reason))
+            continue
+        periods, derived = [], []
+        for p in sorted({p for v, p in ok if v == f"gez_{measure}_18plus"}):
+            if (f"gez_{measure}_65plus", p) not in ok:
+                continue
+            periods.append(p)
+            if (f"gez_{measure}_18_65", p) not in ok:
+                derived.append(p)
+        if not periods:
+            rows.append((ind.id, measure, False, "", "",
+                         "50090NED geeft deze maat niet voor 65+ in de store"))
+            continue
+        reason = "18-65 en 65+ gepubliceerd in 50090NED"
+        if derived:
+            reason += (f"; 18-65 van {', '.join(map(str, derived))} afgeleid uit 18+ en 65+ "
+                       "(het bestand ontbreekt in de spiegel)")
+        rows.append((ind.id, measure, True, ",".join(map(str, periods)), ",".join(map(str, derived)), reason))
+    return pd.DataFrame(rows, columns=["indicator", "measure", "standardisable", "periods",
+                                       "derived_periods", "reason"])
+
+
+# ---------------------------------------------------------------------------------------
+# Reading the store
+# ---------------------------------------------------------------------------------------
+
+def _variable(measure: str, group: str) -> str:
+    return f"gez_{measure}_{group}"
+
+
+def periods_available(con, measure: str) -> list[int]:
+    """50090NED periods with 18+ and 65+ values of ``measure`` in the store."""
+    df = con.execute("""
+        SELECT o.period FROM observations o JOIN sources s USING (source_id)
+        WHERE s.table_id = ? AND o.variable IN (?, ?) AND o.status = 'ok'
+        GROUP BY o.period HAVING count(DISTINCT o.variable) = 2 ORDER BY 1""",
+                     [TABLE_ID, _variable(measure, CRUDE_GROUP), _variable(measure, "65plus")]).fetchall()
+    return [int(r[0]) for r in df]
+
+
+def young_published(con, measure: str, period: int) -> bool:
+    """Whether the store holds any 50090NED 18-65 value of ``measure`` for ``period``."""
+    return con.execute("""
+        SELECT count(*) FROM observations o JOIN sources s USING (source_id)
+        WHERE s.table_id = ? AND o.variable = ? AND o.period = ?""",
+                       [TABLE_ID, _variable(measure, "18_65"), int(period)]).fetchone()[0] > 0
+
+
+def load_rates(con, measure: str, periods: Sequence[int], codes: Sequence[str]) -> pd.DataFrame:
+    """50090NED rates (2020 division) of ``measure`` per code, period and age group.
+
+    Returns
+    -------
+    DataFrame
+        ``code, period, group, value, status``; a code without an observation is absent.
+    """
+    groups = (CRUDE_GROUP, *AGE_GROUPS)
+    var_group = {_variable(measure, g): g for g in groups}
+    df = con.execute("""
+        SELECT o.region_code AS code, o.period, o.variable, o.value, o.status, s.rank
+        FROM observations o JOIN sources s USING (source_id)
+        WHERE s.table_id = ? AND o.geo_year = ? AND o.variable IN (SELECT unnest(?))
+          AND o.period IN (SELECT unnest(?)) AND o.region_code IN (SELECT unnest(?))""",
+                     [TABLE_ID, GEO_YEAR, list(var_group), [int(p) for p in periods], list(codes)]).df()
+    df = df.sort_values("rank").drop_duplicates(["code", "period", "variable"])
+    df["group"] = df["variable"].map(var_group)
+    df["period"] = df["period"].astype(int)
+    df.loc[df["status"] != STATUS_OK, "value"] = np.nan
+    return df[["code", "period", "group", "value", "status"]].reset_index(drop=True)
+
+
+def load_weights(con, codes: Sequence[str], periods: Sequence[int], standard: Standard) -> pd.DataFrame:
+    """Population weight per code, period and age group from the KWB.
+
+    Per code and group the weight is the sum of the group's KWB variables in the period nearest
+    ``period`` within ``standard.weight_window`` years in which any of them is given (ties: the
+    later period); it is unknown (NaN) when one of them is missing or not ``ok`` there. Per
+    variable and period the best-ranked source counts.
+
+    Returns
+    -------
+    DataFrame
+        ``code, period, group, weight, weight_period``.
+    """
+    wvars = sorted({v for vs in standard.weights.values() for v in vs})
+    df = con.execute("""
+        SELECT o.region_code AS code, o.period, o.variable, o.value, o.status, s.rank
+        FROM observations o JOIN sources s USING (source_id)
+        WHERE o.variable IN (SELECT unnest(?)) AND o.region_code IN (SELECT unnest(?))""",
+                     [wvars, list(codes)]).df()
+    df = df.sort_values("rank").drop_duplicates(["code", "variable", "period"])
+    df["ok"] = df["status"] == STATUS_OK
+    frames = []
+    all_codes = pd.DataFrame({"code": list(dict.fromkeys(codes))})
+    for group, gvars in standard.weights.items():
+        per = (df[df["variable"].isin(gvars)].groupby(["code", "period"], as_index=False)
+               .agg(n=("variable", "nunique"), ok=("ok", "min"), w=("value", "sum")))
+        for period in periods:
+            near = per.assign(d=(per["period"] - int(period)).abs())
+            near = near[near["d"] <= standard.weight_window]
+            near = near.sort_values(["code", "d", "period"], ascending=[True, True, False])
+            near = near.drop_duplicates("code")
+            near["weight"] = np.where((near["n"] == len(gvars)) & near["ok"].astype(bool),
+                                      near["w"], np.nan)
+            got = all_codes.merge(near[["code", "weight", "period"]].rename(
+                columns={"period": "weight_period"}), on="code", how="left")
+            got["period"] = int(period)
+            got["group"] = group
+            frames.append(got)
+    out = pd.concat(frames, ignore_index=True)
+    out["weight_period"] = out["weight_period"].astype("Int64")
+    return out[["code", "period", "group", "weight", "weight_period"]]
+
+
+# ---------------------------------------------------------------------------------------
+# Units: a region (published) or an area (its parts added up)
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class UnitPeriod:
+    """Everything known about one unit in one period."""
+
+    period: int
+    groups: dict[str, GroupValue]
+    standardised: GroupValue
+    share_65plus: float | None  # 65+ among 25+ in the unit (KWB weights of all its parts)
+    young_derived: bool = False
+    weight_years: tuple[int, ...] = ()  # the KWB periods the weights came from
+
+
+def _part_values(rates: pd.DataFrame, weights: pd.DataFrame, codes: Sequence[str], period: int,
+                 derive: bool) -> dict[str, tuple[np.ndarray, list[str], np.ndarray]]:
+    """Per group: values, statuses and weights of the parts, in the order of ``codes``."""
+    out = {}
+    r = rates[rates["period"] == period]
+    w = weights[weights["period"] == period]
+    for group in (CRUDE_GROUP, *AGE_GROUPS):
+        rg = r[r["group"] == group].set_index("code")
+        wg = w[w["group"] == group].set_index("code")["weight"]
+        vals = np.array([rg["value"].get(c, np.nan) for c in codes], dtype="float64")
+        stats = [rg["status"].get(c, STATUS_MISSING) for c in codes]
+        wts = np.array([wg.get(c, np.nan) for c in codes], dtype="float64")
+        out[group] = (vals, stats, wts)
+    if derive:
+        va, sa, _ = out[CRUDE_GROUP]
+        vo, so, wo = out["65plus"]
+        wy = out["18_65"][2]
+        vy = derive_young(va, vo, wy, wo)
+        sy = []
+        for i in range(len(codes)):
+            if sa[i] != STATUS_OK or so[i] != STATUS_OK:
+                bad = sa[i] if sa[i] != STATUS_OK else so[i]
+                sy.append(bad)
+            elif np.isnan(vy[i]):
+                sy.append(STATUS_MISSING)  # the age mix is not known
+            else:
+                sy.append(STATUS_OK)
+        out["18_65"] = (vy, sy, wy)
+    return out
+
+
+def unit_period(rates: pd.DataFrame, weights: pd.DataFrame, codes: Sequence[str], period: int,
+                standard: Standard, *, derive: bool) -> UnitPeriod:
+    """Crude, age-specific and standardised value of a unit (one code: published values)."""
+    parts = _part_values(rates, weights, codes, period, derive)
+    groups = {}
+    for group, (vals, stats, wts) in parts.items():
+        if len(codes) == 1:  # a region: its published value, as published
+            v, s, w = vals[0], stats[0], wts[0]
+            ok = s == STATUS_OK and not np.isnan(v)
+            status = STATUS_OK if ok else (s if s != STATUS_OK else STATUS_MISSING)
+            groups[group] = GroupValue(float(v) if ok else None, status, 1.0 if ok else 0.0,
+                                       None if np.isnan(w) else float(w), 1, int(ok))
+        else:
+            groups[group] = aggregate_rates(list(vals), stats, list(wts), min_base=standard.min_base)
+        groups[group].derived = derive and group == "18_65"
+    std = standardise({g: groups[g] for g in AGE_GROUPS}, standard.shares)
+    wy, wo = parts["18_65"][2], parts["65plus"][2]
+    both = ~np.isnan(wy) & ~np.isnan(wo)
+    share = float(wo[both].sum() / (wy[both].sum() + wo[both].sum())) if both.any() and \
+        (wy[both].sum() + wo[both].sum()) > 0 else None
+    wyears = weights[(weights["period"] == period) & weights["code"].isin(codes)]["weight_period"].dropna()
+    return UnitPeriod(int(period), groups, std, share, derive, tuple(sorted({int(y) for y in wyears})))
+
+
+# ---------------------------------------------------------------------------------------
+# The standardised gap of an area (or a region) to its gemeente
+# ---------------------------------------------------------------------------------------
+
+_CODE_RE = re.compile(r"^(GM\d{4}|WK\d{6}|BU\d{8})$", re.IGNORECASE)
+
+
+@dataclass
+class Subject:
+    """What is compared: an area (several codes) or a region, and its reference region."""
+
+    id: str
+    name: str
+    kind: str  # area | region
+    codes: tuple[str, ...]
+    reference: str  # a region code on the 2020 division (gemeente, or NL00 for a gemeente)
+    reference_name: str
+
+
+def resolve_subject(con, name_or_code: str) -> Subject:
+    """An area id or name from ``area_index`` (a name shared by an NPLV area and a 2007
+    aandachtswijk means the NPLV one, as in ``gap``), or a CBS code of the 2020 division.
+
+    Raises
+    ------
+    CompositionError
+        When nothing matches (Dutch message).
+    """
+    text = str(name_or_code).strip()
+    if not text or len(text) > 200 or "\x00" in text:
+        raise CompositionError("geef een gebied-id, gebiedsnaam of CBS-code")
+    regions = con.execute("SELECT code, level, name, gemeente_code FROM regions WHERE year = ?",
+                          [GEO_YEAR]).df().set_index("code")
+    if _CODE_RE.match(text):
+        code = text.upper()
+        if code not in regions.index:
+            raise CompositionError(f"regio {code} bestaat niet in de indeling {GEO_YEAR} "
+                                   f"(50090NED is op die indeling gepubliceerd)")
+        row = regions.loc[code]
+        ref = "NL00" if row["level"] == "gemeente" else row["gemeente_code"]
+        ref_name = "Nederland" if ref == "NL00" else (regions["name"].get(ref) or ref)
+        return Subject(code, row["name"] or code, "region", (code,), ref, ref_name)
+    index = con.execute("SELECT area_id, name, programme, gemeente, codes FROM area_index").df()
+    order = index.assign(_o=index["programme"].map({"nplv": 2, "aandachtswijken": 1}).fillna(0))
+    order = order.sort_values("_o", kind="stable")
+    lookup = {**{n.lower(): i for i, n in zip(order["area_id"], order["name"])},
+              **{i.lower(): i for i in index["area_id"]}}
+    key = lookup.get(text.lower())
+    if key is None:
+        raise CompositionError(f"onbekend gebied {text[:80]!r} (gebruik een gebied-id, -naam of CBS-code)")
+    row = index.set_index("area_id").loc[key]
+    codes = tuple(c for c in str(row["codes"]).split(",") if c)
+    gem = row["gemeente"]
+    if gem not in regions.index:  # the area's gemeente is not on the 2020 division: that of its parts
+        parts = regions.reindex([c for c in codes if c in regions.index])["gemeente_code"].dropna()
+        if parts.empty:
+            raise CompositionError(f"gebied {key}: geen van de codes bestaat in de indeling {GEO_YEAR}")
+        gem = parts.mode().iloc[0]
+    return Subject(key, row["name"], "area", codes, gem, regions["name"].get(gem) or gem)
+
+
+def _nearest(available: Sequence[int], asked: int, *, prefer_later: bool) -> int | None:
+    if not available:
+        return None
+    return min(available, key=lambda y: (abs(y - asked), -y if prefer_later else y))
+
+
+def rule_text(standard: Standard) -> str:
+    """The method in one Dutch paragraph (printed beside every result)."""
+    return ("Directe leeftijdsstandaardisatie: gestandaardiseerde waarde = som over de leeftijdsgroepen "
+            "(18 tot 65 jaar, 65 jaar of ouder) van het percentage in die groep x het aandeel van de groep in "
+            f"de {standard.text()}. Gebied en gemeente krijgen dezelfde leeftijdsopbouw, dus een verschil "
+            "komt niet van een ander aandeel 65-plussers. Bron: RIVM/GGD'en/CBS 50090NED (modelschattingen), "
+            f"indeling {GEO_YEAR}, voor gebied en gemeente. Een regio houdt zijn gepubliceerde cijfer; een "
+            "gebied van meer regio's is per leeftijdsgroep het gemiddelde van zijn getoonde delen, gewogen met "
+            "de inwoners van die leeftijdsgroep (KWB; 25-64 staat voor 18-64, 25+ voor 18+; dichtstbijzijnde "
+            f"jaar binnen {standard.weight_window} jaar), alleen als die delen samen minstens "
+            f"{int(MIN_COVERAGE * 100)} % van de inwoners van die groep hebben (anders niet vergelijkbaar). "
+            "Ruw = het gepubliceerde 18+-cijfer, op dezelfde manier opgeteld. Afstand = gebied - gemeente; "
+            "verandering = afstand laatste jaar - afstand basisjaar.")
+
+
+DERIVED_TEXT = ("18-65 afgeleid: 50090NED publiceert 18-65 voor dit jaar, maar het bestand ontbreekt in de "
+                "spiegel; het 18-65-cijfer is berekend als (18+ x inwoners 25+ - 65+ x inwoners 65+) / "
+                "inwoners 25-64 per regio (een benadering, zie wijkmonitor standardise --check-derivation)")
+
+
+def standardised_gap(con, subject: str | Subject, indicator: str, baseline: int, latest: int,
+                     *, standard: Standard | None = None, catalogue: Catalogue | None = None) -> dict:
+    """Crude and age-standardised value, gap to the gemeente and change, for one area or region.
+
+    Parameters
+    ----------
+    con:
+        An open store connection.
+    subject:
+        Area id or name, CBS code (2020 division), or a resolved :class:`Subject`.
+    indicator:
+        A catalogue indicator that is a 50090NED 18+ estimate (see :func:`standardisable`).
+    baseline, latest:
+        Asked years; the nearest 50090NED periods are used (ties: earlier baseline, later latest).
+
+    Returns
+    -------
+    dict
+        ``area, area_name, reference, reference_name, indicator, baseline_year, latest_year,
+        standard, rule, rows`` where ``rows`` holds, for ``ruw (18+)``, ``18 tot 65 jaar``,
+        ``65 jaar of ouder`` and ``leeftijdsgestandaardiseerd``, the values of area and reference
+        in both years, the gaps and the change of the gap, with statuses; plus the 65+ share
+        (of 25+) of area and reference per year and the notes on derived values.
+
+    Raises
+    ------
+    CompositionError
+        Indicator not standardisable, no periods, unknown area (Dutch message).
+    """
+    catalogue = catalogue or load_catalogue()
+    standard = standard or load_standard()
+    if indicator not in catalogue:
+        raise CompositionError(f"onbekende indicator {indicator!r}")
+    measure = measure_of(indicator, catalogue)
+    if measure is None:
+        table = standardisable(con, catalogue).set_index("indicator")
+        raise CompositionError(f"{indicator} kan niet worden gestandaardiseerd: {table.loc[indicator, 'reason']}")
+    subj = subject if isinstance(subject, Subject) else resolve_subject(con, subject)
+    periods = periods_available(con, measure)
+    if not periods:
+        raise CompositionError(f"{indicator}: geen 50090NED-cijfers voor 18+ en 65+ in de store")
+    b = _nearest(periods, int(baseline), prefer_later=False)
+    l = _nearest(periods, int(latest), prefer_later=True)
+    years = sorted({b, l})
+    codes = tuple(dict.fromkeys((*subj.codes, subj.reference)))
+    rates = load_rates(con, measure, years, codes)
+    weights = load_weights(con, codes, years, standard)
+    derive = {y: not young_published(con, measure, y) for y in years}
+    area = {y: unit_period(rates, weights, subj.codes, y, standard, derive=derive[y]) for y in years}
+    ref = {y: unit_period(rates, weights, (subj.reference,), y, standard, derive=derive[y]) for y in years}
+    ind = catalogue[indicator]
+
+    def row(label: str, pick) -> dict:
+        out = {"measure": label}
+        for tag, y in (("baseline", b), ("latest", l)):
+            a, r = pick(area[y]), pick(ref[y])
+            out[f"value_{tag}"] = a.value
+            out[f"status_{tag}"] = a.status
+            out[f"coverage_{tag}"] = a.coverage
+            out[f"reference_{tag}"] = r.value
+            out[f"reference_status_{tag}"] = r.status
+            out[f"gap_{tag}"] = (a.value - r.value) if a.value is not None and r.value is not None else None
+            out[f"derived_{tag}"] = bool(a.derived or r.derived)
+        out["gap_change"] = (out["gap_latest"] - out["gap_baseline"]
+                             if out["gap_latest"] is not None and out["gap_baseline"] is not None and b != l
+                             else None)
+        return out
+
+    rows = [row("ruw (18+)", lambda u: u.groups[CRUDE_GROUP]),
+            row(AGE_LABELS["18_65"], lambda u: u.groups["18_65"]),
+            row(AGE_LABELS["65plus"], lambda u: u.groups["65plus"]),
+            row("leeftijdsgestandaardiseerd", lambda u: u.standardised)]
+    notes = []
+    if any(derive.values()):
+        notes.append(DERIVED_TEXT + f" (jaren: {', '.join(str(y) for y in years if derive[y])})")
+    if b == l:
+        notes.append(f"basisjaar en laatste jaar vallen samen ({b}): geen verandering te berekenen")
+    return {
+        "area": subj.id, "area_name": subj.name, "kind": subj.kind,
+        "reference": subj.reference, "reference_name": subj.reference_name,
+        "indicator": indicator, "indicator_name": ind.name, "polarity": ind.polarity,
+        "baseline_year": b, "latest_year": l, "source": f"RIVM/GGD'en/CBS {TABLE_ID}, indeling {GEO_YEAR}",
+        "standard": {"id": standard.id, "name": standard.name, "source": standard.source,
+                     "population": standard.population, "shares": standard.shares},
+        "share_65plus": {"area_baseline": area[b].share_65plus, "area_latest": area[l].share_65plus,
+                         "reference_baseline": ref[b].share_65plus, "reference_latest": ref[l].share_65plus},
+        "weight_years": {"area_baseline": list(area[b].weight_years), "area_latest": list(area[l].weight_years),
+                         "reference_baseline": list(ref[b].weight_years),
+                         "reference_latest": list(ref[l].weight_years)},
+        "rule": rule_text(standard), "notes": notes, "rows": rows,
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# How good is the derived 18-65 rate? (periods where 18-65 is published)
+# ---------------------------------------------------------------------------------------
+
+def derivation_check(con, measure: str = "ervaren_goed", *, level: str = "WK",
+                     standard: Standard | None = None) -> pd.DataFrame:
+    """Compare the derived 18-65 rate with the published one, per period where both exist.
+
+    Returns
+    -------
+    DataFrame
+        Per period, in procentpunten (derived minus published): ``period, regions`` (regions of
+        ``level`` -- ``WK`` or ``BU`` -- whose 18+, 65+ and 18-65 rates are all shown and whose KWB
+        weights are known), ``mean_error, mean_abs_error, p90_abs_error`` of the 18-65 rate, and
+        ``gap_regions, gap_mean_error, gap_mean_abs_error, gap_p90_abs_error`` of the
+        standardised gap of each region to its gemeente (both derived vs. both published).
+    """
+    standard = standard or load_standard()
+    sy, so = standard.shares["18_65"], standard.shares["65plus"]
+    gem = con.execute("SELECT code, gemeente_code FROM regions WHERE year = ?", [GEO_YEAR]).df()
+    gem = gem.set_index("code")["gemeente_code"]
+    out = []
+    for period in periods_available(con, measure):
+        if not young_published(con, measure, period):
+            continue
+        codes = [r[0] for r in con.execute("""
+            SELECT DISTINCT o.region_code FROM observations o JOIN sources s USING (source_id)
+            WHERE s.table_id = ? AND o.variable = ? AND o.period = ? AND o.status = 'ok'
+              AND left(o.region_code, 2) IN (?, 'GM')""",
+                                             [TABLE_ID, _variable(measure, "18_65"), period, level]).fetchall()]
+        rates = load_rates(con, measure, [period], codes)
+        weights = load_weights(con, codes, [period], standard)
+        r = rates.pivot_table(index="code", columns="group", values="value")
+        w = weights.pivot_table(index="code", columns="group", values="weight").add_suffix("_w")
+        df = r.join(w).dropna()
+        df["derived"] = derive_young(df[CRUDE_GROUP], df["65plus"], df["18_65_w"], df["65plus_w"])
+        df["std_pub"] = sy * df["18_65"] + so * df["65plus"]
+        df["std_der"] = sy * df["derived"] + so * df["65plus"]
+        units = df[df.index.str.startswith(level)]
+        err = units["derived"] - units["18_65"]
+        ref = gem.reindex(units.index)
+        has_ref = ref.isin(df.index).to_numpy()
+        u, rc = units[has_ref], ref[has_ref].to_numpy()
+        gap_err = ((u["std_der"].to_numpy() - df.loc[rc, "std_der"].to_numpy())
+                   - (u["std_pub"].to_numpy() - df.loc[rc, "std_pub"].to_numpy()))
+        gap_err = pd.Series(gap_err)
+        out.append(dict(period=period, regions=len(err), mean_error=err.mean(),
+                        mean_abs_error=err.abs().mean(), p90_abs_error=err.abs().quantile(0.9),
+                        gap_regions=len(gap_err), gap_mean_error=gap_err.mean(),
+                        gap_mean_abs_error=gap_err.abs().mean(),
+                        gap_p90_abs_error=gap_err.abs().quantile(0.9)))
+    return pd.DataFrame(out)
