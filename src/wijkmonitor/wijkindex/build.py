@@ -308,7 +308,8 @@ def compute_index(spec: IndexSpec, inputs: pd.DataFrame, *, draws: int = DRAWS, 
                     .where(is_area))
     area_level = rows["area_level"].fillna("").to_numpy(dtype=object)
     out_frames = []
-    used_txt = _used_text(ind_ids, used_year, raw_vals)
+    used_txt = pd.Categorical(_used_text(ind_ids, used_year, raw_vals))
+    kind_cat = pd.Categorical(kind)
     comps = [(None, res.index, None)] + [(d, res.x[:, k], res.raw[:, k]) for k, d in enumerate(spec.domeinen)]
     mc = None
     for dom, score, raw in comps:
@@ -321,17 +322,18 @@ def compute_index(spec: IndexSpec, inputs: pd.DataFrame, *, draws: int = DRAWS, 
         frame = pd.DataFrame(dict(
             index_id=spec.id, index_version=spec.version,
             component=spec.component_id(dom.id if dom else None), domain=dom.id if dom else None,
-            unit_id=rows["unit_id"], unit_kind=kind, programme=rows["programme"], gemeente=rows["gemeente"],
+            unit_id=rows["unit_id"], unit_kind=kind_cat, programme=rows["programme"], gemeente=rows["gemeente"],
             period=period, value=np.where(np.isnan(score), np.nan, score),
             raw=raw if raw is not None else np.nan,
-            status=np.where(np.isnan(score), STATUS_MISSING, STATUS_OK),
+            status=pd.Categorical(np.where(np.isnan(score), STATUS_MISSING, STATUS_OK)),
             decile=_nullable(dec), rank_nl=_nullable(r_nl), n_nl=_nullable(n_nl),
             rank_gemeente=_nullable(r_gem), n_gemeente=_nullable(n_gem),
             rank_programme=_nullable(r_prog), n_programme=_nullable(n_prog),
             indicators_used=used_txt))
+        frame["component"] = pd.Categorical(frame["component"])
         if dom is None:
-            frame["reason"] = _index_reasons(spec, res.raw)
-            frame["domains_available"] = _domains_available(spec, res.raw)
+            frame["reason"] = pd.Categorical(_index_reasons(spec, res.raw))
+            frame["domains_available"] = pd.Categorical(_domains_available(spec, res.raw))
             targets = np.flatnonzero(~np.isnan(res.index))
             if len(targets) and draws > 0:
                 groups = {"nl": g_nl[targets], "gemeente": g_gem[targets], "programme": g_prog[targets]}
@@ -351,7 +353,7 @@ def compute_index(spec: IndexSpec, inputs: pd.DataFrame, *, draws: int = DRAWS, 
                     frame[col + "_high"] = _nullable(np.where(ranked, hi, 0))
         else:
             k = spec.domeinen.index(dom)
-            frame["reason"] = _domain_reasons(spec, dom, k, dom_of, raw_vals, ind_ids)
+            frame["reason"] = pd.Categorical(_domain_reasons(spec, dom, k, dom_of, raw_vals, ind_ids))
             frame["domains_available"] = None
         out_frames.append(frame)
     out = pd.concat(out_frames, ignore_index=True)
@@ -413,14 +415,14 @@ def _by_pattern(avail: np.ndarray, text) -> np.ndarray:
 
 
 def _used_text(ind_ids, used_year, raw_vals) -> np.ndarray:
-    """``indicator:year;...`` of the values each row used."""
-    parts = None
-    for j, ind in enumerate(ind_ids):
-        piece = pd.Series(np.where(np.isnan(raw_vals[:, j]), "",
-                                   ind + ":" + used_year[:, j].astype(str)), dtype=object)
-        parts = piece if parts is None else parts + ";" + piece
-    out = parts.str.replace(r";+", ";", regex=True).str.strip(";")
-    return out.where(out != "", None).to_numpy(dtype=object)
+    """``indicator:year;...`` of the values each row used (built once per distinct combination)."""
+    key = np.where(np.isnan(raw_vals), 0, used_year)
+    if not len(key):
+        return np.array([], dtype=object)
+    combos, inv = np.unique(key, axis=0, return_inverse=True)
+    texts = np.array([";".join(f"{ind}:{y}" for ind, y in zip(ind_ids, row) if y) or None
+                      for row in combos], dtype=object)
+    return texts[inv.reshape(-1)]
 
 
 def _domain_reasons(spec, dom, k, dom_of, raw_vals, ind_ids) -> np.ndarray:
