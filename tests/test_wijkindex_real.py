@@ -192,3 +192,27 @@ def test_value_of_index_and_domain_like_any_indicator(real_store, con):
     res = CliRunner().invoke(app, ["value", "--region", row[0], "--indicator", "wijkindex", "--year", "2024",
                                    "--format", "json", "--store", str(real_store)])
     assert res.exit_code == 0 and json.loads(res.stdout)["value"] == row[1]
+
+
+def test_selection_page_lists_the_cli_selection(real_store, con):
+    from fastapi.testclient import TestClient
+
+    from wijkmonitor.web.app import create_app
+
+    client = TestClient(create_app(real_store))
+    r = client.get("/wijkindex?niveau=buurt&jaar=2024&gemeente=GM0344")
+    assert r.status_code == 200
+    expected = con.execute("""SELECT unit_id FROM wijkindex_values WHERE component = 'wijkindex'
+                              AND unit_kind = 'buurt' AND period = 2024 AND gemeente = 'GM0344'
+                              AND decile = 1""").df()["unit_id"]
+    assert len(expected) > 0 and all(f"/gebied/{c}" in r.text for c in expected)
+    csv = client.get("/wijkindex?niveau=buurt&jaar=2024&gemeente=GM0344&formaat=csv")
+    assert csv.status_code == 200
+    assert set(pd.read_csv(pd.io.common.StringIO(csv.text))["code"]) == set(expected)
+    # bad input: a Dutch message on the page, never a 500
+    for q in ("regel=top-decile", "niveau=gemeente", "jaar=1999", "gemeente=Utrecht"):
+        bad = client.get(f"/wijkindex?{q}")
+        assert bad.status_code == 200 and "Geen selectie" in bad.text, q
+    assert client.get("/wijkindex?regel=x&formaat=csv").status_code == 400
+    # linked from every page (footer)
+    assert 'href="/wijkindex"' in client.get("/bronnen").text
