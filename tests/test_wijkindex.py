@@ -325,3 +325,24 @@ def test_selection_rule_parsing_both_sides():
     for bad in ("domains-below:0", "domains-below:6", "top-decile", "domains-below:x"):
         with pytest.raises(SelectionError):
             parse_rule(bad, 5)
+
+
+def test_nested_ranks_equal_direct_ranks_with_ties():
+    rng = np.random.default_rng(11)
+    scores = rng.integers(0, 6, size=(7, 40)).astype(float)  # many ties
+    parent = rng.integers(0, 3, size=40)
+    sub = parent * 10 + rng.integers(0, 4, size=40)  # sub-groups within the parent groups
+    sub[::9] = -1                                     # some items not ranked in the sub-grouping
+    _, order = method._group_min_ranks(scores, parent, return_order=True)
+    nested = method._nested_min_ranks(scores, order, sub)
+    for b in range(7):
+        expect, _ = method.ranks(scores[b], sub)
+        assert nested[b].tolist() == expect.tolist()
+
+
+def test_monte_carlo_nested_grouping_gives_the_same_intervals():
+    d = _design()
+    groups = {"nl": np.arange(60) % 2, "gemeente": (np.arange(60) % 2) * 10 + np.arange(60) % 5}
+    a = method.monte_carlo(d, np.arange(60), groups, draws=60, seed=5)
+    b = method.monte_carlo(d, np.arange(60), groups, draws=60, seed=5, nested={"gemeente": "nl"})
+    assert (a.low["gemeente"] == b.low["gemeente"]).all() and (a.high["gemeente"] == b.high["gemeente"]).all()

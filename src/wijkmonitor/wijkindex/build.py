@@ -307,60 +307,82 @@ def compute_index(spec: IndexSpec, inputs: pd.DataFrame, *, draws: int = DRAWS, 
     g_prog = _codes(pd.Series(rows["programme"].fillna("?").to_numpy() + ":" + period.astype(str))
                     .where(is_area))
     area_level = rows["area_level"].fillna("").to_numpy(dtype=object)
-    out_frames = []
-    used_txt = pd.Categorical(_used_text(ind_ids, used_year, raw_vals))
-    kind_cat = pd.Categorical(kind)
+    used_txt_raw = _used_text(ind_ids, used_year, raw_vals)
     comps = [(None, res.index, None)] + [(d, res.x[:, k], res.raw[:, k]) for k, d in enumerate(spec.domeinen)]
-    mc = None
+    cols: dict[str, list] = {}
+
+    def add(name, arr):
+        cols.setdefault(name, []).append(arr)
+
     for dom, score, raw in comps:
         r_nl, n_nl = method.ranks(score, g_nl)
         r_gem, n_gem = method.ranks(score, g_gem)
         r_prog, n_prog = method.ranks(score, g_prog)
         # areas: place among the regions of their level and year (rank among them, for the decile)
         r_nl, n_nl = _place_areas(score, r_nl, n_nl, kind, period, area_level)
-        dec = method.deciles(r_nl, n_nl)
-        frame = pd.DataFrame(dict(
-            index_id=spec.id, index_version=spec.version,
-            component=spec.component_id(dom.id if dom else None), domain=dom.id if dom else None,
-            unit_id=rows["unit_id"], unit_kind=kind_cat, programme=rows["programme"], gemeente=rows["gemeente"],
-            period=period, value=np.where(np.isnan(score), np.nan, score),
-            raw=raw if raw is not None else np.nan,
-            status=pd.Categorical(np.where(np.isnan(score), STATUS_MISSING, STATUS_OK)),
-            decile=_nullable(dec), rank_nl=_nullable(r_nl), n_nl=_nullable(n_nl),
-            rank_gemeente=_nullable(r_gem), n_gemeente=_nullable(n_gem),
-            rank_programme=_nullable(r_prog), n_programme=_nullable(n_prog),
-            indicators_used=used_txt))
-        frame["component"] = pd.Categorical(frame["component"])
+        add("value", score)
+        add("raw", raw if raw is not None else np.full(n, np.nan))
+        add("status", np.isnan(score))
+        add("decile", method.deciles(r_nl, n_nl))
+        for c, v in (("rank_nl", r_nl), ("n_nl", n_nl), ("rank_gemeente", r_gem), ("n_gemeente", n_gem),
+                     ("rank_programme", r_prog), ("n_programme", n_prog)):
+            add(c, v)
+        lo_hi = {c: np.zeros(n, dtype="int64") for c in ("rank_nl_low", "rank_nl_high", "rank_gemeente_low",
+                                                         "rank_gemeente_high", "rank_programme_low",
+                                                         "rank_programme_high")}
         if dom is None:
-            frame["reason"] = pd.Categorical(_index_reasons(spec, res.raw))
-            frame["domains_available"] = pd.Categorical(_domains_available(spec, res.raw))
+            add("reason", _index_reasons(spec, res.raw))
+            add("domains_available", _domains_available(spec, res.raw))
             targets = np.flatnonzero(~np.isnan(res.index))
             if len(targets) and draws > 0:
                 groups = {"nl": g_nl[targets], "gemeente": g_gem[targets], "programme": g_prog[targets]}
                 point = {"nl": np.where(is_area[targets], 0, r_nl[targets]), "gemeente": r_gem[targets],
                          "programme": r_prog[targets]}
-                mc = method.monte_carlo(design, targets, groups, draws=draws, seed=seed, point_ranks=point)
-                for name, col in (("nl", "rank_nl"), ("gemeente", "rank_gemeente"),
-                                  ("programme", "rank_programme")):
-                    lo = np.zeros(n, dtype="int64")
-                    hi = np.zeros(n, dtype="int64")
-                    lo[targets] = mc.low[name]
-                    hi[targets] = mc.high[name]
-                    ranked = frame[col].notna().to_numpy().copy()
+                mc = method.monte_carlo(design, targets, groups, draws=draws, seed=seed, point_ranks=point,
+                                        nested={"gemeente": "nl"})
+                for name, rank in (("nl", r_nl), ("gemeente", r_gem), ("programme", r_prog)):
+                    ranked = rank[targets] > 0
                     if name == "nl":
-                        ranked &= ~is_area
-                    frame[col + "_low"] = _nullable(np.where(ranked, lo, 0))
-                    frame[col + "_high"] = _nullable(np.where(ranked, hi, 0))
+                        ranked &= ~is_area[targets]
+                    lo_hi[f"rank_{name}_low"][targets] = np.where(ranked, mc.low[name], 0)
+                    lo_hi[f"rank_{name}_high"][targets] = np.where(ranked, mc.high[name], 0)
         else:
             k = spec.domeinen.index(dom)
-            frame["reason"] = pd.Categorical(_domain_reasons(spec, dom, k, dom_of, raw_vals, ind_ids))
-            frame["domains_available"] = None
-        out_frames.append(frame)
-    out = pd.concat(out_frames, ignore_index=True)
-    for c in ("rank_nl_low", "rank_nl_high", "rank_gemeente_low", "rank_gemeente_high",
+            add("reason", _domain_reasons(spec, dom, k, dom_of, raw_vals, ind_ids))
+            add("domains_available", np.full(n, None, dtype=object))
+        for c, v in lo_hi.items():
+            add(c, v)
+    m = len(comps)
+    unit_codes, unit_cats = pd.factorize(rows["unit_id"])
+    gem_codes, gem_cats = pd.factorize(rows["gemeente"], use_na_sentinel=True)
+    prog_codes, prog_cats = pd.factorize(rows["programme"], use_na_sentinel=True)
+    kind_codes, kind_cats = pd.factorize(pd.Series(kind))
+    comp_ids = [spec.component_id(d.id if d else None) for d, _, _ in comps]
+    dom_ids = [d.id for d, _, _ in comps if d is not None]
+    rep = np.tile  # the unit columns repeat once per component
+    out = pd.DataFrame(dict(
+        index_id=pd.Categorical.from_codes(np.zeros(n * m, dtype="int8"), [spec.id]),
+        index_version=pd.Categorical.from_codes(np.zeros(n * m, dtype="int8"), [spec.version]),
+        component=pd.Categorical.from_codes(np.repeat(np.arange(m), n), comp_ids),
+        domain=pd.Categorical.from_codes(np.repeat(np.arange(m) - 1, n), dom_ids),
+        unit_id=pd.Categorical.from_codes(rep(unit_codes, m), unit_cats),
+        unit_kind=pd.Categorical.from_codes(rep(kind_codes, m), kind_cats),
+        programme=pd.Categorical.from_codes(rep(prog_codes, m), prog_cats),
+        gemeente=pd.Categorical.from_codes(rep(gem_codes, m), gem_cats),
+        period=rep(period, m),
+        value=np.concatenate(cols["value"]),
+        raw=np.concatenate(cols["raw"]),
+        status=pd.Categorical.from_codes(np.concatenate(cols["status"]).astype("int8"), [STATUS_OK, STATUS_MISSING]),
+    ))
+    for c in ("decile", "rank_nl", "n_nl", "rank_nl_low", "rank_nl_high", "rank_gemeente", "n_gemeente",
+              "rank_gemeente_low", "rank_gemeente_high", "rank_programme", "n_programme",
               "rank_programme_low", "rank_programme_high"):
-        if c not in out:
-            out[c] = pd.array([pd.NA] * len(out), dtype="Int64")
+        out[c] = _nullable(np.concatenate(cols[c]))
+    for c in ("reason", "domains_available"):
+        codes, cats = pd.factorize(np.concatenate(cols[c]), use_na_sentinel=True)
+        out[c] = pd.Categorical.from_codes(codes, cats)
+    ucodes, ucats = pd.factorize(used_txt_raw, use_na_sentinel=True)
+    out["indicators_used"] = pd.Categorical.from_codes(rep(ucodes, m), ucats)
     return out, pd.DataFrame(ref_rows_out)
 
 

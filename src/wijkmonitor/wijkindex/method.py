@@ -120,14 +120,15 @@ def deciles(rank: np.ndarray, size: np.ndarray) -> np.ndarray:
     return np.where(size > 0, d, 0).astype("int64")
 
 
-def _group_min_ranks(scores: np.ndarray, group: np.ndarray) -> np.ndarray:
+def _group_min_ranks(scores: np.ndarray, group: np.ndarray, *, return_order: bool = False):
     """Ranks (1 = highest, ties: lowest rank) within ``group`` for each row of ``scores``
     (draws x items, no NaN); ``group`` are non-negative ints. Vectorised over draws: one
     sort per draw, group-major, so that the sorted positions of each group are the same in
     every draw and a position's rank is a fixed vector (corrected only where scores tie)."""
     b, n = scores.shape
     if n == 0:
-        return np.zeros((b, 0), dtype="int64")
+        empty = np.zeros((b, 0), dtype="int64")
+        return (empty, empty) if return_order else empty
     gmax = float(scores.max())
     span = float(gmax - scores.min()) + 1.0
     key = group[None, :].astype("float64") * (2.0 * span) + (gmax - scores)
@@ -141,12 +142,52 @@ def _group_min_ranks(scores: np.ndarray, group: np.ndarray) -> np.ndarray:
     rows = np.arange(b)[:, None]
     if not tie.any():
         out[rows, order] = pos_rank[None, :]
+    else:
+        new = np.ones((b, n), dtype=bool)
+        new[:, 1:] = ~tie
+        pos = np.broadcast_to(np.arange(n), (b, n))
+        first = np.maximum.accumulate(np.where(new, pos, 0), axis=1)
+        out[rows, order] = pos_rank[first]
+    return (out, order) if return_order else out
+
+
+def _nested_min_ranks(scores: np.ndarray, parent_order: np.ndarray, sub: np.ndarray) -> np.ndarray:
+    """Ranks within sub-groups that nest in the groups of ``parent_order`` (the per-draw sort of
+    :func:`_group_min_ranks`: group-major, score descending). A stable radix sort of the
+    sub-group ids (uint16) in that order sorts by (sub-group, score descending) without
+    another comparison sort. ``sub`` < 0: not ranked (rank 0)."""
+    b, n = scores.shape
+    out = np.zeros((b, n), dtype="int64")
+    ok = sub >= 0
+    if not ok.any():
         return out
-    new = np.ones((b, n), dtype=bool)
-    new[:, 1:] = ~tie
-    pos = np.broadcast_to(np.arange(n), (b, n))
-    first = np.maximum.accumulate(np.where(new, pos, 0), axis=1)
-    out[rows, order] = pos_rank[first]
+    dense = np.full(n, -1, dtype="int64")
+    dense[ok] = _dense(sub[ok])
+    sentinel = int(dense.max()) + 1
+    if sentinel >= 2 ** 16 - 1:  # too many sub-groups for the radix path
+        r = np.zeros((b, n), dtype="int64")
+        r[:, ok] = _group_min_ranks(scores[:, ok], dense[ok])
+        return r
+    sid = np.where(ok, dense, sentinel).astype(np.uint16)
+    sid_sorted = sid[parent_order]
+    o2 = np.argsort(sid_sorted, axis=1, kind="stable")
+    order = np.take_along_axis(parent_order, o2, axis=1)
+    counts = np.bincount(sid, minlength=sentinel + 1)
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    pos_rank = np.arange(n) - np.repeat(start, counts) + 1
+    skey = np.take_along_axis(scores, order, axis=1)
+    ssid = sid[order]
+    tie = (skey[:, 1:] == skey[:, :-1]) & (ssid[:, 1:] == ssid[:, :-1])
+    rows = np.arange(b)[:, None]
+    if not tie.any():
+        out[rows, order] = pos_rank[None, :]
+    else:
+        new = np.ones((b, n), dtype=bool)
+        new[:, 1:] = ~tie
+        pos = np.broadcast_to(np.arange(n), (b, n))
+        first = np.maximum.accumulate(np.where(new, pos, 0), axis=1)
+        out[rows, order] = pos_rank[first]
+    out[:, ~ok] = 0
     return out
 
 
@@ -276,7 +317,8 @@ class MonteCarlo:
 def monte_carlo(design: Design, targets: np.ndarray, groups: dict[str, np.ndarray], *,
                 draws: int = 1000, seed: int = 20260416, weight_range: tuple[float, float] = (0.5, 1.5),
                 vary_normalisation: bool = True, leave_one_out: bool = True,
-                chunk: int = 100, point_ranks: dict[str, np.ndarray] | None = None) -> MonteCarlo:
+                chunk: int = 100, point_ranks: dict[str, np.ndarray] | None = None,
+                nested: dict[str, str] | None = None) -> MonteCarlo:
     """Rank intervals of the index for the rows ``targets`` (which must all have an index).
 
     Parameters
@@ -290,6 +332,8 @@ def monte_carlo(design: Design, targets: np.ndarray, groups: dict[str, np.ndarra
     leave_one_out : leave out one indicator (or none), each with probability 1 / (I + 1);
         an area whose domain would be left without indicators keeps it
     point_ranks : the ranks of the declared index per grouping (included in the interval)
+    nested : ``{grouping: parent grouping}`` where every group of the first lies within one
+        group of the parent (the gemeente within NL): its ranks reuse the parent's sort
     """
     d = design
     rng = np.random.default_rng(seed)
@@ -357,9 +401,22 @@ def monte_carlo(design: Design, targets: np.ndarray, groups: dict[str, np.ndarra
                 s = num / den  # every target has every domain
                 x[rows] = exponential(ndtr((s - mean[rows][:, None]) / sd[rows][:, None]))
             idx += wnorm[:, k][:, None] * x
+        orders = {}
         for name in names:
-            if len(sel[name]):
-                all_ranks[name][sl] = _group_min_ranks(idx[:, sel[name]], dense[name])
+            if not len(sel[name]):
+                continue
+            parent = nested.get(name) if nested else None
+            if parent in orders and np.isin(sel[name], sel[parent]).all():
+                # the sub-groups nest in the parent's groups: reuse its sort
+                psel, porder = orders[parent]
+                sub = np.full(len(psel), -1, dtype="int64")
+                sub[np.searchsorted(psel, sel[name])] = dense[name]
+                r = _nested_min_ranks(idx[:, psel], porder, sub)
+                all_ranks[name][sl] = r[:, np.searchsorted(psel, sel[name])]
+            else:
+                r, order = _group_min_ranks(idx[:, sel[name]], dense[name], return_order=True)
+                all_ranks[name][sl] = r
+                orders[name] = (sel[name], order)
     low, high = {}, {}
     # 5th and 95th percentile (the smallest rank with at least 5 % / 95 % of the draws at or
     # below it: numpy's "inverted_cdf")
