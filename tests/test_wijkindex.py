@@ -346,3 +346,11 @@ def test_monte_carlo_nested_grouping_gives_the_same_intervals():
     a = method.monte_carlo(d, np.arange(60), groups, draws=60, seed=5)
     b = method.monte_carlo(d, np.arange(60), groups, draws=60, seed=5, nested={"gemeente": "nl"})
     assert (a.low["gemeente"] == b.low["gemeente"]).all() and (a.high["gemeente"] == b.high["gemeente"]).all()
+
+
+def test_monte_carlo_identical_areas_share_their_ranks():
+    d = _design()
+    d.z[:, 7, :] = d.z[:, 3, :]  # area 7 has exactly the values of area 3: they tie in every draw
+    groups = {"nl": np.zeros(60, dtype=int)}
+    mc = method.monte_carlo(d, np.arange(60), groups, draws=100, seed=2)
+    assert mc.low["nl"][7] == mc.low["nl"][3] and mc.high["nl"][7] == mc.high["nl"][3]

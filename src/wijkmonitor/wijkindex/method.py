@@ -1,4 +1,4 @@
-"""The arithmetic of the Wijkindex, on numpy arrays (no store, no pandas).
+"""The arithmetic of the Wijkindex, on numpy arrays (no store).
 
 Steps (README, section "Wijkindex", says why):
 
@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.special import ndtr, ndtri
 
 #: The IMD constant: X = -23 ln(1 - R (1 - exp(-100 / 23))).
@@ -120,7 +121,8 @@ def deciles(rank: np.ndarray, size: np.ndarray) -> np.ndarray:
     return np.where(size > 0, d, 0).astype("int64")
 
 
-def _group_min_ranks(scores: np.ndarray, group: np.ndarray, *, return_order: bool = False):
+def _group_min_ranks(scores: np.ndarray, group: np.ndarray, *, return_order: bool = False,
+                     ties: bool = True):
     """Ranks (1 = highest, ties: lowest rank) within ``group`` for each row of ``scores``
     (draws x items, no NaN); ``group`` are non-negative ints. Vectorised over draws: one
     sort per draw, group-major, so that the sorted positions of each group are the same in
@@ -136,11 +138,13 @@ def _group_min_ranks(scores: np.ndarray, group: np.ndarray, *, return_order: boo
     counts = np.bincount(group)
     start = np.concatenate([[0], np.cumsum(counts)[:-1]])
     pos_rank = np.arange(n) - np.repeat(start, counts) + 1  # rank of each sorted position
-    skey = np.take_along_axis(key, order, axis=1)
-    tie = skey[:, 1:] == skey[:, :-1]
     out = np.empty((b, n), dtype="int64")
     rows = np.arange(b)[:, None]
-    if not tie.any():
+    tie = None
+    if ties:  # (``ties=False``: the caller knows no two items of a group can be equal)
+        skey = np.take_along_axis(key, order, axis=1)
+        tie = skey[:, 1:] == skey[:, :-1]
+    if tie is None or not tie.any():
         out[rows, order] = pos_rank[None, :]
     else:
         new = np.ones((b, n), dtype=bool)
@@ -151,7 +155,8 @@ def _group_min_ranks(scores: np.ndarray, group: np.ndarray, *, return_order: boo
     return (out, order) if return_order else out
 
 
-def _nested_min_ranks(scores: np.ndarray, parent_order: np.ndarray, sub: np.ndarray) -> np.ndarray:
+def _nested_min_ranks(scores: np.ndarray, parent_order: np.ndarray, sub: np.ndarray, *,
+                      ties: bool = True) -> np.ndarray:
     """Ranks within sub-groups that nest in the groups of ``parent_order`` (the per-draw sort of
     :func:`_group_min_ranks`: group-major, score descending). A stable radix sort of the
     sub-group ids (uint16) in that order sorts by (sub-group, score descending) without
@@ -175,11 +180,13 @@ def _nested_min_ranks(scores: np.ndarray, parent_order: np.ndarray, sub: np.ndar
     counts = np.bincount(sid, minlength=sentinel + 1)
     start = np.concatenate([[0], np.cumsum(counts)[:-1]])
     pos_rank = np.arange(n) - np.repeat(start, counts) + 1
-    skey = np.take_along_axis(scores, order, axis=1)
-    ssid = sid[order]
-    tie = (skey[:, 1:] == skey[:, :-1]) & (ssid[:, 1:] == ssid[:, :-1])
     rows = np.arange(b)[:, None]
-    if not tie.any():
+    tie = None
+    if ties:
+        skey = np.take_along_axis(scores, order, axis=1)
+        ssid = sid[order]
+        tie = (skey[:, 1:] == skey[:, :-1]) & (ssid[:, 1:] == ssid[:, :-1])
+    if tie is None or not tie.any():
         out[rows, order] = pos_rank[None, :]
     else:
         new = np.ones((b, n), dtype=bool)
@@ -353,6 +360,15 @@ def monte_carlo(design: Design, targets: np.ndarray, groups: dict[str, np.ndarra
     sel = {name: np.flatnonzero(np.asarray(groups[name]) >= 0) for name in names}
     dense = {name: _dense(np.asarray(groups[name])[sel[name]]) for name in names}
     all_ranks = {name: np.zeros((draws, len(sel[name])), dtype="int32") for name in names}
+    # two targets of a group can only tie in a draw when their scores are equal in both
+    # normalisations (the index is a function of them); without such pairs the rank
+    # functions skip their tie handling
+    zkey = np.nan_to_num(np.concatenate([z[0], z[1]], axis=1), nan=np.inf)
+    ties = {}
+    for name in names:
+        kk = np.concatenate([np.asarray(groups[name])[sel[name]][:, None].astype("float64"),
+                             zkey[sel[name]]], axis=1)
+        ties[name] = bool(pd.DataFrame(kk).duplicated().any())
     # a domain of one indicator: its score is that indicator's whatever the weights, so its
     # transformed score takes one of two values (the two normalisations): computed once
     fixed = {}
@@ -383,21 +399,28 @@ def monte_carlo(design: Design, targets: np.ndarray, groups: dict[str, np.ndarra
             mean, sd = _ref_stats(moments[k], w, nsel, local_drop)
             cnt = avail[:, cols].sum(axis=1)
             x = np.empty((b, nt))
+            ak = avail[:, cols].astype("float64")
             for nm in range(2):  # draws of one normalisation at a time
                 rows = np.flatnonzero(nsel == nm)
                 if not len(rows):
                     continue
-                num = np.zeros((len(rows), nt))
-                den = np.zeros((len(rows), nt))
+                wr = w[rows]
+                zk = zf[nm][:, cols]
+                # (draws, targets); outer products, not a matrix product: two or three
+                # indicators are too few for BLAS, whose threads only add overhead
+                num = np.multiply.outer(wr[:, 0], zk[:, 0])
+                den = np.multiply.outer(wr[:, 0], ak[:, 0])
+                for j in range(1, len(cols)):
+                    num += np.multiply.outer(wr[:, j], zk[:, j])
+                    den += np.multiply.outer(wr[:, j], ak[:, j])
+                # the left-out indicator, where the target has another one in this domain
                 for j, c in enumerate(cols):
-                    ac = avail[:, c]
-                    wj = np.broadcast_to(w[rows, j][:, None], (len(rows), nt))
-                    dropped = local_drop[rows] == j
-                    if dropped.any():
-                        wj = wj.copy()
-                        wj[np.ix_(dropped, ac & (cnt >= 2))] = 0.0
-                    num += zf[nm][:, c][None, :] * wj
-                    den += ac[None, :] * wj
+                    dr = np.flatnonzero(local_drop[rows] == j)
+                    if not len(dr):
+                        continue
+                    keep = (avail[:, c] & (cnt >= 2)).astype("float64")
+                    num[dr] -= wr[dr, j][:, None] * (zk[:, j] * keep)[None, :]
+                    den[dr] -= wr[dr, j][:, None] * keep[None, :]
                 s = num / den  # every target has every domain
                 x[rows] = exponential(ndtr((s - mean[rows][:, None]) / sd[rows][:, None]))
             idx += wnorm[:, k][:, None] * x
@@ -411,10 +434,11 @@ def monte_carlo(design: Design, targets: np.ndarray, groups: dict[str, np.ndarra
                 psel, porder = orders[parent]
                 sub = np.full(len(psel), -1, dtype="int64")
                 sub[np.searchsorted(psel, sel[name])] = dense[name]
-                r = _nested_min_ranks(idx[:, psel], porder, sub)
+                r = _nested_min_ranks(idx[:, psel], porder, sub, ties=ties[name])
                 all_ranks[name][sl] = r[:, np.searchsorted(psel, sel[name])]
             else:
-                r, order = _group_min_ranks(idx[:, sel[name]], dense[name], return_order=True)
+                r, order = _group_min_ranks(idx[:, sel[name]], dense[name], return_order=True,
+                                            ties=ties[name])
                 all_ranks[name][sl] = r
                 orders[name] = (sel[name], order)
     low, high = {}, {}
