@@ -157,23 +157,34 @@ def _wijken_from_buurten(con, indicators: list[str], catalogue: Catalogue) -> pd
     in which buurten have values of these indicators."""
     from ..aggregate import Unit, aggregate
 
-    years = [r[0] for r in con.execute("""
-        SELECT DISTINCT geo_year FROM indicator_values
-        WHERE indicator IN (SELECT unnest(?)) AND left(region_code, 2) = 'BU' AND status = 'ok'
-        ORDER BY 1""", [indicators]).fetchall()]
+    # only (indicator, division year) pairs where buurten have shown values and no wijk has a
+    # published one (a published value wins anyway: adding up the others would be wasted work)
+    pairs = con.execute("""
+        WITH bu AS (SELECT DISTINCT indicator, geo_year FROM indicator_values
+                    WHERE indicator IN (SELECT unnest(?)) AND left(region_code, 2) = 'BU' AND status = 'ok'),
+             wk AS (SELECT DISTINCT indicator, period FROM indicator_values
+                    WHERE indicator IN (SELECT unnest(?)) AND left(region_code, 2) = 'WK'
+                      AND status <> 'niet beschikbaar')
+        SELECT DISTINCT bu.indicator, bu.geo_year FROM bu JOIN indicator_values v
+          ON v.indicator = bu.indicator AND v.geo_year = bu.geo_year AND left(v.region_code, 2) = 'BU'
+         AND v.status = 'ok'
+        WHERE NOT EXISTS (SELECT 1 FROM wk WHERE wk.indicator = v.indicator AND wk.period = v.period)
+        """, [indicators, indicators]).fetchall()
+    years = sorted({y for _, y in pairs})
     if not years:
         return pd.DataFrame(columns=["unit_id", "indicator", "period", "value"])
     parts = con.execute("""
         SELECT wijk_code, year, list(code ORDER BY code) AS codes FROM regions
         WHERE level = 'buurt' AND wijk_code IS NOT NULL AND year IN (SELECT unnest(?))
         GROUP BY wijk_code, year""", [years]).df()
-    sub = Catalogue({k: catalogue[k] for k in indicators})
-    sub.version = catalogue.version
     frames = []
     for year, grp in parts.groupby("year"):
+        inds = sorted({i for i, y in pairs if y == year})
+        sub = Catalogue({k: catalogue[k] for k in inds})
+        sub.version = catalogue.version
         units = [Unit(w, "wijk", tuple(c), int(year)) for w, c in zip(grp["wijk_code"], grp["codes"])]
         con.execute(f"""CREATE OR REPLACE TEMP VIEW wi_buurt_values AS
-            SELECT * FROM indicator_values WHERE indicator IN ({", ".join("'" + i + "'" for i in indicators)})
+            SELECT * FROM indicator_values WHERE indicator IN ({", ".join("'" + i + "'" for i in inds)})
               AND left(region_code, 2) = 'BU' AND geo_year = {int(year)}""")
         df = aggregate(con, units, sub, table="wi_buurt_values")
         df = df[df["status"] == "ok"]
