@@ -354,3 +354,18 @@ def test_monte_carlo_identical_areas_share_their_ranks():
     groups = {"nl": np.zeros(60, dtype=int)}
     mc = method.monte_carlo(d, np.arange(60), groups, draws=100, seed=2)
     assert mc.low["nl"][7] == mc.low["nl"][3] and mc.high["nl"][7] == mc.high["nl"][3]
+
+
+def test_several_indices_declared_side_by_side(tmp_path):
+    from wijkmonitor.wijkindex.model import component_ids, load_indices
+
+    (tmp_path / "default.yaml").write_text(textwrap.dedent(ONE_DOMAIN), encoding="utf-8")
+    (tmp_path / "tweede.yaml").write_text(textwrap.dedent(TWO_DOMAINS).replace("id: testindex", "id: tweede"),
+                                          encoding="utf-8")
+    specs = load_indices(tmp_path)
+    assert [s.id for s in specs] == ["testindex", "tweede"]  # default first
+    assert set(component_ids(tmp_path)) == {"testindex", "testindex_veiligheid", "tweede", "tweede_wonen",
+                                            "tweede_gezondheid"}
+    (tmp_path / "tweede.yaml").write_text(textwrap.dedent(ONE_DOMAIN), encoding="utf-8")  # same id twice
+    with pytest.raises(WijkindexError, match="al gebruikt"):
+        load_indices(tmp_path)

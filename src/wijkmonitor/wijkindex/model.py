@@ -181,7 +181,7 @@ def load_index(path: Path | str | None = None, catalogue: Catalogue | None = Non
 
 
 @functools.lru_cache(maxsize=16)
-def _load_cached(path: Path, mtime: float) -> IndexSpec:
+def _load_cached(path: Path, stamp: tuple) -> IndexSpec:
     return _parse_file(path, None)
 
 
@@ -189,10 +189,10 @@ def _load(path: Path, catalogue: Catalogue | None) -> IndexSpec:
     if catalogue is not None:
         return _parse_file(path, catalogue)
     try:
-        mtime = path.stat().st_mtime
+        st = path.stat()
     except OSError as exc:
         raise WijkindexError(path, "(bestand)", f"niet te lezen: {exc.strerror}") from None
-    return _load_cached(path, mtime)
+    return _load_cached(path, (st.st_mtime_ns, st.st_size, st.st_ino))
 
 
 def _parse_file(path: Path, catalogue: Catalogue | None) -> IndexSpec:
