@@ -85,8 +85,7 @@ def build_wijkindex(con: duckdb.DuckDBPyConnection, indices: list[IndexSpec] | N
     con.execute(VALUES_SQL)
     if len(values):
         con.register("wi_df", values)
-        con.execute("INSERT INTO wijkindex_values BY NAME SELECT * FROM wi_df "
-                    "ORDER BY index_id, component, unit_id, period")
+        con.execute("INSERT INTO wijkindex_values BY NAME SELECT * FROM wi_df")
         con.unregister("wi_df")
     ref = pd.concat(refs, ignore_index=True)
     con.register("wr_df", ref)
