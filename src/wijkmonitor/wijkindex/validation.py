@@ -128,7 +128,12 @@ def main(path: Path | None = None) -> None:  # pragma: no cover - printed by the
     shares = focus_shares(path)
     print("Aandeel van de inwoners van de 20 NPLV-focusgebieden in de selectie")
     print("(van de inwoners in eenheden met de gegevens die de regel nodig heeft)\n")
-    print(shares.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    shown = shares[shares["population_with_data"] > 0]
+    print(shown.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    none = shares[shares["population_with_data"] == 0]
+    if len(none):
+        print("\nZonder gegevens voor de regel (geen wijkindex in dat jaar): "
+              + ", ".join(f"{r.level} {r.year} {r.rule}" for r in none.itertuples()))
     print()
     cor = leefbaarometer_correlations(path)
     print("Spearman-rangcorrelatie met de Leefbaarometer 2.0-totaalscore (wijk, 2016)")
