@@ -22,7 +22,6 @@ used is stored per unit, year and indicator in ``indicators_used``).
 
 from __future__ import annotations
 
-import json
 import time
 
 import duckdb
@@ -497,12 +496,3 @@ def _index_reasons(spec, raw) -> np.ndarray:
 def _domains_available(spec, raw) -> np.ndarray:
     return _by_pattern(~np.isnan(raw), lambda pat: ",".join(
         d.id for d, h in zip(spec.domeinen, pat) if h))
-
-
-def meta(con: duckdb.DuckDBPyConnection) -> dict:
-    """``{index id: meta row}`` of the built store (empty before a build with this step)."""
-    try:
-        df = con.execute("SELECT * FROM wijkindex_meta").df()
-    except duckdb.Error:
-        return {}
-    return {r["index_id"]: r for r in json.loads(df.to_json(orient="records"))}
