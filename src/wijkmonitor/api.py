@@ -95,6 +95,9 @@ def value(region: str, indicator: str, year: int, *, path: Path | None = None) -
     """
     cat = load_catalogue()
     if indicator not in cat:
+        from .wijkindex import select as _wi
+        if _wi.is_component(indicator):
+            return _wijkindex_value(region, indicator, int(year), path)
         raise KeyError(f"onbekende indicator {indicator!r}; zie 'wijkmonitor indicators'")
     ind = cat[indicator]
     df = store.query_df(
@@ -129,6 +132,32 @@ def value(region: str, indicator: str, year: int, *, path: Path | None = None) -
 
 def _num(x):
     return None if pd.isna(x) else float(x)
+
+
+def _wijkindex_value(region: str, indicator: str, year: int, path: Path | None) -> dict:
+    """``value`` for the Wijkindex and its domains (``wijkindex``, ``wijkindex_<domein>``):
+    the same fields as an indicator value, plus decile, ranks with their interval and the
+    domains and indicator years used (see :mod:`wijkmonitor.wijkindex`)."""
+    from .wijkindex import select as _wi
+
+    base = dict(region=region, indicator=indicator, year=year, indicator_name=_wi.component_name(indicator),
+                unit=_wi.UNIT, polarity=_wi.POLARITY, min_base=None, catalogue_version=load_catalogue().version)
+    con = store.connect(path)
+    try:
+        rec = _wi.value_record(con, region, indicator, year)
+        reg = con.execute("SELECT name, level, year FROM regions WHERE code = ? ORDER BY year DESC LIMIT 1",
+                          [region]).fetchall()
+    finally:
+        con.close()
+    names = dict(region_name=reg[0][0], level=reg[0][1], geo_year=int(reg[0][2])) if reg else \
+        dict(region_name=None, level=None, geo_year=None)
+    if rec is None:
+        reason = ("onbekende regiocode" if not reg else
+                  "niet beschikbaar: geen wijkindex voor dit gebied en jaar (geen van de indicatoren heeft "
+                  "een cijfer, of het jaar valt buiten de jaren die de gegevens toelaten)")
+        return base | names | dict(value=None, status="niet beschikbaar", reason=reason, numerator=None,
+                                   denominator=None, estimate=False, source=None)
+    return base | names | rec
 
 
 def sources(path: Path | None = None) -> pd.DataFrame:

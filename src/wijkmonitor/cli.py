@@ -21,6 +21,7 @@ COMMAND_MODULES: list[str] = [
     "wijkmonitor.report.cli",
     "wijkmonitor.signalen",
     "wijkmonitor.composition_cli",
+    "wijkmonitor.wijkindex.cli",
 ]
 
 for _name in COMMAND_MODULES:

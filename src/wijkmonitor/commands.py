@@ -132,7 +132,8 @@ def register(app: typer.Typer) -> None:
         if fmt == "json":
             sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
             return
-        shown = "—" if result["value"] is None else f"{result['value']:.{load_catalogue()[indicator].decimals}f}"
+        ind = load_catalogue().get(indicator)
+        shown = "—" if result["value"] is None else f"{result['value']:.{ind.decimals if ind else 1}f}"
         console.print(f"[bold]{result['indicator_name']}[/bold] — {result.get('region_name') or region} ({region}), {year}")
         console.print(f"waarde: {shown} {result['unit']}   status: {result['status']}")
         if result["reason"]:

@@ -21,11 +21,13 @@ from .aggregate import build_area_tables
 from .compute import compute, drop_indicator_values
 from .series import build_harmonised_values
 from .sources import OBS_COLUMNS, REGION_COLUMNS, SourceResult, adapters
+from .wijkindex.build import build_wijkindex
 
 #: The stages after compute: ``(label, function(con))``, run in order by ``build``.
 BUILD_STEPS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], object]]] = [
     ("Reeksen op de gemeenten van het laatste jaar", build_harmonised_values),
     ("Gebieden en referentiegroepen", build_area_tables),
+    ("Wijkindex", build_wijkindex),  # reads area_values: after the areas
 ]
 
 

@@ -40,6 +40,7 @@ PAGES = {
     "over": "/over",
     "toegankelijkheid": "/toegankelijkheid",
     "bronnen": "/bronnen",
+    "wijkindex": "/wijkindex?niveau=buurt&jaar=2024&gemeente=GM0344",
     "fout": "/gebied/XX0000",
 }
 
@@ -142,6 +143,10 @@ def check_real_data(page, server, name: str) -> None:
         assert re.search(r"Gegevens bijgewerkt: \d{1,2} [a-z]+ \d{4}", text)
     elif name == "toegankelijkheid":
         assert "WCAG 2.1" in text
+    elif name == "wijkindex":
+        n = page.locator("table:has(#cap-selectie) tbody tr").count()
+        v = _api(server, f"/api/v1/value/{page.locator('table:has(#cap-selectie) tbody tr th a').first.get_attribute('href').rsplit('/', 1)[1]}/wijkindex/2024")
+        assert n > 0 and v["decile"] == 1 and "90%-interval" in text
     elif name == "fout":
         assert "XX0000" in text
 

@@ -39,6 +39,7 @@ def test_dutch_number_notation():
     ("/over", ["Waarom een cijfer soms ontbreekt"]),
     ("/toegankelijkheid", ["WCAG 2.1"]),
     ("/bronnen", ["Bron: CBS", "CC BY 4.0", "RIVM", "Politie", "Leefbaarometer"]),
+    ("/wijkindex?niveau=wijk&jaar=2024", ["Wijkindex", "onderste deciel", "90%-interval"]),
 ])
 def test_every_page_type_renders_real_data(client, url, expect):
     r = client.get(url)

@@ -470,7 +470,19 @@ class WebStore:
                 idx.units[unit] = ref
         ind = self.catalogue.get(indicator)
         if ind is None:
-            raise Unknown("indicator", indicator)
+            from ..wijkindex import select as wi
+            if not wi.is_component(indicator):
+                raise Unknown("indicator", indicator)
+            if not build:  # a query: in a thread
+                return None
+            uid, name = ref
+            base = dict(unit=uid, unit_name=name, indicator=indicator,
+                        indicator_name=wi.component_name(indicator), unit_of_measure=wi.UNIT, period=year)
+            rec = wi.value_record(self.con(), uid, indicator, year)
+            if rec is None:
+                return dumps(base | dict(value=None, status="niet beschikbaar",
+                                         reason=REASONS["niet beschikbaar"]))
+            return dumps(base | dict(unit=uid, indicator=indicator, period=year) | rec)
         uid, name = ref
         base = dict(unit=uid, unit_name=name, indicator=indicator, indicator_name=ind.name,
                     unit_of_measure=ind.unit, period=year)

@@ -1,0 +1,195 @@
+"""Reading the built Wijkindex: the selection of areas with an accumulation of problems, and
+one index or domain value in the shape of an indicator value (``value --indicator
+wijkindex``).
+
+Selection rules (``--rule``):
+
+``bottom-decile``
+    the index is in decile 1 (the 10 % of the level with the most achterstand, in that year);
+``domains-below:K``
+    at least ``K`` domain scores are in decile 1 of their domain (the index itself may be
+    missing: a buurt without a veiligheid figure can still lag on three other domains).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from .. import store
+from .model import IndexSpec, component_ids, load_index
+
+RULES = ("bottom-decile", "domains-below:K")
+_RULE_RE = re.compile(r"^(bottom-decile|domains-below:(\d+))$")
+
+#: The unit and polarity of every index and domain value.
+UNIT = "score 0-100"
+POLARITY = "hoger is slechter"
+
+STATUS_EXPLANATION_NOT_BUILT = ("niet beschikbaar: de store bevat nog geen wijkindex (draai "
+                                "'wijkmonitor build --no-ingest')")
+
+
+class SelectionError(ValueError):
+    """A bad selection request (Dutch message for the user)."""
+
+
+def parse_rule(rule: str, n_domains: int) -> tuple[str, int]:
+    """``('bottom-decile', 0)`` or ``('domains-below', K)``; raises :class:`SelectionError`."""
+    m = _RULE_RE.match(rule.strip()) if isinstance(rule, str) else None
+    if not m:
+        raise SelectionError(f"onbekende regel {rule!r}; kies 'bottom-decile' of 'domains-below:K' "
+                             f"(K = 1 tot en met {n_domains})")
+    if m.group(2) is None:
+        return "bottom-decile", 0
+    k = int(m.group(2))
+    if not 1 <= k <= n_domains:
+        raise SelectionError(f"regel {rule!r}: K moet 1 tot en met {n_domains} zijn (aantal domeinen)")
+    return "domains-below", k
+
+
+def _has_table(con, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                            [name]).fetchone()[0])
+
+
+def profile_frame(con: duckdb.DuckDBPyConnection, spec: IndexSpec, level: str, year: int,
+                  gemeente: str | None = None) -> pd.DataFrame:
+    """One row per unit of ``level`` in ``year``: the index, its decile and ranks with their
+    intervals, and per domain the score and decile (columns ``<domain>`` and
+    ``<domain>_decile``)."""
+    if not _has_table(con, "wijkindex_values"):
+        raise store.StoreMissing(STATUS_EXPLANATION_NOT_BUILT)
+    params = [spec.id, level, int(year)]
+    where = ""
+    if gemeente:
+        where = " AND v.gemeente = ?"
+        params.append(gemeente)
+    df = con.execute(f"""
+        SELECT v.component, v.domain, v.unit_id, v.gemeente, v.value, v.status, v.reason, v.decile,
+               v.rank_nl, v.n_nl, v.rank_nl_low, v.rank_nl_high, v.rank_gemeente, v.n_gemeente,
+               v.rank_gemeente_low, v.rank_gemeente_high, v.domains_available, v.index_version
+        FROM wijkindex_values v
+        WHERE v.index_id = ? AND v.unit_kind = ? AND v.period = ?{where}""", params).df()
+    if df.empty:
+        return df
+    idx = df[df["domain"].isna()].set_index("unit_id")
+    out = idx[["gemeente", "value", "status", "reason", "decile", "rank_nl", "n_nl", "rank_nl_low",
+               "rank_nl_high", "rank_gemeente", "n_gemeente", "rank_gemeente_low", "rank_gemeente_high",
+               "domains_available", "index_version"]].rename(columns={"value": spec.id})
+    dom = df[df["domain"].notna()]
+    for d in spec.domeinen:
+        part = dom[dom["domain"] == d.id].set_index("unit_id")
+        out[d.id] = part["value"].reindex(out.index)
+        out[d.id + "_decile"] = part["decile"].reindex(out.index)
+    cols = [d.id + "_decile" for d in spec.domeinen]
+    out["domains_bottom_decile"] = (out[cols] == 1).sum(axis=1).astype("int64")
+    names = con.execute("""
+        SELECT code AS unit_id, arg_max(name, year) AS name FROM regions
+        WHERE code IN (SELECT unnest(?)) GROUP BY code""", [list(out.index)]).df().set_index("unit_id")
+    out.insert(0, "name", names["name"].reindex(out.index))
+    out.index.name = "code"
+    return out.reset_index()
+
+
+def select(level: str, year: int, *, gemeente: str | None = None, rule: str = "bottom-decile",
+           index: str | None = None, path: Path | None = None) -> tuple[pd.DataFrame, dict]:
+    """The units meeting ``rule`` with their domain profile, most achterstand first, and a dict
+    describing the selection (rule text, index version, counts)."""
+    if level not in ("buurt", "wijk"):
+        raise SelectionError(f"niveau {level!r} onbekend; kies buurt of wijk")
+    spec = _spec(index)
+    kind, k = parse_rule(rule, len(spec.domeinen))
+    if gemeente is not None and not re.fullmatch(r"GM\d{4}", gemeente):
+        raise SelectionError(f"gemeentecode {gemeente!r} ongeldig; verwacht GM gevolgd door vier cijfers")
+    con = store.connect(path)
+    try:
+        prof = profile_frame(con, spec, level, year, gemeente)
+        if prof.empty:
+            years = [r[0] for r in con.execute(
+                "SELECT DISTINCT period FROM wijkindex_values WHERE index_id = ? AND unit_kind = ? "
+                "ORDER BY 1", [spec.id, level]).fetchall()] if _has_table(con, "wijkindex_values") else []
+            raise SelectionError(f"geen {level}en met een wijkindex in {year}"
+                                 + (f" in {gemeente}" if gemeente else "")
+                                 + (f"; jaren met cijfers: {', '.join(map(str, years))}" if years else ""))
+    finally:
+        con.close()
+    if kind == "bottom-decile":
+        chosen = prof[prof["decile"] == 1]
+        text = f"wijkindex in het onderste deciel (de 10 % {level}en met de meeste achterstand in {year})"
+    else:
+        chosen = prof[prof["domains_bottom_decile"] >= k]
+        text = (f"op minstens {k} van de {len(spec.domeinen)} domeinen in het onderste deciel "
+                f"(de 10 % {level}en met de meeste achterstand op dat domein in {year})")
+    chosen = chosen.sort_values([spec.id, "domains_bottom_decile"], ascending=[False, False],
+                                na_position="last", kind="stable").reset_index(drop=True)
+    info = dict(index=spec.id, index_version=spec.version, level=level, year=int(year),
+                gemeente=gemeente, rule=rule, rule_text=text, n_selected=len(chosen),
+                n_units=len(prof), n_with_index=int((prof["status"] == "ok").sum()),
+                domains=[d.id for d in spec.domeinen])
+    return chosen, info
+
+
+def _spec(index: str | None) -> IndexSpec:
+    if index is None:
+        return load_index()
+    comps = component_ids()
+    if index not in comps or comps[index][1] is not None:
+        raise SelectionError(f"onbekende index {index!r}")
+    return comps[index][0]
+
+
+def is_component(indicator: str) -> bool:
+    """True for ``wijkindex`` and ``wijkindex_<domein>`` (of any declared index)."""
+    try:
+        return indicator in component_ids()
+    except Exception:  # noqa: BLE001 - an invalid index file: not a component
+        return False
+
+
+def component_name(indicator: str) -> str:
+    spec, dom = component_ids()[indicator]
+    if dom is None:
+        return spec.naam
+    return f"{spec.naam}: {next(d.naam for d in spec.domeinen if d.id == dom)}"
+
+
+def value_record(con: duckdb.DuckDBPyConnection, unit: str, indicator: str, year: int) -> dict | None:
+    """The stored row of one index or domain value as an indicator-value dict (None: no row)."""
+    if not _has_table(con, "wijkindex_values"):
+        return None
+    df = con.execute("""
+        SELECT v.*, m.name AS index_name, m.file, m.base_year, m.normalisation, m.draws
+        FROM wijkindex_values v JOIN wijkindex_meta m USING (index_id)
+        WHERE v.component = ? AND v.unit_id = ? AND v.period = ?""", [indicator, unit, int(year)]).df()
+    if df.empty:
+        return None
+    r = df.iloc[0]
+
+    def num(x):
+        return None if pd.isna(x) else float(x)
+
+    def intn(x):
+        return None if pd.isna(x) else int(x)
+
+    ok = r["status"] == "ok"
+    return dict(
+        value=num(r["value"]) if ok else None, status=r["status"],
+        reason=(r["reason"] if isinstance(r["reason"], str) else "") if not ok else "",
+        numerator=None, denominator=None, estimate=False,
+        decile=intn(r["decile"]), rank_nl=intn(r["rank_nl"]), n_nl=intn(r["n_nl"]),
+        rank_nl_interval=[intn(r["rank_nl_low"]), intn(r["rank_nl_high"])]
+        if not pd.isna(r["rank_nl_low"]) else None,
+        rank_gemeente=intn(r["rank_gemeente"]), n_gemeente=intn(r["n_gemeente"]),
+        rank_gemeente_interval=[intn(r["rank_gemeente_low"]), intn(r["rank_gemeente_high"])]
+        if not pd.isna(r["rank_gemeente_low"]) else None,
+        domains_available=r["domains_available"] if isinstance(r["domains_available"], str) else None,
+        indicators_used=r["indicators_used"] if isinstance(r["indicators_used"], str) else None,
+        index_version=r["index_version"],
+        source=dict(source_id=f"{r['index_id']}:{r['index_version']}", table_id=r["index_id"],
+                    title=f"{r['index_name']} (berekend door wijkmonitor uit de catalogusindicatoren)",
+                    publisher="wijkmonitor", licence="CC BY 4.0 (bronnen: zie de indicatoren)",
+                    location=f"src/wijkmonitor/wijkindex/{r['file']}", retrieved=None))

@@ -1,0 +1,371 @@
+"""The Wijkindex on small synthetic cases (issue 16).
+
+Expected numbers are derived by hand (standard normal quantiles from tables / Python's
+``statistics.NormalDist``; the exponential transformation X = -23 ln(1 - R (1 - e^(-100/23)))
+evaluated on a calculator), never by calling the module's own helpers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from wijkmonitor.wijkindex import method
+from wijkmonitor.wijkindex.build import compute_index, reference_year
+from wijkmonitor.wijkindex.model import WijkindexError, load_index
+from wijkmonitor.wijkindex.select import SelectionError, parse_rule
+
+
+# ----------------------------------------------------------------------------------------
+# normalisation against a fixed reference
+# ----------------------------------------------------------------------------------------
+
+def test_rank_normal_uses_mid_rank_position_in_the_reference():
+    ref = np.array([1.0, 2.0, 3.0, 4.0])
+    z = method.normalise(np.array([2.0, 2.5, 0.0, 10.0, np.nan]), ref, "rang-normaal")
+    # 2: 1 below, 2 at most -> p = 3/8 -> -0.3186; 2.5: p = 1/2 -> 0;
+    # outside the reference: p kept within [1/8, 7/8] -> -/+1.1503; NaN stays NaN
+    assert z[0] == pytest.approx(-0.318639, abs=1e-6)
+    assert z[1] == pytest.approx(0.0, abs=1e-12)
+    assert z[2] == pytest.approx(-1.150349, abs=1e-6)
+    assert z[3] == pytest.approx(1.150349, abs=1e-6)
+    assert np.isnan(z[4])
+
+
+def test_z_score_uses_reference_mean_and_sample_sd():
+    z = method.normalise(np.array([8.0, 4.0, 0.0]), np.array([2.0, 4.0, 6.0, np.nan]), "z-score")
+    assert z.tolist() == pytest.approx([2.0, 0.0, -2.0])  # mean 4, sd 2
+
+
+def test_unknown_normalisation_is_refused():
+    with pytest.raises(ValueError, match="normalisatie"):
+        method.normalise(np.array([1.0]), np.array([1.0, 2.0]), "min-max")
+
+
+# ----------------------------------------------------------------------------------------
+# exponential transformation: limited compensation
+# ----------------------------------------------------------------------------------------
+
+def test_exponential_transformation_known_points():
+    x = method.exponential(np.array([0.0, 0.5, 0.9, 1.0]))
+    assert x.tolist() == pytest.approx([0.0, 15.6468, 50.4267, 100.0], abs=1e-3)
+
+
+def test_one_bad_domain_is_not_cancelled_by_one_good_domain():
+    # equal weights: R = 0.95 and 0.05 average 32.51 on the exponential scale, far above the
+    # 15.65 of an area at R = 0.5 on both (a plain mean of R would make them equal)
+    x = method.exponential(np.array([0.95, 0.05, 0.5]))
+    assert (x[0] + x[1]) / 2 == pytest.approx(32.506, abs=1e-2)
+    assert x[2] == pytest.approx(15.647, abs=1e-2)
+
+
+# ----------------------------------------------------------------------------------------
+# the missing-data rule
+# ----------------------------------------------------------------------------------------
+
+def test_domain_minimum_both_sides():
+    z = np.array([[1.0, 4.0, np.nan],
+                  [np.nan, 4.0, np.nan],
+                  [1.0, 4.0, 7.0]])
+    w = np.array([1.0, 2.0, 1.0])
+    two = method.domain_scores(z, w, minimum=2)
+    assert two[0] == pytest.approx(3.0)          # (1*1 + 2*4) / 3: two of three, enough
+    assert np.isnan(two[1])                      # one of three: below the minimum of 2
+    assert two[2] == pytest.approx(4.0)          # (1 + 8 + 7) / 4
+    one = method.domain_scores(z, w, minimum=1)
+    assert one[1] == pytest.approx(4.0)          # the same row with a minimum of 1
+
+
+# ----------------------------------------------------------------------------------------
+# ranks and deciles
+# ----------------------------------------------------------------------------------------
+
+def test_ranks_within_groups_ties_share_the_lowest_rank():
+    rank, size = method.ranks(np.array([5.0, 3.0, 3.0, 1.0, 2.0, 9.0, np.nan]),
+                              np.array([0, 0, 0, 0, 1, 1, 0]))
+    assert rank.tolist() == [1, 2, 2, 4, 2, 1, 0]
+    assert size.tolist() == [4, 4, 4, 4, 2, 2, 0]
+
+
+def test_deciles_from_rank_and_size():
+    # n = 20: ranks 1-2 decile 1, rank 3 decile 2, rank 11 ceil(5.5) = 6, rank 20 decile 10
+    d = method.deciles(np.array([1, 2, 3, 11, 20, 0]), np.array([20, 20, 20, 20, 20, 0]))
+    assert d.tolist() == [1, 1, 2, 6, 10, 0]
+
+
+# ----------------------------------------------------------------------------------------
+# the whole chain on synthetic inputs
+# ----------------------------------------------------------------------------------------
+
+def _spec(tmp_path, body: str, name="idx.yaml"):
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(body), encoding="utf-8")
+    return load_index(p)
+
+
+ONE_DOMAIN = """
+    id: testindex
+    naam: Test
+    basisjaar: 2016
+    basisniveau: buurt
+    normalisatie: rang-normaal
+    max_leeftijd: 0
+    domeinen:
+      - id: veiligheid
+        naam: veiligheid
+        gewicht: 1
+        minimum: 1
+        indicatoren:
+          - {id: misdrijven_per_1000, richting: hoger is slechter, gewicht: 1}
+"""
+
+
+def _inputs(rows):
+    df = pd.DataFrame(rows, columns=["unit_id", "indicator", "period", "value"])
+    df["unit_kind"] = "buurt"
+    df["programme"] = None
+    df["gemeente"] = "GM0001"
+    df["area_level"] = None
+    return df
+
+
+def test_single_domain_index_by_hand(tmp_path):
+    spec = _spec(tmp_path, ONE_DOMAIN)
+    inp = _inputs([(f"BU000100{i}", "misdrijven_per_1000", 2016, v) for i, v in enumerate([10, 20, 30, 40])])
+    out, ref = compute_index(spec, inp, draws=0)
+    idx = out[out["component"] == "testindex"].set_index("unit_id")["value"]
+    # z = ndtri(1/8, 3/8, 5/8, 7/8); reference mean 0, sd 0.974623; X = exp-transform of Phi(z/sd)
+    assert idx.tolist() == pytest.approx([2.8724, 10.5193, 22.2555, 46.8656], abs=1e-3)
+    assert out[out["component"] == "testindex"]["rank_nl"].tolist() == [4, 3, 2, 1]
+
+
+def test_base_year_scale_is_fixed_a_later_year_is_not_re_ranked(tmp_path):
+    spec = _spec(tmp_path, ONE_DOMAIN)
+    base = [(f"BU000100{i}", "misdrijven_per_1000", 2016, v) for i, v in enumerate([10, 20, 30, 40])]
+    # 2024: every buurt but the first doubles its crime; the first stays at 10
+    later = [(f"BU000100{i}", "misdrijven_per_1000", 2024, v) for i, v in enumerate([10, 40, 60, 80])]
+    out, _ = compute_index(spec, _inputs(base + later), draws=0)
+    idx = out[out["component"] == "testindex"].set_index(["unit_id", "period"])["value"]
+    # the unchanged buurt keeps its score; the others are scored against the 2016 reference
+    assert idx[("BU0001000", 2024)] == pytest.approx(idx[("BU0001000", 2016)], abs=1e-12)
+    assert idx[("BU0001001", 2024)] == pytest.approx(idx[("BU0001003", 2016)], abs=1e-12)  # 40 = old max
+
+
+TWO_DOMAINS = """
+    id: testindex
+    naam: Test
+    basisjaar: 2024
+    basisniveau: buurt
+    normalisatie: z-score
+    max_leeftijd: 4
+    domeinen:
+      - id: wonen
+        naam: wonen
+        gewicht: 1
+        minimum: 2
+        indicatoren:
+          - {id: woz_gemiddeld, richting: hoger is beter}
+          - {id: koopwoningen_pct, richting: hoger is beter}
+      - id: gezondheid
+        naam: gezondheid
+        gewicht: 1
+        minimum: 1
+        indicatoren:
+          - {id: ervaren_gezondheid_pct, richting: hoger is beter}
+"""
+
+
+def test_missing_domain_means_no_index_with_the_reason(tmp_path):
+    spec = _spec(tmp_path, TWO_DOMAINS)
+    rows = []
+    for i in range(6):
+        code = f"BU000100{i}"
+        rows.append((code, "ervaren_gezondheid_pct", 2020, 70 + i))   # 4 years old: allowed
+        rows.append((code, "woz_gemiddeld", 2024, 200 + 10 * i))
+        if i != 0:  # buurt 0 has one of the two wonen indicators: below the minimum of 2
+            rows.append((code, "koopwoningen_pct", 2024, 40 + i))
+    out, _ = compute_index(spec, _inputs(rows), draws=0)
+    out = out[out["period"] == 2024]
+    won = out[(out["component"] == "testindex_wonen")].set_index("unit_id")
+    idx = out[(out["component"] == "testindex")].set_index("unit_id")
+    assert won.loc["BU0001000", "status"] == "niet beschikbaar"
+    assert "1 van minimaal 2" in won.loc["BU0001000", "reason"] and "koopwoningen_pct" in won.loc["BU0001000", "reason"]
+    assert idx.loc["BU0001000", "status"] == "niet beschikbaar"
+    assert "wonen" in idx.loc["BU0001000", "reason"]
+    assert idx.loc["BU0001000", "domains_available"] == "gezondheid"
+    # two of two: a score, and the index with both domains
+    assert won.loc["BU0001001", "status"] == "ok"
+    assert idx.loc["BU0001001", "status"] == "ok"
+    assert idx.loc["BU0001001", "domains_available"] == "wonen,gezondheid"
+    # the health value of 2020 was used for 2024 (within max_leeftijd 4), and is said so
+    assert "ervaren_gezondheid_pct:2020" in idx.loc["BU0001001", "indicators_used"]
+
+
+def test_value_older_than_max_age_is_not_used(tmp_path):
+    spec = _spec(tmp_path, TWO_DOMAINS)
+    rows = [("BU0001000", "ervaren_gezondheid_pct", 2019, 70.0),   # 5 years before 2024: too old
+            ("BU0001000", "woz_gemiddeld", 2024, 200.0), ("BU0001000", "koopwoningen_pct", 2024, 40.0),
+            ("BU0001001", "ervaren_gezondheid_pct", 2020, 75.0),
+            ("BU0001001", "woz_gemiddeld", 2024, 300.0), ("BU0001001", "koopwoningen_pct", 2024, 60.0)]
+    rows += [(f"BU000200{i}", "ervaren_gezondheid_pct", 2020, 70.0 + 2 * i) for i in range(3)]  # reference
+    out, _ = compute_index(spec, _inputs(rows), draws=0, years={"buurt": [2024]})
+    gez = out[out["component"] == "testindex_gezondheid"].set_index("unit_id")
+    assert gez.loc["BU0001000", "status"] == "niet beschikbaar"
+    assert gez.loc["BU0001001", "status"] == "ok"
+
+
+def test_reference_year_nearest_with_national_coverage():
+    # 2022 is nearest to 2020 but covers too few units (100 < half of 1000): 2024 is taken
+    assert reference_year({2022: 100, 2024: 1000}, 2020) == 2024
+    assert reference_year({2016: 900, 2024: 1000}, 2020) == 2024  # tie in distance: the later
+    assert reference_year({2020: 600, 2024: 1000}, 2020) == 2020
+    assert reference_year({}, 2020) is None
+
+
+# ----------------------------------------------------------------------------------------
+# Monte Carlo
+# ----------------------------------------------------------------------------------------
+
+def _design(n=60, seed=3):
+    rng = np.random.default_rng(seed)
+    z0 = rng.normal(size=(n, 4))
+    z0[5, 1] = np.nan  # a row with one of the two indicators of domain 0
+    z1 = z0 * 0.8 + 0.1 * rng.normal(size=(n, 4))  # the "alternative normalisation"
+    z1[5, 1] = np.nan
+    return method.Design(z=np.stack([z0, z1]), domain=np.array([0, 0, 1, 2]),
+                         ind_weight=np.array([1.0, 1.0, 1.0, 1.0]), dom_weight=np.array([0.5, 0.3, 0.2]),
+                         minimum=np.array([1, 1, 1]), ref_rows=[np.arange(n)] * 3)
+
+
+def test_monte_carlo_is_seeded_and_contains_the_point_rank():
+    d = _design()
+    res = method.compute(d)
+    targets = np.arange(60)
+    groups = {"nl": np.zeros(60, dtype=int), "gemeente": np.arange(60) % 3}
+    point = {name: method.ranks(res.index, g)[0] for name, g in groups.items()}
+    a = method.monte_carlo(d, targets, groups, draws=200, seed=7, point_ranks=point)
+    b = method.monte_carlo(d, targets, groups, draws=200, seed=7, point_ranks=point)
+    for name in groups:
+        assert (a.low[name] == b.low[name]).all() and (a.high[name] == b.high[name]).all()
+        assert (a.low[name] <= point[name]).all() and (point[name] <= a.high[name]).all()
+        assert (a.high[name] - a.low[name] > 0).any()  # the weights do move ranks
+
+
+def test_monte_carlo_width_zero_when_nothing_varies():
+    d = _design()
+    res = method.compute(d)
+    groups = {"nl": np.zeros(60, dtype=int)}
+    point = method.ranks(res.index, groups["nl"])[0]
+    mc = method.monte_carlo(d, np.arange(60), groups, draws=50, seed=1, weight_range=(1.0, 1.0),
+                            vary_normalisation=False, leave_one_out=False)  # no point_ranks given
+    assert (mc.low["nl"] == point).all() and (mc.high["nl"] == point).all()
+
+
+def test_monte_carlo_reference_moments_equal_direct_mean_and_sd():
+    d = _design()
+    res = method.compute(d)
+    for k in range(3):
+        ref = res.raw[d.ref_rows[k], k]
+        ref = ref[~np.isnan(ref)]
+        assert res.ref_mean[k] == pytest.approx(ref.mean(), abs=1e-12)
+        assert res.ref_sd[k] == pytest.approx(ref.std(ddof=1), abs=1e-12)
+
+
+# ----------------------------------------------------------------------------------------
+# the YAML: validated on load, Dutch errors naming file and field
+# ----------------------------------------------------------------------------------------
+
+def test_default_index_loads_and_version_is_hash_of_file():
+    spec = load_index()
+    from wijkmonitor.wijkindex.model import DEFAULT_FILE
+    assert spec.version == hashlib.sha256(DEFAULT_FILE.read_bytes()).hexdigest()[:12]
+    assert spec.components()[0] == "wijkindex"
+    assert {d.id for d in spec.domeinen} >= {"wonen", "veiligheid", "gezondheid"}
+
+
+@pytest.mark.parametrize("edit, field, text", [
+    (("richting: hoger is slechter, gewicht: 1}", "richting: hoger is beter, gewicht: 1}"),
+     "domeinen[veiligheid].indicatoren[misdrijven_per_1000].richting", "catalogus"),
+    (("misdrijven_per_1000", "bestaat_niet"), "domeinen[veiligheid].indicatoren[bestaat_niet].id",
+     "onbekende indicator"),
+    (("minimum: 1", "minimum: 2"), "domeinen[veiligheid]", "minimum 2 is groter"),
+    (("gewicht: 1\n", "gewicht: 0\n"), "domeinen[veiligheid].gewicht", "greater than 0"),
+    (("normalisatie: rang-normaal", "normalisatie: min-max"), "normalisatie", ""),
+    (("max_leeftijd: 0", "max_leeftijd: 0\nonbekend_veld: 1"), "onbekend_veld", ""),
+])
+def test_invalid_index_file_names_file_and_field(tmp_path, edit, field, text):
+    body = textwrap.dedent(ONE_DOMAIN).replace(*edit)
+    p = tmp_path / "fout.yaml"
+    p.write_text(body, encoding="utf-8")
+    with pytest.raises(WijkindexError) as exc:
+        load_index(p)
+    assert str(p) in str(exc.value)
+    assert exc.value.field == field
+    assert text in str(exc.value)
+
+
+def test_yaml_syntax_error_and_non_mapping(tmp_path):
+    p = tmp_path / "kapot.yaml"
+    p.write_text("id: [x\n", encoding="utf-8")
+    with pytest.raises(WijkindexError, match="kapot.yaml"):
+        load_index(p)
+    p.write_text("- 1\n- 2\n", encoding="utf-8")
+    with pytest.raises(WijkindexError, match="mapping"):
+        load_index(p)
+
+
+def test_selection_rule_parsing_both_sides():
+    assert parse_rule("bottom-decile", 5) == ("bottom-decile", 0)
+    assert parse_rule("domains-below:1", 5) == ("domains-below", 1)
+    assert parse_rule("domains-below:5", 5) == ("domains-below", 5)
+    for bad in ("domains-below:0", "domains-below:6", "top-decile", "domains-below:x"):
+        with pytest.raises(SelectionError):
+            parse_rule(bad, 5)
+
+
+def test_nested_ranks_equal_direct_ranks_with_ties():
+    rng = np.random.default_rng(11)
+    scores = rng.integers(0, 6, size=(7, 40)).astype(float)  # many ties
+    parent = rng.integers(0, 3, size=40)
+    sub = parent * 10 + rng.integers(0, 4, size=40)  # sub-groups within the parent groups
+    sub[::9] = -1                                     # some items not ranked in the sub-grouping
+    _, order = method._group_min_ranks(scores, parent, return_order=True)
+    nested = method._nested_min_ranks(scores, order, sub)
+    for b in range(7):
+        expect, _ = method.ranks(scores[b], sub)
+        assert nested[b].tolist() == expect.tolist()
+
+
+def test_monte_carlo_nested_grouping_gives_the_same_intervals():
+    d = _design()
+    groups = {"nl": np.arange(60) % 2, "gemeente": (np.arange(60) % 2) * 10 + np.arange(60) % 5}
+    a = method.monte_carlo(d, np.arange(60), groups, draws=60, seed=5)
+    b = method.monte_carlo(d, np.arange(60), groups, draws=60, seed=5, nested={"gemeente": "nl"})
+    assert (a.low["gemeente"] == b.low["gemeente"]).all() and (a.high["gemeente"] == b.high["gemeente"]).all()
+
+
+def test_monte_carlo_identical_areas_share_their_ranks():
+    d = _design()
+    d.z[:, 7, :] = d.z[:, 3, :]  # area 7 has exactly the values of area 3: they tie in every draw
+    groups = {"nl": np.zeros(60, dtype=int)}
+    mc = method.monte_carlo(d, np.arange(60), groups, draws=100, seed=2)
+    assert mc.low["nl"][7] == mc.low["nl"][3] and mc.high["nl"][7] == mc.high["nl"][3]
+
+
+def test_several_indices_declared_side_by_side(tmp_path):
+    from wijkmonitor.wijkindex.model import component_ids, load_indices
+
+    (tmp_path / "default.yaml").write_text(textwrap.dedent(ONE_DOMAIN), encoding="utf-8")
+    (tmp_path / "tweede.yaml").write_text(textwrap.dedent(TWO_DOMAINS).replace("id: testindex", "id: tweede"),
+                                          encoding="utf-8")
+    specs = load_indices(tmp_path)
+    assert [s.id for s in specs] == ["testindex", "tweede"]  # default first
+    assert set(component_ids(tmp_path)) == {"testindex", "testindex_veiligheid", "tweede", "tweede_wonen",
+                                            "tweede_gezondheid"}
+    (tmp_path / "tweede.yaml").write_text(textwrap.dedent(ONE_DOMAIN), encoding="utf-8")  # same id twice
+    with pytest.raises(WijkindexError, match="al gebruikt"):
+        load_indices(tmp_path)
