@@ -252,3 +252,60 @@ def test_gemeente_wonen_bad_input_names_file_row_field(tmp_path, body, row, fiel
     exc = err.value
     assert exc.file.endswith("k.csv") and exc.row == row and exc.field == field
     assert message in str(exc) and "jaar 2030" in str(exc)
+
+
+# --------------------------------------------------------------------------------------
+# In the real store: precedence and no shown value lost
+# --------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def iv(real_store):
+    from wijkmonitor import store
+
+    con = store.connect(real_store)
+    yield lambda ind, code, period: con.execute(
+        "SELECT value, status, source_id FROM indicator_values WHERE indicator = ? "
+        "AND region_code = ? AND period = ?", [ind, code, period]).fetchall()
+    con.close()
+
+
+def test_national_sources_win_over_re_publications(iv):
+    # GM0363 2024 inwoners: the national StatLine export, not the two re-publications
+    assert iv("inwoners", "GM0363", 2024) == [(931298, "ok", "kwb-2024-statline-csv")]
+    # Kop Zeedijk 2024 WOZ: 475 nationally (woonikveilig, KWB 2024), 476 in the Amsterdam file
+    assert iv("woz_gemiddeld", "BU0363AE01", 2024) == [(475, "ok", "woonikveilig-kwb-2024")]
+    # 2022: the PDOK gemeente attributes come before the gemeente re-publication
+    assert iv("woz_gemiddeld", "GM0363", 2022)[0][2] == "kwb-2022-pdok-gemeenten-geojson"
+    # where only the new sources publish, their values are shown
+    assert iv("woz_gemiddeld", "GM0363", 2021) == [(423, "ok", "kwb-2021-gemeente-wonen")]
+    assert iv("corporatiewoningen_pct", "GM0599", 2020) == [(44, "ok", "kwb-2020-gemeente-wonen")]
+    assert iv("woz_gemiddeld", "BU03630000", 2020) == [(423, "ok", "kwb-2020-amsterdam-buurt")]
+    assert iv("inkomen_per_inwoner", "BU0363AA02", 2023) == [(41.7, "ok", "kwb-2023-amsterdam-buurt")]
+    # imputed income is not shown
+    assert iv("inkomen_per_inwoner", "BU03631100", 2020)[0][:2] == (None, "niet beschikbaar")
+
+
+#: Health estimates of 2020 (RIVM 50090NED) that the new KWB 2020 population hides under the
+#: minimum base of 100 inwoners: WK036310 and BU03632302 had 145 and 135 inwoners in KWB 2019
+#: (the nearest year before), 80 and 75 in KWB 2020 (the year of the figure).
+RIVM_2020 = ["angst_depressie_pct", "beperkt_gezondheid_pct", "beweegrichtlijn_pct", "eenzaam_pct",
+             "ernstig_eenzaam_pct", "ervaren_gezondheid_pct", "geluidhinder_buren_pct",
+             "moeite_rondkomen_pct", "overgewicht_pct", "roker_pct", "vrijwilligerswerk_pct"]
+
+
+def test_no_shown_value_of_main_disappears(real_store, iv):
+    from pathlib import Path
+
+    from wijkmonitor import coverage
+
+    before = coverage.load(Path(__file__).parent / "fixtures" / "coverage_mirror_main_2026-12-07.json")
+    after = coverage.coverage(real_store)
+    lost = coverage.compare(before, after)
+    allowed = {(ind, level, 2020) for ind in RIVM_2020 for level in ("wijk", "buurt")}
+    unexplained = lost[[(r.indicator, r.level, r.year) not in allowed or r.change != -1
+                        for r in lost.itertuples()]]
+    assert unexplained.empty, unexplained.to_string()
+    for code in ("WK036310", "BU03632302"):
+        assert iv("roker_pct", code, 2020)[0][:2] == (None, "te weinig waarnemingen")
+    gained = coverage.gains(before, after)
+    assert gained["change"].sum() > 15_000
