@@ -85,3 +85,60 @@ def test_geometries_table_for_the_store():
 def test_unknown_layer_names_what_exists():
     with pytest.raises(KeyError, match="gemeente 2024"):
         geometries.load(2013, "buurt")
+
+
+# --------------------------------------------------------------------------------------
+# The polygons added to the mirror (issue 14): every gemeente year 2012-2024, wijk 2016/2024
+# --------------------------------------------------------------------------------------
+
+def _at(frame, lon, lat):
+    """Code of the polygon of ``frame`` (RD New) that contains the WGS84 point."""
+    import geopandas as gpd
+
+    pt = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=geometries.WGS84).to_crs(
+        geometries.RD_NEW).iloc[0]
+    hit = frame[frame.geometry.contains(pt)]
+    return list(hit["code"])
+
+
+@pytest.mark.parametrize("year, count", [(2013, 408), (2014, 403), (2016, 390), (2020, 355),
+                                         (2021, 352)])
+def test_new_gemeente_layers_match_the_cbs_counts(year, count):
+    # counts of gemeenten on 1 January (cbs-geometries README)
+    frame = geometries.load(year, "gemeente")
+    assert len(frame) == count and not frame.geometry.is_empty.any()
+    assert frame.set_index("code").loc["GM0363", "name"] == "Amsterdam"
+    assert _at(frame, 4.90, 52.37) == ["GM0363"] and _at(frame, 5.12, 52.09) == ["GM0344"]
+
+
+def test_every_gemeente_year_has_polygons_and_territories():
+    years = {y for y, lv in geometries.available() if lv == "gemeente"}
+    assert set(range(2012, 2025)) <= years
+    # territories: the GeoJSON years and 2020/2021 (5 % snap); 2013-2016 are too coarse
+    assert geometries.territory_years() == (2012, 2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024)
+    assert geometries.layer(2020, "gemeente").snap_tolerance == 0.05
+    assert geometries.layer(2024, "gemeente").snap_tolerance is None
+
+
+def test_gemeente_spot_checks_of_the_readme():
+    g13, g14, g16 = (geometries.load(y, "gemeente") for y in (2013, 2014, 2016))
+    assert {"GM0381", "GM0499"} <= set(g13["code"]) and "GM1942" not in set(g13["code"])
+    assert "GM0381" in set(g14["code"]) and "GM0499" not in set(g14["code"])
+    assert "GM1942" in set(g16["code"]) and "GM0381" not in set(g16["code"])
+    assert _at(g14, 5.16, 52.28) == ["GM0425"] and _at(g16, 5.16, 52.28) == ["GM1942"]
+    g20, g21 = geometries.load(2020, "gemeente"), geometries.load(2021, "gemeente")
+    assert "GM0003" in set(g20["code"]) and "GM1979" not in set(g20["code"])
+    assert _at(g20, 6.90, 53.32) == ["GM0010"] and _at(g21, 6.90, 53.32) == ["GM1979"]
+    assert g21.set_index("code").loc["GM1979", "name"] == "Eemsdelta"
+
+
+def test_wijk_2016_and_2024():
+    w16 = geometries.load(2016, "wijk")
+    # 2,981 codes in the file; GDAL drops the 19 features without geometry, 44 rings collapsed
+    assert len(w16) == 2_962 and len(geometries.empty_polygons(2016, "wijk")) == 44
+    assert geometries.missing_polygons(2016, "wijk", ["WK189504", "WK034403"]) == ["WK189504"]
+    assert _at(w16, 5.115, 52.118) == ["WK034403"] and _at(w16, 4.48, 51.92) == ["WK059901"]
+    w24 = geometries.load(2024, "wijk")
+    assert len(w24) == 3_474 and "WK099899" not in set(w24["code"])  # 3,475 minus Buitenland
+    assert _at(w24, 5.115, 52.118) == ["WK034403"] and _at(w24, 4.90, 52.37) == ["WK0363AF"]
+    assert w24.set_index("code").loc["WK0363AF", "name"] == "Nieuwmarkt/Lastage"

@@ -18,7 +18,8 @@ from wijkmonitor.sources import ADAPTER_MODULES
 from wijkmonitor.sources.base import (OBS_COLUMNS, REGION_COLUMNS, STATUS_MISSING, STATUS_OK,
                                       STATUS_SECRET, SourceError, mapping, variables)
 
-KWB_ADAPTERS = ["kwb_statline_csv", "kwb_geojson", "kwb_csv_2019", "kwb_xlsx", "kwb_amsterdam",
+KWB_ADAPTERS = ["kwb_statline_csv", "kwb_geojson", "kwb_csv_2019", "kwb_gemeente_wonen", "kwb_xlsx",
+                "kwb_amsterdam", "kwb_amsterdam_buurt",
                 "kwb_heerlen", "woonikveilig", "buurtenrecommender"]
 DATA = data_dir()
 _CACHE: dict[str, tuple[list, float]] = {}

@@ -38,6 +38,7 @@ def _print_df(df: pd.DataFrame, title: str | None = None, limit: int | None = No
 def register(app: typer.Typer) -> None:
     register_gap(app)
     register_fetch(app)
+    register_coverage(app)
 
     @app.command()
     def ingest(
@@ -175,6 +176,53 @@ def register(app: typer.Typer) -> None:
             df.to_parquet(tmp, index=False)
         tmp.replace(out)
         console.print(f"{len(df)} rijen geschreven naar {out}")
+
+
+def register_coverage(app: typer.Typer) -> None:
+    @app.command("coverage")
+    def coverage_cmd(
+        fmt: str = typer.Option("table", "--format", help="table, json, csv of markdown."),
+        against: Optional[Path] = typer.Option(
+            None, "--against", help="Eerdere uitvoer van 'coverage --format json': meld elke daling "
+                                    "(afsluitcode 1 bij een daling)."),
+        store_path: Optional[Path] = typer.Option(None, "--store"),
+    ):
+        """Dekking: per indicator, niveau en jaar het aantal regio's met een getoond cijfer en hun bronnen."""
+        from . import coverage
+
+        if fmt not in ("table", "json", "csv", "markdown"):
+            _fail("formaat moet table, json, csv of markdown zijn")
+        try:
+            cov = coverage.coverage(store_path)
+        except store.StoreMissing as exc:
+            _fail(str(exc))
+        if against is not None:
+            try:
+                before = coverage.load(against)
+            except (OSError, ValueError) as exc:
+                _fail(f"kan {against} niet lezen: {exc}")
+            lost = coverage.compare(before, cov)
+            gained = coverage.gains(before, cov)
+            console.print(f"{len(gained)} combinaties indicator x niveau x jaar met meer regio's, "
+                          f"{len(lost)} met minder (t.o.v. {against})")
+            if len(lost):
+                _print_df(lost, title="Minder regio's met een getoond cijfer")
+                raise typer.Exit(1)
+            return
+        if fmt == "json":
+            sys.stdout.write(coverage.to_json(cov) + "\n")
+        elif fmt == "csv":
+            sys.stdout.write(coverage.to_csv(cov))
+        elif fmt == "markdown":
+            sys.stdout.write(coverage.to_markdown(coverage.matrix(cov)))
+        else:
+            wide = coverage.matrix(cov)
+            table = Table(title="Regio's met een getoond cijfer per indicator, niveau en jaar")
+            for col in wide.columns:
+                table.add_column(str(col), justify="left" if col in ("indicator", "level") else "right")
+            for row in wide.itertuples(index=False):
+                table.add_row(*[str(v) for v in row])
+            Console(width=max(console.width, 40 + 8 * len(wide.columns))).print(table)
 
 
 def register_fetch(app: typer.Typer) -> None:

@@ -2,8 +2,20 @@
 
 What is in the mirror (see ``cbs-geometries/README.md``):
 
-* buurt and wijk 2014 and gemeente 2015 as TopoJSON (CBS gebiedsindelingen, quantised), and
-* gemeenten 2012, 2017, 2018, 2019, 2022, 2023 and 2024 as GeoJSON with KWB attributes.
+* buurt and wijk 2014 and gemeente 2015 as TopoJSON (CBS gebiedsindelingen, quantised),
+* gemeenten 2012, 2017, 2018, 2019, 2022, 2023 and 2024 as GeoJSON with KWB attributes,
+* gemeenten 2013, 2014, 2016 and wijken 2016 as unquantised TopoJSON (CBS "gegeneraliseerd",
+  simplified; ``statcode``/``statnaam``), gemeenten 2020 and 2021 as TopoJSON of the VWS corona
+  dashboard (object ``municipalities``, ``gemcode``/``gemnaam``), and wijken 2024 as GeoJSON
+  (``wijkcode``/``wijknaam``).
+
+So every gemeente year 2012-2024 has polygons for maps. :func:`territory_years` are the gemeente
+years whose polygons the harmonised series use as territories: the GeoJSON years and 2020/2021
+(compared with a wider snap tolerance, :attr:`Layer.snap_tolerance`, for their simplification
+noise). The 2013, 2014 and 2016 layers (simplified 10 %: an unchanged gemeente has on median 96 %
+and at the 10th percentile 91 % of its area in its own 2024 polygon) and the quantised 2015 layer
+(about 300 m) are too coarse: those years take their territories from 2012 and 2017 (see
+:mod:`wijkmonitor.series`).
 
 All files are WGS84 lon/lat. :func:`load` returns them as a GeoDataFrame with the columns
 ``code, year, level, name, geometry``, in RD New (EPSG:28992) for computation by default,
@@ -47,6 +59,7 @@ TABLE_COLUMNS = ["code", "year", "level", "name", "wkb_rd", "geojson_wgs84"]
 #: Codes in the GeoJSON files that are not regions.
 NOT_REGIONS = frozenset({
     "GM0998",  # "Buitenland" (2017+ GeoJSON): only carries BAG counts
+    "WK099899",  # its wijk in wijken_2024.geojson
     "GM9999",  # no name, no figures: the Belgian enclaves of Baarle-Hertog inside Baarle-Nassau
 })
 
@@ -65,6 +78,11 @@ class Layer:
     name_field: str
     driver: str  # "TopoJSON" or "GeoJSON"
     note: str = ""
+    object: str | None = None  # TopoJSON object (GDAL layer) when the file holds several
+    territory: bool = True  # gemeente polygons good enough to place territories (harmonised series)
+    #: Share of a region's area that may lie outside its own polygon of another layer through
+    #: drawing noise alone (simplification); None: harmonise.DEFAULT_SNAP_TOLERANCE.
+    snap_tolerance: float | None = None
 
 
 LAYERS: dict[tuple[int, str], Layer] = {
@@ -73,16 +91,39 @@ LAYERS: dict[tuple[int, str], Layer] = {
     (2014, "wijk"): Layer(2014, "wijk", "Wijk_2014_layer_q1e3.json", "statcode", "statnaam",
                           "TopoJSON"),
     (2015, "gemeente"): Layer(2015, "gemeente", "Gemeente_2015_layer_q1e3.json", "statcode",
-                              "statnaam", "TopoJSON"),
+                              "statnaam", "TopoJSON", "quantised to about 300 m",
+                              territory=False),
     **{(y, "gemeente"): Layer(y, "gemeente", f"gemeenten_{y}.geojson", "gemeentecode",
                               "gemeentenaam", "GeoJSON")
        for y in (2012, 2017, 2018, 2019, 2022, 2023, 2024)},
+    # maps only: simplified so coarsely that a gemeente whose territory did not change has a
+    # tenth of its area outside its own 2024 polygon at the 10th percentile (88-91 %)
+    **{(y, "gemeente"): Layer(y, "gemeente", f"gemeente_{y}.topojson", "statcode", "statnaam",
+                              "TopoJSON", "CBS gegeneraliseerd, simplified 10 % (edwindj/nl_maps); "
+                              "too coarse for territories", territory=False)
+       for y in (2013, 2014, 2016)},
+    # territories with a wider snap: an unchanged gemeente has 95-97 % of its area inside its
+    # own 2024 polygon (the rest is simplification noise); real splits stay far below
+    **{(y, "gemeente"): Layer(y, "gemeente", f"minvws_gemeente_{y}_geography-simplified.topo.json",
+                              "gemcode", "gemnaam", "TopoJSON",
+                              "CBS gegeneraliseerd, simplified 27.5 % (VWS corona dashboard)",
+                              object="municipalities", snap_tolerance=0.05)
+       for y in (2020, 2021)},
+    (2016, "wijk"): Layer(2016, "wijk", "wijk_2016.topojson", "statcode", "statnaam", "TopoJSON",
+                          "63 of the 2,981 wijken of 2016 have no polygon in this layer: 19 without "
+                          "geometry and 44 whose rings collapsed in the simplification"),
+    (2024, "wijk"): Layer(2024, "wijk", "wijken_2024.geojson", "wijkcode", "wijknaam", "GeoJSON"),
 }
 
 
 def available() -> list[tuple[int, str]]:
     """The ``(year, level)`` pairs with polygons in the mirror, sorted."""
     return sorted(LAYERS)
+
+
+def territory_years(level: str = "gemeente") -> tuple[int, ...]:
+    """Years of ``level`` whose polygons place territories (all but quantised layers)."""
+    return tuple(sorted(y for (y, lv), lay in LAYERS.items() if lv == level and lay.territory))
 
 
 def layer(year: int, level: str) -> Layer:
@@ -107,7 +148,7 @@ def _read_raw(year: int, level: str) -> gpd.GeoDataFrame:
         raise SourceError(path, "bestand met polygonen ontbreekt", year=year)
     # GDAL only sniffs TopoJSON when "Topology" is near the start; these files put it last.
     source = f"TopoJSON:{path}" if lay.driver == "TopoJSON" else str(path)
-    frame = gpd.read_file(source)
+    frame = gpd.read_file(source, layer=lay.object) if lay.object else gpd.read_file(source)
     if frame.crs is None:
         frame = frame.set_crs(WGS84)
     if lay.code_field not in frame.columns:

@@ -38,9 +38,11 @@ Status and quality
 
 Divisions without polygons
 --------------------------
-Polygons of gemeenten exist for 2012, 2017-2019 and 2022-2024 (GeoJSON at full resolution; the
-2015 TopoJSON layer is quantised to ~300 m and not used for territories). For a division year
-``Y`` in between, each gemeente of ``Y`` (the store's ``regions``) takes its territory from the
+Territories come from the gemeente polygons of :func:`polygon_years`: the GeoJSON years 2012,
+2017-2019 and 2022-2024 and the VWS TopoJSON of 2020 and 2021 (compared with a 5 % snap
+tolerance for their simplification noise). The mirror also has polygons of 2013-2016, but too
+coarse to place territories (used for maps only), and none of 2025. For a division year
+``Y``, each gemeente of ``Y`` (the store's ``regions``) takes its territory from the
 polygon year before (``prev``) or after (``next``) ``Y``, decided by CBS's merger list
 (:mod:`wijkmonitor.areas.mergers`): a gemeente that absorbed others between ``prev`` and
 ``next`` takes the later territory when none of the absorbed gemeenten still appears in ``Y``
@@ -80,11 +82,11 @@ EXACT_METHODS = frozenset({"identical", "nested", "contained"})
 
 
 def polygon_years() -> tuple[int, ...]:
-    """Gemeente polygon years whose territories are comparable (GeoJSON at full resolution)."""
+    """Gemeente polygon years whose territories are used (every year of the mirror but the
+    quantised 2015 layer: :func:`wijkmonitor.geometries.territory_years`)."""
     from . import geometries
 
-    return tuple(sorted(y for (y, lv), lay in geometries.LAYERS.items()
-                        if lv == LEVEL and lay.driver == "GeoJSON"))
+    return geometries.territory_years(LEVEL)
 
 STATUS_OK = "ok"
 STATUS_NOT_COMPARABLE = "niet vergelijkbaar"
@@ -269,7 +271,10 @@ def gemeente_crosswalks(years: Iterable[int], target_year: int,
             needed |= {g for g in brackets(y) if g is not None}
     if any(y not in poly_years and brackets(y)[0] is None for y in years):
         needed.add(target_year)
-    cws = {g: harmonise.crosswalk((g, LEVEL), (target_year, LEVEL)) for g in sorted(needed)}
+    cws = {g: harmonise.crosswalk((g, LEVEL), (target_year, LEVEL),
+                                  snap_tolerance=max(harmonise.DEFAULT_SNAP_TOLERANCE,
+                                                     geometries.layer(g, LEVEL).snap_tolerance or 0))
+           for g in sorted(needed)}
     layer_codes = {g: set(geometries.load(g, LEVEL)["code"]) for g in sorted(needed)}
     target_codes = sorted(layer_codes.get(target_year) or geometries.load(target_year, LEVEL)["code"])
     frames, unplaced = [], {}
@@ -586,8 +591,8 @@ def harmonised_series(indicator: str | Sequence[str] | None = None, target_year:
     indicator : catalogue id, list of ids, or None for all
     target_year : a gemeente polygon year (:func:`polygon_years`); default: the store's
         harmonisation year (the latest, 2024)
-    level : only ``"gemeente"``: the mirror has buurt and wijk polygons for 2014 alone, a year
-        without buurt or wijk figures, so there is nothing to move at those levels
+    level : only ``"gemeente"``: series on wijken would need wijk polygons of every division
+        year; the mirror has them for 2014, 2016 and 2024 only (buurten: 2014)
     regions : keep only these target gemeente codes
     areas : custom areas as ``{name: [target-year gemeente codes]}``; their values are added up
         from the harmonised gemeenten by the rules of :mod:`wijkmonitor.aggregate` and returned
@@ -602,8 +607,9 @@ def harmonised_series(indicator: str | Sequence[str] | None = None, target_year:
     of the offline mirror unless the store's crosswalks suffice).
     """
     if level != LEVEL:
-        raise ValueError("harmoniseren kan alleen op gemeenteniveau: de spiegel heeft buurt- en "
-                         "wijkpolygonen alleen voor 2014, een jaar zonder buurt- of wijkcijfers")
+        raise ValueError("harmoniseren kan alleen op gemeenteniveau: de spiegel heeft "
+                         "wijkpolygonen alleen voor 2014, 2016 en 2024 en buurtpolygonen alleen "
+                         "voor 2014, niet voor elk indelingsjaar")
     catalogue = catalogue or load_catalogue()
     inds = None if indicator is None else ([indicator] if isinstance(indicator, str) else list(indicator))
     if inds is not None:

@@ -18,10 +18,12 @@ ADAPTER_MODULES: list[str] = [
     "kwb_statline_csv",  # KWB helper: 2024 region backbone first
     "kwb_geojson",  # KWB helper
     "kwb_csv_2019",  # KWB helper
+    "kwb_gemeente_wonen",  # KWB per gemeente 2020-2025 (national, re-published Excel editions)
     "kwb_xlsx",  # KWB helper
     "kwb_amsterdam",  # KWB helper
     "kwb_heerlen",  # KWB helper
     "woonikveilig",  # KWB helper
+    "kwb_amsterdam_buurt",  # Amsterdam KWB 2020/2023/2024 (city re-publication: after national)
     "buurtenrecommender",  # KWB helper
     "rivm_gezondheid",  # other-sources helper: 50090NED, defines the 2020 regions
     "leefbaarometer",  # other-sources helper: Leefbaarometer 2.0 (2016 indeling)

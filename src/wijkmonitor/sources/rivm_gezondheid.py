@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import base
+from . import _cache, base
 from .base import SourceError, SourceInfo, SourceResult
 
 NAME = "rivm-gezondheid"
@@ -34,31 +34,38 @@ def online_file_name(period: int, age: str) -> str:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Read one 50090NED file (xlsx from the mirror or CSV written by the online fetcher) as text."""
+    """Read one 50090NED file (xlsx from the mirror or CSV written by the online fetcher) as text.
+
+    A parsed xlsx is kept in the parse cache (:mod:`._cache`) for the next build."""
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
-        try:
-            from python_calamine import CalamineWorkbook
-        except ImportError:  # python-calamine not installed: ~6x slower but equivalent
-            return pd.read_excel(path, dtype=str, engine="openpyxl")
-        # Straight from calamine (pandas' per-cell conversion would double the time).
-        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
-        if not rows:
-            raise SourceError(path, "leeg werkblad")
-        frame = pd.DataFrame(rows[1:], columns=[str(c) for c in rows[0]], dtype=object)
-        # calamine gives "" for empty cells and floats for numeric cells: text like read_excel
-        for col in frame.columns:
-            values = frame[col]
-            is_text = values.map(type).eq(str) if col in _NUMERIC_CELL_COLUMNS else None
-            if is_text is None or is_text.all():
-                frame[col] = values.where(values.ne("") & values.notna(), np.nan)
-            else:
-                frame[col] = values.map(_cell_text)
-        return frame
+        return _cache.cached_frame(path, _read_xlsx, version="rivm-xlsx-1")
     if path.suffix.lower() == ".csv":
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
                            encoding="utf-8")
     raise SourceError(path, f"onbekend bestandstype {path.suffix!r} (verwacht .xlsx of .csv)")
+
+
+def _read_xlsx(path: Path) -> pd.DataFrame:
+    """Parse one mirror xlsx (python-calamine; openpyxl when it is missing) into text columns."""
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:  # python-calamine not installed: ~6x slower but equivalent
+        return pd.read_excel(path, dtype=str, engine="openpyxl")
+    # Straight from calamine (pandas' per-cell conversion would double the time).
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    if not rows:
+        raise SourceError(path, "leeg werkblad")
+    frame = pd.DataFrame(rows[1:], columns=[str(c) for c in rows[0]], dtype=object)
+    # calamine gives "" for empty cells and floats for numeric cells: text like read_excel
+    for col in frame.columns:
+        values = frame[col]
+        is_text = values.map(type).eq(str) if col in _NUMERIC_CELL_COLUMNS else None
+        if is_text is None or is_text.all():
+            frame[col] = values.where(values.ne("") & values.notna(), np.nan)
+        else:
+            frame[col] = values.map(_cell_text)
+    return frame
 
 
 #: Columns that xlsx files store as numbers (the rest is text in the OData layout).
