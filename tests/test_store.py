@@ -188,3 +188,18 @@ def test_ingest_names_the_file_of_a_bad_observation(tmp_path, monkeypatch, real_
         pipeline.ingest(None, path, only=["politie"])
     assert "politie" in str(err.value) and "region_code" in str(err.value) and "rij 5" in str(err.value)
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["mi-after2.duckdb", "it's.duckdb", 'q"uote.duckdb'])
+def test_writing_from_the_current_store_with_any_file_name(tmp_path, name):
+    """``start_from_current`` copies the current store into the new version by the database's
+    name, which DuckDB takes from the file name: a hyphen or quote must not break it (it made
+    ``build --no-ingest`` fail for a store named ``mi-after2.duckdb``)."""
+    path = tmp_path / name
+    with store.writing(path) as con:
+        con.execute("CREATE TABLE t AS SELECT 42 AS x")
+    with store.writing(path, start_from_current=True) as con:
+        assert con.execute("SELECT x FROM t").fetchone() == (42,)
+        con.execute("INSERT INTO t VALUES (43)")
+    with store.connect(path) as con:
+        assert sorted(con.execute("SELECT x FROM t").fetchall()) == [(42,), (43,)]

@@ -365,7 +365,11 @@ def _migrate_observations(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _current_db_name(con: duckdb.DuckDBPyConnection) -> str:
-    return con.execute("SELECT current_database()").fetchone()[0]
+    """The open database's name as a quoted SQL identifier (DuckDB names it after the file,
+    which may hold a hyphen or a quote)."""
+    name = con.execute("SELECT current_database()").fetchone()[0]
+    return '"' + name.replace('"', '""') + '"'
+
 
 
 def _sql_path(path: Path) -> str:
