@@ -95,8 +95,9 @@ def create_app(store_path: Path | str | None = None, database_url: str | None = 
     app.state.ws = WebStore(store_path)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from . import api, pages
+    from . import api, maps, pages
     app.include_router(api.router)
+    app.include_router(maps.router)
     app.include_router(pages.router)
     include_beheer(app, database_url)
 
