@@ -144,6 +144,7 @@ def test_amsterdam_buurt_map_geojson(client, data_dir):
     in_csv = {r["BUURTCODE_CBS_2022"] for r in _crosswalk(data_dir)}
     drawn = {f["properties"]["code"] for f in gj["features"]}
     assert drawn == codes & in_csv and len(drawn) > 400
+    assert len(codes - in_csv) == 78  # 517 buurten in 2024, 439 in the crosswalk
     assert set(gj["wijkmonitor"]["not_on_map"]) == codes - in_csv
     assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in gj["features"])
     meta = gj["wijkmonitor"]

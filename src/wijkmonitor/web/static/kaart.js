@@ -202,8 +202,12 @@
       box.appendChild(a);
     }
     if (this.popup) { this.popup.remove(); }
-    this.popup = new maplibregl.Popup({ closeButton: withLink, closeOnClick: true, maxWidth: "280px",
-                                        focusAfterOpen: false, className: "wm-kaart__popup" })
+    // a hover tooltip lets the pointer through (so a click reaches the region under it)
+    // closeOnClick off: the click a browser synthesises after a tap would close the tap's
+    // tooltip at once (a tap elsewhere closes it, see bindPointer)
+    this.popup = new maplibregl.Popup({ closeButton: withLink, closeOnClick: false, maxWidth: "280px",
+                                        focusAfterOpen: false, offset: withLink ? 0 : 12,
+                                        className: withLink ? "wm-kaart__popup" : "wm-kaart__popup wm-kaart__popup--zweven" })
       .setLngLat(lngLat).setDOMContent(box).addTo(this.map);
     this.el.setAttribute("data-wm-tip", p.code);
     var self = this;
@@ -217,6 +221,13 @@
   Kaart.prototype.bindPointer = function () {
     var self = this, map = this.map, start = null;
     var canvas = map.getCanvasContainer();
+    // any touch on the page (also on a tooltip's link) marks the mouse events the browser
+    // synthesises after it, which must not act as hover or click
+    function touched() { self.lastTouch = Date.now(); }
+    document.addEventListener("touchstart", touched, { capture: true, passive: true });
+    document.addEventListener("touchend", touched, { capture: true, passive: true });
+    document.addEventListener("pointerdown", function (e) { if (e.pointerType === "touch") { touched(); } },
+                              { capture: true, passive: true });
     // a tap is a short touch that did not move: show the tooltip (with a link), do not navigate
     canvas.addEventListener("touchstart", function (e) {
       if (e.touches.length === 1) {
