@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -252,3 +253,21 @@ def test_vendored_maplibre_is_the_pinned_npm_version():
     js = (vendor / "maplibre-gl" / "maplibre-gl.js").read_text(encoding="utf-8")
     assert f"v{pin}/LICENSE.txt" in js[:400]
     assert (vendor / "maplibre-gl" / "LICENSE.txt").is_file()
+
+
+def test_catalogue_rejects_bad_map_classes(tmp_path):
+    from wijkmonitor.catalogue import CatalogueError, load_indicator
+
+    src = Path(__file__).resolve().parents[2] / "src/wijkmonitor/catalogue/indicators/leefbaarometer_klasse.yaml"
+    text = src.read_text(encoding="utf-8")
+    bad_colour = tmp_path / "leefbaarometer_klasse.yaml"
+    bad_colour.write_text(text.replace("colour: '#a50026'", "colour: rood"), encoding="utf-8")
+    with pytest.raises(CatalogueError) as exc:
+        load_indicator(bad_colour)
+    assert exc.value.field == "classes.0.colour"
+    bad_order = tmp_path / "sub"
+    bad_order.mkdir()
+    (bad_order / "leefbaarometer_klasse.yaml").write_text(
+        text.replace("{value: 1, label: zeer onvoldoende", "{value: 3, label: zeer onvoldoende"), encoding="utf-8")
+    with pytest.raises(CatalogueError, match="oplopen en uniek"):
+        load_indicator(bad_order / "leefbaarometer_klasse.yaml")
