@@ -201,14 +201,16 @@ def indicator_items(ws: WebStore, indicator: str, year: int, level: str,
 
 
 def indicator_map(ws: WebStore, indicator: str, year: int, level: str, gemeente: str | None,
-                  *, title: str) -> dict:
+                  *, title: str, items: list[dict] | None = None) -> dict:
     """The SVG fallback and everything the page says about the map of one indicator.
 
     Returns :func:`svg.choropleth`'s dict plus ``note`` (which boundaries), ``source`` and
-    ``src`` (the GeoJSON URL for the interactive map).
+    ``src`` (the GeoJSON URL for the interactive map). ``items``: the page's rows (``code, name,
+    value, reason``) when it has them already, else read as :func:`indicator_items`.
     """
     ind = ws.catalogue[indicator]
-    items = indicator_items(ws, indicator, year, level, gemeente)
+    if items is None:
+        items = indicator_items(ws, indicator, year, level, gemeente)
     if not items:
         return {}
     layer = choose_layer(level, year, [i["code"] for i in items], gemeente)

@@ -551,8 +551,10 @@ def indicator_page(request: Request, indicator: str, jaar: int | None = None,
         gname = hit["name"].iloc[0] if not hit.empty else gemeente
     where = "Nederland" if niveau == "gemeente" else f"gemeente {gname}"
     # the SVG map (fallback) and the interactive map's GeoJSON URL, on the same polygons
-    mp = maps.indicator_map(ws, indicator, year, niveau, gemeente,
-                            title=f"{ind.name} per {niveau}, {where}, {year}") if len(regs) else None
+    items = [dict(code=r["code"], name=r["name"], value=_nan(r["value"]), reason=r["reason"])
+             for r in regs[["code", "name", "value", "reason"]].to_dict("records")]
+    mp = maps.indicator_map(ws, indicator, year, niveau, gemeente, items=items,
+                            title=f"{ind.name} per {niveau}, {where}, {year}") if items else None
     src = ws.df("SELECT DISTINCT s.* FROM indicator_values v JOIN sources s USING (source_id) "
                 "WHERE v.indicator = ? ORDER BY s.rank", [indicator])
     area_rows = area_table.to_dict("records")
