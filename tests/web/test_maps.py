@@ -271,3 +271,17 @@ def test_catalogue_rejects_bad_map_classes(tmp_path):
         text.replace("{value: 1, label: zeer onvoldoende", "{value: 3, label: zeer onvoldoende"), encoding="utf-8")
     with pytest.raises(CatalogueError, match="oplopen en uniek"):
         load_indicator(bad_order / "leefbaarometer_klasse.yaml")
+
+
+def test_no_buurt_map_says_why(client):
+    """GM0090's buurt codes of 2024 are all newer than the 2014 buurt polygons: no map, and the
+    page says which boundaries exist instead of drawing nothing silently."""
+    params = dict(jaar=2024, niveau="buurt", gemeente="GM0090")
+    rows = client.get("/api/v1/region-values", params=dict(indicator="eengezinswoningen_pct", period=2024,
+                                                          level="buurt", gemeente="GM0090")).json()
+    assert len(rows) > 20
+    gj = client.get("/api/v1/kaart/indicator/eengezinswoningen_pct", params=params).json()
+    assert gj["features"] == [] and sorted(gj["wijkmonitor"]["not_on_map"]) == sorted(r["code"] for r in rows)
+    page = client.get("/indicator/eengezinswoningen_pct", params=params).text
+    assert "Geen kaart: geen van deze buurten komt voor" in page and "indeling 2014" in page
+    assert "data-wm-kaart" not in page
