@@ -67,7 +67,8 @@ class MapLayer:
         if self.kind == "amsterdam":
             return (f"Grenzen: de buurtindeling van de gemeente Amsterdam, gekoppeld aan de "
                     f"CBS-buurtcodes van {self.year} met de omzettabel van de gemeente (één op één, "
-                    f"{len(frame(self))} buurten). CBS heeft voor deze buurten geen eigen grenzen; "
+                    f"{len(frame(self))} buurten): CBS-grenzen van deze buurten zitten niet in de gegevens "
+                    f"van de wijkmonitor; "
                     f"buurten die niet in de omzettabel staan, staan alleen in de tabel.")
         if data_year is None or int(data_year) == self.year:
             return f"Grenzen: CBS-indeling {self.year}."
