@@ -391,7 +391,11 @@ def pandas_build(parquet: Path) -> pd.DataFrame:
             parts[f"{term}_sec"] = parts[f"{term}_sec"].fillna(False).astype(bool)
 
         # weights: per region and period (summed over divisions), nearest period in the window
+        # (ratios with a denominator window: the denominator the same way)
         w_names = t.loc[t["term"] == "weight", "variable"].tolist()
+        window = f.weight_window
+        if f.mode == "ratio" and f.denominator_window > 0:
+            w_names, window = t.loc[t["term"] == "den", "variable"].tolist(), f.denominator_window
         parts["w"], parts["w_ok"], parts["w_sec"] = np.nan, np.nan, np.nan
         parts["w_src"], parts["w_period"] = None, np.nan
         if w_names:
@@ -400,7 +404,7 @@ def pandas_build(parquet: Path) -> pd.DataFrame:
                                                 "sec": "w_sec", "src": "w_src"})
             cand = parts[KEYS].merge(w, on="region_code")
             diff = (cand["w_period"] - cand["period"]).abs()
-            cand = cand[diff <= f.weight_window].assign(diff=diff)
+            cand = cand[diff <= window].assign(diff=diff)
             cand = (cand.sort_values(KEYS + ["diff", "w_period"], ascending=[True] * 4 + [False])
                     .drop_duplicates(KEYS).drop(columns="diff"))
             parts = parts.drop(columns=["w", "w_ok", "w_sec", "w_src", "w_period"]).merge(
@@ -420,7 +424,13 @@ def pandas_build(parquet: Path) -> pd.DataFrame:
 def _evaluate(p: pd.DataFrame, f) -> pd.DataFrame:
     """Status, value, numerator and denominator of one formula (compute.py's CASE rules)."""
     ratio, pct, weighted = f.mode == "ratio", f.mode == "percentage", f.mode == "weighted"
-    if ratio:
+    windowed = ratio and f.denominator_window > 0
+    if windowed:
+        main_ok, main_sec = p["num_ok"] == f.n_num, p["num_sec"]
+        base = p["w"]
+        base_ok = (p["w_ok"] == f.n_den) & p["w"].notna()
+        base_sec = p["w_sec"].fillna(False).astype(bool)
+    elif ratio:
         main_ok, main_sec = p["num_ok"] == f.n_num, p["num_sec"]
         base, base_ok, base_sec = p["den_s"], (p["den_ok"] == f.n_den) & p["den_s"].notna(), p["den_sec"]
     else:
@@ -453,14 +463,14 @@ def _evaluate(p: pd.DataFrame, f) -> pd.DataFrame:
     else:
         numerator = pd.Series(np.nan, index=p.index)
     src = p["value_src"] if not ratio else p["num_src"]
-    base_src = p["w_src"] if weighted else (p["den_src"] if ratio else p["base_src"])
+    base_src = p["w_src"] if weighted or windowed else (p["den_src"] if ratio else p["base_src"])
     return pd.DataFrame({
         "indicator": f.indicator, "region_code": p["region_code"].astype(str),
         "geo_year": p["geo_year"], "period": p["period"],
         "value": value, "numerator": np.where(ok, numerator, np.nan),
         "denominator": base.where(base_ok), "status": status, "estimate": bool(f.estimate),
         "source_id": src.astype(object), "base_source_id": base_src.astype(object),
-        "base_period": p["w_period"].where(base_ok) if weighted else np.nan,
+        "base_period": p["w_period"].where(base_ok) if weighted or windowed else np.nan,
         "formula": f.priority,
     })
 

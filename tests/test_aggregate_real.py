@@ -165,14 +165,27 @@ def population(con, codes, year: int) -> dict:
     return dict(df.drop_duplicates("code")[["code", "population"]].itertuples(index=False))
 
 
-def region_values(con, codes, indicator, period, ref_year=2020) -> pd.DataFrame:
-    """Per code the ``indicator_values`` row on the division nearest ``ref_year``."""
+def chosen_division(rows: pd.DataFrame, ref_year: int) -> int | None:
+    """The division an area of these rows' codes is added up from (README, "One publication
+    per area figure"): the one nearest ``ref_year`` (ties: the later) among those where some
+    part has more than 'niet beschikbaar'; if there is none, the nearest of all."""
+    if rows.empty:
+        return None
+    per = rows.groupby("geo_year")["status"].apply(lambda s: bool((s != "niet beschikbaar").any()))
+    keys = sorted(per.index, key=lambda g: (not per[g], abs(g - ref_year), -g))
+    return int(keys[0])
+
+
+def region_values(con, codes, indicator, period, ref_year=2020, unit_codes=None) -> pd.DataFrame:
+    """Per code the ``indicator_values`` row on the division an area of ``unit_codes`` (default:
+    ``codes``) with reference year ``ref_year`` is added up from."""
+    every = list(unit_codes) if unit_codes is not None else list(codes)
     df = con.execute("""
         SELECT region_code AS code, geo_year, value, numerator, denominator, status, estimate
         FROM indicator_values WHERE indicator = ? AND period = ?
-          AND region_code IN (SELECT unnest(?))""", [indicator, period, list(codes)]).df()
-    df = df.assign(d=(df["geo_year"] - ref_year).abs()).sort_values(["d", "geo_year"],
-                                                                      ascending=[True, False])
+          AND region_code IN (SELECT unnest(?))""", [indicator, period, every]).df()
+    division = chosen_division(df, ref_year)
+    df = df[(df["geo_year"] == division) & df["code"].isin(list(codes))]
     return df.drop_duplicates("code").set_index("code")
 
 
@@ -305,7 +318,8 @@ def test_suppressed_published_value_of_a_one_region_area_stays_suppressed(av, co
 def test_every_one_region_area_matches_its_region_on_the_reference_division(av, con, cat):
     """All one-code areas, all indicators and years: the area's row is its region's row on the
     division nearest the area's reference year -- also where a buurt is published on two
-    divisions (50090NED on 2020, 50150NED on 2024) with different estimates."""
+    divisions (50090NED on 2020, 50150NED on 2024) with different estimates -- unless that
+    division has only 'niet beschikbaar' for it (e.g. a population without crime counts)."""
     index = con.execute("SELECT area_id, codes, reference_year FROM area_index WHERE n_codes = 1").df()
     assert len(index) >= 25
     iv = con.execute("""SELECT region_code, indicator, period, geo_year, value, status FROM indicator_values
@@ -317,9 +331,7 @@ def test_every_one_region_area_matches_its_region_on_the_reference_division(av, 
         assert set(zip(mine["indicator"], mine["period"])) == set(zip(regs["indicator"], regs["period"]))
         for r in mine.itertuples():
             cand = regs[(regs["indicator"] == r.indicator) & (regs["period"] == r.period)]
-            cand = cand.assign(d=(cand["geo_year"] - ref).abs()).sort_values(["d", "geo_year"],
-                                                                             ascending=[True, False])
-            best = cand.iloc[0]
+            best = cand[cand["geo_year"] == chosen_division(cand, ref)].iloc[0]
             two_divisions += len(cand) > 1 and cand["value"].nunique() > 1
             assert r.status == best["status"], (area_id, r.indicator, r.period)
             assert (pd.isna(r.value) and pd.isna(best["value"])) or r.value == best["value"], \
@@ -425,12 +437,10 @@ def test_every_area_aggregate_is_the_sum_over_its_shown_parts_only(av, con, cat)
         codes = codes.split(",")
         mine = av[(av["unit_id"] == area_id) & (av["status"] == "ok")]
         parts = iv[iv["region_code"].isin(codes)]
-        parts = parts.assign(d=(parts["geo_year"] - ref).abs()).sort_values(["d", "geo_year"],
-                                                                            ascending=[True, False])
-        parts = parts.drop_duplicates(["region_code", "indicator", "period"])
         for r in mine.itertuples():
             agg = cat[r.indicator].aggregation
             p = parts[(parts["indicator"] == r.indicator) & (parts["period"] == r.period)]
+            p = p[p["geo_year"] == chosen_division(p, ref)]  # one division for all parts
             ok = p[(p["status"] == "ok") & ((agg == "som") | p["denominator"].notna())]
             with_hidden_parts += len(ok) < len(codes)
             if agg == "som":
@@ -455,8 +465,9 @@ def _compare_a_b(custom, a, b, extra):
     xa = av[av["unit_id"] == a].set_index(["indicator", "period"])
     xb = av[av["unit_id"] == b].set_index(["indicator", "period"])
     hidden_cases = differing = 0
+    b_codes = custom.codes[b]
     for (ind, period), rb in xb.iterrows():
-        x = region_values(custom.con, [extra], ind, period)
+        x = region_values(custom.con, [extra], ind, period, unit_codes=b_codes)
         extra_shown = (extra in x.index and x.loc[extra, "status"] == "ok"
                        and (cat[ind].aggregation == "som" or not pd.isna(x.loc[extra, "denominator"])))
         if (ind, period) not in xa.index:
@@ -606,7 +617,10 @@ def test_area_translated_to_a_year_with_low_coverage_is_not_comparable(custom, c
     # the same share from the areas module's translation
     tr = translate_codes(custom.areas["veenendaal-2024"], 2020, in_2020, weights=pop)
     assert tr.uncovered_share == pytest.approx(1 - share) and set(tr.covered) == in_2020
-    for ind in ("ervaren_gezondheid_pct", "roker_pct", "eenzaam_pct"):
+    # roker and eenzaamheid of 2020 are published on the 2020 division only (50090NED)
+    for ind in ("roker_pct", "eenzaam_pct"):
+        assert con.execute("SELECT DISTINCT geo_year FROM indicator_values WHERE indicator = ? "
+                           "AND period = 2020", [ind]).fetchall() == [(2020,)]
         row = one(custom.av, "veenendaal-2024", ind, 2020)
         parts = region_values(con, codes, ind, 2020, ref_year=2024)
         used = [c for c in codes if c in parts.index and parts.loc[c, "status"] == "ok"
@@ -618,6 +632,82 @@ def test_area_translated_to_a_year_with_low_coverage_is_not_comparable(custom, c
     full = one(custom.av, "veenendaal-2024", "inwoners", 2024)
     assert full["status"] == "ok" and full["coverage"] == 1.0
     assert full["value"] == sum_by_hand(con, codes, "a_inw", 2024)
+
+
+def test_area_is_added_up_from_one_division_and_one_model_run(custom, con):
+    """Ervaren gezondheid of 2020 exists on two divisions from two RIVM model runs: 50090NED on
+    the 2020 buurten and 50150NED (woonikveilig re-publication) on the 2024 buurten. An area
+    drawn on the 2024 buurten takes every part from the 2024 division, including the buurten
+    that also exist in 2020: never some parts from one run and some from the other."""
+    codes = custom.codes["veenendaal-2024"]
+    rows = con.execute("""
+        SELECT region_code AS code, geo_year, value, status, source_id FROM indicator_values
+        WHERE indicator = 'ervaren_gezondheid_pct' AND period = 2020
+          AND region_code IN (SELECT unnest(?))""", [codes]).df()
+    both = set(rows.loc[rows.geo_year == 2020, "code"]) & set(rows.loc[rows.geo_year == 2024, "code"])
+    assert both, "the test needs buurten published on both divisions"
+    on_2024 = rows[rows.geo_year == 2024].set_index("code")
+    assert set(on_2024["source_id"]) == {"woonikveilig-gezondheid"}
+    assert set(rows.loc[rows.geo_year == 2020, "source_id"]) == {"rivm-50090ned-2020-18plus"}
+    # by hand: the base-weighted mean of the shown 2024-division parts
+    parts = con.execute("""
+        SELECT value, denominator FROM indicator_values
+        WHERE indicator = 'ervaren_gezondheid_pct' AND period = 2020 AND geo_year = 2024
+          AND status = 'ok' AND denominator IS NOT NULL AND region_code IN (SELECT unnest(?))""",
+                        [codes]).df()
+    row = one(custom.av, "veenendaal-2024", "ervaren_gezondheid_pct", 2020)
+    assert row["status"] == "ok" and row["n_used"] == len(parts)
+    expected = (parts["value"] * parts["denominator"]).sum() / parts["denominator"].sum()
+    assert row["value"] == pytest.approx(expected, rel=1e-12)
+    # the runs differ for the same buurt and year, so mixing them would change the figure
+    by_run = rows[rows.code.isin(sorted(both))].pivot(index="code", columns="geo_year", values="value")
+    assert (by_run[2020] != by_run[2024]).any()
+
+
+def test_parts_missing_on_the_chosen_division_are_not_filled_from_another(tmp_path):
+    """Synthetic: an area of three buurten on the 2024 division. In period 2020 buurt C has no
+    figure on the 2024 division but has one on the 2020 division (another model run). The
+    area takes A and B from 2024 and leaves C out (lower coverage), rather than mixing in C's
+    2020-division figure. Expected values by hand."""
+    from wijkmonitor.aggregate import Unit, aggregate
+    from wijkmonitor.catalogue import load_catalogue
+
+    cat = load_catalogue()
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE regions AS SELECT * FROM (VALUES
+        ('BU00010001', 2024, 'buurt', 'A', 'GM0001', 1000.0),
+        ('BU00010002', 2024, 'buurt', 'B', 'GM0001', 1000.0),
+        ('BU00010003', 2024, 'buurt', 'C', 'GM0001', 1000.0),
+        ('BU00010003', 2020, 'buurt', 'C', 'GM0001', 1000.0))
+        t(code, year, level, name, gemeente_code, population)""")
+    con.execute("""CREATE TABLE indicator_values AS SELECT * FROM (VALUES
+        ('ervaren_gezondheid_pct', 'BU00010001', 2024, 2020, 70.0, 56000.0, 800.0, 'ok', true),
+        ('ervaren_gezondheid_pct', 'BU00010002', 2024, 2020, 80.0, 64000.0, 800.0, 'ok', true),
+        ('ervaren_gezondheid_pct', 'BU00010003', 2020, 2020, 10.0, 8000.0, 800.0, 'ok', true))
+        t(indicator, region_code, geo_year, period, value, numerator, denominator, status, estimate)""")
+    unit = Unit("drie", "area", ("BU00010001", "BU00010002", "BU00010003"), 2024)
+    out = aggregate(con, [unit], cat)
+    row = out[(out.indicator == "ervaren_gezondheid_pct") & (out.period == 2020)].iloc[0]
+    # C left out: coverage 2/3 < 0.9 -> niet vergelijkbaar (mixing would give 53.3, 'ok')
+    assert row["n_used"] == 2 and row["coverage"] == pytest.approx(2 / 3)
+    assert row["status"] == "niet vergelijkbaar" and pd.isna(row["value"])
+    # with C published on the 2024 division too, the area is complete and uses 2024 only
+    con.execute("INSERT INTO indicator_values VALUES ('ervaren_gezondheid_pct', 'BU00010003', 2024, "
+                "2020, 90.0, 72000.0, 800.0, 'ok', true)")
+    row = aggregate(con, [unit], cat).query("indicator == 'ervaren_gezondheid_pct' and period == 2020").iloc[0]
+    assert row["status"] == "ok" and row["value"] == pytest.approx(80.0)
+    # an area drawn on the 2020 division takes C's 2020 figure (the nearest division)
+    old = Unit("een", "area", ("BU00010003",), 2020)
+    row = aggregate(con, [old], cat).query("indicator == 'ervaren_gezondheid_pct' and period == 2020").iloc[0]
+    assert row["value"] == pytest.approx(10.0)
+    # ... unless the nearest division has nothing but 'niet beschikbaar' (an input absent):
+    # then the next division with figures is used, for the parts and for a published region
+    con.execute("UPDATE indicator_values SET status = 'niet beschikbaar', value = NULL, numerator = NULL "
+                "WHERE geo_year = 2020")
+    for unit in (old, Unit("pub", "area", ("BU00010003",), 2020, "BU00010003")):
+        row = aggregate(con, [unit], cat).query(
+            "indicator == 'ervaren_gezondheid_pct' and period == 2020").iloc[0]
+        assert row["status"] == "ok" and row["value"] == pytest.approx(90.0), unit.id
 
 
 def test_part_without_known_population_counts_as_an_average_part(av, con):

@@ -123,3 +123,61 @@ def test_estimate_weight_from_nearest_period(tmp_path):
         est, base_period = con.execute(
             "SELECT estimate, base_period FROM indicator_values WHERE indicator='ervaren_gezondheid_pct'").fetchone()
     assert est is True and base_period == 2024
+
+
+def _rate(path, region, period):
+    with store.connect(path) as con:
+        return con.execute(
+            "SELECT value, denominator, status, base_period FROM indicator_values "
+            "WHERE indicator = 'misdrijven_per_1000' AND region_code = ? AND period = ?",
+            [region, period]).fetchone()
+
+
+def test_crime_rate_denominator_from_the_nearest_year_within_five(tmp_path):
+    """misdrijven_per_1000 declares ``denominator_window: 5``: yearly counts over the
+    population of the same year, else of the nearest year (2020 or 2024 here); 2029 (5 years
+    from 2024) is inside the window, 2030 (6 years) outside; equal distances take the later
+    year. Expected values by hand (count = 10 x (year - 2010))."""
+    rows = [("BU00010001", 2024, y, "misdrijven_totaal", 10.0 * (y - 2010), "ok", "s1")
+            for y in (2019, 2021, 2024, 2026, 2029, 2030)]
+    rows += [("BU00010001", 2024, 2024, "a_inw", 500.0, "ok", "s1"),
+             ("BU00010001", 2024, 2020, "a_inw", 400.0, "ok", "s1")]
+    p = make_store(tmp_path, rows)
+    assert _rate(p, "BU00010001", 2024) == (pytest.approx(280.0), 500.0, "ok", 2024)
+    # 2021: 2020 (1 year) beats 2024 (3 years); 2019: 2020
+    assert _rate(p, "BU00010001", 2021) == (pytest.approx(275.0), 400.0, "ok", 2020)
+    assert _rate(p, "BU00010001", 2019) == (pytest.approx(225.0), 400.0, "ok", 2020)
+    # 2026: 2024 (2 years); 2029: 2024 (5 years, the edge of the window)
+    assert _rate(p, "BU00010001", 2026) == (pytest.approx(320.0), 500.0, "ok", 2024)
+    assert _rate(p, "BU00010001", 2029) == (pytest.approx(380.0), 500.0, "ok", 2024)
+    # 2030: 6 years from 2024: no denominator, no rate
+    v, den, status, bp = _rate(p, "BU00010001", 2030)
+    assert status == "niet beschikbaar" and v is None and den is None and bp is None
+    # 2022 lies 2 years from 2020 and from 2024: the later year wins
+    (tmp_path / "tie").mkdir()
+    rows2 = [("BU00010002", 2024, 2022, "misdrijven_totaal", 60.0, "ok", "s1"),
+             ("BU00010002", 2024, 2020, "a_inw", 400.0, "ok", "s1"),
+             ("BU00010002", 2024, 2024, "a_inw", 600.0, "ok", "s1")]
+    p2 = make_store(tmp_path / "tie", rows2)
+    assert _rate(p2, "BU00010002", 2022) == (pytest.approx(100.0), 600.0, "ok", 2024)
+
+
+def test_secret_population_of_the_nearest_year_keeps_the_rate_secret(tmp_path):
+    p = make_store(tmp_path, [
+        ("BU00010001", 2024, 2023, "misdrijven_totaal", 30.0, "ok", "s1"),
+        ("BU00010001", 2024, 2024, "a_inw", math.nan, "geheim", "s1"),
+    ])
+    v, den, status, _ = _rate(p, "BU00010001", 2023)
+    assert status == "geheim" and v is None and den is None
+
+
+def test_denominator_window_only_for_ratios():
+    from pydantic import ValidationError
+
+    from wijkmonitor.catalogue import Formula
+
+    with pytest.raises(ValidationError, match="denominator_window"):
+        Formula(value=("x",), base=("y",), denominator_window=2)
+    with pytest.raises(ValidationError, match="tussen 0 en 20"):
+        Formula(numerator=("x",), denominator=("y",), denominator_window=21)
+    assert Formula(numerator=("x",), denominator=("y",), denominator_window=20).denominator_window == 20

@@ -22,7 +22,10 @@ Rules
 * The minimum base of the indicator applies to the aggregate's denominator too.
 * Parts are matched by code for every period: an area drawn on one year's buurten follows the
   codes that persist; codes that changed lower the coverage (see :mod:`wijkmonitor.harmonise`
-  for moving figures between boundaries). When none of a unit's codes has a figure for a
+  for moving figures between boundaries). All parts of an area in one period come from one
+  division (the one nearest its reference year that has figures), so an area is never added
+  up from two publications describing different divisions (RIVM 50090NED on the 2020 buurten
+  and the 50150NED run on the 2024 buurten). When none of a unit's codes has a figure for a
   period in which its gemeente has figures at the same level (the codes were all recoded, as
   Amsterdam's in 2022), the unit gets ``niet vergelijkbaar`` with coverage 0, not silence.
 """
@@ -153,14 +156,32 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
                    arg_min(r.population, abs(r.year - coalesce(p.ref_year, r.year)) * 10000 - r.year) AS pop
             FROM u_parts p LEFT JOIN regions r ON r.code = p.code AND r.population IS NOT NULL
             GROUP BY ALL),
-        -- per code and period the value on the division nearest the unit's reference year
+        -- every figure of the unit's codes, on whatever division it was published
+        v0 AS (
+            SELECT p.unit_id, p.unit_kind, p.ref_year, iv.indicator, iv.period, iv.geo_year, p.code,
+                   iv.value, iv.numerator, iv.denominator, iv.status, iv.estimate
+            FROM u_parts p JOIN {table} iv ON iv.region_code = p.code),
+        -- one division per unit, indicator and period: the one nearest the unit's reference
+        -- year (ties: the later). All parts come from it, so an area is never added up from two
+        -- publications (e.g. RIVM 50090NED on the 2020 division for some buurten and the
+        -- 50150NED run on the 2024 division for others). Units without a reference year
+        -- (groups, sets of areas) take each code's latest division, as before.
+        -- A division on which none of the parts has more than 'niet beschikbaar' (an input
+        -- absent, e.g. a population without crime counts) is passed over for one that has.
+        division AS (
+            SELECT unit_id, indicator, period,
+                   arg_min(geo_year, (status = 'niet beschikbaar')::INTEGER * 100000000
+                                     + abs(geo_year - ref_year) * 10000 - geo_year) AS geo_year
+            FROM v0 WHERE ref_year IS NOT NULL GROUP BY ALL),
+        -- per code and period the value on that division
         v AS (
-            SELECT * EXCLUDE (rn) FROM (
-                SELECT p.unit_id, p.unit_kind, iv.indicator, iv.period, p.code, iv.value, iv.numerator,
-                       iv.denominator, iv.status, iv.estimate,
-                       row_number() OVER (PARTITION BY p.unit_id, p.code, iv.indicator, iv.period
-                           ORDER BY abs(iv.geo_year - coalesce(p.ref_year, iv.geo_year)), iv.geo_year DESC) rn
-                FROM u_parts p JOIN {table} iv ON iv.region_code = p.code)
+            SELECT * EXCLUDE (rn, ref_year, geo_year) FROM (
+                SELECT v0.*,
+                       row_number() OVER (PARTITION BY v0.unit_id, v0.code, v0.indicator, v0.period
+                           ORDER BY v0.status = 'niet beschikbaar',
+                                    abs(v0.geo_year - coalesce(v0.ref_year, v0.geo_year)), v0.geo_year DESC) rn
+                FROM v0 LEFT JOIN division d USING (unit_id, indicator, period)
+                WHERE d.geo_year IS NULL OR d.geo_year = v0.geo_year)
             WHERE rn = 1),
         n AS (SELECT unit_id, count(*) AS n_parts, sum(coalesce(pop, 0)) AS pop_total,
                      count(pop) AS n_with_pop FROM pw GROUP BY unit_id),
@@ -231,8 +252,10 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
                        -- the division nearest the unit's reference year, as for parts (a
                        -- region published on two divisions, e.g. 50090NED on 2020 and 50150NED
                        -- on 2024, keeps one source whether it stands alone or within an area)
+                       -- ('niet beschikbaar' on one division yields to a figure on another)
                        row_number() OVER (PARTITION BY u.unit_id, iv.indicator, iv.period
-                           ORDER BY abs(iv.geo_year - coalesce(u.ref_year, iv.geo_year)), iv.geo_year DESC) rn
+                           ORDER BY iv.status = 'niet beschikbaar',
+                                    abs(iv.geo_year - coalesce(u.ref_year, iv.geo_year)), iv.geo_year DESC) rn
                 FROM u_pub u JOIN {table} iv ON iv.region_code = u.code)
             WHERE rn = 1),
         -- periods in which the gemeente of a unit's parts has figures at the parts' level but none

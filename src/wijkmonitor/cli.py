@@ -19,6 +19,7 @@ COMMAND_MODULES: list[str] = [
     "wijkmonitor.local.cli",
     "wijkmonitor.web.cli",
     "wijkmonitor.report.cli",
+    "wijkmonitor.signalen",
 ]
 
 for _name in COMMAND_MODULES:

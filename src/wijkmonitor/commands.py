@@ -177,9 +177,47 @@ def register(app: typer.Typer) -> None:
 
 
 def register_fetch(app: typer.Typer) -> None:
-    fetch_app = typer.Typer(help="Tabellen online ophalen (CBS StatLine, PDOK) in de indeling van de offline spiegel.",
-                            no_args_is_help=True)
+    fetch_app = typer.Typer(help="Tabellen online ophalen (CBS StatLine, PDOK) in de indeling van de offline spiegel.")
     app.add_typer(fetch_app, name="fetch")
+
+    @fetch_app.callback(invoke_without_command=True)
+    def fetch_main(
+        ctx: typer.Context,
+        all_tables: bool = typer.Option(False, "--all", help="Alle tabellen uit het bronregister (src/wijkmonitor/sources/registry/) die nog niet of in een oudere versie zijn opgehaald."),
+        since: Optional[int] = typer.Option(None, "--since", help="Alleen tabellen met een jaar vanaf dit jaar."),
+        only: Optional[list[str]] = typer.Option(None, "--only", help="Alleen deze tabel(len) of familie(s), bv. 85984NED of cbs_kwb (herhaalbaar)."),
+        out: Optional[Path] = typer.Option(None, "--out", help="Map voor opgehaalde tabellen (standaard var/mirror; 'build' leest die mee)."),
+    ):
+        """Haal tabellen online op; 'fetch --all' haalt het hele bronregister op (hervatbaar)."""
+        if ctx.invoked_subcommand is not None:
+            return
+        if not all_tables:
+            console.print(ctx.get_help())
+            raise typer.Exit(0 if not (since or only) else 2)
+        from .sources import fetch_registry
+
+        target = _out(out)
+        try:
+            with pipeline.rich_progress() as progress:
+                report = fetch_registry.fetch_all(target, only=only or None, since=since,
+                                                  progress=progress)
+        except ValueError as exc:
+            _fail(str(exc), 2)
+        for tid in report.fetched:
+            console.print(f"opgehaald: {tid}")
+        for tid in report.current:
+            console.print(f"al actueel: {tid}")
+        for w in report.warnings:
+            err.print(f"[yellow]let op:[/yellow] {w}")
+        for tid, msg in report.failed.items():
+            err.print(f"[red]mislukt:[/red] {tid}: {msg}")
+        for tid, msg in report.unreachable.items():
+            err.print(f"[red]niet bereikbaar:[/red] {tid}: {msg}")
+        console.print(f"{len(report.fetched)} opgehaald, {len(report.current)} al actueel, "
+                      f"{len(report.failed)} mislukt, {len(report.unreachable)} niet bereikbaar; "
+                      f"opgeslagen in {fetch_registry.registry_dir(target)}")
+        if not report.ok:
+            raise typer.Exit(1)
 
     def _out(out: Optional[Path]) -> Path:
         target = out or config.fetched_dir()

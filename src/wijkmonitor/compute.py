@@ -120,6 +120,7 @@ def formula_tables(catalogue: Catalogue) -> tuple[pd.DataFrame, pd.DataFrame]:
                 formula_id=fid, indicator=ind.id, priority=order, mode=f.mode, y0=f.years[0],
                 y1=f.years[1], adapter=f.source, scale=f.scale, per=f.per, min_base=ind.min_base,
                 estimate=ind.estimate, weight_window=f.weight_window,
+                denominator_window=f.denominator_window,
                 n_value=len(f.value or ()), n_base=len(f.base or ()), n_weight=len(f.weight or ()),
                 n_num=len(f.numerator or ()), n_den=len(f.denominator or ())))
             for term, vars_ in (("value", f.value), ("base", f.base), ("weight", f.weight),
@@ -180,12 +181,15 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) 
 
     # weights of weighted means: per region and period (summed over divisions), taken from the
     # nearest period within the window (ties: the later period); one set per weight variables
+    # Denominators of ratios with a ``denominator_window`` come the same way (the same
+    # period first), keyed by ``("den", variables)``.
     weights: dict[tuple, dict] = {}
     for f in formulas.itertuples(index=False):
-        wv = tuple(term_vars[f.formula_id].get("weight", ()))
-        if wv and (wv, f.weight_window) not in weights:
-            weights[(wv, f.weight_window)] = _nearest_weights(
-                cells[None], [var_index[v] for v in wv], f.weight_window, keys["rank"], keys["period"])
+        wv = _weight_key(f, term_vars[f.formula_id])
+        if wv and (wv, _window(f)) not in weights:
+            scope = cells[f.adapter if isinstance(f.adapter, str) else None] if wv[0] == "den" else cells[None]
+            weights[(wv, _window(f))] = _nearest_weights(
+                scope, [var_index[v] for v in wv[1:]], _window(f), keys["rank"], keys["period"])
 
     by_indicator: dict[str, list] = {}
     for f in formulas.itertuples(index=False):
@@ -198,16 +202,30 @@ def compute(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) 
             results = []
             for f in by_indicator[ind_id]:
                 tv = term_vars[f.formula_id]
-                wv = tuple(tv.get("weight", ()))
+                wv = _weight_key(f, tv)
                 results.append(_evaluate(f, {term: [var_index[v] for v in tv.get(term, ())] for term in _TERMS},
                                          cells[f.adapter if isinstance(f.adapter, str) else None],
-                                         weights.get((wv, f.weight_window)) if wv else None, keys["period"]))
+                                         weights.get((wv, _window(f))) if wv else None, keys["period"]))
             writer.add(iid, _first_with_value(results))
     except BaseException:
         writer.parts = []
         writer.close()
         raise
     return writer.close()
+
+
+def _weight_key(f, term_vars: dict[str, list[str]]) -> tuple:
+    """``("weight", vars...)`` for weighted means, ``("den", vars...)`` for ratios whose
+    denominator may come from a nearby period, else ``()``."""
+    if term_vars.get("weight"):
+        return ("weight", *term_vars["weight"])
+    if f.mode == "ratio" and int(f.denominator_window) > 0:
+        return ("den", *term_vars.get("den", ()))
+    return ()
+
+
+def _window(f) -> int:
+    return int(f.weight_window) if f.mode == "weighted" else int(f.denominator_window)
 
 
 def _observation_cells(con: duckdb.DuckDBPyConnection, var_index: dict, sources: pd.DataFrame
@@ -457,7 +475,11 @@ def _evaluate(f, ids: dict[str, list[int]], cells: _Cells, weight: dict | None,
     false = np.zeros(n, dtype=bool)
     main_ok = (n_ok == f.n_num) if ratio else (v_ok == f.n_value)
     main_sec = (n_sec if ratio else v_sec) | false
-    if ratio:
+    if ratio and weight is not None:  # the denominator of the nearest period in the window
+        base = weight["w"]
+        base_ok = weight["found"] & (weight["ok"] == f.n_den) & ~np.isnan(base)
+        base_sec = weight["sec"]
+    elif ratio:
         base, base_ok, base_sec = d, (d_ok == f.n_den) & ~np.isnan(d), d_sec | false
     elif mode == "percentage":
         base, base_ok, base_sec = b, (b_ok == f.n_base) & ~np.isnan(b), b_sec | false
@@ -500,7 +522,7 @@ def _evaluate(f, ids: dict[str, list[int]], cells: _Cells, weight: dict | None,
     numerator = np.where(ok, numerator, np.nan)
     denominator = np.where(base_ok, base, np.nan)
     sidx = _least_src(cells, ids["value"] + ids["num"], n)
-    if mode == "weighted":
+    if weight is not None:  # weighted means, and ratios with a denominator window
         bsidx = weight["src"]
         base_period = np.where(base_ok, weight["per"], -1)
     else:

@@ -106,6 +106,11 @@ class Formula(BaseModel):
     #: For weights: use the weight of the nearest period within this many years when the
     #: weight is not published for the same period (model estimates on another year).
     weight_window: int = 0
+    #: For ``numerator`` + ``denominator``: when the denominator is not published for the
+    #: same period, take it from the nearest period within this many years (ties: the later
+    #: one); the value's ``base_period`` says which (e.g. crime counts per year over the one
+    #: year in which the population per buurt is known).
+    denominator_window: int = 0
 
     @field_validator("value", "base", "weight", "numerator", "denominator", mode="before")
     @classmethod
@@ -134,6 +139,10 @@ class Formula(BaseModel):
             raise ValueError("geef 'base' (percentage) óf 'weight' (gemiddelde), niet beide")
         if has_ratio and (self.base is not None or self.weight is not None):
             raise ValueError("een verhouding heeft geen 'base' of 'weight'")
+        if self.denominator_window and not has_ratio:
+            raise ValueError("'denominator_window' hoort bij 'numerator' + 'denominator'")
+        if not 0 <= self.denominator_window <= 20 or not 0 <= self.weight_window <= 20:
+            raise ValueError("een venster ligt tussen 0 en 20 jaar")
         if self.years[0] > self.years[1]:
             raise ValueError("'years': beginjaar na eindjaar")
         return self

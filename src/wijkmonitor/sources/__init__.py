@@ -29,6 +29,7 @@ ADAPTER_MODULES: list[str] = [
     "vermogen",  # other-sources helper: household wealth per gemeente
     "statline_online",  # other-sources helper: KWB tables fetched with fetch_statline (if any)
     "pdok_online",  # other-sources helper: PDOK wijkenbuurten fetched with fetch_pdok (if any)
+    "registry_online",  # registry helper: tables fetched with 'fetch --all' (if any), lowest rank
 ]
 
 

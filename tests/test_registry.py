@@ -1,0 +1,147 @@
+"""The source registry (src/wijkmonitor/sources/registry/*.yaml): every key cited or marked
+unverified, every catalogue input declared, loader errors in Dutch naming file and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from wijkmonitor.catalogue import load_catalogue
+from wijkmonitor.sources.registry import (HERE, RegistryError, load_file, load_registry,
+                                          unit_factor)
+
+FILES = sorted(HERE.glob("*.yaml"))
+
+
+def test_the_five_families_exist():
+    assert {p.stem for p in FILES} == {"cbs_kwb", "rivm_gezondheid", "politie_misdrijven",
+                                       "leefbaarometer", "pdok_wijkenbuurten"}
+    load_registry()  # validates every file
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_every_key_has_a_citation_or_is_marked_unverified(path):
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))  # the file itself, not the loader
+    citations = raw.get("citations") or {}
+    for tid, table in raw["tables"].items():
+        for var, col in (table.get("columns") or {}).items():
+            where = f"{path.name} {tid} {var}"
+            if col.get("unverified") is True:
+                assert col.get("reason"), where
+                assert col.get("stem") or col.get("key"), where
+            else:
+                assert col.get("key"), where
+                assert col.get("cite") in citations, where
+                assert citations[col["cite"]].strip(), where
+
+
+def test_every_catalogue_input_is_declared_for_some_table():
+    declared = {c.variable for fam in load_registry().values() for t in fam.tables.values()
+                for c in t.columns}
+    needed = set()
+    for ind in load_catalogue().values():
+        for f in ind.formulas:
+            for part in ("value", "numerator", "denominator", "base", "weight"):
+                needed.update(getattr(f, part, None) or ())
+    # the two crime variables of the gemeente files (83648NED / 47013NED) are not per wijk/buurt
+    missing = needed - declared - {"misdrijven_totaal_politie", "misdrijven_per1000"}
+    assert not missing, sorted(missing)
+
+
+def test_the_kwb_editions_of_the_issue_are_declared():
+    kwb = load_registry()["cbs_kwb"].tables
+    assert set(kwb) == {"70904NED", "82339NED", "82931NED", "83220NED", "83487NED", "83765NED",
+                        "84286NED", "84583NED", "84799NED", "85039NED", "85318NED", "85618NED",
+                        "85984NED", "86165NED"}
+    assert [kwb[t].period for t in sorted(kwb, key=lambda t: kwb[t].period)] == list(range(2012, 2026))
+
+
+def test_renames_between_editions_are_declared_with_their_sources():
+    kwb = load_registry()["cbs_kwb"].tables
+    col = {t: {c.variable: c for c in kwb[t].columns} for t in kwb}
+    # WOZ: GemiddeldeWoningwaarde (2020 snapshot, alias of the later spelling) -> GemiddeldeWOZWaardeVanWoningen
+    assert col["84799NED"]["g_wozbag"].key == "GemiddeldeWoningwaarde_35"
+    assert col["84799NED"]["g_wozbag"].aliases == ("GemiddeldeWOZWaardeVanWoningen_35",)
+    assert col["85984NED"]["g_wozbag"].key == "GemiddeldeWOZWaardeVanWoningen_39"
+    assert col["85984NED"]["g_wozbag"].unit == "x 1 000 euro"
+    # opleiding after 2022
+    assert col["84799NED"]["a_opl_lg"].key == "OpleidingsniveauLaag_64"
+    assert col["85984NED"]["a_opl_lg"].key == "BasisonderwijsVmboMbo1_75"
+    # 2025: WoningvoorraadTotaal, GemiddeldeInkomenPerInwoner
+    assert col["86165NED"]["a_woning"].key == "WoningvoorraadTotaal_35"
+    assert col["86165NED"]["g_ink_pi"].key == "GemiddeldeInkomenPerInwoner_78"
+    assert "p_hh_osm" not in col["86165NED"]  # replaced by PersonenInArmoede in 2025
+    # the two editions with a full DataProperties list cite the metadata files
+    assert "85984NED.keys.json" in col["85984NED"]["a_inw"].cite
+    assert "84799NED.keys.json" in col["84799NED"]["a_inw"].cite
+    # editions without any cited key list are unverified throughout
+    assert all(c.unverified for c in kwb["83765NED"].columns)
+
+
+def test_verified_keys_of_the_complete_editions_are_in_the_metadata_files():
+    import json
+    meta = Path("/work/shared/data/cbs-statline-metadata")
+    if not meta.is_dir():
+        pytest.skip("shared metadata not available")
+    kwb = load_registry()["cbs_kwb"].tables
+    for tid in ("85984NED", "84799NED"):
+        keys = {k["key"]: k for k in json.loads((meta / f"{tid}.keys.json").read_text())["keys"]}
+        for c in kwb[tid].columns:
+            assert c.key in keys, (tid, c.key)
+            assert unit_factor(keys[c.key]["unit"], c.unit) == 1.0, (tid, c.key, keys[c.key]["unit"])
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+BASE = """family: {name}
+title: t
+publisher: CBS
+licence: CC BY 4.0
+access: odata
+service: https://example.invalid/odata
+code_column: WijkenEnBuurten
+citations: {{src: "repo/path"}}
+tables:
+  T1:
+    period: 2024
+    geo_year: 2024
+    levels: [buurt]
+    columns:
+"""
+
+
+@pytest.mark.parametrize("column, field, words", [
+    ("      a_inw: {key: AantalInwoners_5}\n", "tables.T1.columns.a_inw.cite", "zonder bron"),
+    ("      a_inw: {key: AantalInwoners_5, cite: elders}\n", "tables.T1.columns.a_inw.cite", "onbekende bron"),
+    ("      a_inw: {stem: AantalInwoners, unverified: true}\n", "tables.T1.columns.a_inw.reason", "waarom"),
+    ("      onbekend: {key: X_1, cite: src}\n", "tables.T1.columns.onbekend", "onbekende variabele"),
+    ("      g_wozbag: {key: W_1, cite: src, unit: m2}\n", "tables.T1.columns.g_wozbag.unit", "niet om te rekenen"),
+])
+def test_loader_errors_name_file_and_field_in_dutch(tmp_path, column, field, words):
+    path = _write(tmp_path, "fam", BASE.format(name="fam") + column)
+    with pytest.raises(RegistryError) as err:
+        load_file(path)
+    assert err.value.field == field
+    assert "fam.yaml" in str(err.value) and words in str(err.value)
+
+
+def test_loader_accepts_a_cited_key_and_an_unverified_stem(tmp_path):
+    path = _write(tmp_path, "fam", BASE.format(name="fam")
+                  + "      a_inw: {key: AantalInwoners_5, cite: src}\n"
+                  + "      g_wozbag: {stem: GemiddeldeWOZWaardeVanWoningen, unverified: true, reason: r, unit: euro}\n")
+    fam = load_file(path)
+    a_inw, woz = fam.tables["T1"].columns
+    assert (a_inw.stem, a_inw.cite, a_inw.unverified) == ("AantalInwoners", "repo/path", False)
+    assert woz.unverified and woz.factor == 0.001  # euro -> x 1 000 euro
+
+
+def test_family_name_must_match_the_file(tmp_path):
+    path = _write(tmp_path, "other", BASE.format(name="fam") + "      a_inw: {key: A_5, cite: src}\n")
+    with pytest.raises(RegistryError, match="family"):
+        load_file(path)
