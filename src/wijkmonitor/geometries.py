@@ -17,6 +17,10 @@ and at the 10th percentile 91 % of its area in its own 2024 polygon) and the qua
 (about 300 m) are too coarse: those years take their territories from 2012 and 2017 (see
 :mod:`wijkmonitor.series`).
 
+Amsterdam's buurten have no polygons in the CBS files after 2014 (and the 2014 layer lacks most
+of them); :func:`amsterdam_buurten` reads the city's own buurt polygons from the code crosswalk
+in ``cbs-kwb-steden/amsterdam-2020-2024-buurt`` (2015 buurt codes and their 2022 successors).
+
 All files are WGS84 lon/lat. :func:`load` returns them as a GeoDataFrame with the columns
 ``code, year, level, name, geometry``, in RD New (EPSG:28992) for computation by default,
 with every geometry made valid (the quantised TopoJSON has self-intersecting rings). The
@@ -59,8 +63,8 @@ TABLE_COLUMNS = ["code", "year", "level", "name", "wkb_rd", "geojson_wgs84"]
 #: Codes in the GeoJSON files that are not regions.
 NOT_REGIONS = frozenset({
     "GM0998",  # "Buitenland" (2017+ GeoJSON): only carries BAG counts
-    "WK099899",  # its wijk in wijken_2024.geojson
     "GM9999",  # no name, no figures: the Belgian enclaves of Baarle-Hertog inside Baarle-Nassau
+    "WK099899",  # "Buitenland" wijk of GM0998 (wijken 2024 GeoJSON)
 })
 
 #: Default simplification tolerance (metres, RD New) for map geometries per level.
@@ -235,6 +239,44 @@ def load_many(pairs: Iterable[tuple[int, str]] | None = None, *, crs: str = RD_N
     pairs = available() if pairs is None else list(pairs)
     frames = [load(y, lv, crs=crs) for y, lv in pairs]
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=crs)
+
+
+AMSTERDAM_CROSSWALK = ("cbs-kwb-steden", "amsterdam-2020-2024-buurt", "buurten.csv")
+
+
+@functools.lru_cache(maxsize=2)
+def amsterdam_buurten(code_year: int = 2022, *, crs: str = RD_NEW) -> gpd.GeoDataFrame:
+    """Amsterdam's buurt polygons from the city's crosswalk file, under CBS codes of 2015 or 2022.
+
+    ``buurten.csv`` (Gemeente Amsterdam gebiedsindeling) has one row per buurt of 2015 with its
+    CBS code of 2015 (``BU03630000``), its successor of 2022 (``BU0363AE01``, one to one) and
+    its polygon (WKT, RD New). ``code_year`` 2022 or later names the rows by the 2022 codes,
+    earlier years by the 2015 codes (valid until Amsterdam recoded its buurten in 2022). Buurten
+    created in 2022 or later are not in the file. Returns ``code, year, level, name, geometry``
+    like :func:`load` (``year`` is the code year: 2015 or 2022).
+    """
+    path = data_dir().joinpath(*AMSTERDAM_CROSSWALK)
+    if not path.is_file():
+        raise SourceError(path, "bestand met de Amsterdamse buurtindeling ontbreekt")
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    year = 2022 if int(code_year) >= 2022 else 2015
+    code_field, name_field = f"BUURTCODE_CBS_{year}", f"BUURTNAAM_{year}"
+    for field in (code_field, name_field, "geometrie"):
+        if field not in raw.columns:
+            raise SourceError(path, "kolom ontbreekt", field=field)
+    wkt = raw["geometrie"].str.replace(r"^SRID=\d+;", "", regex=True)
+    try:
+        geoms = shapely.from_wkt(wkt.to_numpy())
+    except shapely.errors.GEOSException as exc:
+        raise SourceError(path, f"onleesbare polygoon ({exc})", field="geometrie") from None
+    frame = gpd.GeoDataFrame({"code": raw[code_field].str.strip().to_numpy(dtype=object),
+                              "year": np.full(len(raw), year, dtype="int64"), "level": "buurt",
+                              "name": raw[name_field].to_numpy(dtype=object)},
+                             geometry=_polygonal(geoms), crs=RD_NEW)
+    frame = frame[frame["code"] != ""]
+    if crs != RD_NEW:
+        frame = frame.to_crs(crs)
+    return frame.sort_values("code", kind="stable").reset_index(drop=True)
 
 
 def missing_polygons(year: int, level: str, codes: Iterable[str]) -> list[str]:

@@ -186,6 +186,16 @@ class Nplv(BaseModel):
         return self
 
 
+class MapClass(BaseModel):
+    """One fixed class of an indicator's map legend (for instance Leefbaarometer class 3)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: int
+    label: str
+    colour: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
+
+
 class Indicator(BaseModel):
     """One declared indicator (see the module docstring for the formula shapes)."""
 
@@ -209,6 +219,9 @@ class Indicator(BaseModel):
     #: global rule of the analysis module.
     tolerance: float | None = None
     source_note: str = ""
+    #: Fixed map classes (integer values, in order) instead of quantile classes, for indicators
+    #: whose publisher uses a fixed legend (Leefbaarometer 1-9).
+    classes: tuple[MapClass, ...] | None = None
     formulas: tuple[Formula, ...]
 
     @model_validator(mode="after")
@@ -228,6 +241,10 @@ class Indicator(BaseModel):
                 raise ValueError(f"formulas[{i}]: aggregatie 'som' vraagt alleen 'value'")
         if not self.formulas:
             raise ValueError("minstens één formule nodig")
+        if self.classes is not None:
+            values = [c.value for c in self.classes]
+            if not values or values != sorted(set(values)):
+                raise ValueError("classes: waarden moeten oplopen en uniek zijn")
         if self.aggregation == "verhouding":
             scales = {f.scale if f.mode == "ratio" else f.per for f in self.formulas}
             if len(scales) > 1:

@@ -95,8 +95,9 @@ def create_app(store_path: Path | str | None = None, database_url: str | None = 
     app.state.ws = WebStore(store_path)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from . import api, pages, wijkindex_page
+    from . import api, maps, pages, wijkindex_page
     app.include_router(api.router)
+    app.include_router(maps.router)
     app.include_router(pages.router)
     app.include_router(wijkindex_page.router)
     include_beheer(app, database_url)

@@ -8,7 +8,6 @@ that renders the page.
 
 from __future__ import annotations
 
-import functools
 import re
 from urllib.parse import urlencode
 
@@ -18,9 +17,9 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
-from .. import analysis, geometries
+from .. import analysis
 from ..local import public as local_public
-from . import downloads, present, svg
+from . import downloads, maps, present, svg
 from .app import TEMPLATES
 from .data import GROUP_NAMES, LEVEL_NAMES, PROGRAMMES, REASONS, Unit, WebStore
 
@@ -240,28 +239,7 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
 
 
 def _locator(u: Unit) -> dict:
-    if u.kind == "area":
-        gm = (u.gemeente or "")[2:6]
-        res = svg.locator(u.codes, context_level=u.level, context_year=2014, context_prefix=gm,
-                          title=f"Ligging van {u.name} in {u.gemeente_name}")
-        res["level"] = u.level
-        if res["matched"] == 0:
-            res = svg.locator([u.gemeente], context_level="gemeente", context_year=u.reference_year or 2020,
-                              context_prefix=None, title=f"Ligging van de gemeente {u.gemeente_name}")
-            res.update(fallback=True, level="gemeente")
-        return res
-    if u.kind == "gemeente":
-        return svg.locator([u.id], context_level="gemeente", context_year=u.reference_year or 2024,
-                           context_prefix=None, title=f"Ligging van {u.name} in Nederland") | dict(level="gemeente")
-    if u.kind in ("wijk", "buurt"):
-        res = svg.locator([u.id], context_level=u.kind, context_year=2014, context_prefix=u.id[2:6],
-                          title=f"Ligging van {u.name} in {u.gemeente_name or 'de gemeente'}") | dict(level=u.kind)
-        if res["matched"] == 0 and u.gemeente:
-            res = svg.locator([u.gemeente], context_level="gemeente", context_year=u.reference_year or 2024,
-                              context_prefix=None, title=f"Ligging van de gemeente {u.gemeente_name}")
-            res.update(fallback=True, level="gemeente")
-        return res
-    return dict(svg="", matched=0, total=0, layer_year=None)
+    return maps.locator(u)
 
 
 def _crumbs(ws: WebStore, u: Unit) -> list[tuple[str | None, str]]:
@@ -338,7 +316,7 @@ def gebied(request: Request, uid: str, basisjaar: int | None = None, laatstejaar
     b, l = _years_default(years, basisjaar, laatstejaar, ws.area_periods(min_values=100))
     if formaat and tabel == "kaart":
         loc = _locator(u)
-        geom = _wgs84(loc["layer_year"], loc["level"]) if formaat == "geojson" and loc.get("layer_year") else None
+        geom = maps.geometry_dicts(loc["layer"]) if formaat == "geojson" and loc.get("layer") else None
         df = pd.DataFrame(loc.get("shapes", []), columns=["code", "name", "part_of_area"])
         return downloads.respond(df.assign(layer_year=loc.get("layer_year")), formaat,
                                  f"{u.id}-kaart", geometry=geom)
@@ -513,14 +491,6 @@ def _with_name_note(regs: pd.DataFrame) -> list[dict]:
     return rows
 
 
-@functools.lru_cache(maxsize=16)
-def _wgs84(year: int, level: str) -> dict:
-    import json
-    frame = geometries.to_wgs84(geometries.load(year, level))
-    return {c: (json.loads(json.dumps(g.__geo_interface__)) if g is not None and not g.is_empty else None)
-            for c, g in zip(frame["code"], frame.geometry)}
-
-
 @router.get("/indicator/{indicator}", response_class=HTMLResponse)
 def indicator_page(request: Request, indicator: str, jaar: int | None = None,
                    niveau: str = "gemeente", gemeente: str | None = None,
@@ -569,21 +539,22 @@ def indicator_page(request: Request, indicator: str, jaar: int | None = None,
     area_table = areas[["unit_id", "name", "programme", "period", "value", "status", "reason", "coverage",
                         "method", "gemeente", "gemeente_name", "gemeente_value", "gemeente_status"]
                        ].rename(columns={"unit_id": "area"})
-    ly = svg.layer_year(niveau, year or 2024)
     if formaat:
         if tabel == "gebieden":
             return downloads.respond(area_table, formaat, f"{indicator}-{year}-gebieden")
-        geom = _wgs84(ly, niveau) if formaat == "geojson" and ly else None
+        layer = maps.choose_layer(niveau, year or 2024, regs["code"], gemeente) if formaat == "geojson" else None
+        geom = maps.geometry_dicts(layer) if layer is not None else None
         return downloads.respond(regs, formaat, f"{indicator}-{year}-{niveau}", geometry=geom)
-    items = [dict(code=r["code"], name=r["name"], value=_nan(r["value"]), reason=r["reason"])
-             for r in regs.to_dict("records")]
     gname = None
     if gemeente is not None:
         hit = gemeenten[gemeenten["code"] == gemeente]
         gname = hit["name"].iloc[0] if not hit.empty else gemeente
     where = "Nederland" if niveau == "gemeente" else f"gemeente {gname}"
-    mp = svg.choropleth(items, year=year or 2024, level=niveau, unit=ind.unit, decimals=ind.decimals,
-                        title=f"{ind.name} per {niveau}, {where}, {year}") if items else None
+    # the SVG map (fallback) and the interactive map's GeoJSON URL, on the same polygons
+    items = [dict(code=r["code"], name=r["name"], value=_nan(r["value"]), reason=r["reason"])
+             for r in regs[["code", "name", "value", "reason"]].to_dict("records")]
+    mp = maps.indicator_map(ws, indicator, year, niveau, gemeente, items=items,
+                            title=f"{ind.name} per {niveau}, {where}, {year}") if items else None
     src = ws.df("SELECT DISTINCT s.* FROM indicator_values v JOIN sources s USING (source_id) "
                 "WHERE v.indicator = ? ORDER BY s.rank", [indicator])
     area_rows = area_table.to_dict("records")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import html
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,7 +78,11 @@ def _geom_d(geom) -> str:
 @functools.lru_cache(maxsize=16)
 def layer_shapes(year: int, level: str) -> dict[str, Shape]:
     """All polygons of one ``(year, level)`` as SVG path data (cached per process)."""
-    frame = geometries.load(year, level)
+    return shapes_of(geometries.load(year, level), level)
+
+
+def shapes_of(frame, level: str) -> dict[str, Shape]:
+    """SVG path data of a polygon frame (``code, name, geometry`` in RD New)."""
     tol = DRAW_TOLERANCE.get(level, 10.0)
     geoms = shapely.simplify(frame.geometry.to_numpy(), tol, preserve_topology=True)
     out = {}
@@ -116,53 +121,94 @@ def class_of(value, edges: list[float]) -> int | None:
     return min(max(i, 0), len(edges) - 2)
 
 
+def classify(items: list[dict], *, decimals: int, classes=None) -> dict:
+    """Colour classes of ``items`` (dicts with ``code`` and ``value``) for a map and its legend.
+
+    ``classes``: the indicator's fixed classes (objects with ``value``, ``label``, ``colour``,
+    e.g. Leefbaarometer 1-9): a value falls in the class whose ``value`` it rounds to (half
+    up; below the first or above the last class: that end class). Without
+    them: quantile classes of the shown values (:func:`class_breaks`) on :data:`PALETTE`.
+
+    Returns ``fill`` (code -> colour, ``None`` without a shown value or class), ``legend``
+    (``(colour or None, label, count)``; ``None`` colour: no shown figure), ``edges`` (quantile
+    edges, empty for fixed classes) and ``fixed`` (bool).
+    """
+    fill: dict[str, str | None] = {}
+    legend: list[tuple[str | None, str, int]] = []
+    n_missing = 0
+    if classes:
+        by_value = {int(c.value): c for c in classes}
+        counts = {int(c.value): 0 for c in classes}
+        lo, hi = min(by_value), max(by_value)
+        for it in items:
+            v = it.get("value")
+            # the class a value rounds to (half up); outside the classes: the nearest end class
+            c = by_value.get(min(max(math.floor(float(v) + 0.5), lo), hi)) if is_number(v) else None
+            fill[it["code"]] = c.colour if c is not None else None
+            if c is None:
+                n_missing += 1
+            else:
+                counts[int(c.value)] += 1
+        legend = [(c.colour, f"{c.value} {c.label}", counts[int(c.value)]) for c in classes]
+        edges: list[float] = []
+    else:
+        edges = class_breaks([i.get("value") for i in items])
+        n_classes = max(len(edges) - 1, 1)
+        palette = PALETTE if n_classes >= 5 else PALETTE[-n_classes:] if n_classes > 1 else [PALETTE[2]]
+        counts_q = [0] * n_classes
+        for it in items:
+            c = class_of(it.get("value"), edges)
+            fill[it["code"]] = None if c is None else palette[c]
+            if c is None:
+                n_missing += 1
+            else:
+                counts_q[c] += 1
+        for i in range(len(edges) - 1):
+            lo, hi = nl_number(edges[i], decimals), nl_number(edges[i + 1], decimals)
+            legend.append((palette[i], f"{lo} tot en met {hi}" if i == len(edges) - 2 else f"{lo} tot {hi}",
+                           counts_q[i]))
+        if len(edges) == 1:  # every shown value is the same
+            legend.append((palette[0], f"{nl_number(edges[0], decimals)}", counts_q[0]))
+    if n_missing:
+        legend.append((None, "geen getoond cijfer (reden in de tabel)", n_missing))
+    return dict(fill=fill, legend=legend, edges=edges, fixed=bool(classes))
+
+
 def choropleth(items: list[dict], *, year: int, level: str, title: str, unit: str, decimals: int,
-               highlight: set[str] | None = None, map_id: str = "kaart") -> dict:
+               highlight: set[str] | None = None, map_id: str = "kaart", classes=None,
+               shapes: dict[str, Shape] | None = None, shapes_year: int | None = None) -> dict:
     """A choropleth map of ``items`` (dicts with ``code, name, value, reason``).
 
-    Returns ``svg`` (markup), ``legend`` (list of ``(colour, label)``), ``layer_year``,
-    ``not_on_map`` (codes without a polygon in that layer year) and ``edges``.
+    ``classes``: fixed classes (see :func:`classify`). ``shapes``/``shapes_year``: polygons to
+    draw instead of the nearest CBS layer (e.g. :func:`shapes_of` a city's own layer).
+
+    Returns ``svg`` (markup), ``legend`` (list of ``(colour, label, count)``), ``layer_year``,
+    ``not_on_map`` (codes without a polygon in that layer year), ``edges`` and ``fixed``.
     """
-    ly = layer_year(level, year)
+    ly = shapes_year if shapes is not None else layer_year(level, year)
     if ly is None:
-        return dict(svg="", legend=[], layer_year=None, not_on_map=[i["code"] for i in items], edges=[])
-    shapes = layer_shapes(ly, level)
-    edges = class_breaks([i["value"] for i in items])
-    n_classes = max(len(edges) - 1, 1)
-    palette = PALETTE if n_classes >= 5 else PALETTE[-n_classes:] if n_classes > 1 else [PALETTE[2]]
+        return dict(svg="", legend=[], layer_year=None, not_on_map=[i["code"] for i in items], edges=[],
+                    fixed=bool(classes))
+    if shapes is None:
+        shapes = layer_shapes(ly, level)
+    cls = classify(items, decimals=decimals, classes=classes)
+    legend, edges = cls["legend"], cls["edges"]
     drawn, missing = [], []
     for it in items:
         s = shapes.get(it["code"])
         if s is None:
             missing.append(it["code"])
             continue
-        c = class_of(it["value"], edges)
-        fill = MISSING_FILL if c is None else palette[c]
+        colour = cls["fill"].get(it["code"])
+        fill = MISSING_FILL if colour is None else colour
         label = (f"{it['name']} ({it['code']}): "
-                 + (nl_value(it["value"], decimals, unit) if c is not None else f"{DASH} {it.get('reason', '')}"))
+                 + (nl_value(it["value"], decimals, unit) if colour is not None
+                    else f"{DASH} {it.get('reason', '')}"))
         stroke = HIGHLIGHT if highlight and it["code"] in highlight else "#555"
         width = 3 if highlight and it["code"] in highlight else 0.6
         drawn.append((s, fill, label, stroke, width))
-    # legend: (colour, label, number of regions in the class, of which on the map)
-    counts = [0] * max(len(edges) - 1, 1)
-    n_missing = 0
-    for it in items:
-        c = class_of(it["value"], edges)
-        if c is None:
-            n_missing += 1
-        else:
-            counts[c] += 1
-    legend = []
-    for i in range(len(edges) - 1):
-        lo, hi = nl_number(edges[i], decimals), nl_number(edges[i + 1], decimals)
-        legend.append((palette[i], f"{lo} tot en met {hi}" if i == len(edges) - 2 else f"{lo} tot {hi}",
-                       counts[i]))
-    if len(edges) == 1:  # every shown value is the same
-        legend.append((palette[0], f"{nl_number(edges[0], decimals)}", counts[0]))
-    if n_missing:
-        legend.append((None, "geen getoond cijfer (reden in de tabel)", n_missing))
     if not drawn:
-        return dict(svg="", legend=legend, layer_year=ly, not_on_map=missing, edges=edges)
+        return dict(svg="", legend=legend, layer_year=ly, not_on_map=missing, edges=edges, fixed=cls["fixed"])
     vb = _viewbox([d[0] for d in drawn])
     sw = vb[2] / 800  # stroke scale: 1 unit = 1 px at 800 px width
     paths = "".join(
@@ -176,7 +222,7 @@ def choropleth(items: list[dict], *, year: int, level: str, title: str, unit: st
            f'<desc id="{map_id}-d">Kaart met {len(drawn)} gebieden ingekleurd naar waarde; '
            f'dezelfde cijfers staan in de tabel bij de kaart.</desc>'
            + _hatch(sw) + paths + "</svg>")
-    return dict(svg=svg, legend=legend, layer_year=ly, not_on_map=missing, edges=edges)
+    return dict(svg=svg, legend=legend, layer_year=ly, not_on_map=missing, edges=edges, fixed=cls["fixed"])
 
 
 def _hatch(sw: float) -> str:
@@ -188,16 +234,18 @@ def _hatch(sw: float) -> str:
 
 
 def locator(codes: list[str], *, context_level: str, context_year: int, context_prefix: str | None,
-            title: str, map_id: str = "ligging") -> dict:
+            title: str, map_id: str = "ligging", shapes: dict[str, Shape] | None = None,
+            shapes_year: int | None = None) -> dict:
     """A map of an area's surroundings with the area's parts outlined and filled.
 
     ``context_prefix``: draw only codes of the context layer starting with it (e.g. the
     gemeente number ``'0344'`` for its wijken); ``None`` draws the whole layer.
     """
-    ly = layer_year(context_level, context_year)
+    ly = shapes_year if shapes is not None else layer_year(context_level, context_year)
     if ly is None:
         return dict(svg="", matched=0, total=len(codes), layer_year=None)
-    shapes = layer_shapes(ly, context_level)
+    if shapes is None:
+        shapes = layer_shapes(ly, context_level)
     if context_prefix:
         ctx = [s for c, s in shapes.items() if c[2:6] == context_prefix]
     else:
@@ -289,5 +337,5 @@ def legend_swatch(index: int) -> tuple[str, str]:
     return SERIES_STYLES[index % len(SERIES_STYLES)]
 
 
-__all__ = ["choropleth", "locator", "trend_chart", "class_breaks", "layer_year", "layer_shapes",
+__all__ = ["classify", "shapes_of", "choropleth", "locator", "trend_chart", "class_breaks", "layer_year", "layer_shapes",
            "legend_swatch"]

@@ -1,0 +1,347 @@
+"""Interactive maps: which polygons a map draws, and the GeoJSON the map script draws.
+
+Every map on the site is drawn twice from the same classes: as server-side SVG (:mod:`.svg`,
+the no-JavaScript fallback) and, where the browser runs JavaScript with WebGL, by MapLibre GL
+JS (``static/kaart.js``, vendored from npm) from the GeoJSON of ``/api/v1/kaart/...``: zoom
+and pan, click a region to open its page, a tooltip on hover and on tap, and the table next to
+the map tied to it (focusing a row highlights its region).
+
+Polygons (:func:`choose_layer`): the layer of the data's own year where the mirror has one,
+otherwise the nearest year, and among equally near years the one whose codes match most
+regions; the map says which (``note``). Amsterdam's buurten (recoded in 2022 to codes like
+``BU0363AA02``) have no CBS polygons after 2014, so buurt maps of Amsterdam use the city's own
+buurt polygons with the code crosswalk (:func:`wijkmonitor.geometries.amsterdam_buurten`) and
+say so.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+
+from .. import geometries
+from . import svg
+from .data import LEVEL_NAMES, Unit, WebStore
+from .format import DASH, nl_value
+
+router = APIRouter(prefix="/api/v1/kaart", tags=["wijkmonitor"])
+
+AMSTERDAM = "GM0363"
+LEVEL_PLURAL = {"gemeente": "gemeenten", "wijk": "wijken", "buurt": "buurten"}
+#: Decimals of the WGS84 coordinates sent to the browser (5: about 1 m).
+PRECISION = 5
+#: Colours of the locator map (the area's parts, the rest) as in :func:`svg.locator`.
+PART_FILL, CONTEXT_FILL = "#c4002f", "#e8e8e8"
+
+
+@dataclass(frozen=True)
+class MapLayer:
+    """The polygons one map draws: ``kind`` ``"cbs"`` (a layer of the CBS mirror) or
+    ``"amsterdam"`` (the city's buurten under the CBS codes of ``year``)."""
+
+    kind: str
+    year: int
+    level: str
+
+    @property
+    def source(self) -> str:
+        return "Gemeente Amsterdam (gebiedsindeling)" if self.kind == "amsterdam" else "CBS / Kadaster"
+
+    def short_note(self, data_year: int | None) -> str:
+        """The boundaries in a few words, printed on the map itself."""
+        if self.kind == "amsterdam":
+            return f"Grenzen: buurtindeling gemeente Amsterdam, CBS-codes {self.year} via omzettabel"
+        if data_year is None or int(data_year) == self.year:
+            return f"Grenzen: CBS-indeling {self.year}"
+        return f"Grenzen: CBS-indeling {self.year} (dichtstbijzijnde jaar; cijfers {data_year})"
+
+    def note(self, data_year: int | None, *, locator: bool = False) -> str:
+        """Dutch sentence for the map: which boundaries, and why when they are not the data's
+        (``locator``: ``data_year`` is the division year of the page's region, not of figures)."""
+        plural = LEVEL_PLURAL.get(self.level, self.level)
+        if self.kind == "amsterdam":
+            return (f"Grenzen: de buurtindeling van de gemeente Amsterdam, gekoppeld aan de "
+                    f"CBS-buurtcodes van {self.year} met de omzettabel van de gemeente (één op één, "
+                    f"{len(frame(self))} buurten): CBS-grenzen van deze buurten zitten niet in de gegevens "
+                    f"van de wijkmonitor; "
+                    f"buurten die niet in de omzettabel staan, staan alleen in de tabel.")
+        if data_year is None or int(data_year) == self.year:
+            return f"Grenzen: CBS-indeling {self.year}."
+        if locator:
+            return (f"Grenzen: CBS-indeling {self.year}, het dichtstbijzijnde jaar met grenzen van "
+                    f"{plural} bij de indeling {data_year} van dit gebied.")
+        return (f"Grenzen: CBS-indeling {self.year}, het dichtstbijzijnde jaar met grenzen van "
+                f"{plural}; de cijfers gaan over {data_year}. {plural.capitalize()} met een code die "
+                f"niet in de indeling {self.year} voorkomt, staan alleen in de tabel.")
+
+
+def _candidates(level: str, year: int, gemeente: str | None, codes: set[str]) -> list[MapLayer]:
+    years = sorted({y for y, lv in geometries.available() if lv == level},
+                   key=lambda y: (abs(y - int(year)), -y))
+    out = [MapLayer("cbs", y, level) for y in years]
+    if level == "buurt" and (gemeente == AMSTERDAM or any(c.startswith("BU0363") for c in codes)):
+        out.insert(0, MapLayer("amsterdam", 2022 if int(year) >= 2022 else 2015, level))
+    return out
+
+
+def choose_layer(level: str, year: int, codes=(), gemeente: str | None = None) -> MapLayer | None:
+    """The polygons for a map of ``level`` with data of ``year`` (``codes``: the regions shown).
+
+    The nearest year wins (``year`` itself where the mirror has it). Among equally near
+    candidates (two years at the same distance, or Amsterdam's own buurten) the one that draws
+    most of ``codes`` wins, the later year on a tie; when none of them draws any of ``codes``,
+    the layer that draws most of them among all years. ``None`` when there are no polygons of
+    that level at all.
+    """
+    codes = set(codes)
+    cands = _candidates(level, year, gemeente, codes)
+    if not cands:
+        return None
+    cbs = [c for c in cands if c.kind == "cbs"]
+    if not codes:
+        return cbs[0] if cbs else cands[0]
+    nearest = [c for c in cands if c.kind != "cbs" or abs(c.year - int(year)) == abs(cbs[0].year - int(year))]
+
+    def best(group):
+        return max(((len(codes & layer_codes(c)), -i, c) for i, c in enumerate(group)),
+                   key=lambda t: (t[0], t[1]))
+
+    hit = best(nearest)
+    if hit[0] == 0:
+        hit = best(cands)
+    return hit[2] if hit[0] > 0 else (cbs[0] if cbs else cands[0])
+
+
+def frame(layer: MapLayer):
+    """The layer's polygons (``code, name, geometry`` in RD New; cached by geometries)."""
+    if layer.kind == "amsterdam":
+        return geometries.amsterdam_buurten(layer.year)
+    return geometries.load(layer.year, layer.level)
+
+
+@functools.lru_cache(maxsize=32)
+def layer_codes(layer: MapLayer) -> frozenset[str]:
+    """Codes with a (non-empty) polygon in the layer."""
+    f = frame(layer)
+    return frozenset(f.loc[~f.geometry.is_empty, "code"])
+
+
+@functools.lru_cache(maxsize=16)
+def shapes(layer: MapLayer) -> dict:
+    """SVG path data of the layer (see :func:`svg.shapes_of`)."""
+    if layer.kind == "cbs":
+        return svg.layer_shapes(layer.year, layer.level)
+    return svg.shapes_of(frame(layer), layer.level)
+
+
+@functools.lru_cache(maxsize=16)
+def _geojson_geometries(layer: MapLayer) -> dict[str, tuple[str, tuple[float, float, float, float]]]:
+    """``code -> (GeoJSON geometry text, WGS84 bounds)`` of the simplified layer."""
+    web = geometries.to_wgs84(frame(layer), precision=PRECISION)
+    out = {}
+    for code, g in zip(web["code"], web.geometry):
+        if g is None or g.is_empty:
+            continue
+        out[code] = (json.dumps(g.__geo_interface__, separators=(",", ":")),
+                     tuple(float(b) for b in g.bounds))
+    return out
+
+
+def geometry_dicts(layer: MapLayer) -> dict[str, dict]:
+    """``code -> GeoJSON geometry`` (WGS84, simplified) of the layer, for file downloads."""
+    return {c: json.loads(g) for c, (g, _) in _geojson_geometries(layer).items()}
+
+
+def feature_collection(layer: MapLayer, features: list[dict], meta: dict) -> str:
+    """GeoJSON FeatureCollection text of ``features`` (dicts of properties with ``code``) that
+    have a polygon in ``layer``, with ``bbox`` and a ``wijkmonitor`` member (``meta`` plus
+    ``layer_year``, ``source`` and ``not_on_map``: the codes without a polygon)."""
+    geoms = _geojson_geometries(layer)
+    parts, bounds, missing = [], [], []
+    for props in features:
+        hit = geoms.get(props["code"])
+        if hit is None:
+            missing.append(props["code"])
+            continue
+        parts.append('{"type":"Feature","properties":' + json.dumps(props, ensure_ascii=False,
+                                                                      separators=(",", ":"))
+                     + ',"geometry":' + hit[0] + "}")
+        bounds.append(hit[1])
+    if bounds:
+        b = np.asarray(bounds)
+        bbox = [round(float(b[:, 0].min()), 5), round(float(b[:, 1].min()), 5),
+                round(float(b[:, 2].max()), 5), round(float(b[:, 3].max()), 5)]
+    else:
+        bbox = None
+    head = dict(meta, layer_year=layer.year, source=layer.source, not_on_map=missing)
+    return ('{"type":"FeatureCollection","bbox":' + json.dumps(bbox) + ',"wijkmonitor":'
+            + json.dumps(head, ensure_ascii=False, separators=(",", ":"))
+            + ',"features":[' + ",".join(parts) + "]}")
+
+
+# ---------------------------------------------------------------------------------------
+# Indicator maps (the indicator page)
+# ---------------------------------------------------------------------------------------
+
+def indicator_items(ws: WebStore, indicator: str, year: int, level: str,
+                    gemeente: str | None) -> list[dict]:
+    """The regions an indicator map shows (``code, name, value, reason``), as the page's table."""
+    regs = ws.level_values(indicator, year, level, gemeente if level != "gemeente" else None)
+    out = []
+    for r in regs.to_dict("records"):
+        name = r["name"] if isinstance(r["name"], str) and r["name"] else r["code"]
+        v = r["value"]
+        out.append(dict(code=r["code"], name=name, value=None if v is None or pd.isna(v) else float(v),
+                        reason=r["reason"]))
+    return out
+
+
+def indicator_map(ws: WebStore, indicator: str, year: int, level: str, gemeente: str | None,
+                  *, title: str, items: list[dict] | None = None) -> dict:
+    """The SVG fallback and everything the page says about the map of one indicator.
+
+    Returns :func:`svg.choropleth`'s dict plus ``note`` (which boundaries), ``source`` and
+    ``src`` (the GeoJSON URL for the interactive map). ``items``: the page's rows (``code, name,
+    value, reason``) when it has them already, else read as :func:`indicator_items`.
+    """
+    ind = ws.catalogue[indicator]
+    if items is None:
+        items = indicator_items(ws, indicator, year, level, gemeente)
+    if not items:
+        return {}
+    layer = choose_layer(level, year, [i["code"] for i in items], gemeente)
+    if layer is None:
+        return svg.choropleth(items, year=year, level=level, unit=ind.unit, decimals=ind.decimals,
+                              title=title, classes=ind.classes) | dict(note=None, source=None, src=None)
+    mp = svg.choropleth(items, year=year, level=level, unit=ind.unit, decimals=ind.decimals, title=title,
+                        classes=ind.classes, shapes=shapes(layer), shapes_year=layer.year)
+    q = f"jaar={year}&niveau={level}" + (f"&gemeente={gemeente}" if level != "gemeente" and gemeente else "")
+    return mp | dict(note=layer.note(year), short_note=layer.short_note(year), source=layer.source, layer=layer,
+                     src=f"/api/v1/kaart/indicator/{indicator}?{q}")
+
+
+@router.get("/indicator/{indicator}", summary="Kaart van een indicator (GeoJSON met kleuren en legenda)",
+            response_class=Response, responses={200: {"content": {"application/geo+json": {}}}})
+def indicator_geojson(request: Request, indicator: str, jaar: int = Query(..., ge=1900, le=2100),
+                      niveau: str = "gemeente", gemeente: str | None = Query(None, max_length=10)):
+    """Regions of ``niveau`` (within ``gemeente`` for wijk/buurt) with their polygon, value text
+    (Dutch notation), fill colour of the legend class and page link. The member ``wijkmonitor``
+    carries the legend, the boundaries used (``layer_year``, ``note``) and the codes without a
+    polygon (``not_on_map``). The same classes as the SVG map of the indicator page."""
+    ws: WebStore = request.app.state.ws
+    cat = ws.catalogue
+    if indicator not in cat:
+        raise HTTPException(404, f"onbekende indicator {indicator!r}")
+    if niveau not in LEVEL_PLURAL:
+        raise HTTPException(404, f"onbekend niveau {niveau!r}")
+    if niveau != "gemeente" and not gemeente:
+        raise HTTPException(422, "geef een gemeente (code GMxxxx) voor wijken en buurten")
+
+    def build() -> bytes:
+        ind = cat[indicator]
+        items = indicator_items(ws, indicator, jaar, niveau, gemeente)
+        layer = choose_layer(niveau, jaar, [i["code"] for i in items], gemeente)
+        if layer is None:
+            raise HTTPException(404, f"geen grenzen voor {LEVEL_PLURAL[niveau]}")
+        cls = svg.classify(items, decimals=ind.decimals, classes=ind.classes)
+        feats = []
+        for it in items:
+            colour = cls["fill"].get(it["code"])
+            text = nl_value(it["value"], ind.decimals, ind.unit) if colour is not None \
+                else f"{DASH} {it['reason']}".strip()
+            feats.append(dict(code=it["code"], name=it["name"], href=f"/gebied/{it['code']}",
+                              fill=colour, label=text))
+        meta = dict(indicator=indicator, name=ind.name, unit=ind.unit, year=jaar, level=niveau,
+                    gemeente=gemeente if niveau != "gemeente" else None, note=layer.note(jaar),
+                    fixed_classes=cls["fixed"],
+                    legend=[dict(fill=c, label=lab, count=n) for c, lab, n in cls["legend"]])
+        return feature_collection(layer, feats, meta).encode()
+
+    key = (indicator, jaar, niveau, gemeente if niveau != "gemeente" else None)
+    body = ws.lru("kaart_indicator", 64).get_or_put(key, build)
+    return Response(body, media_type="application/geo+json")
+
+
+# ---------------------------------------------------------------------------------------
+# Locator maps (the gebied page)
+# ---------------------------------------------------------------------------------------
+
+def _locator_layer(level: str, year: int, codes: list[str], prefix: str | None) -> MapLayer | None:
+    return choose_layer(level, year, codes, f"GM{prefix}" if prefix else None)
+
+
+def _locator_for(codes: list[str], *, level: str, year: int, prefix: str | None, title: str) -> dict:
+    layer = _locator_layer(level, year, codes, prefix)
+    if layer is None:
+        return dict(svg="", matched=0, total=len(codes), layer_year=None)
+    res = svg.locator(codes, context_level=level, context_year=layer.year, context_prefix=prefix,
+                      title=title, shapes=shapes(layer), shapes_year=layer.year)
+    return res | dict(layer=layer)
+
+
+def locator(u: Unit) -> dict:
+    """The map of a gebied page: the unit (or its parts) in red within its gemeente (areas,
+    wijken, buurten) or the country (gemeenten), on the boundaries of the unit's own division
+    year where they exist. Falls back to the gemeente when no polygon matches."""
+    if u.kind == "area":
+        gm = (u.gemeente or "")[2:6]
+        res = _locator_for(u.codes, level=u.level, year=u.reference_year or 2020, prefix=gm,
+                           title=f"Ligging van {u.name} in {u.gemeente_name}")
+        res["level"] = u.level
+    elif u.kind == "gemeente":
+        res = _locator_for([u.id], level="gemeente", year=u.reference_year or 2024, prefix=None,
+                           title=f"Ligging van {u.name} in Nederland") | dict(level="gemeente")
+    elif u.kind in ("wijk", "buurt"):
+        res = _locator_for([u.id], level=u.kind, year=u.reference_year or 2024, prefix=u.id[2:6],
+                           title=f"Ligging van {u.name} in {u.gemeente_name or 'de gemeente'}") | dict(level=u.kind)
+    else:
+        return dict(svg="", matched=0, total=0, layer_year=None)
+    if res["matched"] == 0 and u.gemeente and u.kind != "gemeente":
+        res = _locator_for([u.gemeente], level="gemeente", year=u.reference_year or 2024, prefix=None,
+                           title=f"Ligging van de gemeente {u.gemeente_name}")
+        res.update(fallback=True, level="gemeente")
+    layer = res.get("layer")
+    if res.get("svg") and layer is not None:
+        year = None if res.get("fallback") else (u.reference_year or (2020 if u.kind == "area" else None))
+        res.update(note=layer.note(year, locator=True), source=layer.source, src=f"/api/v1/kaart/gebied/{u.id}",
+                   short_note=layer.short_note(year) if layer.kind == "amsterdam" or year is None
+                   else f"Grenzen: CBS-indeling {layer.year}")
+    return res
+
+
+@router.get("/gebied/{uid}", summary="Kaart van een gebiedspagina (GeoJSON: het gebied en zijn omgeving)",
+            response_class=Response, responses={200: {"content": {"application/geo+json": {}}}})
+def locator_geojson(request: Request, uid: str):
+    """The regions around a unit with ``part`` true for the unit's own parts, their page link
+    and fill colour; the member ``wijkmonitor`` says which boundaries (``layer_year``,
+    ``note``)."""
+    ws: WebStore = request.app.state.ws
+    if len(uid) > 200 or "\x00" in uid:
+        raise HTTPException(404, "onbekend gebied")
+    u = ws.unit(uid)
+    if u is None:
+        raise HTTPException(404, f"onbekend gebied {uid[:60]!r}")
+
+    def build() -> bytes:
+        loc = locator(u)
+        layer = loc.get("layer")
+        if not loc.get("svg") or layer is None:
+            raise HTTPException(404, "geen kaart voor dit gebied")
+        feats = [dict(code=s["code"], name=s["name"] or s["code"], href=f"/gebied/{s['code']}",
+                      fill=PART_FILL if s["part_of_area"] else CONTEXT_FILL, part=bool(s["part_of_area"]),
+                      label="deel van dit gebied" if s["part_of_area"] else LEVEL_NAMES.get(loc["level"], ""))
+                 for s in loc["shapes"]]
+        meta = dict(unit=u.id, name=u.name, level=loc["level"], note=loc["note"], legend=[])
+        return feature_collection(layer, feats, meta).encode()
+
+    body = ws.lru("kaart_gebied", 256).get_or_put(u.id, build)
+    return Response(body, media_type="application/geo+json")
+
+
+__all__ = ["MapLayer", "choose_layer", "indicator_map", "locator", "feature_collection",
+           "router"]
