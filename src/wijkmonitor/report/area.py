@@ -123,6 +123,7 @@ def targets(data: StoreData, area_id: str, database_url: str | None = None) -> d
         import sqlalchemy as sa
 
         from ..local import db, targets as tg
+        from ..uncertainty import se_by_period
         from ..local.models import Target
         with db.session_scope(url) as session:
             if not sa.inspect(session.get_bind()).has_table(Target.__tablename__):
@@ -133,7 +134,12 @@ def targets(data: StoreData, area_id: str, database_url: str | None = None) -> d
             for t in found:
                 ind = data.catalogue.get(t.indicator_id)
                 series = data.series(area_id, t.indicator_id).dropna(subset=["value"])
-                prog = tg.target_progress(t, series.set_index("period")["value"])
+                rows = data.values[(data.values["unit_id"] == area_id)
+                                   & (data.values["indicator"] == t.indicator_id)]
+                nl = data.series("NL", t.indicator_id).dropna(subset=["value"])
+                prog = tg.target_progress(t, series.set_index("period")["value"],
+                                          se=se_by_period(rows, ind) if ind else None,
+                                          national=nl.set_index("period")["value"] if len(nl) else None)
                 dec = ind.decimals if ind else 1
                 unit = ind.unit if ind else ""
 
@@ -240,6 +246,9 @@ def _theme_text(rows: list[dict], name: str) -> str:
     out = []
     if parts:
         out.append(f"De afstand van {name} tot het stedelijk gemiddelde is " + nl_join(parts) + ".")
+    if by_cls.get("onzeker"):
+        out.append(f"Bij {nl_join(by_cls['onzeker'])} is niet te zeggen of de afstand veranderde: de "
+                   f"verandering valt binnen de onzekerheid van de cijfers (95%-interval).")
     if by_cls.get("beter dan referentie"):
         out.append(f"Bij {nl_join(by_cls['beter dan referentie'])} scoort {name} in het laatste jaar "
                    f"gelijk aan of beter dan het stedelijk gemiddelde.")
@@ -262,7 +271,7 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
     a = a.copy()
     a["area_id"] = area_id
     gaps = analysis.gaps(areas=[area_id], baseline=baseline, latest=latest, reference="gemeente",
-                         values=data.values, index=data.index, catalogue=data.catalogue)
+                         values=data.values, index=data.index, catalogue=data.catalogue, rule=data.rule)
     gm_unit = str(a["gemeente_unit"])
     name = str(a["name"])
     themes, empty_themes = [], []
@@ -334,7 +343,7 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
     p = PROGRAMMES.get(str(a["programme"]), dict(label=str(a["programme"]), short=str(a["programme"])))
     codes = [c for c in str(a["codes"] or "").split(",") if c]
     w1, w2 = LEVEL_WORDS.get(str(a["level"]), (a["level"], a["level"]))
-    measured = sum(counts[c] for c in ("kleiner", "groter", "gelijk", "beter dan referentie"))
+    measured = sum(counts[c] for c in ("kleiner", "groter", "gelijk", "onzeker", "beter dan referentie"))
     summary = []
     if named["kleiner"]:
         summary.append(f"De afstand tot het stedelijk gemiddelde werd kleiner bij "
