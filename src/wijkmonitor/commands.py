@@ -38,6 +38,7 @@ def _print_df(df: pd.DataFrame, title: str | None = None, limit: int | None = No
 def register(app: typer.Typer) -> None:
     register_gap(app)
     register_fetch(app)
+    register_effect(app)
 
     @app.command()
     def ingest(
@@ -265,6 +266,46 @@ def _print_rule_comparison(df, other, rule: str, fmt: str) -> None:
         sys.stdout.write(_markdown(table))
     else:
         _print_df(table, title="Klassen per regel: standaard (met onzekerheid) tegen omw (vaste tolerantie)")
+
+
+def register_effect(app: typer.Typer) -> None:
+    @app.command()
+    def effect(
+        areas: str = typer.Option(..., "--areas", help="aandachtswijken, nplv of een gebied-id."),
+        indicator: str = typer.Option(..., "--indicator", help="Indicator-id."),
+        baseline: int = typer.Option(2012, "--baseline", help="Basisjaar."),
+        latest: int = typer.Option(2020, "--latest", help="Laatste jaar."),
+        fmt: str = typer.Option("table", "--format", help="table, json of csv."),
+        store_path: Optional[Path] = typer.Option(None, "--store"),
+    ):
+        """Verschil-in-verschillen tegen vergelijkbare gebieden buiten elk programma (naaste buren)."""
+        from . import effect as eff
+
+        if fmt not in ("table", "json", "csv"):
+            _fail("formaat moet table, json of csv zijn")
+        try:
+            rows = eff.effects(areas, indicator, baseline, latest, path=store_path)
+        except KeyError as exc:
+            _fail(str(exc.args[0]) if exc.args else str(exc))
+        except store.StoreMissing as exc:
+            _fail(str(exc))
+        if fmt == "json":
+            sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+            return
+        frame = eff.to_frame(rows)
+        if fmt == "csv":
+            sys.stdout.write(frame.to_csv(index=False))
+            return
+        dec = load_catalogue()[indicator].decimals
+        shown = pd.DataFrame({
+            "gebied": frame["area_name"], "schatting": [_fmt(v, dec) for v in frame["estimate"]],
+            "95%-interval": [f"{_fmt(lo, dec)} tot {_fmt(hi, dec)}" if pd.notna(lo) else "—"
+                             for lo, hi in zip(frame["lower"], frame["upper"])],
+            "gebied Δ": [_fmt(v, dec) for v in frame["area_change"]],
+            "vergelijking Δ": [_fmt(v, dec) for v in frame["comparison_change"]],
+            "status": [s if not r else f"{s}: {r}" for s, r in zip(frame["status"], frame["reason"])]})
+        _print_df(shown, title=f"Effect op {indicator}, {baseline}–{latest}: gebied tegen {eff.K} vergelijkbare "
+                               f"gebieden buiten de programma's")
 
 
 def register_gap(app: typer.Typer) -> None:
