@@ -134,11 +134,11 @@ def targets(data: StoreData, area_id: str, database_url: str | None = None) -> d
             for t in found:
                 ind = data.catalogue.get(t.indicator_id)
                 series = data.series(area_id, t.indicator_id).dropna(subset=["value"])
-                rows = data.values[(data.values["unit_id"] == area_id)
-                                   & (data.values["indicator"] == t.indicator_id)]
+                own = data.values[(data.values["unit_id"] == area_id)
+                                  & (data.values["indicator"] == t.indicator_id)]
                 nl = data.series("NL", t.indicator_id).dropna(subset=["value"])
                 prog = tg.target_progress(t, series.set_index("period")["value"],
-                                          se=se_by_period(rows, ind) if ind else None,
+                                          se=se_by_period(own, ind) if ind else None,
                                           national=nl.set_index("period")["value"] if len(nl) else None)
                 dec = ind.decimals if ind else 1
                 unit = ind.unit if ind else ""
@@ -175,6 +175,8 @@ def target_rule(prog, val) -> str:
     that the rule shows the same strings as the table."""
     if prog.status not in ("achieved", "on_track", "behind"):
         return prog.rule  # no numbers: the reason there is no status
+    if getattr(prog, "rule_name", "omw") == "standaard" and prog.status != "achieved":
+        return prog.rule  # the trend rule states its own numbers (trend, interval, path, NL)
     higher = prog.polarity == "higher_is_better"
     better, at_least = ("hoger", "minstens") if higher else ("lager", "hoogstens")
     latest = f"de laatste waarde ({val(prog.latest_value)} in {prog.latest_year})"
@@ -191,8 +193,11 @@ def target_rule(prog, val) -> str:
 #: The progress rule of :mod:`wijkmonitor.local.progress`, in Dutch for the fiche.
 TARGET_RULE = ("De verwachte waarde ligt op de rechte lijn van de beginwaarde via eventuele tussendoelen "
                "naar de streefwaarde. Behaald: de laatste waarde is minstens zo goed als de streefwaarde. "
-               "Op koers: niet behaald, maar de laatste waarde is minstens zo goed als de verwachte waarde "
-               "in dat jaar. Achter: de laatste waarde blijft achter bij de verwachte waarde. Geen gegevens: "
+               "Anders telt een trendlijn door alle metingen vanaf het beginjaar, met het 95%-interval in het "
+               "laatste meetjaar. Op koers: het hele interval ligt op of voorbij de verwachte waarde in dat "
+               "jaar. Achter: het hele interval blijft achter bij de verwachte waarde. Niet te zeggen: het "
+               "interval omvat de verwachte waarde. De landelijke trend wordt niet afgetrokken (de "
+               "streefwaarde is een absolute waarde). Geen gegevens: "
                "er is geen beginwaarde of geen meting na het beginjaar. De waarden zijn de getoonde cijfers "
                "van het gebied in deze monitor.")
 
