@@ -51,7 +51,7 @@ MATCH_ON = ("ervaren_gezondheid_pct", "moeite_rondkomen_pct", "eenzaam_pct", "ro
 STATUS_OK = "ok"
 STATUS_NONE = "geen schatting"
 METHOD = (f"naaste-buren-matching (k={K}) op gestandaardiseerde basisjaarwaarden van de uitkomst en "
-          f"{', '.join(MATCH_ON)}, onder regio's van hetzelfde niveau (indeling {{year}}) in geen enkel "
+          f"{{others}}, onder regio's van hetzelfde niveau (indeling {{year}}) in geen enkel "
           f"programma met minstens {MIN_WEIGHT} inwoners van 25+; verschil-in-verschillen; geen "
           f"pre-periode beschikbaar (de reeks begint in het basisjaar), dus niet op trend gematcht")
 
@@ -110,7 +110,8 @@ def effects(areas, indicator: str, baseline: int, latest: int, *, path: Path | N
 def _one(a, ind, variables, lookup, candidates, baseline, latest) -> dict:
     row = dict(area=a.area_id, area_name=a.name, indicator=ind.id, baseline_year=baseline,
                latest_year=latest, estimate=None, lower=None, upper=None,
-               method=METHOD.format(year=int(a.reference_year)), comparison_areas=[],
+               method=METHOD.format(year=int(a.reference_year), others=", ".join(variables[1:])),
+               comparison_areas=[],
                status=STATUS_NONE, reason="", area_change=None, comparison_change=None, balance=[])
 
     def area_value(var, year):
