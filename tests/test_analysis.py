@@ -272,18 +272,24 @@ def test_gaps_relative_tolerance_and_rule_text(cat):
             ("at", "area", "ww_per_1000", 2016, 60.0, "ok"), ("at", "area", "ww_per_1000", 2022, 51.0, "ok"),
             ("beyond", "area", "ww_per_1000", 2016, 60.0, "ok"), ("beyond", "area", "ww_per_1000", 2022, 51.1, "ok")]
     df = gaps(baseline=2016, latest=2022, indicators=["ww_per_1000"], values=_values(rows),
-              index=_index(["at", "beyond"]), catalogue=cat)
+              index=_index(["at", "beyond"]), catalogue=cat, rule="omw")
     assert list(df["tolerance"]) == [1.0, 1.0]
     assert dict(zip(df["area"], df["class"])) == {"at": "gelijk", "beyond": "groter"}
     for rule in df["rule"]:
         assert "hoogstens 1,0 per 1 000 inwoners" in rule
         assert "2% van de referentiewaarde" in rule and "2016" in rule and "2022" in rule
         assert "lager is beter" in rule
+    # the default rule (issue 15) states the same tolerance in its own words
+    df = gaps(baseline=2016, latest=2022, indicators=["ww_per_1000"], values=_values(rows),
+              index=_index(["at", "beyond"]), catalogue=cat)
+    for rule in df["rule"]:
+        assert "meer dan 1,0 per 1 000 inwoners" in rule and "lager is beter" in rule
 
 
 def test_rule_text_states_the_tolerance_used(cat):
     values, index = _health_case()
-    df = gaps(baseline=2012, latest=2020, indicators=[IND], values=values, index=index, catalogue=cat)
+    df = gaps(baseline=2012, latest=2020, indicators=[IND], values=values, index=index, catalogue=cat,
+              rule="omw")
     assert all("hoogstens 1,0 procentpunt" in r for r in df["rule"])
     # a declared tolerance is written as declared
     woz = cat["woz_gemiddeld"]

@@ -233,16 +233,23 @@ def test_g18_reference_2012_uses_the_2024_gemeenten(con, stored, iv):
     assert r["value"] == pytest.approx(100 * p["numerator"].sum() / p["denominator"].sum(), rel=1e-9)
 
 
-def test_gemeente_reference_of_an_area_is_one_series(con, stored):
+def test_gemeente_reference_of_an_area_is_the_gemeente_as_published(con, stored, iv):
+    """Issue 15 changed this: the stedelijk gemiddelde of an area is the gemeente *as published
+    in each year* (on the division nearest the areas' reference year, the same rule that picks
+    the areas' parts), no longer the harmonised 2024 territory. Groningen absorbed Haren and
+    Ten Boer in 2019: its reference for 2018 is the published 2018 Groningen, and the
+    harmonised series (with the predecessors) stays available beside it."""
     idx = con.execute("SELECT * FROM area_index WHERE area_id = 'groningen-noord'").df().iloc[0]
     ref = con.execute("SELECT * FROM area_values WHERE unit_id = ? AND indicator = 'inwoners' "
                       "ORDER BY period", [idx["gemeente_unit"]]).df().set_index("period")
     hv = stored[(stored["indicator"] == "inwoners") & (stored["region_code"] == "GM0014")].set_index("period")
-    assert set(ref.index) == set(hv.index)
-    ok = hv["status"] == "ok"
-    assert np.allclose(ref.loc[hv.index[ok], "value"], hv.loc[ok, "value"])
-    # no jump at the 2019 merger: 2018 on the 2024 territory is close to 2019
-    assert abs(ref.loc[2019, "value"] / ref.loc[2018, "value"] - 1) < 0.02
+    for year in (2012, 2018, 2019, 2024):
+        pub = _published(iv, "inwoners", year)
+        assert ref.loc[year, "value"] == pub.loc["GM0014", "value"], year
+        assert ref.loc[year, "method"] == "gepubliceerd"
+    # before the merger the published gemeente is smaller than the harmonised one
+    assert ref.loc[2018, "value"] < hv.loc[2018, "value"]
+    assert ref.loc[2024, "value"] == hv.loc[2024, "value"]
 
 
 def test_api_harmonised(real_store, stored):

@@ -64,7 +64,8 @@ CREATE TABLE IF NOT EXISTS area_values (
     unit_id VARCHAR NOT NULL, unit_kind VARCHAR NOT NULL, indicator VARCHAR NOT NULL,
     period INTEGER NOT NULL, value DOUBLE, numerator DOUBLE, denominator DOUBLE,
     status VARCHAR NOT NULL, coverage DOUBLE, n_parts INTEGER, n_used INTEGER,
-    estimate BOOLEAN NOT NULL, method VARCHAR NOT NULL)
+    estimate BOOLEAN NOT NULL, method VARCHAR NOT NULL, source_id VARCHAR, geo_year INTEGER,
+    publication VARCHAR)
 """
 
 
@@ -159,7 +160,7 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
         -- every figure of the unit's codes, on whatever division it was published
         v0 AS (
             SELECT p.unit_id, p.unit_kind, p.ref_year, iv.indicator, iv.period, iv.geo_year, p.code,
-                   iv.value, iv.numerator, iv.denominator, iv.status, iv.estimate
+                   iv.value, iv.numerator, iv.denominator, iv.status, iv.estimate, iv.source_id
             FROM u_parts p JOIN {table} iv ON iv.region_code = p.code),
         -- one division per unit, indicator and period: the one nearest the unit's reference
         -- year (ties: the later). All parts come from it, so an area is never added up from two
@@ -175,8 +176,8 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
             FROM v0 WHERE ref_year IS NOT NULL GROUP BY ALL),
         -- per code and period the value on that division
         v AS (
-            SELECT * EXCLUDE (rn, ref_year, geo_year) FROM (
-                SELECT v0.*,
+            SELECT * EXCLUDE (rn, ref_year, geo_year, source_id) FROM (
+                SELECT v0.*, v0.geo_year AS part_geo_year, v0.source_id AS part_source,
                        row_number() OVER (PARTITION BY v0.unit_id, v0.code, v0.indicator, v0.period
                            ORDER BY v0.status = 'niet beschikbaar',
                                     abs(v0.geo_year - coalesce(v0.ref_year, v0.geo_year)), v0.geo_year DESC) rn
@@ -202,7 +203,12 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
                    count(*) FILTER (WHERE v.status = 'te weinig waarnemingen') AS n_small,
                    sum(pw.pop) FILTER (WHERE v.used) AS pop_used,
                    count(*) FILTER (WHERE v.used AND pw.pop IS NULL) AS n_used_no_pop,
-                   bool_or(v.estimate) AS any_estimate
+                   bool_or(v.estimate) AS any_estimate,
+                   -- provenance: the sources and divisions of the parts added up
+                   string_agg(DISTINCT v.part_source, ',' ORDER BY v.part_source)
+                       FILTER (WHERE v.used) AS source_id,
+                   CASE WHEN count(DISTINCT v.part_geo_year) FILTER (WHERE v.used) = 1
+                        THEN min(v.part_geo_year) FILTER (WHERE v.used) END AS geo_year
             FROM vu v LEFT JOIN pw ON pw.unit_id = v.unit_id AND pw.code = v.code
             GROUP BY v.unit_id, v.indicator, v.period),
         summed AS (
@@ -216,7 +222,7 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
             FROM agg a JOIN n USING (unit_id) JOIN u_inds i USING (indicator)),
         computed AS (
             SELECT unit_id, unit_kind, indicator, period, n_parts, n_used, coverage, aggregation,
-                   estimate OR coalesce(any_estimate, false) AS estimate,
+                   estimate OR coalesce(any_estimate, false) AS estimate, source_id, geo_year,
                    CASE
                      WHEN aggregation = 'niet optelbaar' THEN '{STATUS_NOT_ADDITIVE}'
                      -- nothing to add up: when every part is suppressed, say so
@@ -241,14 +247,14 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
                         ELSE sum_num / sum_den END AS value,
                    CASE WHEN status = 'ok' THEN CASE WHEN aggregation = 'som' THEN sum_value ELSE sum_num END END AS numerator,
                    CASE WHEN status = 'ok' AND aggregation <> 'som' THEN sum_den END AS denominator,
-                   status, coverage, n_parts, n_used, estimate, 'opgeteld' AS method
+                   status, coverage, n_parts, n_used, estimate, 'opgeteld' AS method, source_id, geo_year
             FROM computed),
         pub AS (
             SELECT * EXCLUDE (rn) FROM (
                 SELECT u.unit_id, u.unit_kind, iv.indicator, iv.period, iv.value, iv.numerator,
                        iv.denominator, iv.status, 1.0 AS coverage, 1 AS n_parts,
                        CASE WHEN iv.status = 'ok' THEN 1 ELSE 0 END AS n_used, iv.estimate,
-                       'gepubliceerd' AS method,
+                       'gepubliceerd' AS method, iv.source_id, iv.geo_year,
                        -- the division nearest the unit's reference year, as for parts (a
                        -- region published on two divisions, e.g. 50090NED on 2020 and 50150NED
                        -- on 2024, keeps one source whether it stands alone or within an area)
@@ -278,7 +284,8 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
                              THEN '{STATUS_NOT_ADDITIVE}'
                         ELSE '{STATUS_NOT_COMPARABLE}' END AS status,
                    0.0::DOUBLE AS coverage, any_value(n.n_parts) AS n_parts, 0 AS n_used,
-                   any_value(i.estimate) AS estimate, 'opgeteld' AS method
+                   any_value(i.estimate) AS estimate, 'opgeteld' AS method,
+                   NULL::VARCHAR AS source_id, NULL::INTEGER AS geo_year
             FROM unit_keys k JOIN key_data d USING (key)
             JOIN u_inds i ON i.indicator = d.indicator
             JOIN n ON n.unit_id = k.unit_id
@@ -305,8 +312,44 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
     factor = np.array([scale[i] if m == "opgeteld" and catalogue[i].aggregation == "verhouding" else 1.0
                        for i, m in zip(df["indicator"], df["method"])], dtype="float64")
     df["value"] = df["value"].astype("float64") * factor
-    return df[["unit_id", "unit_kind", "indicator", "period", "value", "numerator", "denominator",
-               "status", "coverage", "n_parts", "n_used", "estimate", "method"]]
+    df["publication"] = publication_names(con, df["source_id"], df["geo_year"])
+    return df[AREA_VALUE_COLUMNS]
+
+
+#: The columns of ``area_values`` (and of :func:`aggregate`'s result).
+AREA_VALUE_COLUMNS = ["unit_id", "unit_kind", "indicator", "period", "value", "numerator", "denominator",
+                      "status", "coverage", "n_parts", "n_used", "estimate", "method", "source_id",
+                      "geo_year", "publication"]
+
+
+def publication_names(con: duckdb.DuckDBPyConnection, source_ids, geo_years) -> np.ndarray:
+    """Per row the publication a value comes from: the publisher's table id(s) of its source(s)
+    and the division, e.g. ``50090NED, indeling 2020`` (one model run, one geography).
+
+    ``source_ids`` holds one source id or several joined by commas (an aggregate of parts);
+    ``geo_years`` the division (missing: the parts come from several divisions). A source
+    without a table id stands for itself. Rows without a source give None.
+    """
+    tables = dict(con.execute("SELECT source_id, coalesce(table_id, source_id) FROM sources").fetchall()) \
+        if _has_sources(con) else {}
+    cache: dict = {}
+    out = np.empty(len(source_ids), dtype=object)
+    for k, (sid, gy) in enumerate(zip(source_ids, geo_years)):
+        if sid is None or (isinstance(sid, float) and np.isnan(sid)):
+            out[k] = None
+            continue
+        key = (sid, None if pd.isna(gy) else int(gy))
+        if key not in cache:
+            tids = sorted({tables.get(x, x) for x in str(sid).split(",")})
+            where = f"indeling {key[1]}" if key[1] is not None else "meerdere indelingen"
+            cache[key] = f"{' + '.join(tids)}, {where}"
+        out[k] = cache[key]
+    return out
+
+
+def _has_sources(con) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables "
+                            "WHERE table_name = 'sources'").fetchone()[0])
 
 
 def _ratio_scale(catalogue: Catalogue) -> dict[str, float]:
@@ -342,7 +385,16 @@ def build_area_tables(con: duckdb.DuckDBPyConnection, areas: Sequence | None = N
             succ = areas_mod.successor_gemeente(gm, 2100)
             if succ and succ != gm:
                 successors[gm] = succ
-    units += [Unit(gm, "gemeente", (gm,), None, gm) for gm in sorted(set(gemeenten) | set(successors.values()))]
+    # the stedelijk gemiddelde: the gemeente as published, on the division nearest its areas'
+    # reference year -- the same rule that picks the division of the areas' parts, so that an
+    # area and its gemeente come from one publication (one model run, one geography; issue 15)
+    ref_year: dict[str, int] = {}
+    for a in areas:
+        for gm in (a.gemeente, successors.get(a.gemeente)):
+            if gm:
+                ref_year[gm] = max(ref_year.get(gm, a.reference_year), a.reference_year)
+    units += [Unit(gm, "gemeente", (gm,), ref_year.get(gm), gm)
+              for gm in sorted(set(gemeenten) | set(successors.values()))]
     groups = {gid: tuple(g.members) for gid, g in areas_mod.load_groups().items()
               if g.members is not None}  # NL (all gemeenten): aggregate_national
     units += units_for_groups(groups)
@@ -350,7 +402,7 @@ def build_area_tables(con: duckdb.DuckDBPyConnection, areas: Sequence | None = N
         codes = tuple(sorted({c for a in areas if a.programme == programme for c in a.codes}))
         units.append(Unit(SET_PREFIX + programme, "set", codes, None))
     values = aggregate(con, units, catalogue)
-    # the gemeente reference and the G-groups on one geography for all years (issue 5)
+    # the G-groups on one geography for all years (issue 5); the gemeenten stay as published
     from .series import harmonise_reference_units
     values = harmonise_reference_units(con, values, catalogue)
     values = _fill_successors(values, successors)
@@ -367,8 +419,7 @@ def build_area_tables(con: duckdb.DuckDBPyConnection, areas: Sequence | None = N
     con.execute("DROP TABLE IF EXISTS area_index")
     con.execute(AREA_VALUES_SQL)
     con.register("av_df", values)
-    con.execute("INSERT INTO area_values SELECT unit_id, unit_kind, indicator, period, value, numerator, "
-                "denominator, status, coverage, n_parts, n_used, estimate, method FROM av_df "
+    con.execute(f"INSERT INTO area_values SELECT {', '.join(AREA_VALUE_COLUMNS)} FROM av_df "
                 "ORDER BY unit_id, indicator, period")
     con.unregister("av_df")
     con.register("ai_df", index)

@@ -34,6 +34,32 @@ Classification rule (also written next to every result, in Dutch)
 The tolerance is the indicator's declared ``tolerance`` (in its unit) or else the global rule
 :func:`default_tolerance`: 1 procentpunt for percentages, otherwise 2 % of the reference value
 in the baseline year.
+
+Rules: ``standaard`` (default, issue 15) and ``omw``
+----------------------------------------------------
+Step 3 above is the historical fixed-tolerance rule of the Outcomemonitor Wijkenaanpak, kept as
+``rule="omw"``. The default rule ``standaard`` respects the uncertainty of the four values
+(:mod:`wijkmonitor.uncertainty`; their errors taken as independent) through the 95 % interval
+``[change_lower, change_upper]`` of the change:
+
+* **kleiner** / **groter** only when ``|change| > tolerance`` AND the interval excludes zero
+  (lies wholly below or wholly above 0; touching 0 does not exclude it);
+* **gelijk** when the whole interval lies within ``[-tolerance, +tolerance]``;
+* otherwise **onzeker** ("niet te zeggen").
+
+Where no interval is known for the indicator (scores, classes) the default rule cannot judge
+the uncertainty and says so: it then classifies by the tolerance alone, as ``omw``, and the
+row's ``interval_method`` is ``geen``.
+
+One publication per comparison
+------------------------------
+Each value carries its ``publication`` (publisher table and division, from ``area_values``).
+With the gemeente or the rest of the gemeente as reference, a year in which the area's value
+and the reference come from different publications has no reference value:
+``reference_status_*`` is ``niet vergelijkbaar`` and the class is "te weinig waarnemingen".
+Different means another division (geography) or, for model estimates, another table (model
+run); see :func:`same_publication`. Groups and NL are harmonised or national series and name
+their publication in the same fields.
 """
 
 from __future__ import annotations
@@ -49,7 +75,12 @@ from . import store
 from .catalogue import Catalogue, Indicator, load_catalogue
 from .nlformat import nl_number
 
-CLASSES = ("kleiner", "groter", "gelijk", "beter dan referentie", "te weinig waarnemingen")
+CLASSES = ("kleiner", "groter", "gelijk", "onzeker", "beter dan referentie", "te weinig waarnemingen")
+#: Dutch labels of the classes where the bare word needs help.
+CLASS_LABELS = {"onzeker": "niet te zeggen"}
+#: The classification rules: the default respects the uncertainty; ``omw`` is the historical
+#: fixed-tolerance rule of the Outcomemonitor Wijkenaanpak.
+RULES = ("standaard", "omw")
 REFERENCES = ("gemeente", "rest", "G4", "G14", "G18", "G40", "NPLV19", "NL")
 REFERENCE_NAMES = {
     "gemeente": "stedelijk gemiddelde (eigen gemeente)",
@@ -74,12 +105,26 @@ def comparable(ind: Indicator) -> bool:
 
 
 #: Classes that say something about the development of the gap.
-MEASURED_CLASSES = ("kleiner", "groter", "gelijk", "beter dan referentie")
+MEASURED_CLASSES = ("kleiner", "groter", "gelijk", "onzeker", "beter dan referentie")
 
 
-def general_rule_text(reference: str = "gemeente") -> str:
+def general_rule_text(reference: str = "gemeente", rule: str = "omw") -> str:
     """The classification rule in one Dutch sentence, without indicator-specific numbers."""
     ref = REFERENCE_NAMES.get(reference, reference)
+    if rule == "standaard":
+        return (f"Per indicator en gebied: de achterstand op {ref} in het basisjaar en in het laatste jaar "
+                f"(per indicator de dichtstbijzijnde jaren waarin minstens de helft van de gebieden een cijfer "
+                f"heeft; zijn dat er minder dan twee, dan het jaarpaar waarin de meeste gebieden beide cijfers "
+                f"hebben), met het 95%-interval van de verandering (modelschattingen: een gekalibreerde "
+                f"benadering; percentages uit aantallen: Wilson; cijfers per 1 000: Poisson; afgeronde cijfers: "
+                f"de afronding). Beter dan referentie: het gebied scoort in het laatste jaar gelijk aan of beter "
+                f"dan de referentie. Kleiner/groter: de achterstand veranderde meer dan de tolerantie "
+                f"(gedeclareerd bij de indicator, anders {nl_number(PERCENT_TOLERANCE, 0)} procentpunt bij "
+                f"percentages en {nl_number(RELATIVE_TOLERANCE * 100, 0)}% van de referentiewaarde in het "
+                f"basisjaar) én het interval sluit 0 uit. Gelijk: het hele interval ligt binnen plus of min de "
+                f"tolerantie. Niet te zeggen (onzeker): geen van beide. Te weinig waarnemingen: een van de vier "
+                f"cijfers ontbreekt of komt uit een andere publicatie dan het gebied, of basisjaar en laatste "
+                f"jaar vallen samen. De vaste-tolerantieregel van de Outcomemonitor: --rule omw.")
     return (f"Per indicator en gebied: de achterstand op {ref} in het basisjaar en in het laatste jaar "
             f"(per indicator de dichtstbijzijnde jaren waarin minstens de helft van de gebieden een cijfer "
             f"heeft; zijn dat er minder dan twee, dan het jaarpaar waarin de meeste gebieden beide cijfers "
@@ -104,8 +149,10 @@ def default_tolerance(ind: Indicator, reference_baseline: float | None) -> float
 
 
 def rule_text(ind: Indicator, tolerance: float, baseline: int | None, latest: int | None,
-              reference: str) -> str:
+              reference: str, rule: str = "omw") -> str:
     """The classification rule in words, with the numbers used."""
+    if rule == "standaard":
+        return _standard_rule_text(ind, tolerance, baseline, latest, reference)
     ref = REFERENCE_NAMES.get(reference, reference)
     unit = "procentpunt" if ind.unit.strip() == "%" else ind.unit
     tol = "?" if tolerance is None or not np.isfinite(tolerance) else nl_number(tolerance, max(ind.decimals, 1))
@@ -124,12 +171,63 @@ def rule_text(ind: Indicator, tolerance: float, baseline: int | None, latest: in
                    "laatste jaar samenvallen (geen ontwikkeling te meten)")
 
 
+def _standard_rule_text(ind: Indicator, tolerance: float, baseline, latest, reference: str) -> str:
+    from .uncertainty import METHOD_LABELS, method_of
+
+    ref = REFERENCE_NAMES.get(reference, reference)
+    unit = "procentpunt" if ind.unit.strip() == "%" else ind.unit
+    tol = "?" if tolerance is None or not np.isfinite(tolerance) else nl_number(tolerance, max(ind.decimals, 1))
+    b, l = baseline or "?", latest or "?"
+    what = ("afstand = |waarde − " + ref + "|" if ind.higher_is_better is None else
+            f"achterstand op {ref} ({'hoger is beter' if ind.higher_is_better else 'lager is beter'}); "
+            f"beter dan referentie als het gebied in {l} gelijk aan of beter dan de referentie scoort")
+    method = method_of(ind)
+    if method == "geen":
+        judged = (f"voor deze indicator is geen onzekerheid bekend: gelijk als de verandering tussen {b} en {l} "
+                  f"hoogstens {tol} {unit} is, anders kleiner of groter (alleen de tolerantie)")
+    else:
+        judged = (f"95%-interval van de verandering tussen {b} en {l} ({METHOD_LABELS[method]}; de fouten van "
+                  f"gebied en referentie als onafhankelijk opgeteld): kleiner of groter alleen als de "
+                  f"verandering meer dan {tol} {unit} is én het interval 0 uitsluit; gelijk als het hele "
+                  f"interval binnen ±{tol} {unit} ligt; anders niet te zeggen (onzeker)")
+    return (f"{what}; {judged}; te weinig waarnemingen als een van de vier cijfers ontbreekt, uit een andere "
+            f"publicatie komt dan het gebied, of als basisjaar en laatste jaar samenvallen")
+
+
+def classify_uncertain(change, change_lower, change_upper, tolerance) -> np.ndarray:
+    """The default rule on the change of the achterstand and its 95 % interval (vectorised).
+
+    ``kleiner``/``groter`` when ``|change| > tolerance`` and the interval excludes 0 (strictly);
+    ``gelijk`` when ``-tolerance <= lower`` and ``upper <= tolerance``; otherwise ``onzeker``.
+    Where the interval is unknown (NaN) the tolerance alone decides (as ``omw``). Values are
+    rounded to 9 decimals first, so that a change exactly at a boundary is judged as written.
+    """
+    c = np.round(np.asarray(change, dtype="float64"), 9)
+    lo = np.round(np.asarray(change_lower, dtype="float64"), 9)
+    hi = np.round(np.asarray(change_upper, dtype="float64"), 9)
+    tol = np.round(np.broadcast_to(np.asarray(tolerance, dtype="float64"), c.shape), 9)
+    known = np.isfinite(lo) & np.isfinite(hi)
+    out = np.full(c.shape, "onzeker", dtype=object)
+    within = known & (lo >= -tol) & (hi <= tol)
+    out[within] = "gelijk"
+    big = np.abs(c) > tol
+    out[known & big & (hi < 0)] = "kleiner"
+    out[known & big & (lo > 0)] = "groter"
+    # no interval known: the tolerance alone
+    out[~known & (np.abs(c) <= tol)] = "gelijk"
+    out[~known & (c < 0) & big] = "kleiner"
+    out[~known & (c > 0) & big] = "groter"
+    return out
+
+
 def classify(value_b, value_l, ref_b, ref_l, *, higher_is_better: bool | None,
-             tolerance, same_year=None) -> np.ndarray:
+             tolerance, same_year=None, change_se=None) -> np.ndarray:
     """Vectorised classification of the change of the gap (see the module docstring).
 
     ``same_year``: True where baseline and latest are the same year (no development to
-    measure: "te weinig waarnemingen").
+    measure: "te weinig waarnemingen"). ``change_se``: the standard error of the change of the
+    achterstand; given, the default rule (:func:`classify_uncertain`) replaces step 3 (the
+    ``omw`` rule); NaN entries are judged by the tolerance alone.
     """
     vb, vl, rb, rl = (np.asarray(x, dtype="float64") for x in (value_b, value_l, ref_b, ref_l))
     tol = np.broadcast_to(np.asarray(tolerance, dtype="float64"), vb.shape)
@@ -147,8 +245,13 @@ def classify(value_b, value_l, ref_b, ref_l, *, higher_is_better: bool | None,
     change = d_l - d_b
     # round away float noise so that a change exactly at the tolerance counts as "gelijk"
     change = np.round(change, 9)
-    out = np.where(change < 0, "kleiner", "groter").astype(object)
-    out[np.abs(change) <= np.round(tol, 9)] = "gelijk"
+    if change_se is None:
+        out = np.where(change < 0, "kleiner", "groter").astype(object)
+        out[np.abs(change) <= np.round(tol, 9)] = "gelijk"
+    else:
+        from .uncertainty import Z
+        se = np.broadcast_to(np.asarray(change_se, dtype="float64"), vb.shape)
+        out = classify_uncertain(change, change - Z * se, change + Z * se, tol)
     out[better] = "beter dan referentie"
     out[missing] = "te weinig waarnemingen"
     return out
@@ -237,21 +340,27 @@ def load_area_index(path: Path | None = None, con=None) -> pd.DataFrame:
 def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] | None = None,
          baseline: int, latest: int, reference: str = "gemeente", path: Path | None = None,
          values: pd.DataFrame | None = None, index: pd.DataFrame | None = None,
-         catalogue: Catalogue | None = None) -> pd.DataFrame:
+         catalogue: Catalogue | None = None, rule: str = "standaard") -> pd.DataFrame:
     """Gap and classification per area and indicator between ``baseline`` and ``latest``.
 
     Parameters
     ----------
     areas : area ids, a programme name (``nplv``, ``aandachtswijken``), or None for all areas
     reference : one of :data:`REFERENCES`
+    rule : one of :data:`RULES` (``standaard``: with the uncertainty; ``omw``: fixed tolerance)
     values, index : pre-loaded ``area_values`` / ``area_index`` (to avoid re-reading the store)
 
     Returns one row per area and indicator with the columns of the public JSON output:
     ``area, indicator, baseline_year, latest_year, value_baseline, value_latest,
-    reference_baseline, reference_latest, gap_baseline, gap_latest, class, rule`` and more.
+    reference_baseline, reference_latest, gap_baseline, gap_latest, class, rule`` and more:
+    per value ``lower_*``/``upper_*`` (95 %), ``change`` (of the achterstand) with
+    ``change_lower``/``change_upper``, ``interval_method``, ``publication_*`` and
+    ``reference_publication_*`` (the publication of each value), ``rule_name``.
     """
     if reference not in REFERENCES:
         raise ValueError(f"onbekende referentie {reference!r}; kies uit {', '.join(REFERENCES)}")
+    if rule not in RULES:
+        raise ValueError(f"onbekende regel {rule!r}; kies uit {', '.join(RULES)}")
     catalogue = catalogue or load_catalogue()
     if values is None or index is None:
         with contextlib.closing(store.connect(path)) as con:
@@ -290,8 +399,13 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
     ly = np.repeat(np.array([np.nan if years[i][1] is None else years[i][1] for i in ind_ids], "float64"), n_a)
     col["reference_unit"] = _reference_units(idx, reference, n_i)
     # look the four numbers up with one merge (first row wins where a key occurs twice)
-    look = values[["unit_id", "indicator", "period", "value", "status", "estimate"]].drop_duplicates(
-        ["unit_id", "indicator", "period"], keep="first")
+    # a store built before issue 15 (or a hand-made frame) may lack these
+    missing = {c: (None if c == "publication" else np.nan)
+               for c in ("numerator", "denominator", "publication") if c not in values.columns}
+    if missing:  # (assign copies the frame: only when needed)
+        values = values.assign(**missing)
+    look = values[["unit_id", "indicator", "period", "value", "numerator", "denominator", "status",
+                   "estimate", "publication"]].drop_duplicates(["unit_id", "indicator", "period"], keep="first")
     look = look.assign(period=look["period"].astype("float64"),
                        value=look["value"].where(look["status"] == "ok"))
     wanted = pd.DataFrame({
@@ -300,10 +414,41 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
         "period": np.concatenate([by, ly, by, ly])})
     m = wanted.merge(look, how="left", on=["unit_id", "indicator", "period"], sort=False)
     n = len(col["area"])
-    val = m["value"].to_numpy(dtype="float64", na_value=np.nan)
+    val = m["value"].to_numpy(dtype="float64", na_value=np.nan).copy()
     status = m["status"].to_numpy(dtype=object, na_value=None)
     status[pd.isna(status)] = "niet beschikbaar"
     estimate = m["estimate"].to_numpy(dtype=object, na_value=False).astype(bool)
+    den = m["denominator"].to_numpy(dtype="float64", na_value=np.nan)
+    numr = m["numerator"].to_numpy(dtype="float64", na_value=np.nan)
+    pub = m["publication"].to_numpy(dtype=object, na_value=None)
+    # 95 % interval of each of the four values (by indicator; see wijkmonitor.uncertainty)
+    from . import uncertainty
+    lo4, hi4, se4 = (np.full(4 * n, np.nan) for _ in range(3))
+    # rows are indicator-major (n_a per indicator) in each of the four blocks of n
+    block = np.arange(n_a)
+    for j, ind in enumerate(inds):
+        sel = np.concatenate([k * n + j * n_a + block for k in range(4)])
+        iv = uncertainty.intervals(ind, val[sel], numr[sel], den[sel])
+        lo4[sel], hi4[sel], se4[sel] = iv["lower"], iv["upper"], iv["se"]
+    methods = np.repeat(np.array([uncertainty.method_of(i) for i in inds], dtype=object), n_a)
+    # one publication per comparison: the gemeente (or the rest of it) must come from the
+    # publication of the area's own value in that year
+    if reference in ("gemeente", "rest"):
+        model = np.repeat(np.array([bool(i.estimate) for i in inds], dtype=bool), n_a)
+        # same_publication, vectorised over the few distinct publications
+        distinct = {p for p in pub if isinstance(p, str)}
+        division = {p: p.rsplit(", ", 1)[-1] for p in distinct}
+        for k_area, k_ref in ((0, 2), (1, 3)):
+            a_pub, r_pub = pub[k_area * n:(k_area + 1) * n], pub[k_ref * n:(k_ref + 1) * n]
+            known = np.array([isinstance(x, str) for x in a_pub]) & np.array([isinstance(x, str) for x in r_pub])
+            a_div = np.array([division.get(x) for x in a_pub], dtype=object)
+            r_div = np.array([division.get(x) for x in r_pub], dtype=object)
+            clash = known & np.where(model, a_pub != r_pub, a_div != r_div)
+            clash &= np.isfinite(val[k_ref * n:(k_ref + 1) * n]) & np.isfinite(val[k_area * n:(k_area + 1) * n])
+            idx_ref = np.flatnonzero(clash) + k_ref * n
+            val[idx_ref] = np.nan
+            lo4[idx_ref] = hi4[idx_ref] = se4[idx_ref] = np.nan
+            status[idx_ref] = "niet vergelijkbaar"
     for k, (v_col, s_col, e_col) in enumerate((
             ("value_baseline", "status_baseline", "estimate_baseline"),
             ("value_latest", "status_latest", "estimate_latest"),
@@ -311,6 +456,10 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
             ("reference_latest", "reference_status_latest", None))):
         col[v_col] = val[k * n:(k + 1) * n]
         col[s_col] = status[k * n:(k + 1) * n]
+        col["lo_" + v_col] = lo4[k * n:(k + 1) * n]
+        col["hi_" + v_col] = hi4[k * n:(k + 1) * n]
+        col["se_" + v_col] = se4[k * n:(k + 1) * n]
+        col["pub_" + v_col] = pub[k * n:(k + 1) * n]
         if e_col:
             col[e_col] = estimate[k * n:(k + 1) * n]
     vb, vl, rb, rl = col["value_baseline"], col["value_latest"], col["reference_baseline"], col["reference_latest"]
@@ -325,18 +474,31 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
     same = ~(by != ly)  # also True where a year is missing
     hib = np.repeat(np.array([i.higher_is_better for i in inds], dtype=object), n_a)
     cls = np.empty(n, dtype=object)
+    change_se = np.sqrt(col["se_value_baseline"] ** 2 + col["se_value_latest"] ** 2
+                        + col["se_reference_baseline"] ** 2 + col["se_reference_latest"] ** 2)
+    change = np.full(n, np.nan)
     for direction in (True, False, None):
         sel = np.array([h is direction for h in hib], dtype=bool)
         if sel.any():
             cls[sel] = classify(vb[sel], vl[sel], rb[sel], rl[sel], higher_is_better=direction,
-                                tolerance=tol[sel], same_year=same[sel])
+                                tolerance=tol[sel], same_year=same[sel],
+                                change_se=change_se[sel] if rule == "standaard" else None)
+            if direction is None:
+                change[sel] = np.abs(vl[sel] - rl[sel]) - np.abs(vb[sel] - rb[sel])
+            else:
+                sign = 1.0 if direction else -1.0
+                change[sel] = (np.maximum(0.0, sign * (rl[sel] - vl[sel]))
+                               - np.maximum(0.0, sign * (rb[sel] - vb[sel])))
+    from .uncertainty import Z
+    change[same] = np.nan
+    change_lower, change_upper = change - Z * change_se, change + Z * change_se
     texts: dict = {}
     rules = np.empty(n, dtype=object)
     for j, (ind_id, t, b, l) in enumerate(zip(col["indicator"], tol, by, ly)):
         key = (ind_id, None if np.isnan(t) else float(t), b, l)
         if key not in texts:
             texts[key] = rule_text(catalogue[ind_id], t, None if np.isnan(b) else int(b),
-                                   None if np.isnan(l) else int(l), reference)
+                                   None if np.isnan(l) else int(l), reference, rule)
         rules[j] = texts[key]
     years_b = pd.array(np.nan_to_num(by).astype("int64"), dtype="Int64")
     years_l = pd.array(np.nan_to_num(ly).astype("int64"), dtype="Int64")
@@ -356,7 +518,35 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
         "gap_baseline": vb - rb, "gap_latest": vl - rl, "ratio_baseline": ratio_b, "ratio_latest": ratio_l,
         "tolerance": tol, "class": cls, "rule": rules,
         "polarity": np.repeat(np.array([i.polarity for i in inds], dtype=object), n_a),
+        "lower_baseline": col["lo_value_baseline"], "upper_baseline": col["hi_value_baseline"],
+        "lower_latest": col["lo_value_latest"], "upper_latest": col["hi_value_latest"],
+        "reference_lower_baseline": col["lo_reference_baseline"],
+        "reference_upper_baseline": col["hi_reference_baseline"],
+        "reference_lower_latest": col["lo_reference_latest"],
+        "reference_upper_latest": col["hi_reference_latest"],
+        "change": change, "change_lower": change_lower, "change_upper": change_upper,
+        "interval_method": methods,
+        "publication_baseline": col["pub_value_baseline"], "publication_latest": col["pub_value_latest"],
+        "reference_publication_baseline": col["pub_reference_baseline"],
+        "reference_publication_latest": col["pub_reference_latest"],
+        "rule_name": np.full(n, rule, dtype=object),
     })
+
+
+def same_publication(area_pub, ref_pub, *, model: bool) -> bool:
+    """Whether an area's value and its reference can be compared (see the module docstring).
+
+    Publications are written ``"<table(s)>, indeling <year>"`` (``area_values.publication``).
+    The division must always be the same (one geography); for model estimates also the
+    table (one model run: 50090NED and its 50150NED re-publication are different runs). For
+    other figures the table may differ (a city's copy of a CBS KWB table, the Leefbaarometer's
+    wijk and gemeente files are one publication). Unknown publications are not judged.
+    """
+    if not isinstance(area_pub, str) or not isinstance(ref_pub, str):
+        return True
+    if model:
+        return area_pub == ref_pub
+    return area_pub.rsplit(", ", 1)[-1] == ref_pub.rsplit(", ", 1)[-1]
 
 
 def _reference_units(idx: pd.DataFrame, reference: str, repeat: int) -> np.ndarray:

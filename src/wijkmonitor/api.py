@@ -91,7 +91,13 @@ def value(region: str, indicator: str, year: int, *, path: Path | None = None) -
     date, licence) and the indicator's definition.
 
     When a code exists in several divisions for the same period, the division of that year is
-    preferred, else the most recent division.
+    preferred, else the division nearest that year (ties: the later), as the build picks the
+    publication of an area and its gemeente (so a 2012 RIVM figure comes from 50090NED on the
+    2020 division, not from the 50150NED re-publication on the 2024 one).
+
+    ``lower``, ``upper`` (95 %) and ``interval_method`` give the value's uncertainty
+    (:mod:`wijkmonitor.uncertainty`; ``interval_note`` in words, marked as an approximation
+    for model estimates).
     """
     cat = load_catalogue()
     if indicator not in cat:
@@ -102,7 +108,7 @@ def value(region: str, indicator: str, year: int, *, path: Path | None = None) -
     ind = cat[indicator]
     df = store.query_df(
         _VALUES_SQL + " WHERE v.indicator = ? AND v.region_code = ? AND v.period = ? "
-        "ORDER BY (v.geo_year = v.period) DESC, v.geo_year DESC LIMIT 1",
+        "ORDER BY (v.geo_year = v.period) DESC, abs(v.geo_year - v.period), v.geo_year DESC LIMIT 1",
         [indicator, region, int(year)], path=path)
     base = dict(region=region, indicator=indicator, year=int(year), indicator_name=ind.name,
                 unit=ind.unit, polarity=ind.polarity, min_base=ind.min_base,
@@ -113,7 +119,8 @@ def value(region: str, indicator: str, year: int, *, path: Path | None = None) -
                   "niet beschikbaar: geen bron met dit cijfer voor dit gebied en jaar")
         return base | dict(value=None, status="niet beschikbaar", reason=reason, numerator=None,
                            denominator=None, estimate=ind.estimate, region_name=None, level=None,
-                           geo_year=None, source=None)
+                           geo_year=None, source=None, lower=None, upper=None,
+                           interval_method=None, interval_note=None)
     row = df.iloc[0]
     src = store.query_df("SELECT * FROM sources WHERE source_id = ?", [row["source_id"]], path=path)
     source = None
@@ -127,7 +134,20 @@ def value(region: str, indicator: str, year: int, *, path: Path | None = None) -
         numerator=_num(row["numerator"]), denominator=_num(row["denominator"]),
         estimate=bool(row["estimate"]), region_name=row["region_name"], level=row["level"],
         geo_year=int(row["geo_year"]), source=source,
-        base_source_id=row["base_source_id"] if isinstance(row["base_source_id"], str) else None)
+        base_source_id=row["base_source_id"] if isinstance(row["base_source_id"], str) else None,
+        **_interval(ind, row))
+
+
+def _interval(ind, row) -> dict:
+    """``lower``, ``upper``, ``interval_method`` and ``interval_note`` of one value row."""
+    from .uncertainty import METHOD_LABELS, intervals
+
+    iv = intervals(ind, [row["value"] if row["status"] == "ok" else float("nan")],
+                   [row["numerator"]], [row["denominator"]])
+    lo, hi = _num(iv["lower"][0]), _num(iv["upper"][0])
+    shown = lo is not None
+    return dict(lower=lo, upper=hi, interval_method=iv["method"] if shown else None,
+                interval_note=METHOD_LABELS[iv["method"]] if shown else None)
 
 
 def _num(x):
@@ -209,7 +229,8 @@ def series(unit: str, indicator: str, *, path: Path | None = None) -> pd.Series:
 
 
 def gaps(areas="nplv", *, baseline: int = 2012, latest: int = 2024, reference: str = "gemeente",
-         indicators: list[str] | None = None, path: Path | None = None) -> pd.DataFrame:
+         indicators: list[str] | None = None, path: Path | None = None,
+         rule: str = "standaard") -> pd.DataFrame:
     """Gap to the reference and the class of its change, one row per area and indicator.
 
     The same rows as ``wijkmonitor gap --format json`` (see :func:`wijkmonitor.analysis.gaps`).
@@ -225,6 +246,8 @@ def gaps(areas="nplv", *, baseline: int = 2012, latest: int = 2024, reference: s
         ``gemeente`` (stedelijk gemiddelde), ``rest``, ``G4``, ``G14``, ``G18``, ``NPLV19`` or ``NL``.
     indicators : list of str, optional
         Indicator ids; default all indicators that have a gap (not counts).
+    rule : str
+        ``standaard`` (with the 95 % interval of the change) or ``omw`` (fixed tolerance).
 
     Examples
     --------
@@ -234,7 +257,7 @@ def gaps(areas="nplv", *, baseline: int = 2012, latest: int = 2024, reference: s
     from . import analysis
 
     return analysis.gaps(areas=areas, indicators=indicators, baseline=baseline, latest=latest,
-                         reference=reference, path=path)
+                         reference=reference, path=path, rule=rule)
 
 
 def outcome_table(areas: str = "nplv", *, baseline: int = 2012, latest: int = 2024,

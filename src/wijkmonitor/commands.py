@@ -39,6 +39,7 @@ def register(app: typer.Typer) -> None:
     register_gap(app)
     register_fetch(app)
     register_coverage(app)
+    register_effect(app)
 
     @app.command()
     def ingest(
@@ -313,7 +314,85 @@ def register_fetch(app: typer.Typer) -> None:
 GAP_FIELDS = ["area", "area_name", "indicator", "baseline_year", "latest_year", "value_baseline",
               "value_latest", "reference", "reference_name", "reference_baseline", "reference_latest",
               "gap_baseline", "gap_latest", "ratio_baseline", "ratio_latest", "status_baseline",
-              "status_latest", "tolerance", "class", "rule"]
+              "status_latest", "tolerance", "class", "rule",
+              # issue 15: 95 % intervals, the change with its interval, the publications compared
+              "lower_baseline", "upper_baseline", "lower_latest", "upper_latest",
+              "reference_lower_baseline", "reference_upper_baseline", "reference_lower_latest",
+              "reference_upper_latest", "change", "change_lower", "change_upper", "interval_method",
+              "publication_baseline", "publication_latest", "reference_publication_baseline",
+              "reference_publication_latest", "rule_name"]
+
+
+def _print_rule_comparison(df, other, rule: str, fmt: str) -> None:
+    """Per indicator: areas classified, and how many get another class under the other rule
+    (with the moves, e.g. ``kleiner → onzeker: 3``)."""
+    from . import analysis
+
+    cat = load_catalogue()
+    a = df[["area", "indicator", "class"]].merge(other[["area", "indicator", "class"]],
+                                                 on=["area", "indicator"], suffixes=("", "_other"))
+    rows = []
+    for ind_id, sub in a.groupby("indicator", sort=False):
+        measured = sub[sub["class"].isin(analysis.MEASURED_CLASSES) | sub["class_other"].isin(analysis.MEASURED_CLASSES)]
+        if measured.empty:
+            continue
+        diff = measured[measured["class"] != measured["class_other"]]
+        moves = diff.groupby(["class_other", "class"]).size()
+        rows.append({"indicator": cat[ind_id].name, "gebieden met ontwikkeling": len(measured),
+                     "andere klasse": len(diff),
+                     "verschuivingen (omw → standaard)" if rule == "standaard" else "verschuivingen (standaard → omw)":
+                     "; ".join(f"{f} → {t}: {k}" for (f, t), k in moves.items()) or "—"})
+    table = pd.DataFrame(rows)
+    total = dict(indicator="totaal", **{"gebieden met ontwikkeling": int(table["gebieden met ontwikkeling"].sum()),
+                                        "andere klasse": int(table["andere klasse"].sum())}) if len(table) else {}
+    if total:
+        table = pd.concat([table, pd.DataFrame([total])], ignore_index=True).fillna("")
+    if fmt == "json":
+        sys.stdout.write(table.to_json(orient="records", force_ascii=False, indent=2) + "\n")
+    elif fmt == "markdown":
+        sys.stdout.write(_markdown(table))
+    else:
+        _print_df(table, title="Klassen per regel: standaard (met onzekerheid) tegen omw (vaste tolerantie)")
+
+
+def register_effect(app: typer.Typer) -> None:
+    @app.command()
+    def effect(
+        areas: str = typer.Option(..., "--areas", help="aandachtswijken, nplv of een gebied-id."),
+        indicator: str = typer.Option(..., "--indicator", help="Indicator-id."),
+        baseline: int = typer.Option(2012, "--baseline", help="Basisjaar."),
+        latest: int = typer.Option(2020, "--latest", help="Laatste jaar."),
+        fmt: str = typer.Option("table", "--format", help="table, json of csv."),
+        store_path: Optional[Path] = typer.Option(None, "--store"),
+    ):
+        """Verschil-in-verschillen tegen vergelijkbare gebieden buiten elk programma (naaste buren)."""
+        from . import effect as eff
+
+        if fmt not in ("table", "json", "csv"):
+            _fail("formaat moet table, json of csv zijn")
+        try:
+            rows = eff.effects(areas, indicator, baseline, latest, path=store_path)
+        except KeyError as exc:
+            _fail(str(exc.args[0]) if exc.args else str(exc))
+        except store.StoreMissing as exc:
+            _fail(str(exc))
+        if fmt == "json":
+            sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+            return
+        frame = eff.to_frame(rows)
+        if fmt == "csv":
+            sys.stdout.write(frame.to_csv(index=False))
+            return
+        dec = load_catalogue()[indicator].decimals
+        shown = pd.DataFrame({
+            "gebied": frame["area_name"], "schatting": [_fmt(v, dec) for v in frame["estimate"]],
+            "95%-interval": [f"{_fmt(lo, dec)} tot {_fmt(hi, dec)}" if pd.notna(lo) else "—"
+                             for lo, hi in zip(frame["lower"], frame["upper"])],
+            "gebied Δ": [_fmt(v, dec) for v in frame["area_change"]],
+            "vergelijking Δ": [_fmt(v, dec) for v in frame["comparison_change"]],
+            "status": [s if not r else f"{s}: {r}" for s, r in zip(frame["status"], frame["reason"])]})
+        _print_df(shown, title=f"Effect op {indicator}, {baseline}–{latest}: gebied tegen {eff.K} vergelijkbare "
+                               f"gebieden buiten de programma's")
 
 
 def register_gap(app: typer.Typer) -> None:
@@ -326,6 +405,8 @@ def register_gap(app: typer.Typer) -> None:
         latest: int = typer.Option(2024, help="Laatste jaar (per indicator het dichtstbijzijnde beschikbare jaar)."),
         reference: str = typer.Option("gemeente", help="gemeente (stedelijk gemiddelde), rest, G4, G14, G18, NPLV19 of NL."),
         fmt: str = typer.Option("table", "--format", help="table, markdown, json of csv."),
+        rule: str = typer.Option("standaard", "--rule", help="standaard (met onzekerheid) of omw (vaste tolerantie, als de Outcomemonitor)."),
+        compare_rules: bool = typer.Option(False, "--compare-rules", help="Tel per indicator de gebieden waarvan de klasse verschilt tussen de regels standaard en omw."),
         store_path: Optional[Path] = typer.Option(None, "--store"),
     ):
         """Afstand tot de referentie en de verandering ervan (de Outcomemonitor-tabel)."""
@@ -339,11 +420,18 @@ def register_gap(app: typer.Typer) -> None:
             values = analysis.load_area_values(store_path)
             index = analysis.load_area_index(store_path)
             df = analysis.gaps(areas=selection, indicators=indicator or None, baseline=baseline,
-                               latest=latest, reference=reference, values=values, index=index)
+                               latest=latest, reference=reference, values=values, index=index, rule=rule)
+            if compare_rules:
+                other = analysis.gaps(areas=selection, indicators=indicator or None, baseline=baseline,
+                                      latest=latest, reference=reference, values=values, index=index,
+                                      rule="omw" if rule == "standaard" else "standaard")
         except (KeyError, ValueError) as exc:
             _fail(str(exc.args[0]) if exc.args else str(exc))
         except store.StoreMissing as exc:
             _fail(str(exc))
+        if compare_rules:
+            _print_rule_comparison(df, other, rule, fmt)
+            return
         if fmt == "json":
             sys.stdout.write(df[GAP_FIELDS].to_json(orient="records", force_ascii=False, indent=2) + "\n")
             return
@@ -375,7 +463,7 @@ def register_gap(app: typer.Typer) -> None:
         not_measured = [f"{n} ({_years(b, l)})" for n, b, l in
                         table.loc[~measured, ["name", "baseline_year", "latest_year"]].itertuples(index=False)]
         title = f"Afstand tot {analysis.REFERENCE_NAMES[reference]}: aantal gebieden per klasse"
-        rule = analysis.general_rule_text(reference)
+        rule = analysis.general_rule_text(reference, rule)
         note = ("Zonder meetbare ontwikkeling (in geen enkel gebied vier cijfers, of basisjaar = laatste jaar): "
                 + ("; ".join(not_measured) if not_measured else "geen") + ".")
         if fmt == "markdown":

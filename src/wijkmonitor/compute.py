@@ -18,9 +18,17 @@ Rules
 * When two sources give the same variable for the same region and period, the source with the
   lowest ``rank`` (ingest order: national CBS tables before city re-publications) wins.
 * A formula needs all its variables. If any input is secret (CBS ``.``/``-99997``) the value is
-  ``geheim``; if an input is absent, ``niet beschikbaar``; if the base (denominator, base
-  or weight) is below the indicator's ``min_base``, ``te weinig waarnemingen``. In all three
-  cases value and numerator are NULL, so nothing suppressed can be recovered from what is shown.
+  ``geheim``; if an input is absent, ``niet beschikbaar``; if a ratio the monitor computes
+  itself (``numerator`` / ``denominator``) has a denominator below the indicator's ``min_base``,
+  ``te weinig waarnemingen``. In all three cases value and numerator are NULL, so nothing
+  suppressed can be recovered from what is shown.
+* **A value the publisher shows is shown.** ``min_base`` is the monitor's own disclosure rule
+  for what it computes (ratios of counts here, aggregates in :mod:`wijkmonitor.aggregate`); a
+  published value (a count, a percentage with its base, a model estimate with its weight) has
+  passed the publisher's own disclosure control and is never hidden for a small base or weight
+  (issue 15: 2 027 RIVM 2020 eenzaamheid estimates were hidden because the 25+ stand-in
+  weight was below 100). The base or weight is kept as ``denominator``; an aggregate that uses
+  it still applies ``min_base`` to its summed base.
 * A percentage's base that the source does not publish at all does not hide the published
   value (the publisher already applied its own disclosure control); a *secret* base does.
 * Several formulas may cover a year; per region and period the first (in catalogue order) that
@@ -492,7 +500,9 @@ def _evaluate(f, ids: dict[str, list[int]], cells: _Cells, weight: dict | None,
     main_ok = np.broadcast_to(main_ok, (n,))
     status = np.full(n, _S_OK, dtype=np.int8)
     with np.errstate(invalid="ignore"):
-        small = base_ok & (base < float(f.min_base))
+        # min_base only for what the monitor computes itself (ratios of counts); a published
+        # value (percentage with base, estimate with weight) is shown whatever its base
+        small = base_ok & (base < float(f.min_base)) & ratio
         zero = base_ok & (base == 0)
     # the CASE rules, the last assignment being the first rule
     if ratio:

@@ -53,10 +53,14 @@ year (2010, 2011) cannot be placed: ``niet vergelijkbaar``.
 
 Per indicator, period and target the best candidate division wins: a shown value first, then
 the highest quality, then the division nearest the period itself (ties: the later one). A year's
-figure is thus taken as published on that year's own division where it exists; for the RIVM
-health estimates of 2012-2020, published both on the 2020 division (50090NED) and on the 2024
-division, the 2020 publication is used, the same one the areas add up, so that an area and its
-gemeente reference always come from the same model run.
+figure is thus taken as published on that year's own division where it exists. The RIVM
+health estimates of 2012-2020 are published both on the 2020 division (50090NED) and on the
+2024 division (50150NED, another model run, re-published by woonikveilig); a 2024 gemeente that
+gained territory after 2020 (Tilburg with part of Haaren, Amsterdam with Weesp) takes the 2024
+publication where it exists, since the 2020 one would have to be apportioned. This series is
+therefore not the *stedelijk gemiddelde* of an area: that is the gemeente as published in the
+same publication and division as the area's own values (issue 15, see
+:func:`harmonise_reference_units`); the groups G4-NPLV19 use this series and name it.
 """
 
 from __future__ import annotations
@@ -647,9 +651,11 @@ def _aggregate_on(con: duckdb.DuckDBPyConnection, series: pd.DataFrame, units, c
     """:func:`wijkmonitor.aggregate.aggregate` over a harmonised series (not the stored table)."""
     from .aggregate import aggregate
 
+    if "source_id" not in series.columns:
+        series = series.assign(source_id=None)
     frame = series.assign(geo_year=target_year)[
         ["indicator", "region_code", "geo_year", "period", "value", "numerator", "denominator",
-         "status", "estimate"]]
+         "status", "estimate", "source_id"]]
     con.register("harmonised_tmp", frame)
     try:
         return aggregate(con, units, catalogue, table="harmonised_tmp")
@@ -690,15 +696,21 @@ def successor_codes(codes: Iterable[str], target_year: int) -> tuple[str, ...]:
 
 
 def harmonise_reference_units(con: duckdb.DuckDBPyConnection, values: pd.DataFrame,
-                              catalogue: Catalogue | None = None) -> pd.DataFrame:
-    """Put the gemeente units and the groups of ``area_values`` on one geography.
+                              catalogue: Catalogue | None = None, *, gemeenten: bool = False
+                              ) -> pd.DataFrame:
+    """Put the groups (and, if asked, the gemeente units) of ``area_values`` on one geography.
 
-    Every ``gemeente`` unit (the *stedelijk gemiddelde* of an area) takes the harmonised series
-    of the target-year gemeente that holds it, for all periods; every ``group`` unit (G4, G14,
-    G18, NPLV19) is added up from the harmonised series of its members' target-year gemeenten.
-    ``coverage`` of a gemeente row holds the harmonisation quality; ``method`` says
-    ``geharmoniseerd <target year>: ...``. Without a ``harmonised_values`` table (a store built
-    without that step) ``values`` is returned unchanged.
+    Every ``group`` unit (G4, G14, G18, NPLV19) is added up from the harmonised series of its
+    members' target-year gemeenten. With ``gemeenten=True`` every ``gemeente`` unit takes the
+    harmonised series of the target-year gemeente that holds it, for all periods. The build
+    does *not* do that (issue 15): the *stedelijk gemiddelde* of an area is the gemeente as
+    published in the same publication and division as the area's own values (see
+    :func:`wijkmonitor.aggregate.build_area_tables`), so that Amsterdam's 2020 reference is
+    its published 53,2 and not a harmonised Amsterdam with Weesp, and Tilburg's comes from the
+    same RIVM model run as Tilburg-Noordwest. ``coverage`` of a harmonised gemeente row holds
+    the harmonisation quality; ``method`` says ``geharmoniseerd <target year>: ...``. Without a
+    ``harmonised_values`` table (a store built without that step) ``values`` is returned
+    unchanged.
     """
     from .aggregate import units_for_groups
     from .areas import load_groups
@@ -711,7 +723,7 @@ def harmonise_reference_units(con: duckdb.DuckDBPyConnection, values: pd.DataFra
         return values
     target = int(hv["geo_year"].max())
     label = f"geharmoniseerd {target}"
-    gm_units = sorted(values.loc[values["unit_kind"] == "gemeente", "unit_id"].unique())
+    gm_units = sorted(values.loc[values["unit_kind"] == "gemeente", "unit_id"].unique()) if gemeenten else []
     frames = []
     for gm in gm_units:
         succ = successor_codes([gm], target)[0]
@@ -726,8 +738,15 @@ def harmonise_reference_units(con: duckdb.DuckDBPyConnection, values: pd.DataFra
             "n_parts": rows["n_pieces"].to_numpy(),
             "n_used": np.where(rows["status"].to_numpy() == STATUS_OK, rows["n_pieces"].to_numpy(), 0),
             "estimate": rows["estimate"].to_numpy(bool),
-            "method": (label + ": " + rows["method"]).to_numpy()}))
-    replaced_gm = {f["unit_id"].iloc[0] for f in frames}
+            "method": (label + ": " + rows["method"]).to_numpy(),
+            "source_id": rows["source_id"].to_numpy(object), "geo_year": target,
+            "publication": None}))
+    if frames:
+        frames[-1:] = [pd.concat(frames, ignore_index=True)]
+        from .aggregate import publication_names
+        f = frames[0]
+        f["publication"] = publication_names(con, f["source_id"], f["geo_year"])
+    replaced_gm = set(frames[0]["unit_id"]) if frames else set()
     groups = {gid: successor_codes(g.members, target) for gid, g in load_groups().items()
               if g.members is not None and gid.upper() != "NL"}
     units = [u.__class__(u.id, u.kind, u.codes, target) for u in units_for_groups(groups)]
@@ -736,6 +755,8 @@ def harmonise_reference_units(con: duckdb.DuckDBPyConnection, values: pd.DataFra
                         "status", "estimate"]]
         group_values = _aggregate_on(con, hv_series, units, catalogue, target)
         group_values["method"] = label + ": " + group_values["method"]
+        group_values["publication"] = [None if p is None else f"{label}: {p.split(', indeling')[0]}"
+                                       for p in group_values["publication"]]
         frames.append(group_values)
     keep = ~(((values["unit_kind"] == "gemeente") & values["unit_id"].isin(replaced_gm))
              | ((values["unit_kind"] == "group") & values["unit_id"].isin(set(groups))))

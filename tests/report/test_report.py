@@ -13,6 +13,7 @@ import pytest
 
 from wijkmonitor import analysis
 from wijkmonitor.catalogue import load_catalogue
+from wijkmonitor.uncertainty import se_by_period
 from wijkmonitor.report import area as area_mod
 from wijkmonitor.report import charts, narrative, national
 from wijkmonitor.report.data import load
@@ -367,18 +368,21 @@ def test_fiche_targets_from_editable_store(data, tmp_path):
                     ("eenzaam_pct", {})):
         observed = data.series("rotterdam-zuid", iid).dropna(subset=["value"]).set_index("period")["value"]
         polarity = "lower_is_better"
+        # issue 15: the default progress rule fits a trend with the values' standard errors and
+        # states the national change (the fiche passes both from the store)
+        own = data.values[(data.values["unit_id"] == "rotterdam-zuid") & (data.values["indicator"] == iid)]
+        nl = data.series("NL", iid).dropna(subset=["value"]).set_index("period")["value"]
         want = progress.assess(25.0 if iid == "moeite_rondkomen_pct" else 40.0, 2030, observed,
-                               polarity=polarity, **kw)
+                               polarity=polarity, se=se_by_period(own, data.catalogue[iid]), national=nl, **kw)
         assert rows[iid]["status"] == want.label and rows[iid]["status_key"] == want.status
-        # the rule is progress' rule with the numbers as the table shows them
-        assert rows[iid]["rule"].split(":")[0] == want.rule.split(":")[0]
-        assert f"de laatste waarde ({nl_value(want.latest_value, 1, '%')} in {want.latest_year})" \
-            in rows[iid]["rule"]
-        assert f"verwachte waarde {nl_value(want.expected_value, 1, '%')}" in rows[iid]["rule"]
+        assert want.rule_name == "standaard"
+        # the trend rule is progress' own text, with its numbers (trend, interval, path, NL)
+        assert rows[iid]["rule"] == want.rule and "landelijk veranderde de waarde" in want.rule
         assert rows[iid]["latest"] == f"{nl_number(want.latest_value, 1)} ({want.latest_year})"
         assert rows[iid]["expected"] == nl_number(want.expected_value, 1)
         assert want.latest_year == int(observed.index.max())
     # real data: moeite met rondkomen fell from 37,2 % (2016) to 26,8 % (2020): ahead of the path
+    # (expected 33,6 in 2020; the trend through 2016 and 2020 is 26,8 with an interval of < 1)
     assert rows["moeite_rondkomen_pct"]["status"] == "op koers"
     html = render_html("area.html", ctx)
     text = re.sub(r"\s+", " ", _text(html))

@@ -92,24 +92,29 @@ def test_area_page_shows_targets_with_progress_status_and_rule(site):
                          "Ervaren gezondheid goed of zeer goed (65+)"}
     health = rows["Ervaren gezondheid goed of zeer goed"]
     assert "65,8 % (2012)" in health and "69,9 % (2020)" in health and "75,0 % in 2030" in health
-    assert "Op koers Op koers: de laatste waarde (69,9 in 2020) is minstens de verwachte " \
-           "waarde 69,89" in health
+    # issue 15 changed this: the straight-line rule said "op koers" by 0,011 (69,9 against an
+    # expected 69,89). The default rule fits a line through 2012, 2016 and 2020 (65,8; 63,5;
+    # 69,9; with equal weights 68,45 in 2020, weighted by the values' errors about 68,6 +/- 0,7):
+    # its whole interval lies below 69,89 -> achter
+    assert "Achter Achter: de trend blijft (met zijn hele interval) achter bij de verwachte waarde" in health
+    assert "de trendlijn door alle metingen (2012, 2016, 2020) geeft in 2020 68,5" in health
+    assert "is 69,89" in health and "landelijk veranderde de waarde tussen 2012 en 2020" in health
     assert "NPLV-doel gezondheid" in health
     lonely = rows["Eenzaamheid"]
     assert "53,4 % (2012)" in lonely and "58,2 % (2020)" in lonely
-    assert "Achter Achter: de laatste waarde (58,2 in 2020)" in lonely and "lager is beter" in lonely
+    assert "Achter Achter: de trend blijft" in lonely and "lager is beter" in lonely
     assert "Behaald Behaald:" in rows["Voldoet aan de beweegrichtlijn"]
     assert "Geen gegevens Geen gegevens: er is geen meting na de nulmeting (2020)" in \
         rows["Ervaren gezondheid goed of zeer goed (65+)"]
     # the rule is stated once in general, with the four statuses
     rule = _text(section)
-    for word in ("Regel:", "Behaald:", "Op koers:", "Achter:", "Geen gegevens:"):
+    for word in ("Regel:", "Behaald:", "Op koers:", "Achter:", "Niet te zeggen:", "Geen gegevens:"):
         assert word in rule
     # the same in the public JSON API
     listed = site.get("/api/v1/targets", params={"area": AREA}).json()
     status = {t["indicator_id"]: (t["progress"]["status"], t["progress"]["label"])
               for t in listed}
-    assert status == {"ervaren_gezondheid_pct": ("on_track", "op koers"),
+    assert status == {"ervaren_gezondheid_pct": ("behind", "achter"),
                       "eenzaam_pct": ("behind", "achter"),
                       "beweegrichtlijn_pct": ("achieved", "behaald"),
                       "ervaren_gezondheid_65plus_pct": ("no_data", "geen gegevens")}

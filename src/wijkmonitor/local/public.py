@@ -43,6 +43,24 @@ def store_observed(target, *, store_path: Path | str | None = None) -> pd.Series
     return None if observed is None or observed.empty else observed
 
 
+def store_uncertainty(target, *, store_path: Path | str | None = None) -> tuple[dict, pd.Series | None]:
+    """The standard errors of the target's observed values by year and the national series
+    of its indicator, from the analytical store (``({}, None)`` where unknown): the inputs
+    of the default progress rule."""
+    try:
+        from wijkmonitor import api
+        from wijkmonitor.catalogue import load_catalogue
+        from wijkmonitor.uncertainty import se_by_period
+
+        path = Path(store_path) if store_path else None
+        rows = api.area_values(target.area_id, target.indicator_id, path=path)
+        se = se_by_period(rows, load_catalogue()[target.indicator_id])
+        national = api.series("NL", target.indicator_id, path=path)
+        return se, (None if national is None or national.empty else national)
+    except Exception:  # no store built yet, area or indicator not in it
+        return {}, None
+
+
 def _database_available(url: str) -> bool:
     """Is there something to read at ``url``? (An SQLite file that does not exist is not
     created: opening it would leave an empty file behind.)"""
@@ -110,7 +128,7 @@ def targets_for_area(area_id: str, *, database_url: str | None = None,
     list of dict
         One per target, ordered by indicator: ``indicator_id, indicator_name, unit,
         target_value, target_year, baseline_year, baseline_value, milestones (list of
-        {year, value}), reason, set_by, updated_at, status (achieved|on_track|behind|no_data),
+        {year, value}), reason, set_by, updated_at, status (achieved|on_track|behind|uncertain|no_data),
         label (Dutch), rule (Dutch text with the numbers), latest_year, latest_value,
         expected_value, observed_source, path ({year: expected value})``.
         ``[]`` when there are none or no database is available.
@@ -120,9 +138,13 @@ def targets_for_area(area_id: str, *, database_url: str | None = None,
     from .models import Target
     from .targets import target_progress
 
+    uncertainty = (lambda t: ({}, None))
     if observed is None:
         def observed(t):
             return store_observed(t, store_path=store_path)
+
+        def uncertainty(t):
+            return store_uncertainty(t, store_path=store_path)
     catalogue = _indicator_names()
 
     def work(session) -> list[dict]:
@@ -130,7 +152,8 @@ def targets_for_area(area_id: str, *, database_url: str | None = None,
         rows = list(session.scalars(select(Target).where(Target.area_id == area_id)
                                     .order_by(Target.indicator_id)))
         for t in rows:
-            p = target_progress(t, observed(t))
+            se, national = uncertainty(t)
+            p = target_progress(t, observed(t), se=se, national=national)
             ind = catalogue.get(t.indicator_id)
             out.append({
                 "area_id": t.area_id, "area_name": t.area_name,
@@ -293,9 +316,12 @@ def area_section(area_id: str, codes: Iterable[str] = (), *, database_url: str |
 PROGRESS_RULE = (
     "De verwachte lijn loopt recht van de nulmeting via de eventuele tussendoelen naar de "
     "streefwaarde in het streefjaar. Behaald: de laatste gemeten waarde is de streefwaarde of "
-    "beter. Op koers: nog niet behaald, maar de laatste waarde is minstens zo goed als de "
-    "verwachte waarde in dat jaar. Achter: de laatste waarde is slechter dan de verwachte "
-    "waarde. Geen gegevens: er is geen nulmeting, geen meting na de nulmeting, of de "
+    "beter. Anders wordt een rechte trendlijn door alle metingen vanaf de nulmeting gelegd, met "
+    "het 95%-interval van die lijn in het laatste meetjaar. Op koers: het hele interval ligt op "
+    "of voorbij de verwachte waarde in dat jaar. Achter: het hele interval blijft achter bij de "
+    "verwachte waarde. Niet te zeggen: het interval omvat de verwachte waarde. De landelijke "
+    "trend wordt niet afgetrokken (de streefwaarde is een absolute waarde); de regel bij elke "
+    "streefwaarde noemt wel hoeveel de waarde landelijk veranderde. Geen gegevens: er is geen nulmeting, geen meting na de nulmeting, of de "
     "indicator heeft geen richting (neutraal). 'Beter' volgt de richting van de indicator "
     "(hoger of lager is beter).")
 

@@ -143,14 +143,16 @@ def list_targets(session: Session, *, area: str | None = None, gemeente: str | N
     return list(session.scalars(q))
 
 
-def target_progress(target: Target, observed=None, *, tolerance: float = 0.0
-                    ) -> progress.Progress:
-    """Progress of ``target`` given observed values (year -> value)."""
+def target_progress(target: Target, observed=None, *, tolerance: float = 0.0, se=None,
+                    national=None, rule: str = "standaard") -> progress.Progress:
+    """Progress of ``target`` given observed values (year -> value); ``se`` (year -> standard
+    error) and ``national`` (year -> value) feed the default rule (see
+    :mod:`wijkmonitor.local.progress`)."""
     return progress.assess(target.target_value, target.target_year, observed,
                            polarity=target.polarity, baseline_year=target.baseline_year,
                            baseline_value=target.baseline_value,
                            milestones=[(m.year, m.value) for m in target.milestones],
-                           tolerance=tolerance)
+                           tolerance=tolerance, se=se, national=national, rule=rule)
 
 
 def local_observed(session: Session) -> ObservedProvider:

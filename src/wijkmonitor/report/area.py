@@ -123,6 +123,7 @@ def targets(data: StoreData, area_id: str, database_url: str | None = None) -> d
         import sqlalchemy as sa
 
         from ..local import db, targets as tg
+        from ..uncertainty import se_by_period
         from ..local.models import Target
         with db.session_scope(url) as session:
             if not sa.inspect(session.get_bind()).has_table(Target.__tablename__):
@@ -133,7 +134,12 @@ def targets(data: StoreData, area_id: str, database_url: str | None = None) -> d
             for t in found:
                 ind = data.catalogue.get(t.indicator_id)
                 series = data.series(area_id, t.indicator_id).dropna(subset=["value"])
-                prog = tg.target_progress(t, series.set_index("period")["value"])
+                own = data.values[(data.values["unit_id"] == area_id)
+                                  & (data.values["indicator"] == t.indicator_id)]
+                nl = data.series("NL", t.indicator_id).dropna(subset=["value"])
+                prog = tg.target_progress(t, series.set_index("period")["value"],
+                                          se=se_by_period(own, ind) if ind else None,
+                                          national=nl.set_index("period")["value"] if len(nl) else None)
                 dec = ind.decimals if ind else 1
                 unit = ind.unit if ind else ""
 
@@ -169,6 +175,8 @@ def target_rule(prog, val) -> str:
     that the rule shows the same strings as the table."""
     if prog.status not in ("achieved", "on_track", "behind"):
         return prog.rule  # no numbers: the reason there is no status
+    if getattr(prog, "rule_name", "omw") == "standaard" and prog.status != "achieved":
+        return prog.rule  # the trend rule states its own numbers (trend, interval, path, NL)
     higher = prog.polarity == "higher_is_better"
     better, at_least = ("hoger", "minstens") if higher else ("lager", "hoogstens")
     latest = f"de laatste waarde ({val(prog.latest_value)} in {prog.latest_year})"
@@ -185,8 +193,11 @@ def target_rule(prog, val) -> str:
 #: The progress rule of :mod:`wijkmonitor.local.progress`, in Dutch for the fiche.
 TARGET_RULE = ("De verwachte waarde ligt op de rechte lijn van de beginwaarde via eventuele tussendoelen "
                "naar de streefwaarde. Behaald: de laatste waarde is minstens zo goed als de streefwaarde. "
-               "Op koers: niet behaald, maar de laatste waarde is minstens zo goed als de verwachte waarde "
-               "in dat jaar. Achter: de laatste waarde blijft achter bij de verwachte waarde. Geen gegevens: "
+               "Anders telt een trendlijn door alle metingen vanaf het beginjaar, met het 95%-interval in het "
+               "laatste meetjaar. Op koers: het hele interval ligt op of voorbij de verwachte waarde in dat "
+               "jaar. Achter: het hele interval blijft achter bij de verwachte waarde. Niet te zeggen: het "
+               "interval omvat de verwachte waarde. De landelijke trend wordt niet afgetrokken (de "
+               "streefwaarde is een absolute waarde). Geen gegevens: "
                "er is geen beginwaarde of geen meting na het beginjaar. De waarden zijn de getoonde cijfers "
                "van het gebied in deze monitor.")
 
@@ -240,6 +251,9 @@ def _theme_text(rows: list[dict], name: str) -> str:
     out = []
     if parts:
         out.append(f"De afstand van {name} tot het stedelijk gemiddelde is " + nl_join(parts) + ".")
+    if by_cls.get("onzeker"):
+        out.append(f"Bij {nl_join(by_cls['onzeker'])} is niet te zeggen of de afstand veranderde: de "
+                   f"verandering valt binnen de onzekerheid van de cijfers (95%-interval).")
     if by_cls.get("beter dan referentie"):
         out.append(f"Bij {nl_join(by_cls['beter dan referentie'])} scoort {name} in het laatste jaar "
                    f"gelijk aan of beter dan het stedelijk gemiddelde.")
@@ -262,7 +276,7 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
     a = a.copy()
     a["area_id"] = area_id
     gaps = analysis.gaps(areas=[area_id], baseline=baseline, latest=latest, reference="gemeente",
-                         values=data.values, index=data.index, catalogue=data.catalogue)
+                         values=data.values, index=data.index, catalogue=data.catalogue, rule=data.rule)
     gm_unit = str(a["gemeente_unit"])
     name = str(a["name"])
     themes, empty_themes = [], []
@@ -334,7 +348,7 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
     p = PROGRAMMES.get(str(a["programme"]), dict(label=str(a["programme"]), short=str(a["programme"])))
     codes = [c for c in str(a["codes"] or "").split(",") if c]
     w1, w2 = LEVEL_WORDS.get(str(a["level"]), (a["level"], a["level"]))
-    measured = sum(counts[c] for c in ("kleiner", "groter", "gelijk", "beter dan referentie"))
+    measured = sum(counts[c] for c in ("kleiner", "groter", "gelijk", "onzeker", "beter dan referentie"))
     summary = []
     if named["kleiner"]:
         summary.append(f"De afstand tot het stedelijk gemiddelde werd kleiner bij "

@@ -31,7 +31,7 @@ OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow"
              "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000",
              "grey": "#999999"}
 CLASS_COLOURS = {"kleiner": OKABE_ITO["blue"], "beter dan referentie": OKABE_ITO["sky"],
-                 "gelijk": "#BBBBBB", "groter": OKABE_ITO["vermillion"],
+                 "gelijk": "#BBBBBB", "groter": OKABE_ITO["vermillion"], "onzeker": OKABE_ITO["yellow"],
                  "te weinig waarnemingen": "#EEEEEE"}
 INK = "#1A1A1A"
 RC = {"svg.hashsalt": "wijkmonitor-report", "svg.fonttype": "none", "svg.image_inline": True,

@@ -12,11 +12,18 @@ report_app = typer.Typer(help="Voortgangsrapportage en gebiedsfiches als HTML en
                          no_args_is_help=True)
 
 
-def _data(store: Optional[Path]):
+RULE_HELP = "standaard (met het 95%-interval van de verandering) of omw (vaste tolerantie, als de Outcomemonitor)"
+
+
+def _data(store: Optional[Path], rule: str = "standaard"):
+    from ..analysis import RULES
     from ..store import StoreMissing
     from .data import load
+    if rule not in RULES:
+        typer.echo(f"onbekende regel {rule!r}; kies uit {', '.join(RULES)}", err=True)
+        raise typer.Exit(2)
     try:
-        return load(store)
+        return load(store, rule=rule)
     except (StoreMissing, RuntimeError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2)
@@ -38,12 +45,13 @@ def national(programme: str = typer.Option("nplv", "--programme", help="nplv of 
              latest: int = typer.Option(..., "--latest", help="laatste jaar (YYYY)"),
              out: Path = typer.Option(..., "--out", help="map voor de HTML en PDF"),
              pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="ook een PDF schrijven"),
-             store: Optional[Path] = typer.Option(None, "--store", help="andere store dan ingesteld")):
+             store: Optional[Path] = typer.Option(None, "--store", help="andere store dan ingesteld"),
+             rule: str = typer.Option("standaard", "--rule", help=RULE_HELP)):
     """De landelijke voortgangsrapportage van een programma."""
     from . import national_report
     _check_programme_and_years(programme, baseline, latest)
     t = time.perf_counter()
-    for p in national_report(programme, baseline, latest, out, data=_data(store), pdf=pdf):
+    for p in national_report(programme, baseline, latest, out, data=_data(store, rule), pdf=pdf):
         typer.echo(str(p))
     typer.echo(f"klaar in {time.perf_counter() - t:.1f} s", err=True)
 
@@ -61,12 +69,13 @@ def area(names: list[str] = typer.Argument(None, help="gebied(en): naam of id, b
                                                          "WIJKMONITOR_DATABASE_URL)"),
          workers: Optional[int] = typer.Option(None, "--workers", min=1,
                                                help="aantal processen (standaard: een per processorkern)"),
-         store: Optional[Path] = typer.Option(None, "--store", help="andere store dan ingesteld")):
+         store: Optional[Path] = typer.Option(None, "--store", help="andere store dan ingesteld"),
+         rule: str = typer.Option("standaard", "--rule", help=RULE_HELP)):
     """Gebiedsfiche(s): alle indicatoren van een gebied met afstand, klasse, trend en kaart."""
     from . import area_reports
     from .area import resolve
     from .data import programme_areas
-    data = _data(store)
+    data = _data(store, rule)
     if all_:
         try:
             ids = list(programme_areas(data, programme)["area_id"])
@@ -101,12 +110,13 @@ def all_documents(programme: str = typer.Option("nplv", "--programme", help="npl
                   workers: Optional[int] = typer.Option(None, "--workers", min=1,
                                                         help="aantal processen (standaard: een per "
                                                              "processorkern)"),
-                  store: Optional[Path] = typer.Option(None, "--store", help="andere store dan ingesteld")):
+                  store: Optional[Path] = typer.Option(None, "--store", help="andere store dan ingesteld"),
+                  rule: str = typer.Option("standaard", "--rule", help=RULE_HELP)):
     """De landelijke voortgangsrapportage en een gebiedsfiche per gebied van het programma."""
     from . import write_documents
     from .data import programme_areas
     _check_programme_and_years(programme, baseline, latest)
-    data = _data(store)
+    data = _data(store, rule)
     ids = list(programme_areas(data, programme)["area_id"])
     t = time.perf_counter()
     jobs = [("national", programme)] + [("area", a) for a in ids]

@@ -49,6 +49,8 @@ class StoreData:
     provenance: pd.DataFrame  # indicator, source_id (which sources feed each indicator)
     meta: dict[str, str]
     catalogue: Catalogue
+    #: The classification rule of the gaps (``standaard`` or ``omw``, see wijkmonitor.analysis).
+    rule: str = "standaard"
     _by_key: dict | None = field(default=None, repr=False)
     _sources_of: dict = field(default_factory=dict, repr=False)
 
@@ -103,7 +105,8 @@ class StoreData:
         return hit
 
 
-def load(path: Path | str | None = None, catalogue: Catalogue | None = None) -> StoreData:
+def load(path: Path | str | None = None, catalogue: Catalogue | None = None,
+         rule: str = "standaard") -> StoreData:
     """Read the tables the report needs from the store at ``path`` (default: the configured
     store). Raises :class:`wijkmonitor.store.StoreMissing` when it is not built, and a
     ``RuntimeError`` naming the missing table when the build lacks the area tables."""
@@ -125,7 +128,7 @@ def load(path: Path | str | None = None, catalogue: Catalogue | None = None) -> 
     values.loc[values["status"] != "ok", ["value", "numerator"]] = np.nan
     return StoreData(path=Path(path) if path else store.config.store_path(), values=values,
                      index=index, sources=sources, provenance=provenance, meta=meta,
-                     catalogue=catalogue or load_catalogue())
+                     catalogue=catalogue or load_catalogue(), rule=rule)
 
 
 def programme_areas(data: StoreData, programme: str) -> pd.DataFrame:

@@ -47,7 +47,7 @@ from .format import is_number, nl_difference, nl_join, nl_value, plural
 
 #: Number of named examples per direction.
 N_EXAMPLES = 3
-CLASSIFIED = ("kleiner", "groter", "gelijk", "beter dan referentie")
+CLASSIFIED = ("kleiner", "groter", "gelijk", "onzeker", "beter dan referentie")
 PICTURE_RULE = ("Het beeld van een onderdeel is positief als bij elke indicator met een meetbare "
                 "ontwikkeling de afstand tot het stedelijk gemiddelde bij meer gebieden kleiner dan "
                 "groter werd, negatief als dat bij elke zulke indicator omgekeerd was, en anders "
@@ -308,6 +308,9 @@ def indicator_story(ind: Indicator, outcome: Mapping, gap_rows: pd.DataFrame, *,
             if parts:
                 p = (f"Per {words.singular} bekeken is tussen {by} en {ly} de afstand tot het stedelijk "
                      f"gemiddelde {nl_join(parts)}.")
+            if counts.get("onzeker"):
+                p += (f" Bij {n_of('onzeker')} is het niet te zeggen: de verandering valt binnen de "
+                      f"onzekerheid van de cijfers.")
             if counts["beter dan referentie"]:
                 p += (f" In {ly} {'scoort' if counts['beter dan referentie'] == 1 else 'scoren'} "
                       f"{n_of('beter dan referentie')} gelijk aan of beter dan het stedelijk gemiddelde.")

@@ -17,7 +17,7 @@ from .tables import LEGEND, unit_label, value_cell
 THEME_TITLES = {"wonen & leefbaarheid": "Wonen en leefbaarheid", "leren": "Leren", "werken": "Werken",
                 "inkomen & schulden": "Inkomen en schulden", "gezondheid": "Gezondheid",
                 "veiligheid": "Veiligheid", "bevolking": "Bevolking (context)"}
-CLASS_ORDER = ("kleiner", "gelijk", "groter", "beter dan referentie", "te weinig waarnemingen")
+CLASS_ORDER = ("kleiner", "gelijk", "groter", "onzeker", "beter dan referentie", "te weinig waarnemingen")
 
 
 def comparable(ind) -> bool:
@@ -36,7 +36,7 @@ def analyse(data: StoreData, programme: str, baseline: int, latest: int
             ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The gap rows (reference: own gemeente) and the outcome table for a programme."""
     gaps = analysis.gaps(areas=programme, baseline=baseline, latest=latest, reference="gemeente",
-                         values=data.values, index=data.index, catalogue=data.catalogue)
+                         values=data.values, index=data.index, catalogue=data.catalogue, rule=data.rule)
     gaps = gaps.merge(data.index[["area_id", "gemeente_name"]].rename(columns={"area_id": "area"}),
                       on="area", how="left")
     outcome = analysis.outcome_table(gaps, values=data.values, set_unit=f"alle:{programme}",

@@ -175,10 +175,22 @@ def rules() -> list[tuple[str, str]]:
          "De achterstand is het verschil in de ongunstige richting (bij ‘hoger is beter’: stedelijk "
          "gemiddelde min waarde, anders waarde min stedelijk gemiddelde; niet negatief); bij indicatoren "
          "zonder richting telt het absolute verschil. Klassen: ‘beter dan referentie’ als het gebied in "
-         "het laatste jaar gelijk aan of beter dan het stedelijk gemiddelde scoort; anders ‘gelijk’ als de "
-         "achterstand met hoogstens de tolerantie veranderde, ‘kleiner’ of ‘groter’ als hij meer afnam "
-         "of toenam; ‘te weinig waarnemingen’ als een van de vier cijfers ontbreekt of basisjaar en "
-         "laatste jaar samenvallen."),
+         "het laatste jaar gelijk aan of beter dan het stedelijk gemiddelde scoort; anders ‘kleiner’ of "
+         "‘groter’ als de achterstand meer dan de tolerantie afnam of toenam én het 95%-interval van die "
+         "verandering 0 uitsluit, ‘gelijk’ als het hele interval binnen plus of min de tolerantie ligt, "
+         "en anders ‘niet te zeggen’ (onzeker); ‘te weinig waarnemingen’ als een van de vier cijfers "
+         "ontbreekt, uit een andere publicatie komt dan het gebied, of basisjaar en laatste jaar "
+         "samenvallen. Met de regel ‘omw’ (de vaste tolerantie van de Outcomemonitor Wijkenaanpak, "
+         "--rule omw) telt alleen de tolerantie: ‘gelijk’ als de achterstand met hoogstens de tolerantie "
+         "veranderde, anders ‘kleiner’ of ‘groter’. Het stedelijk gemiddelde is de gemeente zoals "
+         "gepubliceerd in dat jaar, in dezelfde publicatie (modelronde en indeling) als het gebied."),
+        ("Onzekerheid",
+         "Bij elk cijfer hoort een 95%-interval. Modelschattingen van het RIVM (50090NED, zonder "
+         "gepubliceerde marges): een benadering, gekalibreerd op het verschil tussen twee officiële "
+         "modelrondes (50090NED en 50150NED), met een fout die kleiner wordt met het aantal inwoners "
+         "(naar van de Kassteele e.a. 2017). Percentages uit aantallen: het Wilson-interval; cijfers per "
+         "1 000 uit aantallen: het exacte Poisson-interval; door de bron afgeronde cijfers: de afronding. "
+         "De fouten van gebied en gemeente in beide jaren worden als onafhankelijk opgeteld."),
         ("Tolerantie",
          f"De tolerantie is de waarde die bij de indicator is vastgelegd, en anders de algemene regel: "
          f"{nl_number(analysis.PERCENT_TOLERANCE, 0)} procentpunt bij percentages, anders "

@@ -148,13 +148,16 @@ async def _cached_json(ws: WebStore, name: str, key, compute) -> Response:
 async def gaps(request: Request, areas: str = Query("nplv", description="nplv, aandachtswijken of komma-gescheiden gebied-ids"),
                baseline: int = 2012, latest: int = 2024,
                reference: Literal["gemeente", "rest", "G4", "G14", "G18", "G40", "NPLV19", "NL"] = "gemeente",
-               indicator: str | None = None, format: Fmt = "json"):
+               indicator: str | None = None, format: Fmt = "json",
+               rule: Literal["standaard", "omw"] = Query(
+                   "standaard", description="standaard (met het 95%-interval van de verandering) of omw "
+                                            "(vaste tolerantie, als de Outcomemonitor Wijkenaanpak)")):
     ws = _ws(request)
     sel = areas if areas in ("nplv", "aandachtswijken") else [a.strip() for a in areas.split(",") if a.strip()]
 
     def compute() -> pd.DataFrame:
         try:
-            df = ws.gaps(sel, baseline, latest, reference)
+            df = ws.gaps(sel, baseline, latest, reference, rule)
         except KeyError as e:
             raise HTTPException(404, str(e)) from None
         if indicator:
@@ -163,7 +166,7 @@ async def gaps(request: Request, areas: str = Query("nplv", description="nplv, a
 
     if format == "json":
         # gaps are fixed for a store version: the JSON per full query is cached
-        key = (tuple(sel) if isinstance(sel, list) else sel, baseline, latest, reference, indicator)
+        key = (tuple(sel) if isinstance(sel, list) else sel, baseline, latest, reference, indicator, rule)
         return await _cached_json(ws, "gaps", key, compute)
     return await run_in_threadpool(lambda: _out(compute(), format, "afstanden"))
 

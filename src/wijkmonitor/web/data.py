@@ -391,7 +391,7 @@ class WebStore:
                    source_id AS source
             FROM indicator_values WHERE {' AND '.join(where)}
             QUALIFY row_number() OVER (PARTITION BY region_code, indicator, period
-                                       ORDER BY (geo_year = period) DESC, geo_year DESC) = 1
+                                       ORDER BY (geo_year = period) DESC, abs(geo_year - period), geo_year DESC) = 1
             ORDER BY indicator, period, region_code""", params)
         df["reason"] = df["status"].map(REASONS).fillna("")
         return df[VALUE_COLUMNS]
@@ -493,12 +493,13 @@ class WebStore:
         return dumps(base | rec)
 
     # -- analysis (read from the analysis module, never re-derived) ---------------------------
-    def gaps(self, areas, baseline: int, latest: int, reference: str = "gemeente") -> pd.DataFrame:
+    def gaps(self, areas, baseline: int, latest: int, reference: str = "gemeente",
+             rule: str = "standaard") -> pd.DataFrame:
         # an LRU, not cached(): the keys come from requests (any list of areas)
-        key = (tuple(areas) if isinstance(areas, list) else areas, baseline, latest, reference)
+        key = (tuple(areas) if isinstance(areas, list) else areas, baseline, latest, reference, rule)
         return self.lru("gaps_frames", 256).get_or_put(key, lambda: analysis.gaps(
             areas=areas, baseline=baseline, latest=latest, reference=reference,
-            values=self.area_values(), index=self.area_index(), catalogue=self.catalogue))
+            values=self.area_values(), index=self.area_index(), catalogue=self.catalogue, rule=rule))
 
     def outcome(self, programme: str, baseline: int, latest: int, reference: str = "gemeente"
                 ) -> pd.DataFrame:
@@ -512,11 +513,23 @@ class WebStore:
                     baseline: int, latest: int, reference: str = "gemeente") -> pd.DataFrame:
         """Gap and class of a CBS region against a reference unit, with the analysis module's
         rule (:func:`wijkmonitor.analysis.classify`, nearest available years per indicator)."""
+        from ..uncertainty import Z, intervals, method_of
+
         def ok_map(df):
             out: dict = {}
-            for r in df[df["status"] == "ok"][["indicator", "period", "value"]].itertuples(index=False):
+            for r in df[df["status"] == "ok"][["indicator", "period", "value", "numerator",
+                                              "denominator"]].itertuples(index=False):
                 out.setdefault(r.indicator, {})[int(r.period)] = float(r.value)
+                ses.setdefault(id(df), {}).setdefault(r.indicator, {})[int(r.period)] = (r.numerator, r.denominator)
             return out
+
+        ses: dict = {}
+
+        def se_of(df, d, ind, year):
+            if year is None or year not in d:
+                return np.nan
+            num, den = ses.get(id(df), {}).get(ind.id, {}).get(year, (np.nan, np.nan))
+            return float(intervals(ind, [d[year]], [num], [den])["se"][0])
 
         own, ref = ok_map(values), ok_map(ref_values)
         rows = []
@@ -530,12 +543,23 @@ class WebStore:
             vb, vl = v.get(by, np.nan), v.get(ly, np.nan)
             rb, rl = r.get(by, np.nan), r.get(ly, np.nan)
             tol = analysis.default_tolerance(ind, rb)
+            se = np.sqrt(se_of(values, v, ind, by) ** 2 + se_of(values, v, ind, ly) ** 2
+                         + se_of(ref_values, r, ind, by) ** 2 + se_of(ref_values, r, ind, ly) ** 2)
             cls = analysis.classify([vb], [vl], [rb], [rl], higher_is_better=ind.higher_is_better,
-                                    tolerance=[tol], same_year=[by is None or by == ly])[0]
+                                    tolerance=[tol], same_year=[by is None or by == ly], change_se=[se])[0]
+            if ind.higher_is_better is None:
+                change = abs(vl - rl) - abs(vb - rb)
+            else:
+                sign = 1.0 if ind.higher_is_better else -1.0
+                change = max(0.0, sign * (rl - vl)) - max(0.0, sign * (rb - vb))
+            if by is None or by == ly:
+                change = np.nan
             rows.append(dict(indicator=ind_id, baseline_year=by, latest_year=ly, value_baseline=vb,
                              value_latest=vl, reference_baseline=rb, reference_latest=rl,
                              gap_baseline=vb - rb, gap_latest=vl - rl, tolerance=tol,
-                             rule=analysis.rule_text(ind, tol, by, ly, reference), **{"class": cls}))
+                             rule=analysis.rule_text(ind, tol, by, ly, reference, "standaard"),
+                             change=change, change_lower=change - Z * se, change_upper=change + Z * se,
+                             interval_method=method_of(ind), **{"class": cls}))
         return pd.DataFrame(rows)
 
     # -- search ------------------------------------------------------------------------------
@@ -598,7 +622,7 @@ class ValueIndex:
                    source_id AS source
             FROM indicator_values
             QUALIFY row_number() OVER (PARTITION BY region_code, indicator, period
-                                       ORDER BY (geo_year = period) DESC, geo_year DESC) = 1
+                                       ORDER BY (geo_year = period) DESC, abs(geo_year - period), geo_year DESC) = 1
             """).to_arrow_table()
         con.close()
 

@@ -27,7 +27,7 @@ router = APIRouter(include_in_schema=False)
 present.register(TEMPLATES.env)
 
 CLASS_LABELS = {"kleiner": "afstand kleiner", "groter": "afstand groter", "gelijk": "gelijk",
-                "beter dan referentie": "beter dan referentie",
+                "beter dan referentie": "beter dan referentie", "onzeker": "niet te zeggen",
                 "te weinig waarnemingen": "te weinig waarnemingen"}
 THEME_ORDER = present.THEME_ORDER
 
@@ -137,14 +137,31 @@ def _examples(ws: WebStore) -> dict:
 _NA = dict(value=None, status="niet beschikbaar", reason=REASONS["niet beschikbaar"], estimate=False)
 
 
-def _lut(df: pd.DataFrame) -> dict:
-    """``{indicator: {period: cell}}`` of a unit's values (cell: value, status, reason, estimate)."""
+def _lut(df: pd.DataFrame, catalogue=None) -> dict:
+    """``{indicator: {period: cell}}`` of a unit's values (cell: value, status, reason, estimate
+    and, with a catalogue, the 95 % interval ``lower``/``upper`` of :mod:`wijkmonitor.uncertainty`)."""
     out: dict = {}
-    for r in df[["indicator", "period", "value", "status", "reason", "estimate"]].itertuples(index=False):
+    lower = upper = None
+    if catalogue is not None and len(df):
+        from ..uncertainty import intervals
+        lower, upper = np.full(len(df), np.nan), np.full(len(df), np.nan)
+        ind_col = df["indicator"].to_numpy(object)
+        val = np.where(df["status"].to_numpy(object) == "ok", df["value"].to_numpy("float64", na_value=np.nan), np.nan)
+        num = df["numerator"].to_numpy("float64", na_value=np.nan)
+        den = df["denominator"].to_numpy("float64", na_value=np.nan)
+        for ind_id in set(ind_col):
+            if ind_id in catalogue:
+                sel = ind_col == ind_id
+                iv = intervals(catalogue[ind_id], val[sel], num[sel], den[sel])
+                if iv["method"] != "afronding":  # the rounding is already in the shown decimals
+                    lower[sel], upper[sel] = iv["lower"], iv["upper"]
+    for k, r in enumerate(df[["indicator", "period", "value", "status", "reason", "estimate"]].itertuples(index=False)):
         ok = r.status == "ok"
-        out.setdefault(r.indicator, {})[int(r.period)] = dict(
-            value=float(r.value) if ok and pd.notna(r.value) else None, status=r.status,
-            reason=r.reason, estimate=bool(r.estimate) if pd.notna(r.estimate) else False)
+        cell = dict(value=float(r.value) if ok and pd.notna(r.value) else None, status=r.status,
+                    reason=r.reason, estimate=bool(r.estimate) if pd.notna(r.estimate) else False)
+        if lower is not None and np.isfinite(lower[k]):
+            cell.update(lower=float(lower[k]), upper=float(upper[k]))
+        out.setdefault(r.indicator, {})[int(r.period)] = cell
     return out
 
 
@@ -162,8 +179,8 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
     refs = ws.references(u)
     own_df = ws.unit_values(u.id)
     ref_dfs = {uid: ws.unit_values(uid) for _, uid in refs}
-    own = _lut(own_df)
-    ref_vals = {uid: _lut(d) for uid, d in ref_dfs.items()}
+    own = _lut(own_df, cat)
+    ref_vals = {uid: _lut(d, cat) for uid, d in ref_dfs.items()}
     if u.kind == "area":
         g = ws.gaps([u.id], baseline, latest, "gemeente").set_index("indicator")
         gap_ref = "eigen gemeente"
@@ -219,11 +236,17 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
                                    value=c["value"], status=c["status"], reason=c["reason"]))
         chart_series = [(name, {y: c["value"] for y, c in d.items() if c["status"] == "ok" and y >= 2010})
                         for name, _, d in units[:3]]
+        band = {y: (c["lower"], c["upper"]) for y, c in v.items()
+                if c["status"] == "ok" and "lower" in c and y >= 2010}
         chart = svg.trend_chart(chart_series, title=f"{ind.name}: {u.name} en referenties",
-                                unit=ind.unit, decimals=ind.decimals, chart_id=f"grafiek-{ind.id}")
+                                unit=ind.unit, decimals=ind.decimals, chart_id=f"grafiek-{ind.id}",
+                                band=band)
         why = sentence = gid = None
         if gi is not None:
             gid = {k: _nan(x) for k, x in gi.items()}
+            if gi.get("interval_method"):
+                from ..uncertainty import METHOD_LABELS
+                gid["interval_note"] = METHOD_LABELS.get(gi["interval_method"])
             if cls == "te weinig waarnemingen":
                 why = present.why_no_class(gid, u.name, ref_name)
                 row["class_reason"] = why

@@ -279,13 +279,17 @@ SERIES_STYLES = [("#c4002f", ""), ("#1f4e99", "6 3"), ("#5b5b5b", "2 3"), ("#2d7
 
 
 def trend_chart(series: list[tuple[str, dict[int, float]]], *, title: str, unit: str,
-                decimals: int, chart_id: str, width: int = 340, height: int = 170) -> str:
+                decimals: int, chart_id: str, width: int = 340, height: int = 170,
+                band: dict[int, tuple[float, float]] | None = None) -> str:
     """A small line chart of one indicator for a few units (area first, then references).
 
-    ``series``: ``(label, {year: value})`` with shown values only. The chart is an image with
-    a title and description; the table next to it carries the numbers.
+    ``series``: ``(label, {year: value})`` with shown values only. ``band``: the 95 % interval
+    ``{year: (lower, upper)}`` of the first series, drawn as a light band behind its line. The
+    chart is an image with a title and description; the table next to it carries the numbers.
     """
+    band = {y: b for y, b in (band or {}).items() if is_number(b[0]) and is_number(b[1])}
     pts = [(y, v) for _, s in series for y, v in s.items() if is_number(v)]
+    pts += [(y, v) for y, b in band.items() for v in b] if pts else []
     if not pts:
         return ""
     years = sorted({y for y, _ in pts})
@@ -305,8 +309,20 @@ def trend_chart(series: list[tuple[str, dict[int, float]]], *, title: str, unit:
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="wm-chart" viewBox="0 0 {width} {height}" '
            f'width="{width}" height="{height}" role="img" aria-labelledby="{chart_id}-t {chart_id}-d">',
            f'<title id="{chart_id}-t">{esc(title)}</title>',
-           f'<desc id="{chart_id}-d">Lijndiagram {y0}–{y1}; de cijfers staan in de tabel ernaast.</desc>',
+           f'<desc id="{chart_id}-d">Lijndiagram {y0}–{y1}'
+           + ("; de band om de eerste lijn is het 95%-interval" if band else "")
+           + '; de cijfers staan in de tabel ernaast.</desc>',
            f'<rect x="{ml}" y="{mt}" width="{pw}" height="{ph}" fill="#fff" stroke="#767676" stroke-width="1"/>']
+    if band:
+        by = sorted(band)
+        color = SERIES_STYLES[0][0]
+        if len(by) > 1:
+            poly = [f"{sx(y):.1f},{sy(band[y][1]):.1f}" for y in by] + \
+                   [f"{sx(y):.1f},{sy(band[y][0]):.1f}" for y in reversed(by)]
+            out.append(f'<polygon points="{" ".join(poly)}" fill="{color}" fill-opacity="0.15" stroke="none"/>')
+        for y in by:  # whiskers, also where a single year has an interval
+            out.append(f'<line x1="{sx(y):.1f}" x2="{sx(y):.1f}" y1="{sy(band[y][0]):.1f}" '
+                       f'y2="{sy(band[y][1]):.1f}" stroke="{color}" stroke-opacity="0.6" stroke-width="1"/>')
     for v in (lo, (lo + hi) / 2, hi):
         yy = sy(v)
         out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#d0d0d0"/>')

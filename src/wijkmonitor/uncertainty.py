@@ -1,0 +1,262 @@
+"""Uncertainty of shown values: a 95 % interval per value, carried into the gap and its change.
+
+Every value gets ``lower``, ``upper`` and ``interval_method`` (Dutch words for users), and a
+standard error ``se`` that :mod:`wijkmonitor.analysis` combines into the interval of the change
+of the gap. The method follows the indicator (:func:`method_of`):
+
+``model``
+    RIVM small-area model estimates (50090NED). The publisher gives no margins, so this is a
+    documented **approximation** (marked ``benadering`` everywhere). Its form follows van de
+    Kassteele et al. (2017, Int J Health Geographics 16, on the RIVM structured additive
+    regression model): the error shrinks with the number of inhabitants but never below a
+    floor of model error, ``var = a^2 + b^2 / W`` for the error of a change of the gap (``W``:
+    the value's weight, inhabitants of 25+). ``a`` and ``b`` are calibrated on the data
+    (:func:`calibrate`, ``scripts/calibrate-model-interval``): two official RIVM runs of the
+    same years (50090NED and the 50150NED re-publication in the woonikveilig files) give
+    2012 -> 2020 gap changes of the same wijken that differ; the spread of that difference, by
+    wijk size, is taken as the error of the gap change. It is not divided by sqrt(2): the runs
+    share their survey data, so their difference understates the error of either. One value
+    carries ``a^2 / 4 + b^2 / (2 W)``, so that area and gemeente in two years add up to the
+    calibrated error of the change. Indicators other than the calibration indicator (ervaren
+    gezondheid, the only one in both runs) are scaled by ``sqrt(p (1 - p))`` relative to it
+    (binomial form). The parameters live in ``uncertainty.yaml``.
+``wilson``
+    Percentages computed from counts: the Wilson score interval on the published base.
+``poisson``
+    Rates per 1 000 from counts (or a published rate times its population): the exact
+    (Garwood) Poisson interval of the count, divided by the base.
+``afronding``
+    Published percentages, means and amounts rounded by the publisher (CBS KWB): the rounding
+    itself, +/- half a unit of the last published decimal (the catalogue's ``decimals``); as a
+    standard error the uniform one, half-width / sqrt(3).
+``geen``
+    Counts (no gap), scores, classes and medians: no interval is known (NULL).
+
+Aggregates carry the interval by the same rule on their own numerator, denominator or weight
+(an area's model error follows its summed weight; Wilson and Poisson use the summed counts;
+rounding keeps its half unit, a weighted mean of bounded errors). **Independence**: the gap
+change combines the four values' errors as independent (``se^2`` added); the area is part of
+its gemeente, which makes this slightly conservative for counts and neutral for the model
+approximation, whose calibration measured the change of the gap directly.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import yaml
+from scipy import stats
+
+from .catalogue import Indicator
+
+#: Two-sided 95 %.
+Z = 1.959963984540054
+CONFIDENCE = 0.95
+
+METHOD_LABELS = {
+    "model": "benadering van de modelonzekerheid (RIVM-model, gekalibreerd op twee modelrondes; "
+             "van de Kassteele e.a. 2017)",
+    "wilson": "Wilson-interval op de gepubliceerde basis",
+    "poisson": "exact Poisson-interval op het aantal",
+    "afronding": "afronding door de bron (een halve eenheid van het laatste decimaal)",
+    "geen": "geen interval bekend",
+}
+
+_PARAMS = Path(__file__).with_name("uncertainty.yaml")
+
+
+@functools.lru_cache(maxsize=1)
+def model_parameters() -> dict:
+    """The calibrated parameters of the model approximation (``uncertainty.yaml``)."""
+    return yaml.safe_load(_PARAMS.read_text(encoding="utf-8"))["model"]
+
+
+def method_of(ind: Indicator) -> str:
+    """Which interval an indicator's values get (see the module docstring)."""
+    if ind.aggregation in ("som", "niet optelbaar"):
+        return "geen"
+    if ind.estimate:
+        return "model"
+    f = ind.formulas[0]
+    per_1000 = ind.unit.startswith("per 1")
+    if f.mode == "ratio":
+        return "poisson" if per_1000 else "wilson"
+    if f.mode == "weighted" and per_1000:
+        return "poisson"
+    return "afronding"
+
+
+def intervals(ind: Indicator, value, numerator=None, denominator=None) -> dict[str, np.ndarray]:
+    """95 % interval of values of one indicator (vectorised).
+
+    Parameters
+    ----------
+    value, numerator, denominator : arrays as in ``indicator_values`` / ``area_values``
+        (NaN where not shown; for weighted means the denominator is the weight)
+
+    Returns
+    -------
+    dict with ``lower``, ``upper``, ``se`` (NaN where unknown) and ``method`` (one key of
+    :data:`METHOD_LABELS` for all rows).
+    """
+    v = np.asarray(value, dtype="float64")
+    n = np.broadcast_to(np.asarray(np.nan if numerator is None else numerator, dtype="float64"), v.shape)
+    d = np.broadcast_to(np.asarray(np.nan if denominator is None else denominator, dtype="float64"), v.shape)
+    method = method_of(ind)
+    nan = np.full(v.shape, np.nan)
+    lower, upper, se = nan.copy(), nan.copy(), nan.copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if method == "model":
+            se = model_se(v, d, percent=ind.unit.strip() == "%")
+            lower, upper = v - Z * se, v + Z * se
+            if ind.unit.strip() == "%":
+                lower, upper = np.clip(lower, 0, 100), np.clip(upper, 0, 100)
+        elif method == "wilson":
+            lower, upper = wilson(n, d)
+            lower, upper = 100 * lower, 100 * upper
+            se = (upper - lower) / (2 * Z)
+        elif method == "poisson":
+            if ind.formulas[0].mode == "ratio":
+                count, base = n, d
+            else:  # a published rate per 1 000 of its population weight
+                count, base = v * d / 1000.0, d
+            lo, hi = poisson(count)
+            lower, upper = 1000.0 * lo / base, 1000.0 * hi / base
+            se = (upper - lower) / (2 * Z)
+        elif method == "afronding":
+            half = 0.5 * 10.0 ** (-ind.decimals)
+            lower, upper = v - half, v + half
+            se = np.where(np.isfinite(v), half / np.sqrt(3.0), np.nan)
+    shown = np.isfinite(v)
+    for a in (lower, upper, se):
+        a[~shown] = np.nan
+    return dict(lower=lower, upper=upper, se=se, method=method)
+
+
+def model_se(value, weight, *, percent: bool = True) -> np.ndarray:
+    """Standard error of one model estimate with weight ``weight`` (inhabitants of 25+):
+    ``sqrt(a^2/4 + b^2/(2 W))``, scaled by ``sqrt(p(1-p) / (p0(1-p0)))`` for percentages."""
+    prm = model_parameters()
+    a, b, p0 = float(prm["a"]), float(prm["b"]), float(prm["p0"])
+    w = np.asarray(weight, dtype="float64")
+    v = np.asarray(value, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(a * a / 4.0 + b * b / (2.0 * w))
+        if percent:
+            p = np.clip(v / 100.0, 0.005, 0.995)
+            se = se * np.sqrt(p * (1 - p) / (p0 * (1 - p0)))
+    return np.where(w > 0, se, np.nan)
+
+
+def wilson(k, n) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval (95 %) of a proportion ``k / n`` (as fractions)."""
+    k = np.asarray(k, dtype="float64")
+    n = np.asarray(n, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        z2 = Z * Z
+        centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+        half = Z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+        ok = (n > 0) & (k >= 0) & (k <= n)
+    return np.where(ok, np.clip(centre - half, 0, 1), np.nan), np.where(ok, np.clip(centre + half, 0, 1), np.nan)
+
+
+def poisson(k) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (Garwood) 95 % interval of a Poisson count ``k`` (non-integer counts allowed)."""
+    k = np.asarray(k, dtype="float64")
+    alpha = 1 - CONFIDENCE
+    with np.errstate(invalid="ignore"):
+        lo = np.where(k > 0, stats.chi2.ppf(alpha / 2, 2 * k) / 2, 0.0)
+        hi = stats.chi2.ppf(1 - alpha / 2, 2 * (k + 1)) / 2
+    bad = ~np.isfinite(k) | (k < 0)
+    return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
+
+
+def change_interval(change, *ses) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Interval of a change from the standard errors of the values it is made of, taken as
+    independent: ``se = sqrt(sum se_i^2)``; returns ``(lower, upper, se)``."""
+    c = np.asarray(change, dtype="float64")
+    se = np.sqrt(sum(np.asarray(s, dtype="float64") ** 2 for s in ses))
+    return c - Z * se, c + Z * se, se
+
+
+# ---------------------------------------------------------------------------------------
+# Calibration of the model approximation on two RIVM runs
+# ---------------------------------------------------------------------------------------
+
+CALIBRATION_SQL = """
+WITH a AS (SELECT region_code, period, value, denominator, source_id FROM indicator_values
+           WHERE indicator = 'ervaren_gezondheid_pct' AND status = 'ok' AND period IN (2012, 2020))
+SELECT x.region_code AS code, x.period, x.value AS v1, y.value AS v2, x.denominator AS w
+FROM a x JOIN a y USING (region_code, period)
+WHERE x.source_id LIKE 'rivm-50090ned-%' AND y.source_id = 'woonikveilig-gezondheid'
+"""
+
+
+def calibrate(con) -> dict:
+    """Reproduce the calibration from a built store (see the module docstring).
+
+    Per 2020 wijk whose buurten are all in both runs: the 2012 -> 2020 change of the gap to the
+    gemeente in 50090NED (the published wijk value, the gemeente of the same run) and in
+    50150NED (the wijk's buurten weighted with their 25+ inhabitants, the gemeente of that run);
+    their difference ``D``. Returns the SD of ``D`` overall and for wijken of 10 000+
+    inhabitants (2024 population of the code), the share of wijken whose class under the fixed
+    1-point rule differs between the runs, and ``a``, ``b`` of ``E[D^2] = a^2 + b^2 / W``
+    (least squares, non-negative) with ``p0`` the mean of the values.
+    """
+    import pandas as pd
+    from scipy.optimize import nnls
+
+    df = con.execute(CALIBRATION_SQL).df()
+    pop24 = dict(con.execute("SELECT code, population FROM regions WHERE year = 2024 "
+                             "AND population IS NOT NULL").fetchall())
+    n_buurten = con.execute("SELECT wijk_code, count(*) FROM regions WHERE year = 2020 AND level = 'buurt' "
+                            "GROUP BY 1").df().set_index("wijk_code").iloc[:, 0]
+    wijk = con.execute("SELECT region_code, period, value FROM indicator_values WHERE indicator = "
+                       "'ervaren_gezondheid_pct' AND status = 'ok' AND geo_year = 2020 AND "
+                       "region_code LIKE 'WK%' AND period IN (2012, 2020)").df()
+    wijk = wijk.set_index(["region_code", "period"])["value"]
+    bu = df[df["code"].str.startswith("BU")].copy()
+    gm = df[df["code"].str.startswith("GM")].set_index(["code", "period"])
+    bu["wk"] = "WK" + bu["code"].str[2:8]
+    bu["gm"] = "GM" + bu["code"].str[2:6]
+    bu["x2"] = bu["v2"] * bu["w"]
+    g = bu.groupby(["wk", "gm", "period"]).agg(x2=("x2", "sum"), w=("w", "sum"), n=("code", "size")).reset_index()
+    g = g[g["n"] == g["wk"].map(n_buurten)]
+    g["v2"] = g["x2"] / g["w"]
+    g["v1"] = [wijk.get((w, p), np.nan) for w, p in zip(g["wk"], g["period"])]
+    g["g1"] = [gm["v1"].get((c, p), np.nan) for c, p in zip(g["gm"], g["period"])]
+    g["g2"] = [gm["v2"].get((c, p), np.nan) for c, p in zip(g["gm"], g["period"])]
+    p = g.pivot_table(index=["wk", "gm"], columns="period", values=["v1", "v2", "g1", "g2", "w"]).dropna()
+    ch1 = (p[("v1", 2020)] - p[("g1", 2020)]) - (p[("v1", 2012)] - p[("g1", 2012)])
+    ch2 = (p[("v2", 2020)] - p[("g2", 2020)]) - (p[("v2", 2012)] - p[("g2", 2012)])
+    d = (ch1 - ch2).to_numpy()
+    w = p[("w", 2020)].to_numpy()
+    pop = np.array([pop24.get(k, np.nan) for k, _ in p.index], dtype="float64")
+    big = pop >= 10_000
+
+    def cls(ch):
+        return np.where(ch > 1.0, "groter", np.where(ch < -1.0, "kleiner", "gelijk"))
+
+    differ = cls(ch1.to_numpy()) != cls(ch2.to_numpy())
+    coef, _ = nnls(np.column_stack([np.ones_like(w), 1.0 / w]), d * d)
+    values = pd.concat([p[("v1", 2012)], p[("v1", 2020)]]).to_numpy()
+    return dict(n_wijken=int(len(d)), sd_all=float(np.std(d, ddof=1)),
+                n_10000=int(big.sum()), sd_10000=float(np.std(d[big], ddof=1)),
+                class_differs_all=float(differ.mean()), class_differs_10000=float(differ[big].mean()),
+                a=float(np.sqrt(coef[0])), b=float(np.sqrt(coef[1])), p0=float(values.mean() / 100.0))
+
+
+def se_by_period(rows, ind: Indicator) -> dict[int, float]:
+    """``{period: standard error}`` of a unit's shown values (rows of ``area_values`` or
+    ``indicator_values`` of one unit and indicator: ``period, value, numerator, denominator,
+    status``); periods without a known error are left out."""
+    if rows is None or len(rows) == 0:
+        return {}
+    ok = rows[rows["status"] == "ok"]
+    iv = intervals(ind, ok["value"].to_numpy("float64"),
+                   ok["numerator"].to_numpy("float64") if "numerator" in ok else None,
+                   ok["denominator"].to_numpy("float64") if "denominator" in ok else None)
+    return {int(p): float(s) for p, s in zip(ok["period"], iv["se"]) if np.isfinite(s)}
