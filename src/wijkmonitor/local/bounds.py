@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Callable
 
 from .errors import ValidationFailed
 from .models import Intervention, InterventionLink, LocalUpload, Target, User
@@ -199,3 +199,54 @@ def json_depth_exceeds(raw: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:
         elif ch in "]}":
             depth -= 1
     return False
+
+
+#: Beheer form field -> (bound: a length or a :data:`LENGTHS` key, Dutch label), checked
+#: before the form is parsed (:func:`check_form`).
+TARGET_FORM = {
+    "gebied": ("area", "Het gebied"), "indicator": ("indicator", "De indicator"),
+    "streefwaarde": (40, "De streefwaarde"), "streefjaar": (10, "Het streefjaar"),
+    "beginjaar": (10, "Het beginjaar"), "beginwaarde": (40, "De beginwaarde"),
+    "tussendoelen": (4000, "De tussendoelen"), "richting": ("polarity", "De richting"),
+    "reden": ("reason", "De reden")}
+INTERVENTION_FORM = {
+    "titel": ("title", "De titel"), "beschrijving": ("description", "De beschrijving"),
+    "actielijn": ("actielijn", "De actielijn"), "thema": ("theme", "Het thema"),
+    "organisatietype": ("organisation_type", "Het organisatietype"),
+    "organisatie": ("organisation", "De organisatie"),
+    "andere_gebieden": (MAX_AREAS * (MAX_AREA_KEY + 2), "Andere gebieden"),
+    "startdatum": (10, "De startdatum"), "einddatum": (10, "De einddatum"),
+    "status": ("status", "De status"), "budget": (40, "Het budget"),
+    "evaluatielinks": (MAX_LINKS * (LENGTHS["url"] + 2), "De evaluatielinks")}
+UPLOAD_FORM = {"gemeente": (6, "De gemeentecode"), "bron": ("source", "De bron")}
+
+
+def check_form(raw: dict, spec: dict, add: Callable[[str, str], None]) -> None:
+    """Call ``add(field, message)`` (a Dutch message) for every field of ``raw`` that has a
+    NUL byte or is longer than its bound (``spec``: field -> (length or :data:`LENGTHS` key,
+    label)); such a field is then cleaned and cut to its bound, so no later check echoes or
+    uses the bad value."""
+    for key, (limit, label) in spec.items():
+        value = raw.get(key)
+        if not isinstance(value, str):
+            continue
+        max_len = limit if isinstance(limit, int) else LENGTHS[limit]
+        if "\x00" in value:
+            add(key, f"{label} bevat een NUL-teken (\\x00); haal het weg.")
+            raw[key] = value.replace("\x00", "")[:max_len]
+        elif len(value) > max_len:
+            add(key, f"{label} is te lang: {_n(len(value))} tekens, maximaal {_n(max_len)}.")
+            raw[key] = value[:max_len]
+
+
+def check_choices(values: list, field: str, label: str, limit: int, max_items: int,
+                  add: Callable[[str, str], None]) -> list:
+    """A multiple-choice list: at most ``max_items`` texts of at most ``limit`` characters."""
+    if len(values) > max_items:
+        add(field, f"{label}: te veel gekozen ({_n(len(values))}), maximaal {max_items}.")
+        return []
+    bad = [v for v in values if text_problem(v, limit)]
+    if bad:
+        add(field, f"{label}: een keuze is te lang of bevat een NUL-teken.")
+        return [v for v in values if v not in bad]
+    return values
