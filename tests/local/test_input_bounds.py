@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from wijkmonitor.local import accounts, interventions, targets
+from wijkmonitor.local.errors import ValidationFailed
 from wijkmonitor.local.models import (AuditEntry, Intervention, InterventionArea,
                                       InterventionIndicator, InterventionLink, LocalUpload,
                                       LocalValue, Milestone, Target, User)
@@ -369,4 +370,33 @@ def test_login_and_upload_probes(app, Session, stored):
                    files={"bestand": (filename, io.BytesIO(csv), "text/csv")})
         assert r.status_code == 422, (field, r.status_code)
         assert text in _error_for(r.text, field)
+    assert state(Session) == before
+
+
+# --- the same bounds on the import paths (CLI: interventions import, targets import) -------------
+
+def test_imports_refuse_the_probe_values_per_row(Session, stored):
+    before = state(Session)
+    csv = ("title;areas;actielijn;budget_eur\n"
+           f"{'t' * 301};utrecht-overvecht;;\n"
+           f"ok;utrecht-overvecht;{'a' * 201};\n"
+           "ok;utrecht-overvecht;;10000000000000\n"
+           "ok;utrecht-overvecht;;NaN\n"
+           "goed;utrecht-overvecht;;12\n").encode()
+    with Session.begin() as s:
+        who = accounts.get_user(s, "programma")
+        with pytest.raises(ValidationFailed) as err:
+            interventions.import_interventions(s, who, csv, "iv.csv")
+    rows = {e.row: e.reason for e in err.value.errors}
+    assert sorted(rows) == [2, 3, 4, 5]                       # row 6 is fine
+    assert rows[2].startswith("title: te lang: 301 tekens, maximaal 300")
+    assert rows[3].startswith("actielijn: te lang: 201 tekens, maximaal 200")
+    assert "te groot" in rows[4] and "geen bedrag" in rows[5]
+    targets_csv = ("area;indicator;target_year;target_value;reason\n"
+                   f"utrecht-overvecht;eenzaam_pct;2030;40;{'r' * 10_001}\n").encode()
+    with Session.begin() as s:
+        who = accounts.get_user(s, "programma")
+        with pytest.raises(ValidationFailed) as err:
+            targets.import_targets(s, who, targets_csv, "t.csv")
+    assert "reden: te lang: 10.001 tekens, maximaal 10.000" in str(err.value)
     assert state(Session) == before
