@@ -337,6 +337,13 @@ def test_form_probes_are_dutch_422_and_write_nothing(app, Session, stored):
                 continue
             assert r.status_code == 422, (change, path, r.status_code)
             assert text in _error_for(r.text, field), (change, text)
+    # more than 200 fields, or more than 2 files: a Dutch 400, not Starlette's English one
+    r = c.post("/beheer/interventies/nieuw",
+               data=dict({f"veld{i}": "1" for i in range(201)}, csrf_token=token))
+    assert r.status_code == 400 and "te veel velden of bestanden" in r.text
+    r = c.post("/beheer/lokale-gegevens", data={"csrf_token": token},
+               files=[("bestand", (f"{i}.csv", b"x", "text/csv")) for i in range(3)])
+    assert r.status_code == 400 and "te veel velden of bestanden" in r.text
     assert state(Session) == before
 
 

@@ -101,7 +101,7 @@ def test_cookie_copied_before_logout_is_dead_after_it(app, users, Session):
 
     # the cookie holds a random token only; the table holds its SHA-256 digest, not the token
     data = web._serializer().loads(c.cookies.get(web.COOKIE))
-    assert set(data) <= {"s", "f"} and len(data["s"]) >= 40
+    assert set(data) <= {"s", "f", "a"} and len(data["s"]) >= 40 and data.get("a") == 1
     with Session() as s:
         ids = [r.id for r in s.scalars(sa.select(UserSession))]
     assert len(ids) == 1 and ids[0] != data["s"] and len(ids[0]) == 64

@@ -74,6 +74,7 @@ import jinja2
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
@@ -203,15 +204,17 @@ def secure_cookies(request: Request) -> bool:
 
 
 class WebSession:
-    """The signed cookie's content: the random session token ``s`` (see :mod:`.sessions`) and
-    at most one flash message ``f``. Who is logged in is known only to the database; the CSRF
-    token is derived from the session token (so it changes at every login and logout)."""
+    """The signed cookie's content: the random session token ``s`` (see :mod:`.sessions`), at
+    most one flash message ``f`` and ``a`` (a hint that the token was issued at a login, so
+    anonymous visitors cost no database lookup; it grants nothing). Who is logged in is known
+    only to the database; the CSRF token is derived from the session token (so it changes at
+    every login and logout)."""
 
     def __init__(self, data: dict | None):
         valid = isinstance(data, dict) and isinstance(data.get("s"), str) \
             and 20 <= len(data["s"]) <= 100
         self.dirty = not valid
-        self.data = {k: v for k, v in data.items() if k in ("s", "f")} if valid \
+        self.data = {k: v for k, v in data.items() if k in ("s", "f", "a")} if valid \
             else {"s": sessions.new_token()}
 
     @property
@@ -226,8 +229,13 @@ class WebSession:
     def rotate(self, token: str | None = None) -> None:
         """A new token (login: the session's; logout: an anonymous one): no session
         fixation, and the old CSRF token stops working."""
-        self.data = {"s": token or sessions.new_token()}
+        self.data = {"s": token, "a": 1} if token else {"s": sessions.new_token()}
         self.dirty = True
+
+    def forget_login(self) -> None:
+        """The session behind the token has ended: stop looking it up."""
+        if self.data.pop("a", None) is not None:
+            self.dirty = True
 
     def flash(self, message: str) -> None:
         self.data["f"] = message
@@ -355,7 +363,12 @@ async def _guard(request: Request) -> None:
         token = request.headers.get(CSRF_HEADER)
     else:
         if ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            request.state.wm_form = await request.form(max_files=2, max_fields=200)
+            try:
+                request.state.wm_form = await request.form(max_files=2, max_fields=200)
+            except StarletteHTTPException:  # too many fields or files, a broken multipart
+                raise Refused(400, "Het formulier is niet te lezen: te veel velden of "
+                                   "bestanden, of een beschadigde upload. Er is niets "
+                                   "opgeslagen.") from None
         else:
             request.state.wm_form = None
         form = request.state.wm_form
@@ -829,9 +842,13 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
         if hasattr(request.state, "wm_who"):
             return request.state.wm_who
         sess = web_session(request)
-        with tx() as s:
-            user = sessions.lookup(s, sess.token, cfg.clock())
-            who = Who.of(user) if user is not None else None
+        who = None
+        if sess.data.get("a"):
+            with tx() as s:
+                user = sessions.lookup(s, sess.token, cfg.clock())
+                who = Who.of(user) if user is not None else None
+            if who is None:
+                sess.forget_login()
         request.state.wm_who = who
         return who
 
