@@ -180,6 +180,27 @@ def test_target_form_never_500_and_atomic(app, Session, users, fields):
     _outcome(Session, before, r.status_code, TABLES.index(Target))
 
 
+@DB
+@given(content=st.one_of(st.binary(max_size=2000), TEXT.map(lambda t: t.encode()),
+                         st.lists(st.tuples(st.sampled_from(["WK034403", "BU03440001", "x"]),
+                                            st.sampled_from(["eenzaam_pct", "?"]),
+                                            st.sampled_from(["2022", "20x"]), CELL),
+                                  max_size=5).map(
+                             lambda rows: ("region;indicator;year;value\n" + "\n".join(
+                                 ";".join(c.replace(";", " ").replace("\n", " ")
+                                          for c in r) for r in rows)).encode())),
+       filename=st.sampled_from(["eigen.csv", "eigen.xlsx", "eigen.txt", "eigen"]),
+       fields=st.dictionaries(st.sampled_from(["gemeente", "bron"]), FORM_TEXT, max_size=2))
+def test_upload_form_never_500_and_atomic(app, Session, users, content, filename, fields):
+    c = _client(app)
+    before = counts(Session)
+    data = dict({"gemeente": "GM0344", "bron": "OIS"}, **fields, csrf_token=c.token)
+    r = c.post("/beheer/lokale-gegevens", data=data,
+               files={"bestand": (filename, io.BytesIO(content), "application/octet-stream")},
+               follow_redirects=False)
+    _outcome(Session, before, r.status_code, TABLES.index(LocalUpload))
+
+
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | TEXT,
                     lambda inner: st.lists(inner, max_size=3)
                     | st.dictionaries(TEXT, inner, max_size=3), max_leaves=8)

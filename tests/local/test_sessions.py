@@ -200,6 +200,15 @@ def test_idle_timeout_30_minutes_on_both_sides(app, users, clock, Session):
     clock.advance(minutes=30)
     assert who(d) is None                 # exactly 30:00 after the login
 
+    # abandoned sessions (never looked up again) are cleared out at the next login
+    logged_in(app, "utrecht")
+    clock.advance(minutes=29, seconds=59)
+    logged_in(app, "rotterdam")
+    assert rows(Session, UserSession) == 2   # 29:59 old: kept
+    clock.advance(seconds=1)
+    logged_in(app, "programma")
+    assert rows(Session, UserSession) == 2   # the 30:00 old one is gone, rotterdam's stays
+
 
 def test_absolute_timeout_8_hours_however_active(app, users, clock):
     c = logged_in(app, "utrecht")
@@ -298,3 +307,19 @@ def test_client_address_is_locked_after_20_failures(app, users, clock, Session):
         [("adres", 20, 60)]
     clock.advance(seconds=60)
     assert attempt(client(app, "203.0.113.66"), "rotterdam", PASSWORD)[0] == 303
+
+
+def test_failures_are_forgotten_after_24_hours(app, users, clock, Session):
+    c = client(app)
+    for _ in range(4):
+        assert attempt(c, "utrecht", "fout wachtwoord!")[0] == 401
+    clock.advance(hours=23, minutes=59, seconds=59)
+    assert attempt(c, "utrecht", "fout wachtwoord!")[0] == 401   # the 5th within 24 h
+    assert attempt(c, "utrecht", PASSWORD)[0] == 429             # locked
+
+    c = client(app, "192.0.2.77")
+    for _ in range(4):
+        assert attempt(c, "rotterdam", "fout wachtwoord!")[0] == 401
+    clock.advance(hours=24)
+    assert attempt(c, "rotterdam", "fout wachtwoord!")[0] == 401  # counts as the 1st again
+    assert login(c, "rotterdam").status_code == 303

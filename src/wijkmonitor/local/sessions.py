@@ -20,11 +20,11 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from . import audit
-from .models import User, UserSession, utcnow
+from .models import User, UserSession
 from .permissions import Actor, require_admin
 
 #: A session ends after this long without a request.
@@ -35,7 +35,7 @@ ABSOLUTE_TIMEOUT = dt.timedelta(hours=8)
 TOUCH_INTERVAL = dt.timedelta(minutes=1)
 
 __all__ = ["IDLE_TIMEOUT", "ABSOLUTE_TIMEOUT", "new_token", "start", "lookup", "end",
-           "end_all", "log_out_everywhere", "utcnow"]
+           "end_all", "purge_expired", "log_out_everywhere"]
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -54,7 +54,9 @@ def new_token() -> str:
 
 
 def start(session: Session, user: User, now: dt.datetime) -> str:
-    """Open a session for ``user``; return the token for the cookie."""
+    """Open a session for ``user`` (and clear out expired ones); return the token for the
+    cookie."""
+    purge_expired(session, now)
     token = new_token()
     session.add(UserSession(id=digest(token), user_id=user.id, created_at=now,
                             last_seen_at=now))
@@ -104,20 +106,13 @@ def end_all(session: Session, user_id: int | None) -> int:
     return int(result.rowcount or 0)
 
 
-def count(session: Session, user_id: int, now: dt.datetime | None = None) -> int:
-    """Open (not expired) sessions of a user."""
-    now = now or utcnow()
-    rows = session.scalars(select(UserSession).where(UserSession.user_id == user_id))
-    return sum(1 for r in rows if not expired(r, now))
-
-
 def purge_expired(session: Session, now: dt.datetime) -> int:
-    """Delete the rows of sessions that have expired; return how many."""
-    rows = [r for r in session.scalars(select(UserSession)) if expired(r, now)]
-    for r in rows:
-        session.delete(r)
-    session.flush()
-    return len(rows)
+    """Delete the rows of sessions that have expired (abandoned browsers); return how many.
+    Called at every login, so the table holds about the sessions in use."""
+    result = session.execute(delete(UserSession).where(
+        (UserSession.last_seen_at <= now - IDLE_TIMEOUT)
+        | (UserSession.created_at <= now - ABSOLUTE_TIMEOUT)))
+    return int(result.rowcount or 0)
 
 
 def log_out_everywhere(session: Session, actor: Actor, name: str) -> int:

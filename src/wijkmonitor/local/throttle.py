@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -69,7 +70,11 @@ def locked_until(session: Session, name: str, address: str | None,
 
 
 def failure(session: Session, name: str, address: str | None, now: dt.datetime) -> list[dict]:
-    """Count one failed login; return the locks it started (also written to the audit log)."""
+    """Count one failed login; return the locks it started (also written to the audit log).
+    Counters forgotten (last failure :data:`FORGET_AFTER` ago, no lock) are cleared out."""
+    session.execute(delete(LoginThrottle).where(
+        LoginThrottle.last_failure_at <= now - FORGET_AFTER,
+        (LoginThrottle.locked_until.is_(None)) | (LoginThrottle.locked_until <= now)))
     started = []
     for key, limit in _keys(name, address):
         row = session.get(LoginThrottle, key)
