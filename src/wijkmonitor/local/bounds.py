@@ -72,7 +72,7 @@ LENGTHS: dict[str, int] = {
 }
 
 
-def _n(x: int | float) -> str:
+def dutch_int(x: int | float) -> str:
     """Dutch thousands separator: 200000 -> ``200.000``."""
     return f"{x:,}".replace(",", ".")
 
@@ -84,7 +84,7 @@ def text_problem(value: Any, max_len: int) -> str | None:
     if "\x00" in value:
         return "bevat een NUL-teken (\\x00); dat kan niet worden opgeslagen"
     if len(value) > max_len:
-        return f"te lang: {_n(len(value))} tekens, maximaal {_n(max_len)}"
+        return f"te lang: {dutch_int(len(value))} tekens, maximaal {dutch_int(max_len)}"
     return None
 
 
@@ -166,7 +166,7 @@ def budget(value: Any, field: str = "budget_eur", *, label: str | None = None
     if amount < 0:
         raise ValidationFailed(f"{name}: {str(value)[:40]!r} moet een positief bedrag zijn")
     if amount > MAX_BUDGET:
-        raise ValidationFailed(f"{name}: te groot; hoogstens {_n(int(MAX_BUDGET))} euro")
+        raise ValidationFailed(f"{name}: te groot; hoogstens {dutch_int(int(MAX_BUDGET))} euro")
     return amount.quantize(Decimal("0.01"))
 
 
@@ -235,7 +235,8 @@ def check_form(raw: dict, spec: dict, add: Callable[[str, str], None]) -> None:
             add(key, f"{label} bevat een NUL-teken (\\x00); haal het weg.")
             raw[key] = value.replace("\x00", "")[:max_len]
         elif len(value) > max_len:
-            add(key, f"{label} is te lang: {_n(len(value))} tekens, maximaal {_n(max_len)}.")
+            add(key, f"{label} is te lang: {dutch_int(len(value))} tekens, "
+                     f"maximaal {dutch_int(max_len)}.")
             raw[key] = value[:max_len]
 
 
@@ -243,7 +244,8 @@ def check_choices(values: list, field: str, label: str, limit: int, max_items: i
                   add: Callable[[str, str], None]) -> list:
     """A multiple-choice list: at most ``max_items`` texts of at most ``limit`` characters."""
     if len(values) > max_items:
-        add(field, f"{label}: te veel gekozen ({_n(len(values))}), maximaal {max_items}.")
+        add(field, f"{label}: te veel gekozen ({dutch_int(len(values))}), "
+                   f"maximaal {max_items}.")
         return []
     bad = [v for v in values if text_problem(v, limit)]
     if bad:

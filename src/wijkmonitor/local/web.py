@@ -714,7 +714,7 @@ def parse_intervention_form(form) -> tuple[dict, dict, FormErrors]:
             budget = None
         elif budget > bounds.MAX_BUDGET:
             errors.add("budget", f"Het budget is te groot: hoogstens "
-                                 f"{bounds._n(int(bounds.MAX_BUDGET))} euro.")
+                                 f"{bounds.dutch_int(int(bounds.MAX_BUDGET))} euro.")
             budget = None
     status = raw["status"] or "gepland"
     if status not in INTERVENTION_STATUSES:
@@ -729,7 +729,7 @@ def parse_intervention_form(form) -> tuple[dict, dict, FormErrors]:
     long_links = [u for u in links if len(u) > bounds.LENGTHS["url"]]
     if long_links:
         errors.add("evaluatielinks", f"Een webadres is te lang: maximaal "
-                                     f"{bounds._n(bounds.LENGTHS['url'])} tekens.")
+                                     f"{bounds.dutch_int(bounds.LENGTHS['url'])} tekens.")
     if len(links) > bounds.MAX_LINKS:
         errors.add("evaluatielinks", f"Te veel webadressen: maximaal {bounds.MAX_LINKS}.")
     raw["status"] = status
