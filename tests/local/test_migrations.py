@@ -12,7 +12,7 @@ from wijkmonitor.local.models import Base
 
 TABLES = {"users", "targets", "target_milestones", "interventions", "intervention_areas",
           "intervention_indicators", "intervention_links", "local_uploads", "local_values",
-          "audit_log"}
+          "audit_log", "user_sessions", "login_throttle"}
 
 
 def _tables(url: str) -> set[str]:

@@ -12,12 +12,14 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, sessions
 from .errors import NotFound, ValidationFailed
 from .models import User
 from .permissions import ROLE_EDITOR, ROLES, Actor, check_gemeente_code, require_admin
 
 MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1000
+MAX_NAME_LENGTH = 100  # users.name is VARCHAR(100)
 _hasher = PasswordHasher()
 
 
@@ -30,11 +32,21 @@ def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
             f"wachtwoord te kort: minstens {MIN_PASSWORD_LENGTH} tekens nodig")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            f"wachtwoord te lang: hoogstens {MAX_PASSWORD_LENGTH} tekens")
+
+
+def plausible_name(name: object) -> bool:
+    """Whether ``name`` could be an account name (text, 1-100 characters, no NUL): anything
+    else is refused like a wrong password, without asking the database."""
+    return isinstance(name, str) and 0 < len(name) <= MAX_NAME_LENGTH and "\x00" not in name
 
 
 def get_user(session: Session, name: str) -> User:
     """The active user called ``name`` or :class:`NotFound`."""
-    user = session.scalar(select(User).where(User.name == name))
+    user = session.scalar(select(User).where(User.name == name)) if plausible_name(name) \
+        else None
     if user is None or not user.active:
         raise NotFound(f"gebruiker {name!r} bestaat niet (of is uitgeschakeld)")
     return user
@@ -53,8 +65,8 @@ def create_user(session: Session, actor: Actor, name: str, role: str, password: 
     """
     require_admin(actor, "gebruikers aanmaken")
     name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise ValidationFailed("naam: 1 tot 100 tekens")
+    if not name or len(name) > MAX_NAME_LENGTH or "\x00" in name:
+        raise ValidationFailed(f"naam: 1 tot {MAX_NAME_LENGTH} tekens, zonder NUL-teken")
     if role not in ROLES:
         raise ValidationFailed(f"rol {role!r} bestaat niet; kies uit {', '.join(ROLES)}")
     if role == ROLE_EDITOR:
@@ -76,7 +88,10 @@ def create_user(session: Session, actor: Actor, name: str, role: str, password: 
 
 def authenticate(session: Session, name: str, password: str) -> User | None:
     """The user if ``password`` is right, else ``None`` (re-hashes outdated hashes)."""
-    user = session.scalar(select(User).where(User.name == name))
+    if not isinstance(password, str) or len(password) > MAX_PASSWORD_LENGTH:
+        return None
+    user = (session.scalar(select(User).where(User.name == name))
+            if plausible_name(name) else None)
     if user is None or not user.active:
         _hasher.hash(password)  # same cost whether or not the user exists
         return None
@@ -90,12 +105,14 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
 
 
 def set_password(session: Session, actor: Actor, name: str, password: str) -> User:
-    """Change a password: the user itself or an administrator."""
+    """Change a password: the user itself or an administrator. Ends every session of the
+    account (:func:`.sessions.end_all`)."""
     user = get_user(session, name)
     if actor.id != user.id:
         require_admin(actor, "het wachtwoord van een ander wijzigen")
     _check_password(password)
     user.password_hash = hash_password(password)
+    sessions.end_all(session, user.id)  # every browser logged in with the old password
     audit.record(session, actor, "update", "user", user.id, {"password": "(oud)"},
                  {"password": "(gewijzigd)"})
     return user
@@ -117,11 +134,12 @@ def set_role(session: Session, actor: Actor, name: str, role: str,
 
 
 def deactivate(session: Session, actor: Actor, name: str) -> User:
-    """Switch an account off (kept, so the audit log keeps its meaning)."""
+    """Switch an account off (kept, so the audit log keeps its meaning); its sessions end."""
     require_admin(actor, "gebruikers uitschakelen")
     user = get_user(session, name)
     before = user.to_dict()
     user.active = False
+    sessions.end_all(session, user.id)
     session.flush()
     audit.record(session, actor, "update", "user", user.id, before, user.to_dict())
     return user

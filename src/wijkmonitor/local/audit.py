@@ -17,7 +17,9 @@ from .errors import PermissionDenied
 from .models import AuditEntry
 from .permissions import ROLE_ADMIN, ROLE_EDITOR, ROLE_PROGRAMME, Actor
 
-ACTIONS = ("create", "update", "delete", "upload")
+#: ``logout``: an account's sessions were ended ("overal uitloggen"); ``lock``: too many
+#: failed logins locked an account name or a client address for a while.
+ACTIONS = ("create", "update", "delete", "upload", "logout", "lock")
 
 
 def record(session: Session, actor: Actor, action: str, entity: str, entity_id: Any,

@@ -16,7 +16,7 @@ from typing import Callable, Optional
 
 import typer
 
-from . import accounts, audit, db, interventions, targets, uploads
+from . import accounts, audit, db, interventions, sessions, targets, uploads
 from .errors import LocalError, NotFound, PermissionDenied, ValidationFailed
 from .models import Target
 from .permissions import ROLES, SystemActor
@@ -104,6 +104,16 @@ def register(app: typer.Typer) -> None:
                                         gemeente=gemeente)
             return user.to_dict()
         _dump(_run(work))
+
+    @user_app.command("logout")
+    def user_logout(
+        name: str = typer.Argument(..., help="Gebruikersnaam."),
+        as_user: Optional[str] = typer.Option(None, "--as",
+                                              help="Handelende beheerder (standaard: systeem)."),
+    ):
+        """Log een gebruiker overal uit: beëindig al zijn sessies (op elke computer)."""
+        n = _run(lambda s: sessions.log_out_everywhere(s, _actor(s, as_user), name))
+        typer.echo(f"{name}: {n} sessie(s) beëindigd")
 
     @targets_app.command("import")
     def targets_import(

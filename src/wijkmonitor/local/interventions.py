@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -21,7 +21,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, bounds
 from .errors import NotFound, PermissionDenied, RowError, ValidationFailed
 from .models import (INTERVENTION_STATUSES, Intervention, InterventionArea,
                      InterventionIndicator, InterventionLink)
@@ -54,15 +54,7 @@ def _date(value: Any, field: str) -> dt.date | None:
 
 
 def _budget(value: Any) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        amount = Decimal(str(value).strip().replace(",", "."))
-    except InvalidOperation:
-        raise ValidationFailed(f"budget_eur: {value!r} is geen bedrag") from None
-    if amount < 0 or not amount.is_finite():
-        raise ValidationFailed(f"budget_eur: {value!r} moet een positief bedrag zijn")
-    return amount.quantize(Decimal("0.01"))
+    return bounds.budget(value, "budget_eur")
 
 
 def _clean(fields: dict) -> dict:
@@ -70,9 +62,10 @@ def _clean(fields: dict) -> dict:
     if unknown:
         raise ValidationFailed(f"onbekende velden: {', '.join(sorted(unknown))}")
     out = {k: v for k, v in fields.items()}
-    for key in ("title", "description", "actielijn", "theme", "organisation"):
+    for key in ("title", "description", "actielijn", "theme", "organisation",
+                "organisation_type", "status"):
         if key in out:
-            out[key] = (out[key] or "").strip()
+            out[key] = bounds.text(out[key], key)
     if "title" in out and not out["title"]:
         raise ValidationFailed("title: een titel is verplicht")
     if out.get("organisation_type"):
@@ -119,6 +112,17 @@ def save_intervention(session: Session, actor: Actor, *, intervention_id: int | 
         if existing is None:
             raise NotFound(f"interventie {intervention_id} bestaat niet")
         require_edit(actor, existing.gemeente, f"interventie {existing.title!r}")
+    if areas is not None:
+        areas = list(areas)
+        if len(areas) > bounds.MAX_AREAS:
+            raise ValidationFailed(f"areas: te veel gebieden, maximaal {bounds.MAX_AREAS}")
+        areas = [bounds.text(a, "area", label="areas") for a in areas]
+    if indicators is not None:
+        indicators = list(indicators)
+        if len(indicators) > bounds.MAX_INDICATORS:
+            raise ValidationFailed(f"indicators: te veel indicatoren, maximaal "
+                                   f"{bounds.MAX_INDICATORS}")
+        indicators = [bounds.text(i, "indicator", label="indicators") for i in indicators]
     area_refs = [area_resolver(a) for a in areas] if areas is not None else None
     if area_refs is not None:
         if not area_refs:
@@ -131,9 +135,14 @@ def save_intervention(session: Session, actor: Actor, *, intervention_id: int | 
     links = None
     if evaluation_links is not None:
         links = []
+        evaluation_links = list(evaluation_links)
+        if len(evaluation_links) > bounds.MAX_LINKS:
+            raise ValidationFailed(f"evaluation_links: te veel links, maximaal "
+                                   f"{bounds.MAX_LINKS}")
         for link in evaluation_links:
             url, label = (link, "") if isinstance(link, str) else link
-            url = url.strip()
+            url = bounds.text(url, "url", label="evaluation_links")
+            label = bounds.text(label, "label", label="evaluation_links (label)")
             if not url.startswith(("https://", "http://")):
                 raise ValidationFailed(f"evaluation_links: {url!r} is geen http(s)-adres")
             links.append((url, label))

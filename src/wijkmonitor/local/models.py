@@ -15,6 +15,12 @@ migrations must agree, a test checks that):
     Indicator values a gemeente uploads itself. They are kept apart from CBS values (which live
     in the analytical DuckDB store): every local value points at its upload, which names its
     source, so it is always shown with that source.
+``user_sessions``
+    Server-side login sessions: the cookie carries a random id, the table its SHA-256 hash,
+    the user and when the session started and was last used (see :mod:`.sessions`).
+``login_throttle``
+    Failed-login counters and temporary locks per account name and per client address
+    (see :mod:`.throttle`).
 ``audit_log``
     Append-only record of every change (who, when, action, entity, before, after). No service
     updates or deletes it; database triggers (PostgreSQL and SQLite) refuse UPDATE and DELETE.
@@ -242,6 +248,30 @@ class LocalValue(Base):
     year: Mapped[int] = mapped_column(Integer)
     value: Mapped[float | None] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(10), default="ok")
+
+
+class UserSession(Base):
+    """A login session. ``id`` is the SHA-256 hex digest of the random token in the cookie, so
+    the table alone does not let anyone take over a session."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginThrottle(Base):
+    """Consecutive failed logins for one key (``konto:<sha256 of the name>`` or
+    ``adres:<client address>``) and the lock they caused."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEntry(Base):

@@ -59,7 +59,10 @@ class SystemActor:
 
 def check_gemeente_code(code: str | None, *, field: str = "gemeente") -> str:
     """Return the normalised ``GMxxxx`` code or raise :class:`ValidationFailed`."""
-    norm = (code or "").strip().upper()
+    norm = (code or "").strip().upper() if isinstance(code, str) or code is None else ""
+    if len(norm) > 6:
+        raise ValidationFailed(f"{field}: {str(code)[:20]!r}... is geen gemeentecode van de "
+                               "vorm GMxxxx")
     if not GEMEENTE_RE.match(norm):
         raise ValidationFailed(f"{field}: {code!r} is geen gemeentecode van de vorm GMxxxx")
     return norm

@@ -5,7 +5,9 @@ happen here, before any row is looked at:
 
 * size: at most ``max_bytes`` (default :data:`MAX_UPLOAD_BYTES`) and :data:`MAX_ROWS` rows;
   an XLSX whose unpacked size is more than :data:`MAX_UNPACKED_FACTOR` times the limit is
-  refused (zip bomb);
+  refused (zip bomb), and so is a worksheet of more than :data:`MAX_CELLS` cells, by its
+  ``<dimension>`` or by the cells its XML really holds, before the workbook is parsed
+  (:func:`check_xlsx`; also broken zips, bad checksums and encrypted files, in Dutch);
 * CSV encoding: UTF-8 (with or without BOM); anything else is refused with the row where the
   first undecodable byte sits (save as "CSV UTF-8" in Excel);
 * CSV separator: ``;``, ``,`` or tab, detected from the header row; every row must have as many
@@ -23,6 +25,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -33,6 +36,19 @@ from .errors import RowError, ValidationFailed
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 100_000
 MAX_UNPACKED_FACTOR = 20
+#: Cells in one worksheet (by its ``<dimension ref=...>`` and by the cells in its XML),
+#: checked before the workbook is parsed.
+MAX_CELLS = 1_000_000
+_CHUNK = 1024 * 1024
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]{1,3})\$?(\d{1,7})'
+                        rb'(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?"')
+_CELL = re.compile(rb"<(?:\w+:)?c[\s>/]")
+_ROW = re.compile(rb"<(?:\w+:)?row[\s>/]")
+
+
+def _n(x: int) -> str:
+    """An integer with Dutch thousands separators: 200000 -> ``200.000``."""
+    return f"{x:,}".replace(",", ".")
 
 
 def _norm_header(text: object) -> str:
@@ -97,10 +113,8 @@ def read_table(data: bytes | Path | str, filename: str | None = None, *,
 def _too_large(filename: str, size: int | None, limit: int) -> ValidationFailed:
     """The size error; ``size=None`` when only "more than ``limit``" is known (a stream that
     was not read to its end)."""
-    def n(x: int) -> str:
-        return f"{x:,}".replace(",", ".")
-    what = f"meer dan {n(limit)}" if size is None else n(size)
-    return ValidationFailed(f"bestand te groot: {what} bytes, maximaal {n(limit)} bytes "
+    what = f"meer dan {_n(limit)}" if size is None else _n(size)
+    return ValidationFailed(f"bestand te groot: {what} bytes; maximaal {_n(limit)} bytes "
                             f"({limit // (1024 * 1024)} MB)", file=filename)
 
 
@@ -125,8 +139,10 @@ def _read_csv(data: bytes, filename: str, max_rows: int) -> pd.DataFrame:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         rows = list(reader)
-    except csv.Error as exc:
-        raise ValidationFailed(f"CSV niet te lezen: {exc}", file=filename) from None
+    except csv.Error:
+        raise ValidationFailed("CSV niet te lezen: een veld is te lang (meer dan "
+                               f"{_n(csv.field_size_limit())} tekens) of een aanhalingsteken "
+                               "wordt niet gesloten", file=filename) from None
     if not rows:
         raise ValidationFailed("het bestand is leeg", file=filename)
     header, body = rows[0], rows[1:]
@@ -142,8 +158,8 @@ def _read_csv(data: bytes, filename: str, max_rows: int) -> pd.DataFrame:
         records.append([cell.strip() for cell in row])
         index.append(i)
     if len(index) > max_rows:
-        raise ValidationFailed(f"te veel rijen: {len(index):,}, maximaal {max_rows:,}"
-                               .replace(",", "."), file=filename)
+        raise ValidationFailed(f"te veel rijen: {_n(len(index))}; maximaal {_n(max_rows)}",
+                               file=filename)
     if errors:
         raise ValidationFailed("rijen met een verkeerd aantal velden", errors, file=filename)
     return pd.DataFrame(records, columns=columns,
@@ -154,18 +170,11 @@ def _read_xlsx(data: bytes, filename: str, max_bytes: int, max_rows: int) -> pd.
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            unpacked = sum(info.file_size for info in zf.infolist())
-    except zipfile.BadZipFile:
-        raise ValidationFailed("dit is geen geldig XLSX-bestand", file=filename) from None
-    if unpacked > MAX_UNPACKED_FACTOR * max_bytes:
-        raise ValidationFailed(f"bestand te groot: uitgepakt {unpacked:,} bytes".replace(",", "."),
-                               file=filename)
+    check_xlsx(data, filename, max_bytes, max_rows)
     try:
         wb = load_workbook(io.BytesIO(data), data_only=False, read_only=True)
-    except Exception as exc:  # openpyxl raises many types for broken files
-        raise ValidationFailed(f"XLSX niet te lezen: {exc}", file=filename) from None
+    except Exception:  # openpyxl raises many types for broken files; none is shown
+        raise ValidationFailed(BROKEN_XLSX, file=filename) from None
     try:
         ws = wb.worksheets[0]
         rows = []
@@ -182,8 +191,12 @@ def _read_xlsx(data: bytes, filename: str, max_bytes: int, max_rows: int) -> pd.
                 values.append(value)
             rows.append(values)
             if r > max_rows + 1:
-                raise ValidationFailed(f"te veel rijen: meer dan {max_rows:,}".replace(",", "."),
-                                       file=filename)
+                raise ValidationFailed(f"te veel rijen: meer dan {_n(max_rows)}; maximaal "
+                                       f"{_n(max_rows)}", file=filename)
+    except ValidationFailed:
+        raise
+    except Exception:  # a member that only openpyxl reads turned out broken
+        raise ValidationFailed(BROKEN_XLSX, file=filename) from None
     finally:
         wb.close()
     if formulas:
@@ -207,6 +220,111 @@ def _read_xlsx(data: bytes, filename: str, max_bytes: int, max_rows: int) -> pd.
         records.append(cells)
         index.append(i)
     return pd.DataFrame(records, columns=columns, index=pd.Index(index, name="row"), dtype=str)
+
+
+BROKEN_XLSX = ("het XLSX-bestand is beschadigd of geen Excel-werkmap; open het in Excel en "
+               "sla het opnieuw op als Excel-werkmap (.xlsx)")
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
+
+
+def check_xlsx(data: bytes, filename: str, max_bytes: int = MAX_UPLOAD_BYTES,
+               max_rows: int = MAX_ROWS, max_cells: int = MAX_CELLS) -> None:
+    """Refuse a hostile or broken XLSX before any XML parser sees it.
+
+    Checks, in order: a zip archive; the parts of an Excel workbook; the unpacked size (zip
+    bomb); per worksheet the cell count of its ``<dimension ref=...>`` and then, streaming the
+    XML in 1 MB pieces (never the whole sheet in memory), the number of ``<c>`` and ``<row>``
+    elements it really has; and the checksum (CRC) of every part. Each problem is a Dutch
+    :class:`ValidationFailed`.
+    """
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
+        raise ValidationFailed("dit is geen geldig XLSX-bestand: het is geen (leesbaar) "
+                               "zip-archief", file=filename) from None
+    with zf:
+        infos = zf.infolist()
+        names = {i.filename for i in infos}
+        if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+            raise ValidationFailed("dit zip-bestand is geen Excel-werkmap (xl/workbook.xml "
+                                   "ontbreekt); lever een .xlsx uit Excel of LibreOffice aan",
+                                   file=filename)
+        unpacked = sum(i.file_size for i in infos)
+        if unpacked > MAX_UNPACKED_FACTOR * max_bytes:
+            raise ValidationFailed(f"bestand te groot: uitgepakt {_n(unpacked)} bytes; maximaal "
+                                   f"{_n(MAX_UNPACKED_FACTOR * max_bytes)} bytes", file=filename)
+        if any(i.flag_bits & 0x1 for i in infos):
+            raise ValidationFailed("het XLSX-bestand is met een wachtwoord versleuteld; sla het "
+                                   "zonder wachtwoord op", file=filename)
+        sheets = [i for i in infos if i.filename.startswith("xl/worksheets/")
+                  and i.filename.endswith(".xml")]
+        for info in sheets:
+            head = _read_start(zf, info, filename)
+            match = _DIMENSION.search(head)
+            if match:
+                c1, r1, c2, r2 = match.groups()
+                rows = abs(int(r2 or r1) - int(r1)) + 1
+                cols = abs(_col_number(c2 or c1) - _col_number(c1)) + 1
+                if rows * cols > max_cells:
+                    raise ValidationFailed(
+                        f"te veel cellen: het werkblad beslaat {_n(rows)} rijen x {_n(cols)} "
+                        f"kolommen = {_n(rows * cols)} cellen; maximaal {_n(max_cells)}",
+                        file=filename)
+                if rows > max_rows + 1:
+                    raise ValidationFailed(f"te veel rijen: {_n(rows - 1)}; maximaal "
+                                           f"{_n(max_rows)}", file=filename)
+        for info in infos:  # every part: CRC, and the real cells of the sheets
+            _scan_member(zf, info, filename, info in sheets, max_rows, max_cells)
+
+
+def _read_start(zf: zipfile.ZipFile, info: zipfile.ZipInfo, filename: str) -> bytes:
+    try:
+        with zf.open(info) as fh:
+            return fh.read(64 * 1024)
+    except Exception as exc:
+        raise _member_error(info, exc, filename) from None
+
+
+def _member_error(info: zipfile.ZipInfo, exc: Exception, filename: str) -> ValidationFailed:
+    if isinstance(exc, zipfile.BadZipFile):
+        return ValidationFailed(f"het XLSX-bestand is beschadigd: de controlesom (CRC) van "
+                                f"onderdeel {info.filename[:80]} klopt niet; sla het opnieuw op",
+                                file=filename)
+    return ValidationFailed(f"{BROKEN_XLSX} (onderdeel {info.filename[:80]} is niet te lezen)",
+                            file=filename)
+
+
+def _scan_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, filename: str, sheet: bool,
+                 max_rows: int, max_cells: int) -> None:
+    cells = rows = 0
+    tail = b""
+    try:
+        with zf.open(info) as fh:
+            while chunk := fh.read(_CHUNK):
+                if sheet:
+                    # a tag split over two chunks is counted once: count in tail+chunk, minus
+                    # what was already counted in the tail alone
+                    window = tail + chunk
+                    cells += len(_CELL.findall(window)) - len(_CELL.findall(tail))
+                    rows += len(_ROW.findall(window)) - len(_ROW.findall(tail))
+                    tail = chunk[-16:]
+                    if cells > max_cells:
+                        raise ValidationFailed(f"te veel cellen: meer dan {_n(max_cells)} in "
+                                               f"één werkblad; maximaal {_n(max_cells)}",
+                                               file=filename)
+                    if rows > max_rows + 1:
+                        raise ValidationFailed(f"te veel rijen: meer dan {_n(max_rows)}; "
+                                               f"maximaal {_n(max_rows)}", file=filename)
+    except ValidationFailed:
+        raise
+    except Exception as exc:
+        raise _member_error(info, exc, filename) from None
 
 
 def _check_header(header: list[str], filename: str) -> list[str]:

@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, progress
+from . import audit, bounds, progress
 from .errors import NotFound, PermissionDenied, RowError, ValidationFailed
 from .models import Milestone, Target
 from .permissions import Actor, require_edit
@@ -44,12 +44,16 @@ ObservedProvider = Callable[[Target], "pd.Series | Mapping[int, float] | None"]
 def _validate_numbers(target_year, target_value, baseline_year, baseline_value,
                       milestones) -> dict[int, float]:
     problems = []
-    if not isinstance(target_year, int) or not 1900 <= target_year <= 2100:
-        problems.append(f"streefjaar {target_year!r} is geen jaar (1900-2100)")
-    try:
-        float(target_value)
-    except (TypeError, ValueError):
-        problems.append(f"streefwaarde {target_value!r} is geen getal")
+    if not bounds.year_ok(target_year):
+        problems.append(f"streefjaar {str(target_year)[:20]!r} is geen jaar (1900-2100)")
+    problem = bounds.number_problem(target_value)
+    if problem:
+        problems.append(f"streefwaarde {problem}")
+    if baseline_year is not None and not bounds.year_ok(baseline_year):
+        problems.append(f"beginjaar {str(baseline_year)[:20]!r} is geen jaar (1900-2100)")
+        baseline_year = None
+    if baseline_value is not None and bounds.number_problem(baseline_value):
+        problems.append(f"beginwaarde {bounds.number_problem(baseline_value)}")
     if (baseline_year is None) != (baseline_value is None) and baseline_value is not None:
         problems.append("een beginwaarde hoort bij een beginjaar")
     if baseline_year is not None and isinstance(target_year, int) and \
@@ -57,10 +61,17 @@ def _validate_numbers(target_year, target_value, baseline_year, baseline_value,
         problems.append(f"beginjaar {baseline_year} moet voor het streefjaar {target_year} liggen")
     ms: dict[int, float] = {}
     for y, v in (milestones.items() if isinstance(milestones, Mapping) else milestones or ()):
-        y = int(y)
+        if not bounds.year_ok(y):
+            problems.append(f"tussendoel {str(y)[:20]!r} is geen jaar (1900-2100)")
+            continue
+        if bounds.number_problem(v):
+            problems.append(f"tussendoel {y}: waarde {bounds.number_problem(v)}")
+            continue
         lo = baseline_year if baseline_year is not None else 1900
-        if isinstance(target_year, int) and not lo < y < target_year:
+        if bounds.year_ok(target_year) and not lo < y < target_year:
             problems.append(f"tussendoel {y} ligt niet tussen beginjaar en streefjaar")
+        if y in ms:
+            problems.append(f"tussendoel {y} staat er twee keer in")
         ms[y] = float(v)
     if problems:
         raise ValidationFailed("; ".join(problems))
@@ -80,8 +91,11 @@ def set_target(session: Session, actor: Actor, area: str, indicator: str, *,
     (neutral indicator). Raises :class:`PermissionDenied`, :class:`NotFound` or
     :class:`ValidationFailed`; writes nothing in that case.
     """
+    area = bounds.text(area, "area", label="gebied")
+    indicator = bounds.text(indicator, "indicator")
     area_ref = area_resolver(area)
     require_edit(actor, area_ref.gemeente, f"streefwaarden van {area_ref.name}")
+    reason = bounds.text(reason, "reason", label="reden")
     ind = indicator_resolver(indicator)
     try:
         pol = normalise_polarity(polarity) if polarity else ind.polarity
@@ -108,6 +122,11 @@ def set_target(session: Session, actor: Actor, area: str, indicator: str, *,
     target.reason = (reason or "").strip()
     target.set_by_id = actor.id
     target.set_by_name = actor.name
+    if target.milestones:
+        # Delete the old milestones first: the unit of work inserts before it deletes, and a
+        # year kept from the old list would hit the (target_id, year) unique constraint.
+        target.milestones.clear()
+        session.flush()
     target.milestones = [Milestone(year=y, value=v) for y, v in sorted(ms.items())]
     session.flush()
     audit.record(session, actor, "update" if before else "create", "target", target.id,

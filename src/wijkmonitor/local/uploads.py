@@ -34,7 +34,7 @@ import pandas as pd
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, bounds
 from .errors import NotFound, RowError, ValidationFailed
 from .models import LocalUpload, LocalValue
 from .permissions import Actor, check_gemeente_code, require_edit
@@ -182,7 +182,9 @@ def upload(session: Session, actor: Actor, data: bytes | Path | str, filename: s
     """
     gemeente = check_gemeente_code(gemeente)
     require_edit(actor, gemeente, "lokale gegevens")
-    source = (source or "").strip()
+    source = bounds.text(source, "source", label="bron")
+    if filename is not None:
+        filename = bounds.text(Path(filename).name, "filename", label="bestandsnaam")
     if not source:
         raise ValidationFailed("bron ontbreekt: zeg waar de cijfers vandaan komen")
     checked = validate_upload(data, filename, gemeente, **validate_kwargs)

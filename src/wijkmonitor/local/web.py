@@ -30,16 +30,23 @@ JSON API
     ``GET /api/v1/session`` (who is logged in + the CSRF token for cookie-based calls).
 
 Authentication and CSRF
-    * Browser: ``POST /beheer/inloggen`` (argon2 check by :func:`.accounts.authenticate`) puts
-      the user id in a session cookie ``wijkmonitor_sessie`` signed with itsdangerous (key from
+    * Browser: ``POST /beheer/inloggen`` (argon2 check by :func:`.accounts.authenticate`,
+      throttled per name and client address by :mod:`.throttle`: 429 while locked) starts a
+      server-side session (:mod:`.sessions`, table ``user_sessions``) and puts only its random
+      token in a session cookie ``wijkmonitor_sessie`` signed with itsdangerous (key from
       ``WIJKMONITOR_SECRET_KEY``, else generated once into ``var/secret_key``, mode 0600),
-      HttpOnly, SameSite=Lax, valid 8 hours after it was last written, and bound to the
-      password hash (changing the password ends every session). ``Secure`` is set unless
+      HttpOnly, SameSite=Lax. Logout, a password change, deactivation and "overal uitloggen"
+      (``POST /beheer/sessies/beeindigen``, ``wijkmonitor user logout NAME``) end sessions at
+      once; they also end after 30 minutes idle and 8 hours after login. ``Secure`` is set unless
       ``WIJKMONITOR_SECURE_COOKIES=0``, or the variable is unset and the request is plain http
       to a loopback host (127.0.0.1, localhost: development and tests).
-    * Every POST/PUT/DELETE that relies on the cookie needs the session's synchronizer token:
+    * Every POST/PUT/DELETE that relies on the cookie needs the session's synchronizer token
+      (an HMAC of the session token, so it changes at login and logout):
       the hidden form field ``csrf_token`` or the header ``X-CSRF-Token`` (read it from
       ``GET /api/v1/session``). Without it: 403 and a Dutch message.
+    * Input bounds (:mod:`.bounds`, :mod:`.schemas`): JSON bodies at most 256 kB and 20
+      levels deep, then validated by pydantic models; ids in paths 1 .. 2^31 - 1 (else 404);
+      every violation a Dutch 4xx naming the field, before anything is written.
     * Scripts use HTTP Basic on the API (``curl -u naam:wachtwoord``): no cookie, so no CSRF
       token; POST and PUT must send ``Content-Type: application/json`` (a cross-site HTML form
       cannot), DELETE cannot be sent cross-site without CORS, which this API does not allow.
@@ -60,11 +67,14 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 from urllib.parse import quote, urlencode
 
 import jinja2
 from fastapi import APIRouter, Request
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
@@ -74,9 +84,10 @@ from sqlalchemy.orm import Session
 
 from wijkmonitor.config import var_dir
 
-from . import accounts, audit, db, interventions, public, targets, uploads
+from . import (accounts, audit, bounds, db, interventions, public, schemas, sessions, targets,
+               throttle, uploads)
 from .errors import LocalError, NotFound, PermissionDenied, ValidationFailed
-from .models import INTERVENTION_STATUSES, Intervention, Target, User
+from .models import INTERVENTION_STATUSES, Intervention, Target, User, utcnow
 from .permissions import (ROLE_ADMIN, ROLE_EDITOR, ROLE_PROGRAMME, ROLE_PUBLIC, can_edit,
                           check_gemeente_code, require_edit)
 from .resolvers import (AreaResolver, CodesProvider, IndicatorResolver, default_area_resolver,
@@ -89,15 +100,20 @@ HERE = Path(__file__).resolve().parent
 WEB_TEMPLATES = HERE.parent / "web" / "templates"
 
 COOKIE = "wijkmonitor_sessie"
-SESSION_MAX_AGE = 8 * 3600
+#: A cookie older than this is ignored (the server ends the session then anyway).
+SESSION_MAX_AGE = int(sessions.ABSOLUTE_TIMEOUT.total_seconds())
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+#: An id in a path: 1 .. 2^31 - 1 (anything else is a Dutch 404, not a database error).
+RowId = Annotated[int, PathParam(ge=1, le=bounds.MAX_ID)]
 #: Request bodies above this are refused before they are read (the upload limit plus room for
 #: the multipart envelope and the other fields).
 MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 256 * 1024
 
+LOCKED_MESSAGE = ("Te veel mislukte inlogpogingen. Inloggen is tijdelijk geblokkeerd: probeer "
+                  "het over {wait} seconden opnieuw.")
 CSRF_MESSAGE = ("Dit formulier is niet geaccepteerd: de beveiligingscode (CSRF-token) ontbreekt of "
                 "klopt niet. Dat gebeurt als het formulier verlopen is of van een andere site "
                 "komt. Open de pagina opnieuw en probeer het nog eens.")
@@ -115,8 +131,10 @@ STATUS_LABELS = {"gepland": "Gepland", "lopend": "Lopend", "afgerond": "Afgerond
                  "gestopt": "Gestopt"}
 ORGANISATION_LABELS = {t: t.capitalize() for t in interventions.ORGANISATION_TYPES}
 ACTION_LABELS = {"create": "aangemaakt", "update": "gewijzigd", "delete": "verwijderd",
+                 "logout": "overal uitgelogd", "lock": "geblokkeerd",
                  "upload": "geüpload"}
 ENTITY_LABELS = {"target": "streefwaarde", "intervention": "interventie", "user": "gebruiker",
+                 "login": "inloggen",
                  "local_upload": "lokale gegevens"}
 
 
@@ -134,6 +152,8 @@ class WebConfig:
     codes_provider: CodesProvider = default_codes_provider
     #: ``target -> Series year -> value`` for progress (default: the analytical store).
     observed: Callable[[Target], Any] = field(default=public.store_observed)
+    #: The clock of sessions and login throttling (aware UTC datetimes; tests inject one).
+    clock: Callable[[], dt.datetime] = utcnow
 
 
 def secret_key() -> str:
@@ -183,33 +203,39 @@ def secure_cookies(request: Request) -> bool:
     return (request.url.hostname or "") not in LOOPBACK
 
 
-def password_fingerprint(user: User) -> str:
-    """Short keyed digest of the password hash: a changed password invalidates sessions."""
-    return hmac.new(secret_key().encode(), user.password_hash.encode(),
-                    hashlib.sha256).hexdigest()[:24]
-
-
 class WebSession:
-    """The signed cookie's content: CSRF token ``c``, user id ``u``, password fingerprint
-    ``p``, one flash message ``f``."""
+    """The signed cookie's content: the random session token ``s`` (see :mod:`.sessions`), at
+    most one flash message ``f`` and ``a`` (a hint that the token was issued at a login, so
+    anonymous visitors cost no database lookup; it grants nothing). Who is logged in is known
+    only to the database; the CSRF token is derived from the session token (so it changes at
+    every login and logout)."""
 
     def __init__(self, data: dict | None):
-        self.dirty = data is None or not isinstance(data.get("c"), str)
-        self.data = data if not self.dirty else {"c": secrets.token_urlsafe(32)}
+        valid = isinstance(data, dict) and isinstance(data.get("s"), str) \
+            and 20 <= len(data["s"]) <= 100
+        self.dirty = not valid
+        self.data = {k: v for k, v in data.items() if k in ("s", "f", "a")} if valid \
+            else {"s": sessions.new_token()}
+
+    @property
+    def token(self) -> str:
+        return self.data["s"]
 
     @property
     def csrf(self) -> str:
-        return self.data["c"]
+        return hmac.new(secret_key().encode(), b"csrf:" + self.token.encode(),
+                        hashlib.sha256).hexdigest()
 
-    def login(self, user: User) -> None:
-        # A new token on every login (no session fixation).
-        self.data = {"c": secrets.token_urlsafe(32), "u": user.id,
-                     "p": password_fingerprint(user)}
+    def rotate(self, token: str | None = None) -> None:
+        """A new token (login: the session's; logout: an anonymous one): no session
+        fixation, and the old CSRF token stops working."""
+        self.data = {"s": token, "a": 1} if token else {"s": sessions.new_token()}
         self.dirty = True
 
-    def logout(self) -> None:
-        self.data = {"c": secrets.token_urlsafe(32)}
-        self.dirty = True
+    def forget_login(self) -> None:
+        """The session behind the token has ended: stop looking it up."""
+        if self.data.pop("a", None) is not None:
+            self.dirty = True
 
     def flash(self, message: str) -> None:
         self.data["f"] = message
@@ -223,13 +249,13 @@ class WebSession:
 
 
 def web_session(request: Request) -> WebSession:
-    """The session of this request (read once from the cookie; a fresh one when missing,
-    forged or older than :data:`SESSION_MAX_AGE`)."""
+    """The session of this request (read once from the cookie; a fresh anonymous one when
+    missing, forged or older than :data:`SESSION_MAX_AGE`)."""
     sess = getattr(request.state, "wm_session", None)
     if sess is None:
         raw = request.cookies.get(COOKIE)
         data = None
-        if raw:
+        if raw and len(raw) < 4096:
             try:
                 data = _serializer().loads(raw, max_age=SESSION_MAX_AGE)
             except BadSignature:  # includes SignatureExpired
@@ -320,16 +346,29 @@ async def _guard(request: Request) -> None:
         if request.method in ("POST", "PUT", "PATCH"):
             if ctype != "application/json":
                 raise Refused(415, "Stuur JSON met Content-Type: application/json")
+            raw = await _read_limited(request, bounds.MAX_JSON_BYTES)
+            if raw is None:
+                raise Refused(413, f"De JSON-inhoud is te groot: maximaal "
+                                   f"{bounds.MAX_JSON_BYTES // 1024} kB; er is niets "
+                                   "opgeslagen.")
+            if bounds.json_depth_exceeds(raw):
+                raise Refused(400, f"De JSON-inhoud is te diep genest: maximaal "
+                                   f"{bounds.MAX_JSON_DEPTH} niveaus; er is niets opgeslagen.")
             try:
-                request.state.wm_json = await request.json()
-            except (ValueError, UnicodeDecodeError):
+                request.state.wm_json = json.loads(raw)
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 raise Refused(400, "De inhoud is geen geldige JSON") from None
         if _basic_credentials(request) is not None:
             return  # no ambient cookie: no CSRF token needed
         token = request.headers.get(CSRF_HEADER)
     else:
         if ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            request.state.wm_form = await request.form(max_files=2, max_fields=200)
+            try:
+                request.state.wm_form = await request.form(max_files=2, max_fields=200)
+            except StarletteHTTPException:  # too many fields or files, a broken multipart
+                raise Refused(400, "Het formulier is niet te lezen: te veel velden of "
+                                   "bestanden, of een beschadigde upload. Er is niets "
+                                   "opgeslagen.") from None
         else:
             request.state.wm_form = None
         form = request.state.wm_form
@@ -341,6 +380,38 @@ async def _guard(request: Request) -> None:
         raise Refused(403, CSRF_MESSAGE)
 
 
+async def _read_limited(request: Request, limit: int) -> bytes | None:
+    """The body, or ``None`` as soon as it grows past ``limit`` bytes (also when chunked)."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # later readers get the same bytes (the stream is consumed)
+    return body
+
+
+def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+    """FastAPI's parameter errors in Dutch: an id out of range in the path is a 404 (no row
+    can have it); other parameters a 422 naming the parameter."""
+    errors = exc.errors()
+    path_errors = [e for e in errors if e.get("loc", ("",))[0] == "path"]
+    if path_errors:
+        name = path_errors[0]["loc"][-1]
+        what = {"target_id": "streefwaarde", "item_id": "interventie"}.get(name, "rij")
+        value = request.path_params.get(name, "")
+        return _error_response(request, 404, f"{what} {str(value)[:30]} bestaat niet "
+                                             f"(een nummer van 1 tot en met {bounds.MAX_ID})")
+    fields = sorted({str(e.get("loc", ("", "?"))[-1]) for e in errors})
+    return _error_response(request, 422, "ongeldige waarde voor " + ", ".join(fields)
+                           + ": geef een geheel getal of een tekst zoals beschreven")
+
+
 def _error_response(request: Request, status: int, message: str, headers: dict | None = None,
                     extra: dict | None = None) -> Response:
     if _is_api(request):
@@ -349,7 +420,8 @@ def _error_response(request: Request, status: int, message: str, headers: dict |
         return JSONResponse(body, status_code=status, headers=headers)
     titles = {400: "Ongeldig verzoek", 401: "Inloggen vereist", 403: "Geen toegang",
               404: "Niet gevonden", 413: "Bestand te groot", 415: "Ongeldig verzoek",
-              422: "Niet opgeslagen", 503: "Tijdelijk niet beschikbaar"}
+              422: "Niet opgeslagen", 429: "Te veel pogingen",
+              503: "Tijdelijk niet beschikbaar"}
     response = render(request, "beheer/fout.html", status=status,
                       title=titles.get(status, "Fout"), message=message, status_code=status)
     if headers:
@@ -385,6 +457,8 @@ class _Route(APIRoute):
                 response = _error_response(request, 422, exc.summary,
                                            extra={"errors": [e.as_dict() for e in exc.errors],
                                                   "file": exc.file})
+            except RequestValidationError as exc:
+                response = _invalid_request(request, exc)
             except (sa_exc.OperationalError, sa_exc.ProgrammingError) as exc:
                 log.error("editable store unavailable: %s", exc)
                 response = _error_response(request, 503, DATABASE_MESSAGE)
@@ -520,14 +594,23 @@ INTERVENTION_ERROR_FIELDS = [("title", "titel"), ("titel", "titel"),
                              ("evaluation_links", "evaluatielinks")]
 
 
-def parse_milestones(text: str) -> dict[int, float] | None:
-    """``"2026: 12,5; 2028: 11"`` -> ``{2026: 12.5, 2028: 11.0}``; ``None`` when malformed."""
+def _bounded_number(text: str) -> float | None:
+    """A number from a form field, or ``None`` when it is not one or is out of range."""
+    value = parse_number(text)
+    return None if value is None or bounds.number_problem(value) else value
+
+
+def parse_milestones(text: str) -> dict[int, float] | int | None:
+    """``"2026: 12,5; 2028: 11"`` -> ``{2026: 12.5, 2028: 11.0}``; ``None`` when malformed;
+    the year (an ``int``) when a year is given twice."""
     out: dict[int, float] = {}
     for part in filter(None, (p.strip() for p in text.replace("\n", ";").split(";"))):
         year, sep, value = part.partition(":")
-        y, v = parse_year(year), parse_number(value)
+        y, v = parse_year(year), _bounded_number(value)
         if not sep or y is None or v is None:
             return None
+        if y in out:
+            return y
         out[y] = v
     return out
 
@@ -538,13 +621,16 @@ def parse_target_form(form, *, fixed: bool) -> tuple[dict, dict, FormErrors]:
                                        "beginjaar", "beginwaarde", "tussendoelen", "richting",
                                        "reden")}
     errors = FormErrors("streefwaarde" if fixed else "gebied")
+    bounds.check_form(raw, bounds.TARGET_FORM, errors.add)
+    if errors:
+        return raw, {}, errors
     if not fixed:
         if not raw["gebied"]:
             errors.add("gebied", "Kies een gebied.")
         if not raw["indicator"]:
             errors.add("indicator", "Kies een indicator.")
     kwargs: dict[str, Any] = {"reason": raw["reden"]}
-    value = parse_number(raw["streefwaarde"])
+    value = _bounded_number(raw["streefwaarde"])
     if value is None:
         errors.add("streefwaarde", "Vul de streefwaarde in als getal, bijvoorbeeld 12,5."
                    if raw["streefwaarde"] else "Vul een streefwaarde in.")
@@ -560,7 +646,7 @@ def parse_target_form(form, *, fixed: bool) -> tuple[dict, dict, FormErrors]:
             errors.add("beginjaar", "Vul het beginjaar in als jaartal tussen 1900 en 2100.")
     kwargs["baseline_value"] = None
     if raw["beginwaarde"]:
-        kwargs["baseline_value"] = parse_number(raw["beginwaarde"])
+        kwargs["baseline_value"] = _bounded_number(raw["beginwaarde"])
         if kwargs["baseline_value"] is None:
             errors.add("beginwaarde", "Vul de beginwaarde in als getal, bijvoorbeeld 14,2.")
         elif not raw["beginjaar"]:
@@ -570,6 +656,9 @@ def parse_target_form(form, *, fixed: bool) -> tuple[dict, dict, FormErrors]:
         if ms is None:
             errors.add("tussendoelen", "Schrijf tussendoelen als 'jaar: waarde', gescheiden door "
                                        "een puntkomma, bijvoorbeeld 2026: 12,5; 2028: 11.")
+        elif isinstance(ms, int):
+            errors.add("tussendoelen", f"Het jaar {ms} staat twee keer bij de tussendoelen.")
+            ms = None
         kwargs["milestones"] = ms or {}
     richting = raw["richting"] or "catalogus"
     if richting not in dict(POLARITY_CHOICES):
@@ -591,12 +680,20 @@ def parse_intervention_form(form) -> tuple[dict, dict, FormErrors]:
     raw["gebieden"] = [v for v in form.getlist("gebieden") if isinstance(v, str) and v]
     raw["indicatoren"] = [v for v in form.getlist("indicatoren") if isinstance(v, str) and v]
     errors = FormErrors("titel")
-    if not raw["titel"]:
+    bounds.check_form(raw, bounds.INTERVENTION_FORM, errors.add)
+    raw["gebieden"] = bounds.check_choices(raw["gebieden"], "gebieden", "Gebieden",
+                                           bounds.MAX_AREA_KEY, bounds.MAX_AREAS, errors.add)
+    raw["indicatoren"] = bounds.check_choices(raw["indicatoren"], "indicatoren", "Indicatoren",
+                                              bounds.LENGTHS["indicator"],
+                                              bounds.MAX_INDICATORS, errors.add)
+    if not raw["titel"] and "titel" not in errors:
         errors.add("titel", "Vul een titel in.")
-    elif len(raw["titel"]) > 300:
-        errors.add("titel", "De titel is te lang (hoogstens 300 tekens).")
     areas = list(dict.fromkeys(raw["gebieden"] + _split_list(raw["andere_gebieden"])))
-    if not areas:
+    if len(areas) > bounds.MAX_AREAS or any(len(a) > bounds.MAX_AREA_KEY for a in areas):
+        errors.add("gebieden", f"Te veel of te lange gebieden: maximaal {bounds.MAX_AREAS} "
+                               f"gebieden van hoogstens {bounds.MAX_AREA_KEY} tekens.")
+        areas = []
+    elif not areas and "gebieden" not in errors:
         errors.add("gebieden", "Kies minstens één gebied.")
     dates = {}
     for key, label in (("startdatum", "startdatum"), ("einddatum", "einddatum")):
@@ -609,11 +706,16 @@ def parse_intervention_form(form) -> tuple[dict, dict, FormErrors]:
     if dates["startdatum"] and dates["einddatum"] and dates["einddatum"] < dates["startdatum"]:
         errors.add("einddatum", "De einddatum ligt vóór de startdatum.")
     budget = None
-    if raw["budget"]:
+    if raw["budget"] and "budget" not in errors:
         budget = parse_number(raw["budget"].replace("€", "").replace(" ", ""))
         if budget is None or budget < 0:
             errors.add("budget", "Vul het budget in als positief bedrag in euro's, zonder "
                                  "punten, bijvoorbeeld 250000 of 1250,50.")
+            budget = None
+        elif budget > bounds.MAX_BUDGET:
+            errors.add("budget", f"Het budget is te groot: hoogstens "
+                                 f"{bounds.dutch_int(int(bounds.MAX_BUDGET))} euro.")
+            budget = None
     status = raw["status"] or "gepland"
     if status not in INTERVENTION_STATUSES:
         errors.add("status", "Kies een status uit de lijst.")
@@ -622,7 +724,14 @@ def parse_intervention_form(form) -> tuple[dict, dict, FormErrors]:
     links = [u for u in (p.strip() for p in raw["evaluatielinks"].splitlines()) if u]
     bad = [u for u in links if not u.startswith(("https://", "http://"))]
     if bad:
-        errors.add("evaluatielinks", f"Geen webadres (http:// of https://): {', '.join(bad)}.")
+        errors.add("evaluatielinks", f"Geen webadres (http:// of https://): "
+                                     f"{', '.join(u[:80] for u in bad[:5])}.")
+    long_links = [u for u in links if len(u) > bounds.LENGTHS["url"]]
+    if long_links:
+        errors.add("evaluatielinks", f"Een webadres is te lang: maximaal "
+                                     f"{bounds.dutch_int(bounds.LENGTHS['url'])} tekens.")
+    if len(links) > bounds.MAX_LINKS:
+        errors.add("evaluatielinks", f"Te veel webadressen: maximaal {bounds.MAX_LINKS}.")
     raw["status"] = status
     kwargs = dict(title=raw["titel"], description=raw["beschrijving"],
                   actielijn=raw["actielijn"], theme=raw["thema"],
@@ -635,7 +744,8 @@ def parse_intervention_form(form) -> tuple[dict, dict, FormErrors]:
 
 def _safe_next(value: str | None) -> str:
     """Only local paths (no open redirect): ``/beheer/...`` or another site path."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value \
+            and len(value) <= 2000 and value.isprintable():
         return value
     return "/beheer/"
 
@@ -727,22 +837,51 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
         return db.session_scope(cfg.database_url)
 
     def current(request: Request) -> Who | None:
-        """The logged-in user from the cookie (re-read from the database on every request)."""
+        """The logged-in user of the session in the cookie (looked up in ``user_sessions``
+        on every request: an ended or expired session is no login)."""
         if hasattr(request.state, "wm_who"):
             return request.state.wm_who
         sess = web_session(request)
         who = None
-        uid = sess.data.get("u")
-        if uid is not None:
-            with session() as s:
-                user = s.get(User, uid)
-                if user is not None and user.active and hmac.compare_digest(
-                        str(sess.data.get("p", "")), password_fingerprint(user)):
-                    who = Who.of(user)
+        if sess.data.get("a"):
+            with tx() as s:
+                user = sessions.lookup(s, sess.token, cfg.clock())
+                who = Who.of(user) if user is not None else None
             if who is None:
-                sess.logout()
+                sess.forget_login()
         request.state.wm_who = who
         return who
+
+    def client_address(request: Request) -> str:
+        return request.client.host if request.client else "onbekend"
+
+    def check_login(request: Request, name: str, password: str) -> User | None:
+        """The user if the name and password are right and neither the name nor the client
+        address is locked; ``None`` for a wrong name or password (counted); :class:`Refused`
+        (429) while locked, for existing and unknown names alike."""
+        now, address = cfg.clock(), client_address(request)
+        with tx() as s:
+            until = throttle.locked_until(s, name, address, now)
+        if until is not None:
+            wait = max(1, math.ceil((until - now).total_seconds()))
+            log.warning("login refused while locked: %r from %s", name[:100], address)
+            raise Refused(429, LOCKED_MESSAGE.format(wait=_nl(wait)),
+                          {"Retry-After": str(wait)})
+        with tx() as s:
+            user = accounts.authenticate(s, name, password)
+            if user is not None:
+                throttle.success(s, name)
+                return user
+        log.warning("failed login for %r from %s", name[:100], address)
+        for attempt in range(2):  # two workers may insert the same counter at once
+            try:
+                with tx() as s:
+                    throttle.failure(s, name, address, now)
+                break
+            except sa_exc.IntegrityError:
+                if attempt:
+                    raise
+        return None
 
     def login_required(request: Request) -> Who:
         who = current(request)
@@ -753,12 +892,10 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
     def api_actor(request: Request) -> Who:
         creds = _basic_credentials(request)
         if creds is not None:
-            with tx() as s:
-                user = accounts.authenticate(s, *creds)
-                who = Who.of(user) if user is not None else None
-            if who is None:
+            user = check_login(request, *creds)
+            if user is None:
                 raise Refused(401, "onjuiste gebruikersnaam of wachtwoord", _challenge())
-            return who
+            return Who.of(user)
         who = current(request)
         if who is None:
             raise Refused(401, "inloggen vereist: log in via /beheer/inloggen (cookie en "
@@ -784,7 +921,35 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
     @router.get("/beheer/", response_class=HTMLResponse, include_in_schema=False)
     def start(request: Request):
         who = login_required(request)
-        return render(request, "beheer/start.html", title="Beheer", who=who)
+        return _start_page(request, who)
+
+    def _start_page(request, who, errors=None, status=200):
+        return render(request, "beheer/start.html", status=status,
+                      title=("Fout: " if errors else "") + "Beheer", who=who,
+                      errors=errors or FormErrors("gebruikersnaam"),
+                      idle_minutes=int(sessions.IDLE_TIMEOUT.total_seconds() // 60),
+                      absolute_hours=int(sessions.ABSOLUTE_TIMEOUT.total_seconds() // 3600))
+
+    @router.post("/beheer/sessies/beeindigen", include_in_schema=False)
+    def end_sessions(request: Request):
+        """"Overal uitloggen": every session of the user itself, or (administrators) of the
+        account named in ``gebruikersnaam``."""
+        who = login_required(request)
+        name = _text(_form(request), "gebruikersnaam") or who.name
+        try:
+            with tx() as s:
+                n = sessions.log_out_everywhere(s, who, name)
+        except NotFound:
+            errors = FormErrors("gebruikersnaam")
+            errors.add("gebruikersnaam", "Deze gebruiker bestaat niet of is uitgeschakeld.")
+            return _start_page(request, who, errors, status=422)
+        if name == who.name:
+            web_session(request).rotate()
+            request.state.wm_who = None
+            web_session(request).flash(f"U bent overal uitgelogd ({n} sessie(s) beëindigd).")
+            return RedirectResponse("/beheer/inloggen", status_code=303)
+        web_session(request).flash(f"{name} is overal uitgelogd ({n} sessie(s) beëindigd).")
+        return RedirectResponse("/beheer/", status_code=303)
 
     @router.get("/beheer/inloggen", response_class=HTMLResponse, include_in_schema=False)
     def login_form(request: Request, volgende: str | None = None):
@@ -803,27 +968,39 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
             errors.add("gebruikersnaam", "Vul uw gebruikersnaam in.")
         if not password:
             errors.add("wachtwoord", "Vul uw wachtwoord in.")
-        user_ok = False
+        status = 422
         if not errors:
-            with tx() as s:
-                user = accounts.authenticate(s, name, password)
+            try:
+                user = check_login(request, name, password)
+            except Refused as exc:
+                user, status = None, exc.status
+                errors.add("gebruikersnaam", exc.message)
+                request.state.wm_retry_after = exc.headers
+            else:
+                status = 401
                 if user is not None:
-                    web_session(request).login(user)
+                    with tx() as s:
+                        token = sessions.start(s, user, cfg.clock())
+                    web_session(request).rotate(token)
                     request.state.wm_who = Who.of(user)
-                    user_ok = True
-            if not user_ok:
-                log.warning("failed login for %r", name)
-                errors.add("gebruikersnaam", "De gebruikersnaam of het wachtwoord klopt niet.")
+                else:
+                    errors.add("gebruikersnaam",
+                               "De gebruikersnaam of het wachtwoord klopt niet.")
         if errors:
-            return render(request, "beheer/inloggen.html", status=401 if name and password
-                          else 422, title="Fout: inloggen", errors=errors,
-                          form={"gebruikersnaam": name, "volgende": nxt})
+            response = render(request, "beheer/inloggen.html", status=status,
+                              title="Fout: inloggen", errors=errors,
+                              form={"gebruikersnaam": name.replace("\x00", "")[:100],
+                                    "volgende": nxt})
+            response.headers.update(getattr(request.state, "wm_retry_after", None) or {})
+            return response
         web_session(request).flash(f"U bent ingelogd als {name}.")
         return RedirectResponse(nxt, status_code=303)
 
     @router.post("/beheer/uitloggen", include_in_schema=False)
     def logout(request: Request):
-        web_session(request).logout()
+        with tx() as s:
+            sessions.end(s, web_session(request).token)
+        web_session(request).rotate()
         web_session(request).flash("U bent uitgelogd.")
         request.state.wm_who = None
         return RedirectResponse("/beheer/inloggen", status_code=303)
@@ -920,18 +1097,18 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
 
     @router.get("/beheer/streefwaarden/{target_id}/wijzigen", response_class=HTMLResponse,
                 include_in_schema=False)
-    def target_edit_form(request: Request, target_id: int):
+    def target_edit_form(request: Request, target_id: RowId):
         who = login_required(request)
         target = _editable_target(who, target_id)
         return _target_form(request, who, target=target)
 
     @router.post("/beheer/streefwaarden/{target_id}/wijzigen", include_in_schema=False)
-    def target_update(request: Request, target_id: int):
+    def target_update(request: Request, target_id: RowId):
         return _save_target(request, login_required(request), target_id)
 
     @router.get("/beheer/streefwaarden/{target_id}/verwijderen", response_class=HTMLResponse,
                 include_in_schema=False)
-    def target_delete_form(request: Request, target_id: int):
+    def target_delete_form(request: Request, target_id: RowId):
         who = login_required(request)
         target = _editable_target(who, target_id)
         name = indicator_names().get(target.indicator_id, target.indicator_id)
@@ -942,7 +1119,7 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
                       back="/beheer/streefwaarden")
 
     @router.post("/beheer/streefwaarden/{target_id}/verwijderen", include_in_schema=False)
-    def target_delete(request: Request, target_id: int):
+    def target_delete(request: Request, target_id: RowId):
         who = login_required(request)
         with tx() as s:
             targets.delete_target(s, who, target_id)
@@ -1057,7 +1234,7 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
 
     @router.get("/beheer/interventies/{item_id}/wijzigen", response_class=HTMLResponse,
                 include_in_schema=False)
-    def intervention_edit_form(request: Request, item_id: int):
+    def intervention_edit_form(request: Request, item_id: RowId):
         who = login_required(request)
         with session() as s:
             item = _get_intervention(s, item_id)
@@ -1066,12 +1243,12 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
         return _intervention_form(request, who, item=item)
 
     @router.post("/beheer/interventies/{item_id}/wijzigen", include_in_schema=False)
-    def intervention_update(request: Request, item_id: int):
+    def intervention_update(request: Request, item_id: RowId):
         return _save_intervention(request, login_required(request), item_id)
 
     @router.get("/beheer/interventies/{item_id}/verwijderen", response_class=HTMLResponse,
                 include_in_schema=False)
-    def intervention_delete_form(request: Request, item_id: int):
+    def intervention_delete_form(request: Request, item_id: RowId):
         who = login_required(request)
         with session() as s:
             item = _get_intervention(s, item_id)
@@ -1083,7 +1260,7 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
                       back="/beheer/interventies")
 
     @router.post("/beheer/interventies/{item_id}/verwijderen", include_in_schema=False)
-    def intervention_delete(request: Request, item_id: int):
+    def intervention_delete(request: Request, item_id: RowId):
         who = login_required(request)
         with tx() as s:
             interventions.delete_intervention(s, who, item_id)
@@ -1114,13 +1291,20 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
         form = _form(request)
         raw = {"gemeente": _text(form, "gemeente").upper(), "bron": _text(form, "bron")}
         errors = FormErrors("bestand")
-        if not raw["gemeente"]:
+        bounds.check_form(raw, bounds.UPLOAD_FORM, errors.add)
+        if not raw["gemeente"] and "gemeente" not in errors:
             errors.add("gemeente", "Vul de gemeentecode in (GMxxxx).")
-        if not raw["bron"]:
+        if not raw["bron"] and "bron" not in errors:
             errors.add("bron", "Vul de bron in: waar komen de cijfers vandaan?")
         upload_file = form.get("bestand")
         if upload_file is None or isinstance(upload_file, str) or not upload_file.filename:
             errors.add("bestand", "Kies een CSV- of XLSX-bestand.")
+        else:
+            problem = bounds.text_problem(Path(upload_file.filename).name,
+                                          bounds.LENGTHS["filename"])
+            if problem:
+                errors.add("bestand", f"De bestandsnaam {problem}; geef het bestand een "
+                                      "kortere naam.")
         rejected = None
         if not errors:
             data = upload_file.file.read(MAX_UPLOAD_BYTES + 1)  # never more than the limit
@@ -1189,91 +1373,26 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
 
     @router.get("/api/v1/targets/{target_id}", tags=["streefwaarden"],
                 summary="Eén streefwaarde met voortgang")
-    def api_target(target_id: int):
+    def api_target(target_id: RowId):
         with session() as s:
             return target_json(targets.get_target(s, target_id))
-
-    def _target_kwargs(body: Any, *, partial_keys: bool) -> dict:
-        if not isinstance(body, dict):
-            raise ValidationFailed("verwacht een JSON-object")
-        allowed = {"target_value", "target_year", "baseline_year", "baseline_value",
-                   "milestones", "polarity", "reason", "area", "indicator"}
-        unknown = sorted(set(body) - allowed)
-        if unknown:
-            raise ValidationFailed(f"onbekende velden: {', '.join(unknown)}")
-        problems = []
-
-        def number(key, required):
-            v = body.get(key)
-            if v is None:
-                if required:
-                    problems.append(f"{key} ontbreekt")
-                return None
-            if isinstance(v, bool):
-                problems.append(f"{key}: {v!r} is geen getal")
-                return None
-            out = float(v) if isinstance(v, (int, float)) else parse_number(str(v))
-            if out is None or math.isnan(out) or math.isinf(out):
-                problems.append(f"{key}: {v!r} is geen getal")
-            return out
-
-        def year(key, required):
-            v = body.get(key)
-            if v is None:
-                if required:
-                    problems.append(f"{key} ontbreekt")
-                return None
-            out = parse_year(str(v)) if not isinstance(v, bool) else None
-            if out is None:
-                problems.append(f"{key}: {v!r} is geen jaartal (1900-2100)")
-            return out
-
-        kwargs = dict(target_value=number("target_value", True),
-                      target_year=year("target_year", True),
-                      baseline_year=year("baseline_year", False),
-                      baseline_value=number("baseline_value", False),
-                      polarity=body.get("polarity") or None,
-                      reason=str(body.get("reason") or ""))
-        ms = body.get("milestones") or {}
-        try:
-            if isinstance(ms, dict):
-                items = list(ms.items())
-            else:
-                items = [(m["year"], m["value"]) if isinstance(m, dict) else tuple(m)
-                         for m in ms]
-            milestones = {}
-            for y, v in items:
-                yy = parse_year(str(y))
-                vv = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) \
-                    else parse_number(str(v))
-                if yy is None or vv is None:
-                    raise ValueError
-                milestones[yy] = vv
-            kwargs["milestones"] = milestones
-        except (ValueError, TypeError, KeyError):
-            problems.append("milestones: geef {\"2026\": 12.5, ...} of "
-                            "[{\"year\": 2026, \"value\": 12.5}, ...]")
-        if problems:
-            raise ValidationFailed("; ".join(problems))
-        return kwargs
 
     @router.post("/api/v1/targets", tags=["streefwaarden"], status_code=201,
                  summary="Streefwaarde vastleggen (nieuw of vervangen); inloggen vereist")
     def api_target_create(request: Request):
         who = api_actor(request)
-        body = request.state.wm_json
-        kwargs = _target_kwargs(body, partial_keys=False)
-        if not body.get("area") or not body.get("indicator"):
+        body = schemas.parse(schemas.TargetBody, request.state.wm_json)
+        kwargs = body.service_kwargs()
+        if not body.area or not body.indicator:
             raise ValidationFailed("area en indicator zijn verplicht")
         with tx() as s:
-            saved = targets.set_target(s, who, str(body["area"]), str(body["indicator"]),
-                                       **kwargs, **svc)
+            saved = targets.set_target(s, who, body.area, body.indicator, **kwargs, **svc)
             out = target_json(saved)
         return JSONResponse(out, status_code=201)
 
     @router.put("/api/v1/targets/{target_id}", tags=["streefwaarden"],
                 summary="Streefwaarde wijzigen (alle velden); inloggen vereist")
-    def api_target_update(request: Request, target_id: int):
+    def api_target_update(request: Request, target_id: RowId):
         who = api_actor(request)
         body = request.state.wm_json
         with session() as s:
@@ -1283,9 +1402,9 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
         if not can_edit(who, gemeente):
             raise PermissionDenied(f"{who.name} mag streefwaarden van "
                                    f"{gemeente or 'meerdere gemeenten'} niet wijzigen")
-        kwargs = _target_kwargs(body, partial_keys=False)
-        if isinstance(body, dict) and (body.get("area") not in (None, area_id)
-                                       or body.get("indicator") not in (None, indicator_id)):
+        parsed = schemas.parse(schemas.TargetBody, body)
+        kwargs = parsed.service_kwargs()
+        if parsed.area not in (None, area_id) or parsed.indicator not in (None, indicator_id):
             raise ValidationFailed("gebied en indicator van een streefwaarde veranderen niet; "
                                    "leg een nieuwe streefwaarde vast (POST)")
         with tx() as s:
@@ -1294,7 +1413,7 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
 
     @router.delete("/api/v1/targets/{target_id}", tags=["streefwaarden"], status_code=204,
                    summary="Streefwaarde verwijderen; inloggen vereist")
-    def api_target_delete(request: Request, target_id: int):
+    def api_target_delete(request: Request, target_id: RowId):
         who = api_actor(request)
         with tx() as s:
             targets.delete_target(s, who, target_id)
@@ -1319,35 +1438,11 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
             return [i.to_dict() for i in items]
 
     def _intervention_kwargs(body: Any) -> dict:
-        if not isinstance(body, dict):
-            raise ValidationFailed("verwacht een JSON-object")
-        allowed = set(interventions.FIELDS) | {"areas", "indicators", "evaluation_links"}
-        unknown = sorted(set(body) - allowed)
-        if unknown:
-            raise ValidationFailed(f"onbekende velden: {', '.join(unknown)}")
-        kwargs = {k: body[k] for k in interventions.FIELDS if k in body}
-        for key in ("areas", "indicators"):
-            if key in body:
-                if not isinstance(body[key], list) or not all(isinstance(v, str)
-                                                              for v in body[key]):
-                    raise ValidationFailed(f"{key}: geef een lijst van teksten")
-                kwargs[key] = body[key]
-        if "evaluation_links" in body:
-            links = body["evaluation_links"]
-            try:
-                kwargs["evaluation_links"] = [
-                    link if isinstance(link, str) else (str(link["url"]),
-                                                        str(link.get("label") or ""))
-                    for link in links]
-            except (TypeError, KeyError, AttributeError):
-                raise ValidationFailed("evaluation_links: geef [\"https://...\", ...] of "
-                                       "[{\"url\": \"https://...\", \"label\": \"...\"}]"
-                                       ) from None
-        return kwargs
+        return schemas.parse(schemas.InterventionBody, body).service_kwargs()
 
     @router.get("/api/v1/interventions/{item_id}", tags=["interventies"],
                 summary="Eén interventie")
-    def api_intervention(item_id: int):
+    def api_intervention(item_id: RowId):
         with session() as s:
             return _get_intervention(s, item_id).to_dict()
 
@@ -1364,7 +1459,7 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
 
     @router.put("/api/v1/interventions/{item_id}", tags=["interventies"],
                 summary="Interventie wijzigen (meegegeven velden); inloggen vereist")
-    def api_intervention_update(request: Request, item_id: int):
+    def api_intervention_update(request: Request, item_id: RowId):
         who = api_actor(request)
         with session() as s:  # permission on the stored item first, before any validation
             item = _get_intervention(s, item_id)
@@ -1378,7 +1473,7 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
 
     @router.delete("/api/v1/interventions/{item_id}", tags=["interventies"], status_code=204,
                    summary="Interventie verwijderen; inloggen vereist")
-    def api_intervention_delete(request: Request, item_id: int):
+    def api_intervention_delete(request: Request, item_id: RowId):
         who = api_actor(request)
         with tx() as s:
             interventions.delete_intervention(s, who, item_id)
