@@ -64,14 +64,21 @@ from typing import Any, Callable
 from urllib.parse import quote, urlencode
 
 import jinja2
+from typing import Literal
+
 from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.requests import ClientDisconnect
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
+from wijkmonitor import bounds
+from wijkmonitor.bounds import (DbId, GemeenteCode, IndicatorId, Limit, Offset, Text,
+                                content_disposition)
 from wijkmonitor.config import var_dir
 
 from . import accounts, audit, db, interventions, public, targets, uploads
@@ -324,12 +331,19 @@ async def _guard(request: Request) -> None:
                 request.state.wm_json = await request.json()
             except (ValueError, UnicodeDecodeError):
                 raise Refused(400, "De inhoud is geen geldige JSON") from None
+            except ClientDisconnect:
+                raise Refused(400, "De verbinding werd verbroken voordat het verzoek binnen "
+                                   "was; er is niets opgeslagen.") from None
         if _basic_credentials(request) is not None:
             return  # no ambient cookie: no CSRF token needed
         token = request.headers.get(CSRF_HEADER)
     else:
         if ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            request.state.wm_form = await request.form(max_files=2, max_fields=200)
+            try:
+                request.state.wm_form = await request.form(max_files=2, max_fields=200)
+            except ClientDisconnect:
+                raise Refused(400, "De verbinding werd verbroken voordat het formulier binnen "
+                                   "was; er is niets opgeslagen.") from None
         else:
             request.state.wm_form = None
         form = request.state.wm_form
@@ -372,6 +386,9 @@ class _Route(APIRoute):
             except Refused as exc:
                 response = _error_response(request, exc.status, exc.message, exc.headers,
                                            exc.extra)
+            except RequestValidationError as exc:  # a parameter outside its declared bounds
+                response = _error_response(request, 422, bounds.summary(exc.errors()),
+                                           extra={"errors": bounds.messages(exc.errors())})
             except LoginRequired:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query
                                              else "")
@@ -964,7 +981,7 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
                 media = ("text/csv; charset=utf-8" if formaat == "csv" else
                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
                 return Response(data, media_type=media, headers={
-                    "Content-Disposition": f'attachment; filename="interventies.{formaat}"'})
+                    "Content-Disposition": content_disposition("interventies", formaat)})
             if formaat:
                 raise Refused(400, "formaat: kies csv of xlsx")
             rows = [dict(i.to_dict(), editable=can_edit(who, i.gemeente)) for i in items]
@@ -1182,14 +1199,14 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
 
     @router.get("/api/v1/targets", tags=["streefwaarden"],
                 summary="Streefwaarden met hun voortgang (status en regel)")
-    def api_targets(area: str | None = None):
+    def api_targets(area: Text = None):
         with session() as s:
             return [target_json(t) for t in targets.list_targets(
                 s, area=area or None, area_resolver=cfg.area_resolver)]
 
     @router.get("/api/v1/targets/{target_id}", tags=["streefwaarden"],
                 summary="Eén streefwaarde met voortgang")
-    def api_target(target_id: int):
+    def api_target(target_id: DbId):
         with session() as s:
             return target_json(targets.get_target(s, target_id))
 
@@ -1273,7 +1290,7 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
 
     @router.put("/api/v1/targets/{target_id}", tags=["streefwaarden"],
                 summary="Streefwaarde wijzigen (alle velden); inloggen vereist")
-    def api_target_update(request: Request, target_id: int):
+    def api_target_update(request: Request, target_id: DbId):
         who = api_actor(request)
         body = request.state.wm_json
         with session() as s:
@@ -1294,7 +1311,7 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
 
     @router.delete("/api/v1/targets/{target_id}", tags=["streefwaarden"], status_code=204,
                    summary="Streefwaarde verwijderen; inloggen vereist")
-    def api_target_delete(request: Request, target_id: int):
+    def api_target_delete(request: Request, target_id: DbId):
         who = api_actor(request)
         with tx() as s:
             targets.delete_target(s, who, target_id)
@@ -1302,8 +1319,8 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
 
     @router.get("/api/v1/interventions", tags=["interventies"],
                 summary="Interventies, te filteren op gebied en actielijn (json, csv, xlsx)")
-    def api_interventions(area: str | None = None, actielijn: str | None = None,
-                          format: str = "json"):
+    def api_interventions(area: Text = None, actielijn: Text = None,
+                          format: Literal["json", "csv", "xlsx"] = "json"):
         with session() as s:
             items = interventions.list_interventions(s, area=area or None,
                                                      actielijn=actielijn or None,
@@ -1313,7 +1330,7 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
                 return Response(interventions.export(items, format), media_type=media,
                                 headers={"Content-Disposition":
-                                         f'attachment; filename="interventies.{format}"'})
+                                         content_disposition("interventies", format)})
             if format != "json":
                 raise Refused(400, "format: json, csv of xlsx")
             return [i.to_dict() for i in items]
@@ -1347,7 +1364,7 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
 
     @router.get("/api/v1/interventions/{item_id}", tags=["interventies"],
                 summary="Eén interventie")
-    def api_intervention(item_id: int):
+    def api_intervention(item_id: DbId):
         with session() as s:
             return _get_intervention(s, item_id).to_dict()
 
@@ -1364,7 +1381,7 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
 
     @router.put("/api/v1/interventions/{item_id}", tags=["interventies"],
                 summary="Interventie wijzigen (meegegeven velden); inloggen vereist")
-    def api_intervention_update(request: Request, item_id: int):
+    def api_intervention_update(request: Request, item_id: DbId):
         who = api_actor(request)
         with session() as s:  # permission on the stored item first, before any validation
             item = _get_intervention(s, item_id)
@@ -1378,7 +1395,7 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
 
     @router.delete("/api/v1/interventions/{item_id}", tags=["interventies"], status_code=204,
                    summary="Interventie verwijderen; inloggen vereist")
-    def api_intervention_delete(request: Request, item_id: int):
+    def api_intervention_delete(request: Request, item_id: DbId):
         who = api_actor(request)
         with tx() as s:
             interventions.delete_intervention(s, who, item_id)
@@ -1386,11 +1403,12 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
 
     @router.get("/api/v1/local-values", tags=["lokale gegevens"],
                 summary="Door gemeenten zelf aangeleverde waarden, met hun bron (los van CBS)")
-    def api_local_values(area: str | None = None, gemeente: str | None = None,
-                         indicator: str | None = None, limit: int = 5000):
+    def api_local_values(area: Text = None, gemeente: GemeenteCode = None,
+                         indicator: IndicatorId = None, limit: Limit = 5000,
+                         offset: Offset = 0):
         """Local values are never merged with CBS values: every row has ``origin: lokaal``
-        and the ``source`` declared with its upload."""
-        limit = max(1, min(limit, 50000))
+        and the ``source`` declared with its upload. Paged with ``limit`` and ``offset``;
+        ``X-Total-Count`` gives the number of rows without paging."""
         regions: list[str] | None = None
         if area:
             ref = cfg.area_resolver(area)
@@ -1398,7 +1416,9 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
         with session() as s:
             frame = uploads.local_values(s, gemeente=(gemeente or "").upper() or None,
                                          indicator_id=indicator or None, regions=regions)
-        return public.local_value_records(frame, regions or (), limit=limit)
+        return JSONResponse(public.local_value_records(frame, regions or (), limit=limit,
+                                                       offset=offset),
+                            headers={"X-Total-Count": str(len(frame))})
 
     return router
 

@@ -32,4 +32,5 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"wijkmonitor op http://{host}:{port}  (store: {path}; {workers} worker(s))")
         typer.echo(f"beheer (streefwaarden, interventies, lokale cijfers): http://{host}:{port}/beheer")
         uvicorn.run("wijkmonitor.web.app:create_app", factory=True, host=host, port=port,
-                    workers=workers, log_level="warning")
+                    workers=workers, log_level="warning",
+                    server_header=False)  # no banner: see web/security.py
