@@ -21,10 +21,11 @@ from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from .. import bounds, store
 from . import format as fmt
@@ -120,6 +121,12 @@ def create_app(store_path: Path | str | None = None, database_url: str | None = 
             request, "fout.html", {"status": exc.status_code, "detail": detail,
                                    "title": "Niet gevonden" if exc.status_code == 404 else "Fout"},
             status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(ClientDisconnect)
+    async def dropped(request: Request, exc: ClientDisconnect):
+        # the visitor closed the connection before the body was in (a form or JSON half
+        # sent): nothing was read, nothing is written, and nobody receives this answer
+        return Response(status_code=400)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_input(request: Request, exc: RequestValidationError):

@@ -116,7 +116,7 @@ class RequestTimeout:
     async def __call__(self, scope, receive, send):
         if not _bounded(scope) or math.isinf(self.seconds):
             return await self.app(scope, receive, send)
-        state = {"started": False, "timed_out": False, "error": None}
+        state = {"started": False, "timed_out": False, "error": None, "done": False}
         started = anyio.Event()
 
         async def guarded_send(message):
@@ -133,13 +133,14 @@ class RequestTimeout:
             except Exception as exc:  # re-raised below, outside the task group
                 state["error"] = exc
             finally:
+                state["done"] = True
                 started.set()
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(run)
             with anyio.move_on_after(self.seconds):
                 await started.wait()
-            if not state["started"]:
+            if not state["started"] and not state["done"]:
                 state["timed_out"] = True
                 await self._answer(scope, send)
                 # the handler's thread cannot be stopped; the task group waits for it and
