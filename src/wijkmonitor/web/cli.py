@@ -33,4 +33,8 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"beheer (streefwaarden, interventies, lokale cijfers): http://{host}:{port}/beheer")
         uvicorn.run("wijkmonitor.web.app:create_app", factory=True, host=host, port=port,
                     workers=workers, log_level="warning",
-                    server_header=False)  # no banner: see web/security.py
+                    server_header=False,  # no banner: see web/security.py
+                    # a worker must answer the supervisor within this many seconds; uvicorn's
+                    # 5 s killed and respawned every worker forever on a busy machine (imports
+                    # alone took longer at a load average of 15)
+                    timeout_worker_healthcheck=60)
