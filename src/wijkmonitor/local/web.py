@@ -65,6 +65,7 @@ from urllib.parse import quote, urlencode
 
 import jinja2
 from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
@@ -72,6 +73,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
+from wijkmonitor import bounds
 from wijkmonitor.bounds import (DbId, GemeenteCode, IndicatorId, Limit, Offset, Text,
                                 content_disposition)
 from wijkmonitor.config import var_dir
@@ -374,6 +376,9 @@ class _Route(APIRoute):
             except Refused as exc:
                 response = _error_response(request, exc.status, exc.message, exc.headers,
                                            exc.extra)
+            except RequestValidationError as exc:  # a parameter outside its declared bounds
+                response = _error_response(request, 422, bounds.summary(exc.errors()),
+                                           extra={"errors": bounds.messages(exc.errors())})
             except LoginRequired:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query
                                              else "")
