@@ -51,7 +51,18 @@ PROBES = [
     ("/indicator/inwoners?gemeente=%00", 422, "geen CBS-gemeentecode"),
     ("/api/v1/region-values?indicator=inwoners&period=2020&gemeente=%00", 422, "gemeentecode"),
     ("/api/v1/bestaat-niet", 404, "bestaat niet"),
+    ("/wijkindex?jaar=99999999999999999999", 422, "hoogstens 2100"),
+    ("/wijkindex?gemeente=%00", 422, "stuurteken"),
+    ("/wijkindex?regel=%00", 422, "stuurteken"),
+    ("/wijkindex?formaat=html", 422, "kies uit"),
 ]
+
+
+def test_wijkindex_error_is_escaped(client):
+    """The selection rule is echoed in the download's error: as text, never as markup."""
+    r = client.get("/wijkindex", params={"regel": "<img src=x onerror=alert(1)>", "formaat": "csv"})
+    assert r.status_code == 400
+    assert "<img" not in r.text and "&lt;img src=x onerror=alert(1)&gt;" in r.text
 
 
 @pytest.mark.parametrize("url,status,fragment", PROBES, ids=[p[0][:60] for p in PROBES])
@@ -291,7 +302,7 @@ PAGE_TYPES = {
     "vergelijken": "/vergelijken?gebied=utrecht-overvecht&jaar=2020",
     "indicator": "/indicator/angst_depressie_pct", "indicatoren": "/indicatoren",
     "zoeken": "/zoeken?q=Overvecht", "over": "/over", "toegankelijkheid": "/toegankelijkheid",
-    "bronnen": "/bronnen", "api-docs": "/api/docs", "openapi": "/api/openapi.json",
+    "bronnen": "/bronnen", "wijkindex": "/wijkindex", "api-docs": "/api/docs", "openapi": "/api/openapi.json",
     "api-value": "/api/v1/value/GM0344/inwoners/2020", "api-gaps": "/api/v1/gaps",
     "api-targets": "/api/v1/targets", "api-session": "/api/v1/session",
     "download": "/bronnen?formaat=csv", "static": "/static/site.css",
