@@ -263,16 +263,16 @@ def local_values_for_area(area_id: str, codes: Iterable[str] = (), *,
 
 
 def local_value_records(frame: pd.DataFrame, regions: Iterable[str] = (), *,
-                        limit: int | None = None) -> list[dict]:
+                        limit: int | None = None, offset: int = 0) -> list[dict]:
     """Rows of :func:`wijkmonitor.local.uploads.local_values` as JSON-ready dicts labelled
-    ``origin = "lokaal"`` with their source (``regions`` first, in that order)."""
+    ``origin = "lokaal"`` with their source (``regions`` first, in that order); ``offset`` and
+    ``limit`` page them."""
     if frame.empty:
         return []
     order = {r: i for i, r in enumerate(regions)}
     frame = (frame.assign(_o=frame["region"].map(order).fillna(len(order)))
              .sort_values(["_o", "region", "indicator_id", "year"]).drop(columns="_o"))
-    if limit is not None:
-        frame = frame.head(limit)
+    frame = frame.iloc[offset:] if limit is None else frame.iloc[offset:offset + limit]
     catalogue = _indicator_names()
     out = []
     for r in frame.to_dict("records"):

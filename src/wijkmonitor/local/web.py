@@ -67,7 +67,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any, Callable, Literal
 from urllib.parse import quote, urlencode
 
 import jinja2
@@ -82,6 +82,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
+from wijkmonitor.bounds import (GemeenteCode, IndicatorId, Limit, Offset, Text,
+                                content_disposition)
 from wijkmonitor.config import var_dir
 
 from . import (accounts, audit, bounds, db, interventions, public, schemas, sessions, targets,
@@ -1141,7 +1143,7 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
                 media = ("text/csv; charset=utf-8" if formaat == "csv" else
                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
                 return Response(data, media_type=media, headers={
-                    "Content-Disposition": f'attachment; filename="interventies.{formaat}"'})
+                    "Content-Disposition": content_disposition("interventies", formaat)})
             if formaat:
                 raise Refused(400, "formaat: kies csv of xlsx")
             rows = [dict(i.to_dict(), editable=can_edit(who, i.gemeente)) for i in items]
@@ -1366,7 +1368,7 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
 
     @router.get("/api/v1/targets", tags=["streefwaarden"],
                 summary="Streefwaarden met hun voortgang (status en regel)")
-    def api_targets(area: str | None = None):
+    def api_targets(area: Text = None):
         with session() as s:
             return [target_json(t) for t in targets.list_targets(
                 s, area=area or None, area_resolver=cfg.area_resolver)]
@@ -1421,8 +1423,8 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
 
     @router.get("/api/v1/interventions", tags=["interventies"],
                 summary="Interventies, te filteren op gebied en actielijn (json, csv, xlsx)")
-    def api_interventions(area: str | None = None, actielijn: str | None = None,
-                          format: str = "json"):
+    def api_interventions(area: Text = None, actielijn: Text = None,
+                          format: Literal["json", "csv", "xlsx"] = "json"):
         with session() as s:
             items = interventions.list_interventions(s, area=area or None,
                                                      actielijn=actielijn or None,
@@ -1432,7 +1434,7 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
                 return Response(interventions.export(items, format), media_type=media,
                                 headers={"Content-Disposition":
-                                         f'attachment; filename="interventies.{format}"'})
+                                         content_disposition("interventies", format)})
             if format != "json":
                 raise Refused(400, "format: json, csv of xlsx")
             return [i.to_dict() for i in items]
@@ -1481,11 +1483,12 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
 
     @router.get("/api/v1/local-values", tags=["lokale gegevens"],
                 summary="Door gemeenten zelf aangeleverde waarden, met hun bron (los van CBS)")
-    def api_local_values(area: str | None = None, gemeente: str | None = None,
-                         indicator: str | None = None, limit: int = 5000):
+    def api_local_values(area: Text = None, gemeente: GemeenteCode = None,
+                         indicator: IndicatorId = None, limit: Limit = 5000,
+                         offset: Offset = 0):
         """Local values are never merged with CBS values: every row has ``origin: lokaal``
-        and the ``source`` declared with its upload."""
-        limit = max(1, min(limit, 50000))
+        and the ``source`` declared with its upload. Paged with ``limit`` and ``offset``;
+        ``X-Total-Count`` gives the number of rows without paging."""
         regions: list[str] | None = None
         if area:
             ref = cfg.area_resolver(area)
@@ -1493,7 +1496,9 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
         with session() as s:
             frame = uploads.local_values(s, gemeente=(gemeente or "").upper() or None,
                                          indicator_id=indicator or None, regions=regions)
-        return public.local_value_records(frame, regions or (), limit=limit)
+        return JSONResponse(public.local_value_records(frame, regions or (), limit=limit,
+                                                       offset=offset),
+                            headers={"X-Total-Count": str(len(frame))})
 
     return router
 

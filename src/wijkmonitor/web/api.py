@@ -3,17 +3,25 @@
 Every value object carries ``value`` (``null`` when not shown), ``status`` and ``reason``; a
 suppressed value is never a number. Add ``format=csv|xlsx|parquet`` to a list endpoint to get
 the same rows as a file.
+
+Every parameter is declared with its bounds (:mod:`wijkmonitor.bounds`); a value outside them
+gets a Dutch 422. The large lists (``/regions``, ``/region-values``, ``/values``) are paged
+with ``limit`` (at most 50,000 rows) and ``offset``; the answer's ``X-Total-Count`` header
+gives the number of rows without paging.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from pydantic import Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from .. import analysis
+from ..bounds import (INDICATOR_PATTERN, MAX_LIMIT, MAX_UNITS, NO_CONTROL, GemeenteCode, IdPath,
+                      IndicatorId, IndicatorPath, Limit, Offset, Text, YearPath, YearQuery)
 from . import downloads
 from .data import REASONS, Unknown, WebStore, frame_json, records
 
@@ -25,10 +33,19 @@ def _ws(request: Request) -> WebStore:
     return request.app.state.ws
 
 
-def _out(df: pd.DataFrame, format: str, name: str):
+def _out(df: pd.DataFrame, format: str, name: str, total: int | None = None):
     if format == "json":
-        return Response(frame_json(df), media_type="application/json")
-    return downloads.respond(df, format, name)
+        response = Response(frame_json(df), media_type="application/json")
+    else:
+        response = downloads.respond(df, format, name)
+    if total is not None:
+        response.headers["X-Total-Count"] = str(total)
+    return response
+
+
+def _page(df: pd.DataFrame, limit: int, offset: int) -> tuple[pd.DataFrame, int]:
+    """Rows ``offset`` to ``offset + limit`` of ``df`` and the number of rows without paging."""
+    return df.iloc[offset:offset + limit].reset_index(drop=True), len(df)
 
 
 @router.get("/indicators", summary="Alle indicatoren van de catalogus")
@@ -38,7 +55,7 @@ def indicators(request: Request, format: Fmt = "json"):
 
 
 @router.get("/indicators/{indicator}", summary="Eén indicator: definitie, bron, polariteit, minimumbasis")
-def indicator(request: Request, indicator: str):
+def indicator(request: Request, indicator: IndicatorPath):
     from .. import api as wm
     df = wm.indicators()
     hit = df[df["id"] == indicator]
@@ -50,7 +67,7 @@ def indicator(request: Request, indicator: str):
 
 
 @router.get("/areas", summary="Focusgebieden en aandachtswijken (area_index)")
-def areas(request: Request, programme: str | None = None, format: Fmt = "json"):
+def areas(request: Request, programme: Text = None, format: Fmt = "json"):
     df = _ws(request).area_index()
     if programme:
         df = df[df["programme"] == programme]
@@ -58,7 +75,7 @@ def areas(request: Request, programme: str | None = None, format: Fmt = "json"):
 
 
 @router.get("/areas/{area_id}", summary="Eén gebied met zijn CBS-codes en referenties")
-def area(request: Request, area_id: str):
+def area(request: Request, area_id: IdPath):
     ws = _ws(request)
     df = ws.area_index()
     hit = df[df["area_id"] == area_id]
@@ -72,9 +89,10 @@ def area(request: Request, area_id: str):
 
 
 @router.get("/regions", summary="CBS-regio's (gemeente, wijk, buurt) per indeling")
-def regions(request: Request, year: int | None = None, level: str | None = None,
-            gemeente: str | None = None, q: str | None = None,
-            limit: int = Query(1000, le=50000), format: Fmt = "json"):
+def regions(request: Request, year: YearQuery = None,
+            level: Literal["land", "gemeente", "wijk", "buurt"] | None = None,
+            gemeente: Text = None, q: Text = None,
+            limit: Limit = 1000, offset: Offset = 0, format: Fmt = "json"):
     ws = _ws(request)
     where, params = [], []
     if year is not None:
@@ -85,15 +103,21 @@ def regions(request: Request, year: int | None = None, level: str | None = None,
         where.append("(gemeente_code = ? OR code = ?)"); params += [gemeente, gemeente]
     if q:
         where.append("(upper(code) = upper(?) OR name ILIKE ?)"); params += [q, f"%{q}%"]
+    cond = " WHERE " + " AND ".join(where) if where else ""
+    total = int(ws.df("SELECT count(*) AS n FROM regions" + cond, params)["n"].iloc[0])
     df = ws.df(f"SELECT code, year, level, name, {ws.name_year_sql()}, gemeente_code, wijk_code, population FROM regions"
-               + (" WHERE " + " AND ".join(where) if where else "")
-               + " ORDER BY year, level, code LIMIT ?", params + [limit])
-    return _out(df, format, "regios")
+               + cond + " ORDER BY year, level, code LIMIT ? OFFSET ?", params + [limit, offset])
+    return _out(df, format, "regios", total)
 
 
 @router.get("/values", summary="Waarden van gebieden, groepen of CBS-regio's (wat de site toont)")
-def values(request: Request, unit: list[str] = Query(..., description="gebied-id, groep (G4, NL) of CBS-code; herhaalbaar"),
-           indicator: str | None = None, period: list[int] = Query(None), format: Fmt = "json"):
+def values(request: Request,
+           unit: list[Annotated[str, StringConstraints(max_length=200, pattern=NO_CONTROL)]] = Query(
+               ..., max_length=MAX_UNITS,
+               description=f"gebied-id, groep (G4, NL) of CBS-code; herhaalbaar (hoogstens {MAX_UNITS})"),
+           indicator: IndicatorId = None,
+           period: list[Annotated[int, Field(ge=1900, le=2100)]] = Query(None, max_length=200),
+           limit: Limit = MAX_LIMIT, offset: Offset = 0, format: Fmt = "json"):
     ws = _ws(request)
     frames = []
     for u in unit:
@@ -103,11 +127,12 @@ def values(request: Request, unit: list[str] = Query(..., description="gebied-id
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if period:
         df = df[df["period"].isin(period)]
-    return _out(df.reset_index(drop=True), format, "waarden")
+    df, total = _page(df.reset_index(drop=True), limit, offset)
+    return _out(df, format, "waarden", total)
 
 
 @router.get("/value/{unit}/{indicator}/{year}", summary="Eén waarde met status, reden en bron")
-async def value(request: Request, unit: str, indicator: str, year: int):
+async def value(request: Request, unit: IdPath, indicator: IndicatorPath, year: YearPath):
     # async: a look-up in memory (WebStore.value_json) runs on the event loop; building the
     # index on first use and resolving a unit id seen for the first time run in a thread
     ws = _ws(request)
@@ -122,13 +147,18 @@ async def value(request: Request, unit: str, indicator: str, year: int):
 
 
 @router.get("/region-values", summary="Alle CBS-regio's van één niveau voor één indicator en jaar")
-def region_values(request: Request, indicator: str, period: int,
+def region_values(request: Request,
+                  indicator: Annotated[str, Query(max_length=100, pattern=INDICATOR_PATTERN)],
+                  period: Annotated[int, Query(ge=1900, le=2100)],
                   level: Literal["gemeente", "wijk", "buurt"] = "gemeente",
-                  gemeente: str | None = None, format: Fmt = "json"):
+                  gemeente: GemeenteCode = None, limit: Limit = MAX_LIMIT, offset: Offset = 0,
+                  format: Fmt = "json"):
     ws = _ws(request)
     if indicator not in ws.catalogue:
         raise HTTPException(404, f"onbekende indicator {indicator!r}")
-    return _out(ws.level_values(indicator, period, level, gemeente), format, f"{indicator}-{period}-{level}")
+    df, total = _page(ws.level_values(indicator, period, level, gemeente.upper() if gemeente else None),
+                      limit, offset)
+    return _out(df, format, f"{indicator}-{period}-{level}", total)
 
 
 async def _cached_json(ws: WebStore, name: str, key, compute) -> Response:
@@ -145,15 +175,21 @@ async def _cached_json(ws: WebStore, name: str, key, compute) -> Response:
 
 
 @router.get("/gaps", summary="Afstand tot de referentie en de klasse van de ontwikkeling")
-async def gaps(request: Request, areas: str = Query("nplv", description="nplv, aandachtswijken of komma-gescheiden gebied-ids"),
-               baseline: int = 2012, latest: int = 2024,
+async def gaps(request: Request,
+               areas: Annotated[str, Query(max_length=MAX_UNITS * 60, pattern=NO_CONTROL,
+                                           description="nplv, aandachtswijken of komma-gescheiden "
+                                                       f"gebied-ids (hoogstens {MAX_UNITS})")] = "nplv",
+               baseline: Annotated[int, Query(ge=1900, le=2100)] = 2012,
+               latest: Annotated[int, Query(ge=1900, le=2100)] = 2024,
                reference: Literal["gemeente", "rest", "G4", "G14", "G18", "G40", "NPLV19", "NL"] = "gemeente",
-               indicator: str | None = None, format: Fmt = "json",
+               indicator: IndicatorId = None, format: Fmt = "json",
                rule: Literal["standaard", "omw"] = Query(
                    "standaard", description="standaard (met het 95%-interval van de verandering) of omw "
                                             "(vaste tolerantie, als de Outcomemonitor Wijkenaanpak)")):
     ws = _ws(request)
     sel = areas if areas in ("nplv", "aandachtswijken") else [a.strip() for a in areas.split(",") if a.strip()]
+    if isinstance(sel, list) and len(sel) > MAX_UNITS:
+        raise HTTPException(422, f"Te veel gebieden: {len(sel)}; hoogstens {MAX_UNITS} per verzoek.")
 
     def compute() -> pd.DataFrame:
         try:
@@ -173,7 +209,8 @@ async def gaps(request: Request, areas: str = Query("nplv", description="nplv, a
 
 @router.get("/outcome", summary="De Outcomemonitor-tabel: aantallen gebieden per klasse per indicator")
 def outcome(request: Request, programme: Literal["nplv", "aandachtswijken"] = "nplv",
-            baseline: int = 2012, latest: int = 2024,
+            baseline: Annotated[int, Query(ge=1900, le=2100)] = 2012,
+            latest: Annotated[int, Query(ge=1900, le=2100)] = 2024,
             reference: Literal["gemeente", "rest", "G4", "G14", "G18", "G40", "NPLV19", "NL"] = "gemeente",
             format: Fmt = "json"):
     return _out(_ws(request).outcome(programme, baseline, latest, reference), format, "outcomemonitor")

@@ -5,7 +5,9 @@
 
 Pages live in :mod:`.pages`, the JSON API (``/api/v1``) in :mod:`.api`. OpenAPI is at
 ``/api/openapi.json`` and the interactive docs at ``/api/docs`` use swagger-ui vendored from
-npm (``static/vendor/swagger-ui``), never a CDN.
+npm (``static/vendor/swagger-ui``), never a CDN, started by ``static/api-docs.js`` (no inline
+script: see the Content-Security-Policy in :mod:`.security`). Parameters are bounded where they
+are declared (:mod:`wijkmonitor.bounds`); a value outside its bounds gets a Dutch 422.
 """
 
 from __future__ import annotations
@@ -15,15 +17,19 @@ import os
 import threading
 from pathlib import Path
 
+from http import HTTPStatus
+
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import JSONResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
-from .. import store
+from .. import bounds, store
 from . import format as fmt
+from . import security
 from .data import WebStore
 
 HERE = Path(__file__).resolve().parent
@@ -104,20 +110,35 @@ def create_app(store_path: Path | str | None = None, database_url: str | None = 
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs():
-        return get_swagger_ui_html(
-            openapi_url="/api/openapi.json", title="wijkmonitor API — documentatie",
-            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/favicon.svg")
+        return HTMLResponse(API_DOCS_HTML)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
+        detail = _dutch_detail(exc.status_code, exc.detail)
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+            return JSONResponse({"detail": detail}, status_code=exc.status_code,
+                                headers=getattr(exc, "headers", None))
         return TEMPLATES.TemplateResponse(
-            request, "fout.html", {"status": exc.status_code, "detail": exc.detail,
+            request, "fout.html", {"status": exc.status_code, "detail": detail,
                                    "title": "Niet gevonden" if exc.status_code == 404 else "Fout"},
-            status_code=exc.status_code)
+            status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(ClientDisconnect)
+    async def dropped(request: Request, exc: ClientDisconnect):
+        # the visitor closed the connection before the body was in (a form or JSON half
+        # sent): nothing was read, nothing is written, and nobody receives this answer
+        return Response(status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_input(request: Request, exc: RequestValidationError):
+        errors = exc.errors()
+        detail = bounds.summary(errors)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": detail, "errors": bounds.messages(errors)},
+                                status_code=422)
+        return TEMPLATES.TemplateResponse(
+            request, "fout.html", {"status": 422, "detail": detail, "title": "Ongeldige invoer"},
+            status_code=422)
 
     @app.exception_handler(store.StoreMissing)
     async def no_store(request: Request, exc: store.StoreMissing):
@@ -127,7 +148,51 @@ def create_app(store_path: Path | str | None = None, database_url: str | None = 
             request, "fout.html", {"status": 503, "detail": str(exc), "title": "Nog geen gegevens"},
             status_code=503)
 
+    # innermost first: the 503 of a read that takes too long also carries the headers
+    app.add_middleware(security.RequestTimeout, render_page=_timeout_page)
+    app.add_middleware(security.SecurityHeaders)
     return app
+
+
+#: Dutch text for Starlette's own errors (unknown path, method not allowed)
+_DUTCH_STATUS = {404: "Deze pagina of dit adres bestaat niet.",
+                 405: "Deze methode is hier niet toegestaan.",
+                 413: "Het verzoek is te groot."}
+
+
+def _dutch_detail(status: int, detail) -> str:
+    try:
+        english = HTTPStatus(status).phrase
+    except ValueError:
+        english = None
+    if detail == english and status in _DUTCH_STATUS:
+        return _DUTCH_STATUS[status]
+    return detail
+
+
+def _timeout_page(scope, text: str) -> bytes:
+    request = Request(scope)
+    return TEMPLATES.get_template("fout.html").render(
+        request=request, status=503, detail=text, title="Tijdelijk niet beschikbaar").encode("utf-8")
+
+
+#: /api/docs: swagger-ui from the vendored bundle, started by a static script (no inline code)
+API_DOCS_HTML = """<!DOCTYPE html>
+<html lang="nl">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>wijkmonitor API — documentatie</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script>
+</body>
+</html>
+"""
 
 
 def include_beheer(app: FastAPI, database_url: str | None = None) -> None:

@@ -32,4 +32,9 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"wijkmonitor op http://{host}:{port}  (store: {path}; {workers} worker(s))")
         typer.echo(f"beheer (streefwaarden, interventies, lokale cijfers): http://{host}:{port}/beheer")
         uvicorn.run("wijkmonitor.web.app:create_app", factory=True, host=host, port=port,
-                    workers=workers, log_level="warning")
+                    workers=workers, log_level="warning",
+                    server_header=False,  # no banner: see web/security.py
+                    # a worker must answer the supervisor within this many seconds; uvicorn's
+                    # 5 s killed and respawned every worker forever on a busy machine (imports
+                    # alone took longer at a load average of 15)
+                    timeout_worker_healthcheck=60)

@@ -3,6 +3,11 @@
 Numbers are written as numbers (dot decimals in CSV, numeric cells in XLSX, doubles in
 Parquet); a value that is not shown is empty, with its ``status`` and ``reason`` in the same
 row, never a number.
+
+Every download names its file with :func:`wijkmonitor.bounds.content_disposition`: the name
+is built from a whitelist of characters (``A-Z a-z 0-9 . _ -``, anything else becomes ``-``) and sent both as
+``filename`` and as RFC 6266 ``filename*``, so no request value can add a header parameter or
+a line to the response.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import pandas as pd
 from fastapi import HTTPException
 from fastapi.responses import Response
 
+from ..bounds import content_disposition
 from .data import records
 
 FORMATS = {
@@ -69,4 +75,4 @@ def respond(df: pd.DataFrame, fmt: str, filename: str, **kw) -> Response:
         raise HTTPException(400, f"onbekend formaat {fmt!r}; kies uit {', '.join(FORMATS)}")
     body = to_bytes(df, fmt, **kw)
     return Response(body, media_type=FORMATS[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'})
+                    headers={"Content-Disposition": content_disposition(filename, fmt)})

@@ -9,6 +9,7 @@ that renders the page.
 from __future__ import annotations
 
 import re
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 import numpy as np
@@ -18,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
 from .. import analysis
+from ..bounds import MAX_TEXT, NO_CONTROL, Formaat, GemeenteCode, IdPath, IndicatorPath, Text, YearQuery
 from ..local import public as local_public
 from . import downloads, maps, present, svg
 from .app import TEMPLATES
@@ -75,9 +77,10 @@ def _nan(x):
 # ---------------------------------------------------------------------------------------
 
 @router.get("/", response_class=HTMLResponse)
-def start(request: Request, programma: str = "nplv", basisjaar: int | None = None,
-          laatstejaar: int | None = None, referentie: str = "gemeente",
-          formaat: str | None = None, tabel: str | None = None):
+def start(request: Request, programma: Annotated[str, Query(max_length=MAX_TEXT)] = "nplv",
+          basisjaar: YearQuery = None, laatstejaar: YearQuery = None,
+          referentie: Annotated[str, Query(max_length=MAX_TEXT)] = "gemeente",
+          formaat: Formaat = None, tabel: Literal["outcome"] | None = None):
     ws = _ws(request)
     if programma not in PROGRAMMES:
         raise HTTPException(404, f"onbekend programma {programma!r}")
@@ -326,8 +329,8 @@ def _related(ws: WebStore, u: Unit) -> dict:
 
 
 @router.get("/gebied/{uid}", response_class=HTMLResponse)
-def gebied(request: Request, uid: str, basisjaar: int | None = None, laatstejaar: int | None = None,
-           formaat: str | None = None, tabel: str = "overzicht"):
+def gebied(request: Request, uid: IdPath, basisjaar: YearQuery = None, laatstejaar: YearQuery = None,
+           formaat: Formaat = None, tabel: Literal["overzicht", "reeksen", "kaart"] = "overzicht"):
     ws = _ws(request)
     u = ws.unit(uid)
     if u is None:
@@ -491,7 +494,7 @@ def vergelijken(request: Request, gebied: list[str] = Query(default=[]), codes: 
 # ---------------------------------------------------------------------------------------
 
 @router.get("/indicatoren", response_class=HTMLResponse)
-def indicatoren(request: Request, formaat: str | None = None, tabel: str | None = None):
+def indicatoren(request: Request, formaat: Formaat = None, tabel: Literal["indicatoren"] | None = None):
     ws = _ws(request)
     from .. import api as wm
     if formaat:
@@ -515,9 +518,10 @@ def _with_name_note(regs: pd.DataFrame) -> list[dict]:
 
 
 @router.get("/indicator/{indicator}", response_class=HTMLResponse)
-def indicator_page(request: Request, indicator: str, jaar: int | None = None,
-                   niveau: str = "gemeente", gemeente: str | None = None,
-                   formaat: str | None = None, tabel: str = "regios"):
+def indicator_page(request: Request, indicator: IndicatorPath, jaar: YearQuery = None,
+                   niveau: Annotated[str, Query(max_length=MAX_TEXT)] = "gemeente",
+                   gemeente: GemeenteCode = None, formaat: Formaat = None,
+                   tabel: Literal["regios", "gebieden"] = "regios"):
     ws = _ws(request)
     cat = ws.catalogue
     if indicator not in cat:
@@ -531,6 +535,7 @@ def indicator_page(request: Request, indicator: str, jaar: int | None = None,
     gemeenten = ws.df("""SELECT code, name FROM regions WHERE level = 'gemeente'
                          QUALIFY row_number() OVER (PARTITION BY code ORDER BY year DESC) = 1
                          ORDER BY name""")
+    gemeente = gemeente.upper() if gemeente else None
     if niveau != "gemeente" and not gemeente:
         gemeente = "GM0344"
     regs = ws.level_values(indicator, year, niveau, gemeente if niveau != "gemeente" else None) \
@@ -603,7 +608,8 @@ def indicator_page(request: Request, indicator: str, jaar: int | None = None,
 # ---------------------------------------------------------------------------------------
 
 @router.get("/zoeken", response_class=HTMLResponse)
-def zoeken(request: Request, q: str = "", formaat: str | None = None, tabel: str | None = None):
+def zoeken(request: Request, q: Annotated[str, Query(max_length=MAX_TEXT, pattern=NO_CONTROL)] = "",
+           formaat: Formaat = None, tabel: Literal["zoekresultaten"] | None = None):
     ws = _ws(request)
     res = ws.search(q) if q.strip() else None
     if formaat:
@@ -617,7 +623,7 @@ def zoeken(request: Request, q: str = "", formaat: str | None = None, tabel: str
 
 
 @router.get("/bronnen", response_class=HTMLResponse)
-def bronnen(request: Request, formaat: str | None = None, tabel: str | None = None):
+def bronnen(request: Request, formaat: Formaat = None, tabel: Literal["bronnen"] | None = None):
     ws = _ws(request)
     src = ws.sources()
     if formaat:

@@ -5,10 +5,14 @@ with their domain profile and rank intervals (the same rows as ``wijkmonitor sel
 from __future__ import annotations
 
 import pandas as pd
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
+from markupsafe import escape
 
 from .. import store
+from ..bounds import MAX_TEXT, NO_CONTROL, Formaat, Text
 from ..wijkindex.cli import flat
 from ..wijkindex.model import WijkindexError, load_index
 from ..wijkindex.select import SelectionError, select
@@ -19,8 +23,10 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/wijkindex", response_class=HTMLResponse)
-def wijkindex_page(request: Request, niveau: str = "buurt", jaar: int = 2024, gemeente: str | None = None,
-                   regel: str = "bottom-decile", formaat: str | None = None, tabel: str | None = None):
+def wijkindex_page(request: Request, niveau: Annotated[str, Query(max_length=MAX_TEXT, pattern=NO_CONTROL)] = "buurt",
+                   jaar: Annotated[int, Query(ge=1900, le=2100)] = 2024, gemeente: Text = None,
+                   regel: Annotated[str, Query(max_length=MAX_TEXT, pattern=NO_CONTROL)] = "bottom-decile",
+                   formaat: Formaat = None, tabel: Text = None):
     ws = request.app.state.ws
     gemeente = (gemeente or "").strip().upper() or None
     error, rows, info = None, [], None
@@ -33,7 +39,7 @@ def wijkindex_page(request: Request, niveau: str = "buurt", jaar: int = 2024, ge
         error, df = str(exc), pd.DataFrame()
     if formaat:
         if info is None:
-            return HTMLResponse(f"<p>{error}</p>", status_code=400)
+            return HTMLResponse(f"<p>{escape(error)}</p>", status_code=400)  # the rule is echoed
         return downloads.respond(flat(df, info), formaat, f"wijkindex-{niveau}-{jaar}")
     if info is not None:
         for r in df.to_dict("records"):
