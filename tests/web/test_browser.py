@@ -213,7 +213,9 @@ def test_keyboard_walk_on_vergelijken_downloads_csv_equal_to_api(page, server):
     assert outline != "none"
     with page.expect_download() as dl:
         page.keyboard.press("Enter")
-    csv = pd.read_csv(dl.value.path())
+    # the default CSV is the Dutch one (';', decimal comma, BOM, Dutch headers)
+    csv = pd.read_csv(dl.value.path(), sep=";", decimal=",", encoding="utf-8-sig").rename(columns={
+        "gebied": "unit", "jaar": "period", "waarde": "value"})
     assert set(csv["unit"]) == {"utrecht-overvecht", "rotterdam-zuid"}
     assert set(csv["period"]) == {2016, 2020}
     api = pd.DataFrame(httpx.get(server + "/api/v1/values", params=[

@@ -25,16 +25,17 @@ def _ws(request: Request) -> WebStore:
     return request.app.state.ws
 
 
-def _out(df: pd.DataFrame, format: str, name: str):
+def _out(df: pd.DataFrame, format: str, name: str, ws: WebStore | None = None):
     if format == "json":
         return Response(frame_json(df), media_type="application/json")
-    return downloads.respond(df, format, name)
+    # the API keeps the stable column ids and plain CSV (``,`` and ``.``)
+    return downloads.respond(df, format, name, dutch=False, ws=ws)
 
 
 @router.get("/indicators", summary="Alle indicatoren van de catalogus")
 def indicators(request: Request, format: Fmt = "json"):
     from .. import api as wm
-    return _out(wm.indicators(), format, "indicatoren")
+    return _out(wm.indicators(), format, "indicatoren", _ws(request))
 
 
 @router.get("/indicators/{indicator}", summary="Eén indicator: definitie, bron, polariteit, minimumbasis")
@@ -54,7 +55,7 @@ def areas(request: Request, programme: str | None = None, format: Fmt = "json"):
     df = _ws(request).area_index()
     if programme:
         df = df[df["programme"] == programme]
-    return _out(df, format, "gebieden")
+    return _out(df, format, "gebieden", _ws(request))
 
 
 @router.get("/areas/{area_id}", summary="Eén gebied met zijn CBS-codes en referenties")
@@ -88,7 +89,7 @@ def regions(request: Request, year: int | None = None, level: str | None = None,
     df = ws.df(f"SELECT code, year, level, name, {ws.name_year_sql()}, gemeente_code, wijk_code, population FROM regions"
                + (" WHERE " + " AND ".join(where) if where else "")
                + " ORDER BY year, level, code LIMIT ?", params + [limit])
-    return _out(df, format, "regios")
+    return _out(df, format, "regios", _ws(request))
 
 
 @router.get("/values", summary="Waarden van gebieden, groepen of CBS-regio's (wat de site toont)")
@@ -103,7 +104,7 @@ def values(request: Request, unit: list[str] = Query(..., description="gebied-id
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if period:
         df = df[df["period"].isin(period)]
-    return _out(df.reset_index(drop=True), format, "waarden")
+    return _out(df.reset_index(drop=True), format, "waarden", _ws(request))
 
 
 @router.get("/value/{unit}/{indicator}/{year}", summary="Eén waarde met status, reden en bron")
@@ -128,7 +129,7 @@ def region_values(request: Request, indicator: str, period: int,
     ws = _ws(request)
     if indicator not in ws.catalogue:
         raise HTTPException(404, f"onbekende indicator {indicator!r}")
-    return _out(ws.level_values(indicator, period, level, gemeente), format, f"{indicator}-{period}-{level}")
+    return _out(ws.level_values(indicator, period, level, gemeente), format, f"{indicator}-{period}-{level}", ws)
 
 
 async def _cached_json(ws: WebStore, name: str, key, compute) -> Response:
@@ -165,7 +166,7 @@ async def gaps(request: Request, areas: str = Query("nplv", description="nplv, a
         # gaps are fixed for a store version: the JSON per full query is cached
         key = (tuple(sel) if isinstance(sel, list) else sel, baseline, latest, reference, indicator)
         return await _cached_json(ws, "gaps", key, compute)
-    return await run_in_threadpool(lambda: _out(compute(), format, "afstanden"))
+    return await run_in_threadpool(lambda: _out(compute(), format, "afstanden", _ws(request)))
 
 
 @router.get("/outcome", summary="De Outcomemonitor-tabel: aantallen gebieden per klasse per indicator")
@@ -173,12 +174,12 @@ def outcome(request: Request, programme: Literal["nplv", "aandachtswijken"] = "n
             baseline: int = 2012, latest: int = 2024,
             reference: Literal["gemeente", "rest", "G4", "G14", "G18", "G40", "NPLV19", "NL"] = "gemeente",
             format: Fmt = "json"):
-    return _out(_ws(request).outcome(programme, baseline, latest, reference), format, "outcomemonitor")
+    return _out(_ws(request).outcome(programme, baseline, latest, reference), format, "outcomemonitor", _ws(request))
 
 
 @router.get("/sources", summary="Bronnen met licentie en herkomst")
 def sources(request: Request, format: Fmt = "json"):
-    return _out(_ws(request).sources(), format, "bronnen")
+    return _out(_ws(request).sources(), format, "bronnen", _ws(request))
 
 
 @router.get("/classes", summary="Klassen en statussen met hun Nederlandse uitleg")

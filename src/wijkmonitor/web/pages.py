@@ -42,7 +42,7 @@ def _render(request: Request, template: str, **ctx) -> HTMLResponse:
     return TEMPLATES.TemplateResponse(request, template, ctx)
 
 
-def _download_links(request: Request, table: str, formats=("csv", "xlsx", "parquet")) -> list[dict]:
+def _download_links(request: Request, table: str, formats=("csv", "xlsx", "parquet", "csv-en")) -> list[dict]:
     """Links to the file versions of a table as shown (same query + formaat + tabel)."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("formaat", "tabel")]
     out = []
@@ -91,7 +91,7 @@ def start(request: Request, programma: str = "nplv", basisjaar: int | None = Non
     table = ws.outcome(programma, b, l, referentie)
     cat = ws.catalogue
     if formaat:
-        return downloads.respond(table, formaat, f"outcomemonitor-{programma}-{b}-{l}")
+        return downloads.respond(table, formaat, f"outcomemonitor-{programma}-{b}-{l}", table="outcome", ws=ws)
     gaps = ws.gaps(programma, b, l, referentie)
     order = {i.id: n for n, i in enumerate(_theme_sorted(cat))}
     rows, unmeasured = [], []
@@ -341,11 +341,11 @@ def gebied(request: Request, uid: str, basisjaar: int | None = None, laatstejaar
         geom = _wgs84(loc["layer_year"], loc["level"]) if formaat == "geojson" and loc.get("layer_year") else None
         df = pd.DataFrame(loc.get("shapes", []), columns=["code", "name", "part_of_area"])
         return downloads.respond(df.assign(layer_year=loc.get("layer_year")), formaat,
-                                 f"{u.id}-kaart", geometry=geom)
+                                 f"{u.id}-kaart", geometry=geom, table="kaart", ws=ws)
     if formaat:
         data = ws.lru("gebied_tables", 64).get_or_put((u.id, b, l), lambda: gebied_tables(ws, u, b, l))
         df = data["series"] if tabel == "reeksen" else data["overview"]
-        return downloads.respond(df, formaat, f"{u.id}-{tabel}")
+        return downloads.respond(df, formaat, f"{u.id}-{tabel}", table=tabel, ws=ws)
 
     def render_cached() -> tuple[bytes, bytes]:
         # everything from the analytical store, rendered once per unit, query and store
@@ -357,7 +357,7 @@ def gebied(request: Request, uid: str, basisjaar: int | None = None, laatstejaar
                        breadcrumb=_crumbs(ws, u), related=_related(ws, u),
                        downloads=_download_links(request, "overzicht"),
                        downloads_series=_download_links(request, "reeksen"),
-                       downloads_map=_download_links(request, "kaart", ("geojson", "csv", "xlsx", "parquet")) if locator.get("svg") else [],
+                       downloads_map=_download_links(request, "kaart", ("geojson", "csv", "xlsx", "parquet", "csv-en")) if locator.get("svg") else [],
                        lokaal_html=Markup(_LOKAAL_MARKER)).body
         head, tail = body.split(_LOKAAL_MARKER.encode())
         return head, tail
@@ -440,7 +440,7 @@ def vergelijken(request: Request, gebied: list[str] = Query(default=[]), codes: 
     if formaat:
         if df is None:
             raise HTTPException(400, "Kies eerst minstens één gebied en één jaar.")
-        return downloads.respond(df, formaat, "vergelijking")
+        return downloads.respond(df, formaat, "vergelijking", table="vergelijking", ws=ws)
     grid, empty, statuses, estimate = [], [], set(), False
     if df is not None:
         # years in which at least one chosen unit has a shown value, per indicator (to point a
@@ -494,7 +494,7 @@ def indicatoren(request: Request, formaat: str | None = None, tabel: str | None 
     ws = _ws(request)
     from .. import api as wm
     if formaat:
-        return downloads.respond(wm.indicators(), formaat, "indicatoren")
+        return downloads.respond(wm.indicators(), formaat, "indicatoren", table="indicatoren", ws=ws)
     themes: dict[str, list] = {}
     for ind in _theme_sorted(ws.catalogue):
         themes.setdefault(ind.theme, []).append(ind)
@@ -572,9 +572,11 @@ def indicator_page(request: Request, indicator: str, jaar: int | None = None,
     ly = svg.layer_year(niveau, year or 2024)
     if formaat:
         if tabel == "gebieden":
-            return downloads.respond(area_table, formaat, f"{indicator}-{year}-gebieden")
+            return downloads.respond(area_table, formaat, f"{indicator}-{year}-gebieden", table="gebieden",
+                                      ws=ws, indicator=indicator)
         geom = _wgs84(ly, niveau) if formaat == "geojson" and ly else None
-        return downloads.respond(regs, formaat, f"{indicator}-{year}-{niveau}", geometry=geom)
+        return downloads.respond(regs, formaat, f"{indicator}-{year}-{niveau}", geometry=geom,
+                                  table="regios", ws=ws, indicator=indicator)
     items = [dict(code=r["code"], name=r["name"], value=_nan(r["value"]), reason=r["reason"])
              for r in regs.to_dict("records")]
     gname = None
@@ -600,7 +602,7 @@ def indicator_page(request: Request, indicator: str, jaar: int | None = None,
                    area_statuses={a["status"] for a in area_rows} | {a["gemeente_status"] for a in area_rows},
                    breadcrumb=[("/", "Start"), ("/indicatoren", "Indicatoren"), (None, ind.name)],
                    map=mp, where=where, sources=src.to_dict("records"), levels=LEVEL_NAMES,
-                   downloads=_download_links(request, "regios", ("csv", "xlsx", "parquet", "geojson")),
+                   downloads=_download_links(request, "regios", ("csv", "xlsx", "parquet", "geojson", "csv-en")),
                    downloads_areas=_download_links(request, "gebieden"))
 
 
@@ -615,7 +617,7 @@ def zoeken(request: Request, q: str = "", formaat: str | None = None, tabel: str
     if formaat:
         if res is None:
             raise HTTPException(400, "Geef een zoekterm op.")
-        return downloads.respond(res, formaat, "zoekresultaten")
+        return downloads.respond(res, formaat, "zoekresultaten", table="zoekresultaten", ws=ws)
     return _render(request, "zoeken.html", title="Zoeken", q=q,
                    breadcrumb=[("/", "Start"), (None, "Zoeken")],
                    results=None if res is None else res.to_dict("records"),
@@ -627,7 +629,7 @@ def bronnen(request: Request, formaat: str | None = None, tabel: str | None = No
     ws = _ws(request)
     src = ws.sources()
     if formaat:
-        return downloads.respond(src, formaat, "bronnen")
+        return downloads.respond(src, formaat, "bronnen", table="bronnen", ws=ws)
     publishers = sorted(set(src["publisher"].dropna()))
     return _render(request, "bronnen.html", title="Bronnen", sources=src.to_dict("records"),
                    breadcrumb=[("/", "Start"), (None, "Bronnen")],
