@@ -187,3 +187,12 @@ def classes():
     return dict(classes=list(analysis.CLASSES), statuses=REASONS,
                 references=analysis.REFERENCE_NAMES)
 
+
+
+@router.get("/suggest", summary="Zoeksuggesties (autocomplete): plaatsen bij een deel van een naam, "
+            "een code of een postcode")
+def suggest(request: Request, q: str = Query("", max_length=200), limit: int = Query(8, ge=1, le=20)):
+    from .search import index_for
+    if len(q.strip()) < 2:
+        return []
+    return index_for(_ws(request)).suggest(q, limit)

@@ -71,6 +71,10 @@ def _warm(ws: WebStore) -> None:
         ws.value_index()
         for area_id in ws.area_index()["area_id"]:
             pages._locator(ws.unit(area_id))
+        from .. import postcodes
+        from .search import index_for
+        index_for(ws)          # names of every region (~1 s)
+        postcodes.index()      # PC4 -> buurt (~2 s of JSON)
     except store.StoreMissing:
         return
     except Exception:  # a warm-up failure must not stop the worker: the request path reports it

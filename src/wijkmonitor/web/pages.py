@@ -612,16 +612,17 @@ def indicator_page(request: Request, indicator: str, jaar: int | None = None,
 
 @router.get("/zoeken", response_class=HTMLResponse)
 def zoeken(request: Request, q: str = "", formaat: str | None = None, tabel: str | None = None):
+    from .search import index_for
     ws = _ws(request)
-    res = ws.search(q) if q.strip() else None
+    q = q[:200]
+    res = index_for(ws).search(q) if q.strip() else None
     if formaat:
         if res is None:
             raise HTTPException(400, "Geef een zoekterm op.")
-        return downloads.respond(res, formaat, "zoekresultaten", table="zoekresultaten", ws=ws)
+        return downloads.respond(res.frame(), formaat, "zoekresultaten", table="zoekresultaten", ws=ws)
     return _render(request, "zoeken.html", title="Zoeken", q=q,
-                   breadcrumb=[("/", "Start"), (None, "Zoeken")],
-                   results=None if res is None else res.to_dict("records"),
-                   downloads=_download_links(request, "zoekresultaten") if res is not None and len(res) else [])
+                   breadcrumb=[("/", "Start"), (None, "Zoeken")], result=res,
+                   downloads=_download_links(request, "zoekresultaten") if res is not None and res.n else [])
 
 
 @router.get("/bronnen", response_class=HTMLResponse)
