@@ -17,6 +17,8 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -121,6 +123,16 @@ def create_app(store_path: Path | str | None = None, database_url: str | None = 
                                    "title": "Niet gevonden" if exc.status_code == 404 else "Fout"},
             status_code=exc.status_code)
 
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameter(request: Request, exc: RequestValidationError):
+        # the API keeps FastAPI's JSON (422); a page explains in Dutch what to change (400)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+        return TEMPLATES.TemplateResponse(
+            request, "fout.html", {"status": 400, "title": "Deze pagina kan zo niet worden getoond",
+                                   "problems": dutch_validation_errors(exc.errors())},
+            status_code=400)
+
     @app.exception_handler(store.StoreMissing)
     async def no_store(request: Request, exc: store.StoreMissing):
         if request.url.path.startswith("/api/"):
@@ -130,6 +142,35 @@ def create_app(store_path: Path | str | None = None, database_url: str | None = 
             status_code=503)
 
     return app
+
+
+#: What a bad query parameter is expected to be, per FastAPI/pydantic error type.
+_EXPECTED = {"int_parsing": "een geheel getal, bijvoorbeeld 2016",
+             "int_type": "een geheel getal, bijvoorbeeld 2016",
+             "float_parsing": "een getal", "bool_parsing": "ja of nee (true of false)",
+             "string_too_long": "een kortere tekst", "missing": "een waarde (die ontbreekt nu)",
+             "greater_than_equal": "een groter getal", "less_than_equal": "een kleiner getal",
+             "literal_error": "een van de toegestane waarden"}
+
+
+def dutch_validation_errors(errors) -> list[str]:
+    """One plain Dutch sentence per bad parameter (``?basisjaar=abc`` -> "De waarde ‘abc’ bij
+    basisjaar is geen geheel getal ...")."""
+    out = []
+    for e in errors:
+        loc = [str(x) for x in e.get("loc", ()) if x not in ("query", "path", "body")
+               and not isinstance(x, int)]  # 'jaar', not 'jaar.0' for a repeated parameter
+        name = ".".join(loc) or "de aanvraag"
+        given = e.get("input")
+        expected = _EXPECTED.get(e.get("type", ""), "een andere waarde")
+        if e.get("type") == "missing":
+            out.append(f"{name} ontbreekt: vul een waarde in.")
+            continue
+        shown = str(given)
+        if len(shown) > 40:
+            shown = shown[:40] + "…"
+        out.append(f"De waarde ‘{shown}’ bij {name} klopt niet: verwacht is {expected}.")
+    return out
 
 
 def include_beheer(app: FastAPI, database_url: str | None = None) -> None:

@@ -81,9 +81,11 @@ def start(request: Request, programma: str = "nplv", basisjaar: int | None = Non
           formaat: str | None = None, tabel: str | None = None):
     ws = _ws(request)
     if programma not in PROGRAMMES:
-        raise HTTPException(404, f"onbekend programma {programma!r}")
+        raise HTTPException(404, f"Onbekend programma ‘{programma[:40]}’. Kies "
+                            + " of ".join(f"‘{p}’" for p in PROGRAMMES) + ".")
     if referentie not in analysis.REFERENCES:
-        raise HTTPException(404, f"onbekende referentie {referentie!r}")
+        raise HTTPException(404, f"Onbekende referentie ‘{referentie[:40]}’. Kies uit: "
+                            + ", ".join(analysis.REFERENCES) + ".")
     years = [y for y in ws.area_periods() if y >= 2012]
     b, l = _years_default(years, basisjaar, laatstejaar, ws.area_periods(min_values=100))
     if b > l:
@@ -426,7 +428,7 @@ def vergelijken(request: Request, gebied: list[str] = Query(default=[]), codes: 
     cat = ws.catalogue
     indicator = indicator or None
     if indicator and indicator not in cat:
-        raise HTTPException(404, f"onbekende indicator {indicator!r}")
+        raise HTTPException(404, f"Onbekende indicator ‘{indicator[:60]}’. Zie de lijst van indicatoren.")
     units, unknown = [], []
     for uid in list(gebied) + _split_codes(codes):
         u = ws.unit(uid)
@@ -530,7 +532,7 @@ def indicator_page(request: Request, indicator: str, jaar: int | None = None,
     if indicator not in cat:
         raise HTTPException(404, f"Onbekende indicator '{indicator}'. Zie de lijst van indicatoren.")
     if niveau not in ("gemeente", "wijk", "buurt"):
-        raise HTTPException(404, f"onbekend niveau {niveau!r}")
+        raise HTTPException(404, f"Onbekend niveau ‘{niveau[:40]}’. Kies gemeente, wijk of buurt.")
     ind = cat[indicator]
     periods = ws.indicator_periods(indicator)
     level_years = periods.get(niveau, [])
