@@ -18,18 +18,20 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
-from .. import analysis, geometries
+from .. import analysis, comparability, geometries
 from ..local import public as local_public
-from . import downloads, present, svg
+from . import breaks, downloads, present, svg
 from .app import TEMPLATES
 from .data import GROUP_NAMES, LEVEL_NAMES, PROGRAMMES, REASONS, Unit, WebStore
 
 router = APIRouter(include_in_schema=False)
 present.register(TEMPLATES.env)
 
+#: The class shown where the figures change publication between baseline and latest year.
+BREAK_CLASS = "bron veranderd"
 CLASS_LABELS = {"kleiner": "afstand kleiner", "groter": "afstand groter", "gelijk": "gelijk",
                 "beter dan referentie": "beter dan referentie",
-                "te weinig waarnemingen": "te weinig waarnemingen"}
+                "te weinig waarnemingen": "te weinig waarnemingen", BREAK_CLASS: "bron veranderd"}
 THEME_ORDER = present.THEME_ORDER
 
 
@@ -180,6 +182,12 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
     else:
         g, gap_ref = pd.DataFrame(), None
     gd = g.to_dict("index") if not g.empty else {}
+    # the unit whose figures the gap compares with, and every unit's rows (for the breaks)
+    gap_unit = (u.gemeente if gap_ref == "eigen gemeente" else "NL") if gap_ref else None
+    decl = comparability.load()
+    unit_of = {u.id: u, **{uid: ws.unit(uid) for _, uid in refs}}
+    series_of = {uid: breaks.unit_series(ws, unit_of[uid], df)
+                 for uid, df in {u.id: own_df, **ref_dfs}.items() if unit_of.get(uid) is not None}
     ref_name = (u.gemeente_name or "de eigen gemeente") if gap_ref == "eigen gemeente" else gap_ref
     overview, series, blocks = [], [], []
     statuses: set[str] = set()
@@ -222,12 +230,34 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
                                    value=c["value"], status=c["status"], reason=c["reason"]))
         chart_series = [(name, {y: c["value"] for y, c in d.items() if c["status"] == "ok" and y >= 2010})
                         for name, _, d in units[:3]]
+        # where a charted series changes publication: a mark in the chart, a note below it, and
+        # no gap class across the change (issue 17.6; comparability.yaml)
+        series_breaks = {uid: decl.breaks(ind.id, by_ind.get(ind.id, {})) for uid, by_ind in series_of.items()}
+        shown_breaks = sorted({(b.before, b.after, b.series_before, b.series_after)
+                               for _, uid, _ in units[:3] for b in series_breaks.get(uid, [])})
+        break_notes = [dict(before=b0, after=b1, old=decl.name(s0), new=decl.name(s1),
+                            who=[name for name, uid, _ in units[:3]
+                                 if any(x.before == b0 and x.after == b1 for x in series_breaks.get(uid, []))])
+                       for b0, b1, s0, s1 in shown_breaks]
         chart = svg.trend_chart(chart_series, title=f"{ind.name}: {u.name} en referenties",
-                                unit=ind.unit, decimals=ind.decimals, chart_id=f"grafiek-{ind.id}")
+                                unit=ind.unit, decimals=ind.decimals, chart_id=f"grafiek-{ind.id}",
+                                breaks=sorted({(b["before"], b["after"]) for b in break_notes}))
         why = sentence = gid = None
         if gi is not None:
             gid = {k: _nan(x) for k, x in gi.items()}
-            if cls == "te weinig waarnemingen":
+            crossed = None
+            if cls not in (None, "te weinig waarnemingen"):
+                crossed = comparability.crossing(
+                    series_breaks.get(u.id, []) + series_breaks.get(gap_unit, []),
+                    _nan(gi["baseline_year"]), _nan(gi["latest_year"]))
+            if crossed is not None:
+                cls = BREAK_CLASS
+                why = (f"de bron van de cijfers veranderde tussen {crossed.before} en {crossed.after} "
+                       f"({decl.name(crossed.series_before)} → {decl.name(crossed.series_after)}); "
+                       "cijfers uit verschillende bronnen vergelijken we niet, dus er is geen oordeel "
+                       "over de ontwikkeling")
+                row["class"], row["class_reason"] = cls, why
+            elif cls == "te weinig waarnemingen":
                 why = present.why_no_class(gid, u.name, ref_name)
                 row["class_reason"] = why
             sentence = present.gap_sentence(gid, u.name, ref_name, ind.unit, ind.decimals)
@@ -235,6 +265,7 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
         statuses.update(c["status"] for c in cells_shown if c["status"] != "ok")
         estimate = estimate or any(c.get("estimate") and c["status"] == "ok" for c in cells_shown)
         blocks.append(dict(ind=ind, row=row, cur=cur, refs=refs_at, cls=cls, gi=gid, table=table,
+                           breaks=break_notes,
                            unit_names=[n for n, _, _ in units], chart=chart, why=why, sentence=sentence,
                            legend=[(n, *svg.legend_swatch(i), bool(sv)) for i, (n, sv) in enumerate(chart_series)]))
     return dict(overview=pd.DataFrame(overview), series=pd.DataFrame(series), blocks=blocks,
