@@ -68,3 +68,41 @@ def test_search_works_without_javascript(browser, server):  # noqa: F811
     assert "/zoeken?q=Den+Haag" in p.url
     assert p.locator("main a[href='/gebied/GM0518']").count() >= 1
     g.close()
+
+
+ALL_PAGES = {**PAGES, **MORE_PAGES, "gebied-amsterdam": "/gebied/GM0363",
+             "indicator-amsterdam": "/indicator/angst_depressie_pct?niveau=buurt&gemeente=GM0363&jaar=2020"}
+
+
+@pytest.fixture(scope="module")
+def phone(browser, server):  # noqa: F811
+    g = Guarded(browser, viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                is_mobile=True, has_touch=True)
+    yield g.ctx.new_page()
+    g.close()
+
+
+@pytest.mark.parametrize("name", sorted(ALL_PAGES))
+def test_no_sideways_overflow_on_a_phone(phone, server, name):
+    """390 px wide (an iPhone 12-15): the page never scrolls sideways; wide tables scroll inside
+    their own focusable region or stack."""
+    phone.goto(server + ALL_PAGES[name], wait_until="load")
+    sizes = phone.evaluate("({sw: document.documentElement.scrollWidth, iw: window.innerWidth,"
+                           " bw: document.body.scrollWidth})")
+    if sizes["sw"] > sizes["iw"]:
+        wide = phone.evaluate("""() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .filter(e => !e.closest('.wm-table-scroll'))
+            .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""")
+        raise AssertionError((name, sizes, wide))
+
+
+def test_overview_table_stacks_on_a_phone_and_passes_axe(phone, server):
+    phone.goto(server + "/gebied/utrecht-overvecht", wait_until="load")
+    cell = phone.locator("#overzicht ~ .wm-table-scroll table.wm-table--stack tbody td").first
+    assert cell.evaluate("e => getComputedStyle(e).display") == "grid"
+    label = cell.evaluate("e => getComputedStyle(e, '::before').content")
+    assert label == '"Jaar"'
+    region = phone.locator("#overzicht ~ .wm-table-scroll").first
+    assert region.evaluate("e => e.scrollWidth <= e.clientWidth + 1")  # no sideways scrolling needed
+    assert _axe(phone) == []

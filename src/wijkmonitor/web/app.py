@@ -21,6 +21,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -99,6 +100,9 @@ def create_app(store_path: Path | str | None = None, database_url: str | None = 
         lifespan=_lifespan,
     )
     app.state.ws = WebStore(store_path)
+    # pages, JSON and CSS compressed for every client that accepts gzip (an area page ~0,7 MB
+    # -> well under the 250 KB budget; tests/web/test_browser_website.py)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     from . import api, pages
