@@ -124,7 +124,8 @@ def create_app(store_path: Path | str | None = None, database_url: str | None = 
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
         return TEMPLATES.TemplateResponse(
             request, "fout.html", {"status": exc.status_code, "detail": exc.detail,
-                                   "title": "Niet gevonden" if exc.status_code == 404 else "Fout"},
+                                   "title": "Niet gevonden" if exc.status_code == 404 else
+                                   "Deze vraag kan zo niet worden beantwoord" if exc.status_code == 400 else "Fout"},
             status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)

@@ -451,10 +451,37 @@ def vergelijk_table(ws: WebStore, units: list[Unit], years: list[int], indicator
                "unit_of_measure", "estimate", "status", "reason"]]
 
 
+#: Bounds of one comparison (issue 18.7): checked before any unit is looked up, so that an
+#: oversized request costs nothing and gets a Dutch answer instead of a timeout.
+MAX_COMPARE_UNITS = 20
+MAX_COMPARE_YEARS = 16
+MAX_CODES_CHARS = 2000
+#: Table cells (unit x year) per result page, and the units drawn in each small chart.
+CELLS_PER_PAGE = 1200
+CHART_UNITS = 4
+
+
+def _compare_bounds(gebied: list[str], codes: str | None, jaar: list[int]) -> None:
+    """A 400 with a Dutch message when a comparison asks for too much."""
+    if codes and len(codes) > MAX_CODES_CHARS:
+        raise HTTPException(400, f"Het veld met codes is te lang ({len(codes):,} tekens; hoogstens "
+                                 f"{MAX_CODES_CHARS:,}). Vergelijk hoogstens {MAX_COMPARE_UNITS} gebieden "
+                                 "tegelijk.".replace(",", "."))
+    n = len(set(gebied)) + len(set(_split_codes(codes)))
+    if n > MAX_COMPARE_UNITS:
+        raise HTTPException(400, f"U koos {n:,} gebieden; vergelijk er hoogstens {MAX_COMPARE_UNITS} "
+                                 "tegelijk. Kies minder gebieden, of haal grote tabellen op via de API "
+                                 "(/api/v1/values).".replace(",", "."))
+    if len(set(jaar)) > MAX_COMPARE_YEARS:
+        raise HTTPException(400, f"U koos {len(set(jaar))} jaren; kies er hoogstens {MAX_COMPARE_YEARS}.")
+
+
 @router.get("/vergelijken", response_class=HTMLResponse)
 def vergelijken(request: Request, gebied: list[str] = Query(default=[]), codes: str | None = None,
                 jaar: list[int] = Query(default=[]), indicator: str | None = None,
+                pagina: int = Query(1, ge=1, le=1000),
                 formaat: str | None = None, tabel: str | None = None):
+    _compare_bounds(gebied, codes, jaar)
     ws = _ws(request)
     cat = ws.catalogue
     indicator = indicator or None
@@ -506,10 +533,29 @@ def vergelijken(request: Request, gebied: list[str] = Query(default=[]), codes: 
                         estimate = True
                 rows.append(dict(year=y, cells=cells))
             grid.append(dict(ind=ind, rows=rows))
+    # a result of many areas, years and indicators is paged by indicator so that one page stays
+    # small (~300 KB); each indicator on the page gets a small trend chart of the first units
+    per_page = max(1, CELLS_PER_PAGE // max(1, len(units) * max(1, len(years))))
+    n_pages = max(1, -(-len(grid) // per_page))
+    page = min(max(1, pagina), n_pages)
+    shown = grid[(page - 1) * per_page: page * per_page]
+    for g in shown:
+        ind = g["ind"]
+        series = [(u.name, {r["year"]: c["value"] for r in g["rows"] for c in [r["cells"][i]]
+                            if c["status"] == "ok" and c["value"] is not None})
+                  for i, u in enumerate(units[:CHART_UNITS])]
+        g["chart"] = svg.trend_chart(series, title=f"{ind.name}: {', '.join(u.name for u in units[:CHART_UNITS])}",
+                                     unit=ind.unit, decimals=ind.decimals, chart_id=f"vgl-{ind.id}")
+        g["legend"] = [(n, *svg.legend_swatch(i), bool(sv)) for i, (n, sv) in enumerate(series)]
+    q = [(k, v) for k, v in request.query_params.multi_items() if k != "pagina"]
+    pager = [dict(n=i, href="/vergelijken?" + urlencode(q + [("pagina", i)]) + "#resultaat",
+                  first=grid[(i - 1) * per_page]["ind"].name, current=i == page)
+             for i in range(1, n_pages + 1)] if n_pages > 1 else []
     idx = ws.area_index()
     return _render(request, "vergelijken.html", title="Vergelijken", units=units, unknown=unknown,
                    years=years, all_years=all_years, indicator=indicator,
-                   indicators=_theme_sorted(cat), grid=grid, empty=empty, statuses=statuses,
+                   indicators=_theme_sorted(cat), grid=shown, n_grid=len(grid), pager=pager, page=page,
+                   chart_units=units[:CHART_UNITS], empty=empty, statuses=statuses,
                    estimate=estimate, codes=codes or "",
                    breadcrumb=[("/", "Start"), (None, "Vergelijken")],
                    data_years=set(ws.area_periods()),
