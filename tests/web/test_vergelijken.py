@@ -69,3 +69,16 @@ def test_large_comparison_is_paged_under_300_kb_with_charts(client):
     # every indicator with a figure is on exactly one page, and the download has them all
     csv = client.get("/vergelijken", params={**params, "formaat": "csv-en"}).text
     assert len(tables) >= 10 and all(t in csv for t in tables)
+
+
+def test_areas_by_name_or_code(client):
+    text = "Den Haag, Overvecht (WK034403), BU03440343 GM0599, Rotterdam Zuid, Xyzzy"
+    r = client.get("/vergelijken", params={"codes": text, "jaar": [2020]})
+    assert r.status_code == 200
+    table = r.text.split('id="cap-vergelijking"', 1)[1].split("</thead>", 1)[0]
+    assert re.findall(r'href="/gebied/([^"]+)"', table) == ["GM0518", "WK034403", "BU03440343", "GM0599",
+                                                            "rotterdam-zuid"]
+    assert "Niet gevonden: Xyzzy" in r.text
+    # the autocomplete gives the name with its id, which resolves exactly
+    s = client.get("/api/v1/suggest", params={"q": "overvecht"}).json()[0]
+    assert s["name"] == "Utrecht Overvecht" and s["id"] == "utrecht-overvecht"

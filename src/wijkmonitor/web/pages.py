@@ -418,7 +418,43 @@ PAGE_CACHE_BYTES = 64 * 2**20
 # ---------------------------------------------------------------------------------------
 
 def _split_codes(text: str | None) -> list[str]:
-    return [c for c in re.split(r"[\s,;]+", text or "") if c]
+    """The places of the Vergelijken text field: CBS codes separated by spaces, commas or
+    semicolons, and names (``Den Haag``, ``Overvecht (WK034403)``) separated by commas or
+    semicolons. No look-up happens here (the bounds are checked on this list first)."""
+    out = []
+    for part in re.split(r"[,;\n]+", text or ""):
+        part = part.strip()
+        if not part:
+            continue
+        tokens = part.split()
+        if all(_CODE_TOKEN.match(t) for t in tokens):
+            out += tokens
+        else:
+            out.append(part)
+    return out
+
+
+_CODE_TOKEN = re.compile(r"^(GM\d{4}|WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4}|NL00|G4|G14|G18|G40|NPLV19|NL|"
+                         r"[a-z0-9]+(-[a-z0-9]+)+(~rest)?)$", re.I)
+_TRAILING_ID = re.compile(r"\(([A-Za-z0-9~:_-]+)\)\s*$")
+
+
+def _resolve_place(ws: WebStore, text: str) -> Unit | None:
+    """A unit by id or code, by the id in brackets at the end ('Overvecht (WK034403)'), or by
+    its name when search finds it exactly or by the start of its name."""
+    u = ws.unit(text)
+    if u is not None:
+        return u
+    m = _TRAILING_ID.search(text)
+    if m and ws.unit(m.group(1)) is not None:
+        return ws.unit(m.group(1))
+    from .search import PREFIX, index_for
+    res = index_for(ws).search(text)
+    best = sorted((h for _, _, hits, _ in res.groups for h in hits if h.group != "postcode"),
+                  key=lambda h: h.rank)
+    if best and best[0].rank <= PREFIX:
+        return ws.unit(best[0].entry.id)
+    return None
 
 
 def vergelijk_table(ws: WebStore, units: list[Unit], years: list[int], indicator: str | None) -> pd.DataFrame:
@@ -489,7 +525,7 @@ def vergelijken(request: Request, gebied: list[str] = Query(default=[]), codes: 
         raise HTTPException(404, f"Onbekende indicator ‘{indicator[:60]}’. Zie de lijst van indicatoren.")
     units, unknown = [], []
     for uid in list(gebied) + _split_codes(codes):
-        u = ws.unit(uid)
+        u = _resolve_place(ws, uid)
         if u is None:
             unknown.append(uid)
         elif u.id not in [x.id for x in units]:

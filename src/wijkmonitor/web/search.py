@@ -340,7 +340,7 @@ class SearchIndex:
             e = h.entry
             where = e.detail.split(", ")[0] if e.level in ("wijk", "buurt", "area") else ""
             label = f"{e.name} ({e.kind}{', ' + where if where and where != e.kind else ''})"
-            out.append(dict(label=label, url=f"/gebied/{e.id}", kind=e.kind, id=e.id))
+            out.append(dict(label=label, url=f"/gebied/{e.id}", kind=e.kind, id=e.id, name=e.name))
         return out
 
 

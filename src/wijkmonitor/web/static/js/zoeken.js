@@ -61,3 +61,44 @@
     });
   });
 }());
+
+/* A list field (Vergelijken: 'Den Haag, Overvecht, BU03440300'): suggestions for the part after
+ * the last comma; choosing one puts "Name (id)" in its place, which the server resolves
+ * exactly. Without this file the field still takes names and codes. */
+(function () {
+  "use strict";
+  if (!window.fetch || !document.querySelectorAll) { return; }
+  var inputs = document.querySelectorAll('input[data-suggest="lijst"]');
+  Array.prototype.forEach.call(inputs, function (input, n) {
+    var list = document.createElement("datalist");
+    list.id = "wm-lijst-suggesties-" + n;
+    input.parentNode.appendChild(list);
+    input.setAttribute("list", list.id);
+    input.setAttribute("autocomplete", "off");
+    var timer = null;
+    var asked = "";
+    input.addEventListener("input", function () {
+      var text = input.value;
+      var cut = Math.max(text.lastIndexOf(","), text.lastIndexOf(";"));
+      var before = cut >= 0 ? text.slice(0, cut + 1) + " " : "";
+      var q = text.slice(cut + 1).trim();
+      window.clearTimeout(timer);
+      if (q.length < 2 || q === asked || /\)\s*$/.test(q)) { return; }
+      timer = window.setTimeout(function () {
+        asked = q;
+        fetch("/api/v1/suggest?q=" + encodeURIComponent(q), {headers: {"Accept": "application/json"}})
+          .then(function (r) { return r.ok ? r.json() : []; })
+          .then(function (items) {
+            while (list.firstChild) { list.removeChild(list.firstChild); }
+            items.forEach(function (it) {
+              var option = document.createElement("option");
+              option.value = before + it.name + " (" + it.id + ")";
+              option.label = it.label;
+              list.appendChild(option);
+            });
+          })
+          .catch(function () { /* no suggestions: the field still works */ });
+      }, 150);
+    });
+  });
+}());
