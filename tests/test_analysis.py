@@ -328,7 +328,8 @@ def test_rule_years_are_whole_years_when_an_indicator_has_none(cat):
     assert not any(".0 " in r.replace("1,0 ", "") for r in df["rule"])
     smoke = df[df["indicator"] == "roker_pct"]
     assert smoke["baseline_year"].isna().all() and (smoke["class"] == TWW).all()
-    assert all("tussen ? en ?" in r for r in smoke["rule"])
+    # no years: said in words, never "tussen ? en ?" (issue 17.4)
+    assert all("tussen het basisjaar en het laatste jaar" in r and "?" not in r for r in smoke["rule"])
     assert str(df["baseline_year"].dtype) == "Int64"
 
 
@@ -374,3 +375,16 @@ def test_counts_have_no_gap(cat):
     # without a list of indicators counts are simply left out
     df = analysis.gaps(baseline=2012, latest=2020, values=values, index=index, catalogue=cat)
     assert "inwoners" not in set(df["indicator"]) and IND in set(df["indicator"])
+
+
+def test_rule_text_without_tolerance_or_years_has_no_question_mark(cat):
+    """Issue 17.4: a rule never reads 'tussen ? en ?' or 'hoogstens ? ...'."""
+    ind = cat["ao_per_1000"]
+    text = analysis.rule_text(ind, float("nan"), None, None, "gemeente")
+    assert "?" not in text
+    assert "tussen het basisjaar en het laatste jaar" in text and "in het laatste jaar" in text
+    assert "de tolerantie (hier niet te bepalen" in text
+    # one year known is not enough for a span either
+    assert "?" not in analysis.rule_text(ind, 1.0, 2012, None, "gemeente")
+    full = analysis.rule_text(ind, 1.0, 2012, 2020, "gemeente")
+    assert "tussen 2012 en 2020" in full and "in 2020" in full and "hoogstens 1,0 per 1 000 inwoners" in full

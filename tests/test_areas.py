@@ -80,6 +80,9 @@ def test_known_codes(areas):
 def test_every_area_documents_its_delineation(areas):
     for a in areas.values():
         assert len(a.delineation_note) > 30, a.id
+        # the page shows a plain Dutch note; the technical one stays as a YAML comment
+        assert "# Technical delineation note" in a.path.read_text(encoding="utf-8"), a.id
+        assert not any(w in a.delineation_note for w in ("seed", "ind_wbi", "translate_codes", " the ")), a.id
         assert any("seed" in s for s in a.sources), a.id
         assert a.path.parent.name == a.programme
 

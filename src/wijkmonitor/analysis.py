@@ -155,18 +155,25 @@ def rule_text(ind: Indicator, tolerance: float, baseline: int | None, latest: in
         return _standard_rule_text(ind, tolerance, baseline, latest, reference)
     ref = REFERENCE_NAMES.get(reference, reference)
     unit = "procentpunt" if ind.unit.strip() == "%" else ind.unit
-    tol = "?" if tolerance is None or not np.isfinite(tolerance) else nl_number(tolerance, max(ind.decimals, 1))
+    # a missing year or tolerance is said in words, never as "?"
+    if tolerance is None or not np.isfinite(tolerance):
+        tol = "de tolerantie (hier niet te bepalen: de referentiewaarde in het basisjaar ontbreekt)"
+    else:
+        tol = f"{nl_number(tolerance, max(ind.decimals, 1))} {unit}"
     origin = ("gedeclareerd bij de indicator" if ind.tolerance is not None else
               "algemene regel: 1 procentpunt bij percentages, anders 2% van de referentiewaarde in het basisjaar")
-    b, l = baseline or "?", latest or "?"
+    if baseline and latest:
+        span, at = f"tussen {baseline} en {latest}", f"in {latest}"
+    else:
+        span, at = "tussen het basisjaar en het laatste jaar", "in het laatste jaar"
     if ind.higher_is_better is None:
-        core = (f"afstand = |waarde − {ref}|; gelijk als de afstand tussen {b} en {l} met hoogstens "
-                f"{tol} {unit} veranderde ({origin}), anders kleiner of groter")
+        core = (f"afstand = |waarde − {ref}|; gelijk als de afstand {span} met hoogstens "
+                f"{tol} veranderde ({origin}), anders kleiner of groter")
     else:
         direction = "hoger is beter" if ind.higher_is_better else "lager is beter"
-        core = (f"achterstand op {ref} ({direction}); beter dan referentie als het gebied in {l} gelijk aan "
-                f"of beter dan de referentie scoort; anders gelijk als de achterstand tussen {b} en {l} "
-                f"met hoogstens {tol} {unit} veranderde ({origin}), anders kleiner of groter")
+        core = (f"achterstand op {ref} ({direction}); beter dan referentie als het gebied {at} gelijk aan "
+                f"of beter dan de referentie scoort; anders gelijk als de achterstand {span} "
+                f"met hoogstens {tol} veranderde ({origin}), anders kleiner of groter")
     return core + ("; te weinig waarnemingen als een van de vier cijfers ontbreekt of als basisjaar en "
                    "laatste jaar samenvallen (geen ontwikkeling te meten)")
 

@@ -57,8 +57,9 @@ IndicatorPath = Annotated[str, Path(max_length=100, pattern=INDICATOR_PATTERN)]
 YearPath = Annotated[int, Path(ge=MIN_YEAR, le=MAX_YEAR, description="jaartal 1900-2100")]
 Fmt = Literal["json", "csv", "xlsx", "parquet"]
 #: ``formaat`` of a page: the file version of a table it shows.
-Formaat = Annotated[Literal["csv", "xlsx", "parquet", "geojson"] | None,
-                    Query(description="csv, xlsx, parquet of geojson")]
+Formaat = Annotated[Literal["csv", "csv-en", "xlsx", "parquet", "geojson"] | None,
+                    Query(description="csv (Nederlands: ; en decimale komma), csv-en (komma en punt), "
+                                      "xlsx, parquet of geojson")]
 
 
 # --- Dutch messages ------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import api, config, pipeline, store
+from . import api, config, pipeline, sheets, store
 from .catalogue import load_catalogue
 from .nlformat import nl_number
 from .sources import SourceError
@@ -172,7 +172,7 @@ def register(app: typer.Typer) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(out.name + ".part")
         if fmt == "csv":
-            df.to_csv(tmp, index=False)
+            tmp.write_bytes(sheets.csv_plain(df))  # formulas neutralised (sheets)
         else:
             df.to_parquet(tmp, index=False)
         tmp.replace(out)
@@ -436,7 +436,7 @@ def register_gap(app: typer.Typer) -> None:
             sys.stdout.write(df[GAP_FIELDS].to_json(orient="records", force_ascii=False, indent=2) + "\n")
             return
         if fmt == "csv":
-            sys.stdout.write(df[GAP_FIELDS].to_csv(index=False))
+            sys.stdout.write(sheets.csv_plain(df[GAP_FIELDS]).decode("utf-8"))
             return
         cat = load_catalogue()
         if area is not None:
@@ -511,7 +511,7 @@ def _emit(df: pd.DataFrame, fmt: str, title: str) -> None:
     if fmt == "json":
         sys.stdout.write(df.to_json(orient="records", force_ascii=False, indent=2) + "\n")
     elif fmt == "csv":
-        sys.stdout.write(df.to_csv(index=False))
+        sys.stdout.write(sheets.csv_plain(df).decode("utf-8"))
     else:
         _print_df(df, title=title, limit=200)
         if len(df) > 200:

@@ -213,12 +213,14 @@ def test_keyboard_walk_on_vergelijken_downloads_csv_equal_to_api(page, server):
     assert "gebied=utrecht-overvecht" in page.url and "jaar=2020" in page.url
     assert page.locator("#cap-vergelijking").is_visible()
     # focus outline is visible on a focused link (WCAG 2.4.7)
-    tab_to("a[href*='formaat=csv']", limit=2000)
+    tab_to("a[href$='formaat=csv']", limit=2000)  # the Dutch CSV (csv-en is the other link)
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"
     with page.expect_download() as dl:
         page.keyboard.press("Enter")
-    csv = pd.read_csv(dl.value.path())
+    # the default CSV is the Dutch one (';', decimal comma, BOM, Dutch headers)
+    csv = pd.read_csv(dl.value.path(), sep=";", decimal=",", encoding="utf-8-sig").rename(columns={
+        "gebied": "unit", "jaar": "period", "waarde": "value"})
     assert set(csv["unit"]) == {"utrecht-overvecht", "rotterdam-zuid"}
     assert set(csv["period"]) == {2016, 2020}
     api = pd.DataFrame(httpx.get(server + "/api/v1/values", params=[

@@ -72,7 +72,7 @@ def test_outcome_table_counts_match_api(client):
     for row in api:
         assert sum(row[c] for c in classes) == row["n_areas"] == 20
     csv = pd.read_csv(io.BytesIO(client.get("/", params=dict(programma="nplv", basisjaar=2012, laatstejaar=2024,
-                                                             formaat="csv")).content))
+                                                             formaat="csv-en")).content))
     assert csv.set_index("indicator")[classes].to_dict("index") == \
         {r["indicator"]: {c: r[c] for c in classes} for r in api}
 
@@ -102,7 +102,7 @@ def test_gebied_page_numbers_are_the_api_numbers(client):
     assert v["status"] == "ok"
     html = client.get("/gebied/utrecht-overvecht").text
     assert nl_value(v["value"], 1, "%") in html
-    csv = pd.read_csv(io.BytesIO(client.get("/gebied/utrecht-overvecht", params=dict(formaat="csv")).content))
+    csv = pd.read_csv(io.BytesIO(client.get("/gebied/utrecht-overvecht", params=dict(formaat="csv-en")).content))
     row = csv[csv["indicator"] == "angst_depressie_pct"].iloc[0]
     assert row["period"] == 2020 and row["value"] == pytest.approx(v["value"])
 
@@ -112,14 +112,16 @@ def test_vergelijken_downloads_equal_api(client):
     html = client.get("/vergelijken", params=params)
     assert html.status_code == 200 and "Download deze vergelijking" in html.text
     frames = {}
-    for fmt in ("csv", "xlsx", "parquet"):
+    # csv-en and parquet keep the stable ids; the Dutch CSV and the XLSX have Dutch headers
+    for fmt in ("csv-en", "csv", "xlsx", "parquet"):
         body = client.get("/vergelijken", params=params + [("formaat", fmt)]).content
-        frames[fmt] = (pd.read_csv(io.BytesIO(body)) if fmt == "csv" else
+        frames[fmt] = (pd.read_csv(io.BytesIO(body)) if fmt == "csv-en" else
+                       pd.read_csv(io.BytesIO(body), sep=";", decimal=",", encoding="utf-8-sig") if fmt == "csv" else
                        pd.read_excel(io.BytesIO(body), engine="openpyxl") if fmt == "xlsx" else pd.read_parquet(io.BytesIO(body)))
-    csv = frames["csv"]
+    csv = frames["csv-en"]
     assert set(csv["unit"]) == {"utrecht-overvecht", "rotterdam-zuid"} and set(csv["period"]) == {2016, 2020}
-    for fmt in ("xlsx", "parquet"):
-        pd.testing.assert_series_equal(frames[fmt]["value"].astype(float), csv["value"].astype(float),
+    for fmt, col in (("xlsx", "waarde"), ("csv", "waarde"), ("parquet", "value")):
+        pd.testing.assert_series_equal(frames[fmt][col].astype(float), csv["value"].astype(float),
                                        check_names=False)
     api = pd.DataFrame(client.get("/api/v1/values", params=[("unit", "utrecht-overvecht"), ("unit", "rotterdam-zuid"),
                                                              ("period", 2016), ("period", 2020)]).json())
@@ -158,9 +160,9 @@ def test_suppressed_value_is_never_shown(client, secret_buurt):
     cell = row.group(0)
     assert "—" in cell and STATUS_EXPLANATION["geheim"] in cell
     assert not re.search(r">\s*-?\d+,\d", cell.split(s["code"], 1)[1]), "no number in the row"
-    for fmt in ("csv", "geojson"):
+    for fmt in ("csv-en", "geojson"):
         body = client.get(f"/indicator/{s['indicator']}", params=params | dict(formaat=fmt)).content
-        if fmt == "csv":
+        if fmt == "csv-en":
             df = pd.read_csv(io.BytesIO(body))
             r = df[df["code"] == s["code"]].iloc[0]
             assert pd.isna(r["value"]) and r["status"] == "geheim"
@@ -173,7 +175,7 @@ def test_suppressed_value_is_never_shown(client, secret_buurt):
 
 
 def test_search_finds_gemeente_wijk_buurt_and_area(client):
-    res = client.get("/zoeken", params=dict(q="Utrecht", formaat="csv")).content
+    res = client.get("/zoeken", params=dict(q="Utrecht", formaat="csv-en")).content
     df = pd.read_csv(io.BytesIO(res))
     assert {"gemeente", "NPLV-focusgebied"} <= set(df["kind"])
     assert "GM0344" in set(df["id"])
@@ -224,7 +226,7 @@ def test_class_te_weinig_waarnemingen_says_which_number_is_missing(client):
     assert all(why for _, why in tiny), "every 'te weinig waarnemingen' in the overview has a reason"
     assert any("alleen cijfers voor" in why or "geen cijfer voor" in why for _, why in tiny)
     # and the download says the same
-    csv = pd.read_csv(io.BytesIO(client.get("/gebied/utrecht-overvecht", params=dict(formaat="csv")).content))
+    csv = pd.read_csv(io.BytesIO(client.get("/gebied/utrecht-overvecht", params=dict(formaat="csv-en")).content))
     few = csv[csv["class"] == "te weinig waarnemingen"]
     assert len(few) and few["class_reason"].notna().all()
 
@@ -327,14 +329,14 @@ def test_gebied_map_downloads_as_geojson(client):
     lon, lat = part[0]["geometry"]["coordinates"][0][0][:2] if part[0]["geometry"]["type"] == "Polygon" \
         else part[0]["geometry"]["coordinates"][0][0][0][:2]
     assert 5.0 < lon < 5.3 and 52.0 < lat < 52.2, "WGS84 around Utrecht"
-    csv = pd.read_csv(io.BytesIO(client.get("/gebied/utrecht-overvecht", params=dict(tabel="kaart", formaat="csv")).content))
+    csv = pd.read_csv(io.BytesIO(client.get("/gebied/utrecht-overvecht", params=dict(tabel="kaart", formaat="csv-en")).content))
     assert len(csv) == len(feats) and csv["part_of_area"].sum() == 1
 
 
 def test_vergelijken_lists_indicators_without_any_figure(client):
     params = [("gebied", "utrecht-overvecht"), ("gebied", "rotterdam-zuid"), ("jaar", "2016"), ("jaar", "2020")]
     html = client.get("/vergelijken", params=params).text
-    csv = pd.read_csv(io.BytesIO(client.get("/vergelijken", params=params + [("formaat", "csv")]).content))
+    csv = pd.read_csv(io.BytesIO(client.get("/vergelijken", params=params + [("formaat", "csv-en")]).content))
     has_value = csv.groupby("indicator")["value"].apply(lambda s: s.notna().any())
     table = html.split('id="cap-vergelijking"', 1)[1].split("</table>", 1)[0]
     empty = html.split('id="zonder-cijfers"', 1)[1].split("</ul>", 1)[0]
@@ -365,7 +367,7 @@ def test_overview_shows_a_figure_whenever_the_unit_has_one(client, unit):
     then shows the latest such year (the gap columns carry their own years)."""
     api = pd.DataFrame(client.get("/api/v1/values", params=dict(unit=unit)).json())
     ok = api[api["status"] == "ok"].groupby("indicator")["period"].apply(set)
-    csv = pd.read_csv(io.BytesIO(client.get(f"/gebied/{unit}", params=dict(formaat="csv")).content)).set_index("indicator")
+    csv = pd.read_csv(io.BytesIO(client.get(f"/gebied/{unit}", params=dict(formaat="csv-en")).content)).set_index("indicator")
     assert len(ok) > 10
     for ind, years in ok.items():
         if ind in csv.index:

@@ -12,7 +12,6 @@ the programme team.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
@@ -21,6 +20,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import sheets
 from . import audit, bounds
 from .errors import NotFound, PermissionDenied, RowError, ValidationFailed
 from .models import (INTERVENTION_STATUSES, Intervention, InterventionArea,
@@ -219,14 +219,16 @@ def to_frame(items: Iterable[Intervention]) -> pd.DataFrame:
 
 
 def export(items: Iterable[Intervention], fmt: str = "csv") -> bytes:
-    """CSV (UTF-8 with BOM, ``;``-separated, as Excel NL opens it) or XLSX bytes."""
+    """CSV (UTF-8 with BOM, ``;``-separated, as Excel NL opens it) or XLSX bytes, in the
+    layout :func:`import_interventions` reads. Written by :mod:`wijkmonitor.sheets`: a title
+    or any other text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``,
+    tab, CR) gets a leading ``'``, and every XLSX text cell is a text cell."""
     frame = to_frame(items)
     if fmt == "csv":
-        return frame.to_csv(index=False, sep=";").encode("utf-8-sig")
+        return sheets.csv_nl(frame, integer_columns=("id",))
     if fmt == "xlsx":
-        buf = io.BytesIO()
-        frame.to_excel(buf, index=False, sheet_name="interventies", engine="openpyxl")
-        return buf.getvalue()
+        return sheets.xlsx(frame, sheet="interventies", decimals={"budget_eur": 0},
+                           integer_columns=("id",))
     raise ValueError(f"onbekend formaat {fmt!r}: csv of xlsx")
 
 

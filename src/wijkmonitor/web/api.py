@@ -33,11 +33,13 @@ def _ws(request: Request) -> WebStore:
     return request.app.state.ws
 
 
-def _out(df: pd.DataFrame, format: str, name: str, total: int | None = None):
+def _out(df: pd.DataFrame, format: str, name: str, ws: WebStore | None = None, *,
+         total: int | None = None):
     if format == "json":
         response = Response(frame_json(df), media_type="application/json")
     else:
-        response = downloads.respond(df, format, name)
+        # the API keeps the stable column ids and plain CSV (``,`` and ``.``)
+        response = downloads.respond(df, format, name, dutch=False, ws=ws)
     if total is not None:
         response.headers["X-Total-Count"] = str(total)
     return response
@@ -51,7 +53,7 @@ def _page(df: pd.DataFrame, limit: int, offset: int) -> tuple[pd.DataFrame, int]
 @router.get("/indicators", summary="Alle indicatoren van de catalogus")
 def indicators(request: Request, format: Fmt = "json"):
     from .. import api as wm
-    return _out(wm.indicators(), format, "indicatoren")
+    return _out(wm.indicators(), format, "indicatoren", _ws(request))
 
 
 @router.get("/indicators/{indicator}", summary="Eén indicator: definitie, bron, polariteit, minimumbasis")
@@ -71,7 +73,7 @@ def areas(request: Request, programme: Text = None, format: Fmt = "json"):
     df = _ws(request).area_index()
     if programme:
         df = df[df["programme"] == programme]
-    return _out(df, format, "gebieden")
+    return _out(df, format, "gebieden", _ws(request))
 
 
 @router.get("/areas/{area_id}", summary="Eén gebied met zijn CBS-codes en referenties")
@@ -107,7 +109,7 @@ def regions(request: Request, year: YearQuery = None,
     total = int(ws.df("SELECT count(*) AS n FROM regions" + cond, params)["n"].iloc[0])
     df = ws.df(f"SELECT code, year, level, name, {ws.name_year_sql()}, gemeente_code, wijk_code, population FROM regions"
                + cond + " ORDER BY year, level, code LIMIT ? OFFSET ?", params + [limit, offset])
-    return _out(df, format, "regios", total)
+    return _out(df, format, "regios", ws, total=total)
 
 
 @router.get("/values", summary="Waarden van gebieden, groepen of CBS-regio's (wat de site toont)")
@@ -128,7 +130,7 @@ def values(request: Request,
     if period:
         df = df[df["period"].isin(period)]
     df, total = _page(df.reset_index(drop=True), limit, offset)
-    return _out(df, format, "waarden", total)
+    return _out(df, format, "waarden", _ws(request), total=total)
 
 
 @router.get("/value/{unit}/{indicator}/{year}", summary="Eén waarde met status, reden en bron")
@@ -158,7 +160,7 @@ def region_values(request: Request,
         raise HTTPException(404, f"onbekende indicator {indicator!r}")
     df, total = _page(ws.level_values(indicator, period, level, gemeente.upper() if gemeente else None),
                       limit, offset)
-    return _out(df, format, f"{indicator}-{period}-{level}", total)
+    return _out(df, format, f"{indicator}-{period}-{level}", ws, total=total)
 
 
 async def _cached_json(ws: WebStore, name: str, key, compute) -> Response:
@@ -204,7 +206,7 @@ async def gaps(request: Request,
         # gaps are fixed for a store version: the JSON per full query is cached
         key = (tuple(sel) if isinstance(sel, list) else sel, baseline, latest, reference, indicator, rule)
         return await _cached_json(ws, "gaps", key, compute)
-    return await run_in_threadpool(lambda: _out(compute(), format, "afstanden"))
+    return await run_in_threadpool(lambda: _out(compute(), format, "afstanden", _ws(request)))
 
 
 @router.get("/outcome", summary="De Outcomemonitor-tabel: aantallen gebieden per klasse per indicator")
@@ -213,12 +215,12 @@ def outcome(request: Request, programme: Literal["nplv", "aandachtswijken"] = "n
             latest: Annotated[int, Query(ge=1900, le=2100)] = 2024,
             reference: Literal["gemeente", "rest", "G4", "G14", "G18", "G40", "NPLV19", "NL"] = "gemeente",
             format: Fmt = "json"):
-    return _out(_ws(request).outcome(programme, baseline, latest, reference), format, "outcomemonitor")
+    return _out(_ws(request).outcome(programme, baseline, latest, reference), format, "outcomemonitor", _ws(request))
 
 
 @router.get("/sources", summary="Bronnen met licentie en herkomst")
 def sources(request: Request, format: Fmt = "json"):
-    return _out(_ws(request).sources(), format, "bronnen")
+    return _out(_ws(request).sources(), format, "bronnen", _ws(request))
 
 
 @router.get("/classes", summary="Klassen en statussen met hun Nederlandse uitleg")
@@ -226,3 +228,12 @@ def classes():
     return dict(classes=list(analysis.CLASSES), statuses=REASONS,
                 references=analysis.REFERENCE_NAMES)
 
+
+
+@router.get("/suggest", summary="Zoeksuggesties (autocomplete): plaatsen bij een deel van een naam, "
+            "een code of een postcode")
+def suggest(request: Request, q: str = Query("", max_length=200), limit: int = Query(8, ge=1, le=20)):
+    from .search import index_for
+    if len(q.strip()) < 2:
+        return []
+    return index_for(_ws(request)).suggest(q, limit)

@@ -23,6 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
@@ -77,6 +78,10 @@ def _warm(ws: WebStore) -> None:
         ws.value_index()
         for area_id in ws.area_index()["area_id"]:
             pages._locator(ws.unit(area_id))
+        from .. import postcodes
+        from .search import index_for
+        index_for(ws)          # names of every region (~1 s)
+        postcodes.index()      # PC4 -> buurt (~2 s of JSON)
     except store.StoreMissing:
         return
     except Exception:  # a warm-up failure must not stop the worker: the request path reports it
@@ -99,6 +104,9 @@ def create_app(store_path: Path | str | None = None, database_url: str | None = 
         lifespan=_lifespan,
     )
     app.state.ws = WebStore(store_path)
+    # pages, JSON and CSS compressed for every client that accepts gzip (an area page ~0,7 MB
+    # -> well under the 250 KB budget; tests/web/test_browser_website.py)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     from . import api, maps, pages, wijkindex_page
@@ -120,7 +128,8 @@ def create_app(store_path: Path | str | None = None, database_url: str | None = 
                                 headers=getattr(exc, "headers", None))
         return TEMPLATES.TemplateResponse(
             request, "fout.html", {"status": exc.status_code, "detail": detail,
-                                   "title": "Niet gevonden" if exc.status_code == 404 else "Fout"},
+                                   "title": "Niet gevonden" if exc.status_code == 404 else
+                                   "Deze vraag kan zo niet worden beantwoord" if exc.status_code == 400 else "Fout"},
             status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(ClientDisconnect)
@@ -130,15 +139,18 @@ def create_app(store_path: Path | str | None = None, database_url: str | None = 
         return Response(status_code=400)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_input(request: Request, exc: RequestValidationError):
+    async def bad_parameter(request: Request, exc: RequestValidationError):
+        # the API answers JSON (422) with a Dutch summary and one message per parameter; a page
+        # explains in plain Dutch what to change (400)
         errors = exc.errors()
-        detail = bounds.summary(errors)
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": detail, "errors": bounds.messages(errors)},
+            return JSONResponse({"detail": bounds.summary(errors), "errors": bounds.messages(errors)},
                                 status_code=422)
         return TEMPLATES.TemplateResponse(
-            request, "fout.html", {"status": 422, "detail": detail, "title": "Ongeldige invoer"},
-            status_code=422)
+            request, "fout.html", {"status": 400, "title": "Deze pagina kan zo niet worden getoond",
+                                   "detail": bounds.summary(errors),
+                                   "problems": dutch_validation_errors(errors)},
+            status_code=400)
 
     @app.exception_handler(store.StoreMissing)
     async def no_store(request: Request, exc: store.StoreMissing):
@@ -193,6 +205,35 @@ API_DOCS_HTML = """<!DOCTYPE html>
 </body>
 </html>
 """
+
+
+#: What a bad query parameter is expected to be, per FastAPI/pydantic error type.
+_EXPECTED = {"int_parsing": "een geheel getal, bijvoorbeeld 2016",
+             "int_type": "een geheel getal, bijvoorbeeld 2016",
+             "float_parsing": "een getal", "bool_parsing": "ja of nee (true of false)",
+             "string_too_long": "een kortere tekst", "missing": "een waarde (die ontbreekt nu)",
+             "greater_than_equal": "een groter getal", "less_than_equal": "een kleiner getal",
+             "literal_error": "een van de toegestane waarden"}
+
+
+def dutch_validation_errors(errors) -> list[str]:
+    """One plain Dutch sentence per bad parameter (``?basisjaar=abc`` -> "De waarde ‘abc’ bij
+    basisjaar is geen geheel getal ...")."""
+    out = []
+    for e in errors:
+        loc = [str(x) for x in e.get("loc", ()) if x not in ("query", "path", "body")
+               and not isinstance(x, int)]  # 'jaar', not 'jaar.0' for a repeated parameter
+        name = ".".join(loc) or "de aanvraag"
+        given = e.get("input")
+        expected = _EXPECTED.get(e.get("type", ""), "een andere waarde")
+        if e.get("type") == "missing":
+            out.append(f"{name} ontbreekt: vul een waarde in.")
+            continue
+        shown = str(given)
+        if len(shown) > 40:
+            shown = shown[:40] + "…"
+        out.append(f"De waarde ‘{shown}’ bij {name} klopt niet: verwacht is {expected}.")
+    return out
 
 
 def include_beheer(app: FastAPI, database_url: str | None = None) -> None:

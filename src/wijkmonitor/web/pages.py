@@ -18,19 +18,21 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
-from .. import analysis
-from ..bounds import MAX_TEXT, NO_CONTROL, Formaat, GemeenteCode, IdPath, IndicatorPath, Text, YearQuery
+from .. import analysis, comparability
+from ..bounds import MAX_TEXT, NO_CONTROL, Formaat, GemeenteCode, IdPath, IndicatorPath, YearQuery
 from ..local import public as local_public
-from . import downloads, maps, present, svg
+from . import breaks, downloads, maps, present, svg
 from .app import TEMPLATES
 from .data import GROUP_NAMES, LEVEL_NAMES, PROGRAMMES, REASONS, Unit, WebStore
 
 router = APIRouter(include_in_schema=False)
 present.register(TEMPLATES.env)
 
+#: The class shown where the figures change publication between baseline and latest year.
+BREAK_CLASS = "bron veranderd"
 CLASS_LABELS = {"kleiner": "afstand kleiner", "groter": "afstand groter", "gelijk": "gelijk",
                 "beter dan referentie": "beter dan referentie", "onzeker": "niet te zeggen",
-                "te weinig waarnemingen": "te weinig waarnemingen"}
+                "te weinig waarnemingen": "te weinig waarnemingen", BREAK_CLASS: "bron veranderd"}
 THEME_ORDER = present.THEME_ORDER
 
 
@@ -43,7 +45,7 @@ def _render(request: Request, template: str, **ctx) -> HTMLResponse:
     return TEMPLATES.TemplateResponse(request, template, ctx)
 
 
-def _download_links(request: Request, table: str, formats=("csv", "xlsx", "parquet")) -> list[dict]:
+def _download_links(request: Request, table: str, formats=("csv", "xlsx", "parquet", "csv-en")) -> list[dict]:
     """Links to the file versions of a table as shown (same query + formaat + tabel)."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("formaat", "tabel")]
     out = []
@@ -83,9 +85,11 @@ def start(request: Request, programma: Annotated[str, Query(max_length=MAX_TEXT)
           formaat: Formaat = None, tabel: Literal["outcome"] | None = None):
     ws = _ws(request)
     if programma not in PROGRAMMES:
-        raise HTTPException(404, f"onbekend programma {programma!r}")
+        raise HTTPException(404, f"Onbekend programma ‘{programma[:40]}’. Kies "
+                            + " of ".join(f"‘{p}’" for p in PROGRAMMES) + ".")
     if referentie not in analysis.REFERENCES:
-        raise HTTPException(404, f"onbekende referentie {referentie!r}")
+        raise HTTPException(404, f"Onbekende referentie ‘{referentie[:40]}’. Kies uit: "
+                            + ", ".join(analysis.REFERENCES) + ".")
     years = [y for y in ws.area_periods() if y >= 2012]
     b, l = _years_default(years, basisjaar, laatstejaar, ws.area_periods(min_values=100))
     if b > l:
@@ -93,7 +97,7 @@ def start(request: Request, programma: Annotated[str, Query(max_length=MAX_TEXT)
     table = ws.outcome(programma, b, l, referentie)
     cat = ws.catalogue
     if formaat:
-        return downloads.respond(table, formaat, f"outcomemonitor-{programma}-{b}-{l}")
+        return downloads.respond(table, formaat, f"outcomemonitor-{programma}-{b}-{l}", table="outcome", ws=ws)
     gaps = ws.gaps(programma, b, l, referentie)
     order = {i.id: n for n, i in enumerate(_theme_sorted(cat))}
     rows, unmeasured = [], []
@@ -197,6 +201,12 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
     else:
         g, gap_ref = pd.DataFrame(), None
     gd = g.to_dict("index") if not g.empty else {}
+    # the unit whose figures the gap compares with, and every unit's rows (for the breaks)
+    gap_unit = (u.gemeente if gap_ref == "eigen gemeente" else "NL") if gap_ref else None
+    decl = comparability.load()
+    unit_of = {u.id: u, **{uid: ws.unit(uid) for _, uid in refs}}
+    series_of = {uid: breaks.unit_series(ws, unit_of[uid], df)
+                 for uid, df in {u.id: own_df, **ref_dfs}.items() if unit_of.get(uid) is not None}
     ref_name = (u.gemeente_name or "de eigen gemeente") if gap_ref == "eigen gemeente" else gap_ref
     overview, series, blocks = [], [], []
     statuses: set[str] = set()
@@ -239,18 +249,39 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
                                    value=c["value"], status=c["status"], reason=c["reason"]))
         chart_series = [(name, {y: c["value"] for y, c in d.items() if c["status"] == "ok" and y >= 2010})
                         for name, _, d in units[:3]]
+        # where a charted series changes publication: a mark in the chart, a note below it, and
+        # no gap class across the change (issue 17.6; comparability.yaml)
+        series_breaks = {uid: decl.breaks(ind.id, by_ind.get(ind.id, {})) for uid, by_ind in series_of.items()}
+        shown_breaks = sorted({(b.before, b.after, b.series_before, b.series_after)
+                               for _, uid, _ in units[:3] for b in series_breaks.get(uid, [])})
+        break_notes = [dict(before=b0, after=b1, old=decl.name(s0), new=decl.name(s1),
+                            who=[name for name, uid, _ in units[:3]
+                                 if any(x.before == b0 and x.after == b1 for x in series_breaks.get(uid, []))])
+                       for b0, b1, s0, s1 in shown_breaks]
         band = {y: (c["lower"], c["upper"]) for y, c in v.items()
                 if c["status"] == "ok" and "lower" in c and y >= 2010}
         chart = svg.trend_chart(chart_series, title=f"{ind.name}: {u.name} en referenties",
                                 unit=ind.unit, decimals=ind.decimals, chart_id=f"grafiek-{ind.id}",
-                                band=band)
+                                band=band, breaks=sorted({(b["before"], b["after"]) for b in break_notes}))
         why = sentence = gid = None
         if gi is not None:
             gid = {k: _nan(x) for k, x in gi.items()}
             if gi.get("interval_method"):
                 from ..uncertainty import METHOD_LABELS
                 gid["interval_note"] = METHOD_LABELS.get(gi["interval_method"])
-            if cls == "te weinig waarnemingen":
+            crossed = None
+            if cls not in (None, "te weinig waarnemingen"):
+                crossed = comparability.crossing(
+                    series_breaks.get(u.id, []) + series_breaks.get(gap_unit, []),
+                    _nan(gi["baseline_year"]), _nan(gi["latest_year"]))
+            if crossed is not None:
+                cls = BREAK_CLASS
+                why = (f"de bron van de cijfers veranderde tussen {crossed.before} en {crossed.after} "
+                       f"({decl.name(crossed.series_before)} → {decl.name(crossed.series_after)}); "
+                       "cijfers uit verschillende bronnen vergelijken we niet, dus er is geen oordeel "
+                       "over de ontwikkeling")
+                row["class"], row["class_reason"] = cls, why
+            elif cls == "te weinig waarnemingen":
                 why = present.why_no_class(gid, u.name, ref_name)
                 row["class_reason"] = why
             sentence = present.gap_sentence(gid, u.name, ref_name, ind.unit, ind.decimals)
@@ -258,6 +289,7 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
         statuses.update(c["status"] for c in cells_shown if c["status"] != "ok")
         estimate = estimate or any(c.get("estimate") and c["status"] == "ok" for c in cells_shown)
         blocks.append(dict(ind=ind, row=row, cur=cur, refs=refs_at, cls=cls, gi=gid, table=table,
+                           breaks=break_notes,
                            unit_names=[n for n, _, _ in units], chart=chart, why=why, sentence=sentence,
                            legend=[(n, *svg.legend_swatch(i), bool(sv)) for i, (n, sv) in enumerate(chart_series)]))
     return dict(overview=pd.DataFrame(overview), series=pd.DataFrame(series), blocks=blocks,
@@ -345,11 +377,11 @@ def gebied(request: Request, uid: IdPath, basisjaar: YearQuery = None, laatsteja
         geom = maps.geometry_dicts(loc["layer"]) if formaat == "geojson" and loc.get("layer") else None
         df = pd.DataFrame(loc.get("shapes", []), columns=["code", "name", "part_of_area"])
         return downloads.respond(df.assign(layer_year=loc.get("layer_year")), formaat,
-                                 f"{u.id}-kaart", geometry=geom)
+                                 f"{u.id}-kaart", geometry=geom, table="kaart", ws=ws)
     if formaat:
         data = ws.lru("gebied_tables", 64).get_or_put((u.id, b, l), lambda: gebied_tables(ws, u, b, l))
         df = data["series"] if tabel == "reeksen" else data["overview"]
-        return downloads.respond(df, formaat, f"{u.id}-{tabel}")
+        return downloads.respond(df, formaat, f"{u.id}-{tabel}", table=tabel, ws=ws)
 
     def render_cached() -> tuple[bytes, bytes]:
         # everything from the analytical store, rendered once per unit, query and store
@@ -361,7 +393,7 @@ def gebied(request: Request, uid: IdPath, basisjaar: YearQuery = None, laatsteja
                        breadcrumb=_crumbs(ws, u), related=_related(ws, u),
                        downloads=_download_links(request, "overzicht"),
                        downloads_series=_download_links(request, "reeksen"),
-                       downloads_map=_download_links(request, "kaart", ("geojson", "csv", "xlsx", "parquet")) if locator.get("svg") else [],
+                       downloads_map=_download_links(request, "kaart", ("geojson", "csv", "xlsx", "parquet", "csv-en")) if locator.get("svg") else [],
                        lokaal_html=Markup(_LOKAAL_MARKER)).body
         head, tail = body.split(_LOKAAL_MARKER.encode())
         return head, tail
@@ -389,7 +421,43 @@ PAGE_CACHE_BYTES = 64 * 2**20
 # ---------------------------------------------------------------------------------------
 
 def _split_codes(text: str | None) -> list[str]:
-    return [c for c in re.split(r"[\s,;]+", text or "") if c]
+    """The places of the Vergelijken text field: CBS codes separated by spaces, commas or
+    semicolons, and names (``Den Haag``, ``Overvecht (WK034403)``) separated by commas or
+    semicolons. No look-up happens here (the bounds are checked on this list first)."""
+    out = []
+    for part in re.split(r"[,;\n]+", text or ""):
+        part = part.strip()
+        if not part:
+            continue
+        tokens = part.split()
+        if all(_CODE_TOKEN.match(t) for t in tokens):
+            out += tokens
+        else:
+            out.append(part)
+    return out
+
+
+_CODE_TOKEN = re.compile(r"^(GM\d{4}|WK\d{4}[0-9A-Z]{2}|BU\d{4}[0-9A-Z]{4}|NL00|G4|G14|G18|G40|NPLV19|NL|"
+                         r"[a-z0-9]+(-[a-z0-9]+)+(~rest)?)$", re.I)
+_TRAILING_ID = re.compile(r"\(([A-Za-z0-9~:_-]+)\)\s*$")
+
+
+def _resolve_place(ws: WebStore, text: str) -> Unit | None:
+    """A unit by id or code, by the id in brackets at the end ('Overvecht (WK034403)'), or by
+    its name when search finds it exactly or by the start of its name."""
+    u = ws.unit(text)
+    if u is not None:
+        return u
+    m = _TRAILING_ID.search(text)
+    if m and ws.unit(m.group(1)) is not None:
+        return ws.unit(m.group(1))
+    from .search import PREFIX, index_for
+    res = index_for(ws).search(text)
+    best = sorted((h for _, _, hits, _ in res.groups for h in hits if h.group != "postcode"),
+                  key=lambda h: h.rank)
+    if best and best[0].rank <= PREFIX:
+        return ws.unit(best[0].entry.id)
+    return None
 
 
 def vergelijk_table(ws: WebStore, units: list[Unit], years: list[int], indicator: str | None) -> pd.DataFrame:
@@ -422,18 +490,45 @@ def vergelijk_table(ws: WebStore, units: list[Unit], years: list[int], indicator
                "unit_of_measure", "estimate", "status", "reason"]]
 
 
+#: Bounds of one comparison (issue 18.7): checked before any unit is looked up, so that an
+#: oversized request costs nothing and gets a Dutch answer instead of a timeout.
+MAX_COMPARE_UNITS = 20
+MAX_COMPARE_YEARS = 16
+MAX_CODES_CHARS = 2000
+#: Table cells (unit x year) per result page, and the units drawn in each small chart.
+CELLS_PER_PAGE = 1200
+CHART_UNITS = 4
+
+
+def _compare_bounds(gebied: list[str], codes: str | None, jaar: list[int]) -> None:
+    """A 400 with a Dutch message when a comparison asks for too much."""
+    if codes and len(codes) > MAX_CODES_CHARS:
+        raise HTTPException(400, f"Het veld met codes is te lang ({len(codes):,} tekens; hoogstens "
+                                 f"{MAX_CODES_CHARS:,}). Vergelijk hoogstens {MAX_COMPARE_UNITS} gebieden "
+                                 "tegelijk.".replace(",", "."))
+    n = len(set(gebied)) + len(set(_split_codes(codes)))
+    if n > MAX_COMPARE_UNITS:
+        raise HTTPException(400, f"U koos {n:,} gebieden; vergelijk er hoogstens {MAX_COMPARE_UNITS} "
+                                 "tegelijk. Kies minder gebieden, of haal grote tabellen op via de API "
+                                 "(/api/v1/values).".replace(",", "."))
+    if len(set(jaar)) > MAX_COMPARE_YEARS:
+        raise HTTPException(400, f"U koos {len(set(jaar))} jaren; kies er hoogstens {MAX_COMPARE_YEARS}.")
+
+
 @router.get("/vergelijken", response_class=HTMLResponse)
 def vergelijken(request: Request, gebied: list[str] = Query(default=[]), codes: str | None = None,
                 jaar: list[int] = Query(default=[]), indicator: str | None = None,
+                pagina: int = Query(1, ge=1, le=1000),
                 formaat: str | None = None, tabel: str | None = None):
+    _compare_bounds(gebied, codes, jaar)
     ws = _ws(request)
     cat = ws.catalogue
     indicator = indicator or None
     if indicator and indicator not in cat:
-        raise HTTPException(404, f"onbekende indicator {indicator!r}")
+        raise HTTPException(404, f"Onbekende indicator ‘{indicator[:60]}’. Zie de lijst van indicatoren.")
     units, unknown = [], []
     for uid in list(gebied) + _split_codes(codes):
-        u = ws.unit(uid)
+        u = _resolve_place(ws, uid)
         if u is None:
             unknown.append(uid)
         elif u.id not in [x.id for x in units]:
@@ -444,7 +539,7 @@ def vergelijken(request: Request, gebied: list[str] = Query(default=[]), codes: 
     if formaat:
         if df is None:
             raise HTTPException(400, "Kies eerst minstens één gebied en één jaar.")
-        return downloads.respond(df, formaat, "vergelijking")
+        return downloads.respond(df, formaat, "vergelijking", table="vergelijking", ws=ws)
     grid, empty, statuses, estimate = [], [], set(), False
     if df is not None:
         # years in which at least one chosen unit has a shown value, per indicator (to point a
@@ -477,10 +572,29 @@ def vergelijken(request: Request, gebied: list[str] = Query(default=[]), codes: 
                         estimate = True
                 rows.append(dict(year=y, cells=cells))
             grid.append(dict(ind=ind, rows=rows))
+    # a result of many areas, years and indicators is paged by indicator so that one page stays
+    # small (~300 KB); each indicator on the page gets a small trend chart of the first units
+    per_page = max(1, CELLS_PER_PAGE // max(1, len(units) * max(1, len(years))))
+    n_pages = max(1, -(-len(grid) // per_page))
+    page = min(max(1, pagina), n_pages)
+    shown = grid[(page - 1) * per_page: page * per_page]
+    for g in shown:
+        ind = g["ind"]
+        series = [(u.name, {r["year"]: c["value"] for r in g["rows"] for c in [r["cells"][i]]
+                            if c["status"] == "ok" and c["value"] is not None})
+                  for i, u in enumerate(units[:CHART_UNITS])]
+        g["chart"] = svg.trend_chart(series, title=f"{ind.name}: {', '.join(u.name for u in units[:CHART_UNITS])}",
+                                     unit=ind.unit, decimals=ind.decimals, chart_id=f"vgl-{ind.id}")
+        g["legend"] = [(n, *svg.legend_swatch(i), bool(sv)) for i, (n, sv) in enumerate(series)]
+    q = [(k, v) for k, v in request.query_params.multi_items() if k != "pagina"]
+    pager = [dict(n=i, href="/vergelijken?" + urlencode(q + [("pagina", i)]) + "#resultaat",
+                  first=grid[(i - 1) * per_page]["ind"].name, current=i == page)
+             for i in range(1, n_pages + 1)] if n_pages > 1 else []
     idx = ws.area_index()
     return _render(request, "vergelijken.html", title="Vergelijken", units=units, unknown=unknown,
                    years=years, all_years=all_years, indicator=indicator,
-                   indicators=_theme_sorted(cat), grid=grid, empty=empty, statuses=statuses,
+                   indicators=_theme_sorted(cat), grid=shown, n_grid=len(grid), pager=pager, page=page,
+                   chart_units=units[:CHART_UNITS], empty=empty, statuses=statuses,
                    estimate=estimate, codes=codes or "",
                    breadcrumb=[("/", "Start"), (None, "Vergelijken")],
                    data_years=set(ws.area_periods()),
@@ -498,7 +612,7 @@ def indicatoren(request: Request, formaat: Formaat = None, tabel: Literal["indic
     ws = _ws(request)
     from .. import api as wm
     if formaat:
-        return downloads.respond(wm.indicators(), formaat, "indicatoren")
+        return downloads.respond(wm.indicators(), formaat, "indicatoren", table="indicatoren", ws=ws)
     themes: dict[str, list] = {}
     for ind in _theme_sorted(ws.catalogue):
         themes.setdefault(ind.theme, []).append(ind)
@@ -527,7 +641,7 @@ def indicator_page(request: Request, indicator: IndicatorPath, jaar: YearQuery =
     if indicator not in cat:
         raise HTTPException(404, f"Onbekende indicator '{indicator}'. Zie de lijst van indicatoren.")
     if niveau not in ("gemeente", "wijk", "buurt"):
-        raise HTTPException(404, f"onbekend niveau {niveau!r}")
+        raise HTTPException(404, f"Onbekend niveau ‘{niveau[:40]}’. Kies gemeente, wijk of buurt.")
     ind = cat[indicator]
     periods = ws.indicator_periods(indicator)
     level_years = periods.get(niveau, [])
@@ -569,10 +683,12 @@ def indicator_page(request: Request, indicator: IndicatorPath, jaar: YearQuery =
                        ].rename(columns={"unit_id": "area"})
     if formaat:
         if tabel == "gebieden":
-            return downloads.respond(area_table, formaat, f"{indicator}-{year}-gebieden")
+            return downloads.respond(area_table, formaat, f"{indicator}-{year}-gebieden", table="gebieden",
+                                     ws=ws, indicator=indicator)
         layer = maps.choose_layer(niveau, year or 2024, regs["code"], gemeente) if formaat == "geojson" else None
         geom = maps.geometry_dicts(layer) if layer is not None else None
-        return downloads.respond(regs, formaat, f"{indicator}-{year}-{niveau}", geometry=geom)
+        return downloads.respond(regs, formaat, f"{indicator}-{year}-{niveau}", geometry=geom,
+                                 table="regios", ws=ws, indicator=indicator)
     gname = None
     if gemeente is not None:
         hit = gemeenten[gemeenten["code"] == gemeente]
@@ -599,7 +715,7 @@ def indicator_page(request: Request, indicator: IndicatorPath, jaar: YearQuery =
                    area_statuses={a["status"] for a in area_rows} | {a["gemeente_status"] for a in area_rows},
                    breadcrumb=[("/", "Start"), ("/indicatoren", "Indicatoren"), (None, ind.name)],
                    map=mp, where=where, sources=src.to_dict("records"), levels=LEVEL_NAMES,
-                   downloads=_download_links(request, "regios", ("csv", "xlsx", "parquet", "geojson")),
+                   downloads=_download_links(request, "regios", ("csv", "xlsx", "parquet", "geojson", "csv-en")),
                    downloads_areas=_download_links(request, "gebieden"))
 
 
@@ -610,16 +726,17 @@ def indicator_page(request: Request, indicator: IndicatorPath, jaar: YearQuery =
 @router.get("/zoeken", response_class=HTMLResponse)
 def zoeken(request: Request, q: Annotated[str, Query(max_length=MAX_TEXT, pattern=NO_CONTROL)] = "",
            formaat: Formaat = None, tabel: Literal["zoekresultaten"] | None = None):
+    from .search import index_for
     ws = _ws(request)
-    res = ws.search(q) if q.strip() else None
+    q = q[:200]
+    res = index_for(ws).search(q) if q.strip() else None
     if formaat:
         if res is None:
             raise HTTPException(400, "Geef een zoekterm op.")
-        return downloads.respond(res, formaat, "zoekresultaten")
+        return downloads.respond(res.frame(), formaat, "zoekresultaten", table="zoekresultaten", ws=ws)
     return _render(request, "zoeken.html", title="Zoeken", q=q,
-                   breadcrumb=[("/", "Start"), (None, "Zoeken")],
-                   results=None if res is None else res.to_dict("records"),
-                   downloads=_download_links(request, "zoekresultaten") if res is not None and len(res) else [])
+                   breadcrumb=[("/", "Start"), (None, "Zoeken")], result=res,
+                   downloads=_download_links(request, "zoekresultaten") if res is not None and res.n else [])
 
 
 @router.get("/bronnen", response_class=HTMLResponse)
@@ -627,7 +744,7 @@ def bronnen(request: Request, formaat: Formaat = None, tabel: Literal["bronnen"]
     ws = _ws(request)
     src = ws.sources()
     if formaat:
-        return downloads.respond(src, formaat, "bronnen")
+        return downloads.respond(src, formaat, "bronnen", table="bronnen", ws=ws)
     publishers = sorted(set(src["publisher"].dropna()))
     return _render(request, "bronnen.html", title="Bronnen", sources=src.to_dict("records"),
                    breadcrumb=[("/", "Start"), (None, "Bronnen")],

@@ -164,10 +164,17 @@ def house_style_path() -> Path | None:
     return Path(path) if path and Path(path).is_file() else None
 
 
+def ucfirst(text) -> str:
+    """The first letter upper case, the rest untouched (Jinja's ``capitalize`` lower-cases the
+    rest: "zowel Rotterdam-Zuid" became "zowel rotterdam-zuid")."""
+    text = "" if text is None else str(text)
+    return text[:1].upper() + text[1:]
+
+
 def register(env) -> None:
     """Add the filters and globals of this module to a Jinja2 environment."""
     from .data import REASONS
 
-    env.filters.update(nldatetime=nl_datetime, nldate=nl_date)
+    env.filters.update(nldatetime=nl_datetime, nldate=nl_date, ucfirst=ucfirst)
     env.globals.update(REASONS=REASONS, STATUS_ORDER=STATUS_ORDER, house_style=house_style,
                        plural=plural, LEVEL_PLURAL=LEVEL_PLURAL)

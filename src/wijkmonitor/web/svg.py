@@ -278,14 +278,61 @@ def locator(codes: list[str], *, context_level: str, context_year: int, context_
 SERIES_STYLES = [("#c4002f", ""), ("#1f4e99", "6 3"), ("#5b5b5b", "2 3"), ("#2d7a3a", "8 3 2 3")]
 
 
+def nice_ticks(vmin: float, vmax: float, decimals: int, *, min_span: float | None = None,
+               max_ticks: int = 5) -> list[float]:
+    """Y-axis ticks at a round step (1, 2, 2,5 or 5 times a power of ten) that cover
+    ``vmin..vmax``, so that no two tick labels with ``decimals`` decimals are the same.
+
+    ``min_span``: the axis spans at least this much (default: 10 % of the largest absolute
+    value), so that a wobble of one point does not fill the whole chart. The axis starts at 0
+    where the values are positive and the smallest is below half the largest.
+
+    >>> nice_ticks(34.2, 34.9, 0)
+    [32.0, 34.0, 36.0, 38.0]
+    >>> nice_ticks(62.1, 74.1, 1)
+    [60.0, 65.0, 70.0, 75.0]
+    """
+    if vmin >= 0 and vmin < 0.5 * vmax:
+        vmin = 0.0
+    span = vmax - vmin
+    need = min_span if min_span is not None else 0.1 * max(abs(vmin), abs(vmax), 1e-9)
+    need = max(need, 2 * 10.0 ** (-decimals))
+    if span < need:
+        mid = (vmax + vmin) / 2
+        vmin, vmax = mid - need / 2, mid + need / 2
+        if vmin < 0 <= min(vmin + need / 2, vmax) and mid >= 0:
+            vmin, vmax = 0.0, need
+        span = need
+    smallest = 10.0 ** (-decimals)  # labels must differ at this resolution
+    step = None
+    for exp in range(-decimals, 12):
+        for m in (1, 2, 2.5, 5):
+            st = m * 10.0 ** exp
+            if st < smallest - 1e-12 or (m == 2.5 and exp <= -decimals):
+                continue  # 2,5 needs one decimal more than the labels show
+            if math.ceil(vmax / st - 1e-9) - math.floor(vmin / st + 1e-9) + 1 <= max_ticks:
+                step = st
+                break
+        if step:
+            break
+    step = step or 10.0 ** math.ceil(math.log10(max(span, smallest)))
+    first = math.floor(vmin / step + 1e-9)
+    last = math.ceil(vmax / step - 1e-9)
+    return [round(k * step, 10) for k in range(first, last + 1)]
+
+
 def trend_chart(series: list[tuple[str, dict[int, float]]], *, title: str, unit: str,
                 decimals: int, chart_id: str, width: int = 340, height: int = 170,
-                band: dict[int, tuple[float, float]] | None = None) -> str:
+                band: dict[int, tuple[float, float]] | None = None,
+                breaks: list[tuple[int, int]] = ()) -> str:
     """A small line chart of one indicator for a few units (area first, then references).
 
     ``series``: ``(label, {year: value})`` with shown values only. ``band``: the 95 % interval
     ``{year: (lower, upper)}`` of the first series, drawn as a light band behind its line. The
     chart is an image with a title and description; the table next to it carries the numbers.
+    ``breaks``: pairs of years between which a series changes publication: a dashed vertical
+    line marked "bron" (:mod:`wijkmonitor.comparability`), and the description says so. The y
+    axis has round steps (:func:`nice_ticks`).
     """
     band = {y: b for y, b in (band or {}).items() if is_number(b[0]) and is_number(b[1])}
     pts = [(y, v) for _, s in series for y, v in s.items() if is_number(v)]
@@ -294,8 +341,8 @@ def trend_chart(series: list[tuple[str, dict[int, float]]], *, title: str, unit:
         return ""
     years = sorted({y for y, _ in pts})
     vmin = min(v for _, v in pts); vmax = max(v for _, v in pts)
-    lo = 0.0 if vmin >= 0 and vmin < 0.5 * vmax else vmin - 0.1 * (vmax - vmin or abs(vmax) or 1)
-    hi = vmax + 0.1 * (vmax - vmin or abs(vmax) or 1)
+    ticks_y = nice_ticks(vmin, vmax, decimals)
+    lo, hi = ticks_y[0], ticks_y[-1]
     ml, mr, mt, mb = 52, 22, 10, 26
     pw, ph = width - ml - mr, height - mt - mb
     y0, y1 = years[0], years[-1]
@@ -311,7 +358,9 @@ def trend_chart(series: list[tuple[str, dict[int, float]]], *, title: str, unit:
            f'<title id="{chart_id}-t">{esc(title)}</title>',
            f'<desc id="{chart_id}-d">Lijndiagram {y0}–{y1}'
            + ("; de band om de eerste lijn is het 95%-interval" if band else "")
-           + '; de cijfers staan in de tabel ernaast.</desc>',
+           + '; de cijfers staan in de tabel ernaast.'
+           + "".join(f" Tussen {a} en {b} verandert de bron van de cijfers (gestippelde lijn)." for a, b in breaks)
+           + '</desc>',
            f'<rect x="{ml}" y="{mt}" width="{pw}" height="{ph}" fill="#fff" stroke="#767676" stroke-width="1"/>']
     if band:
         by = sorted(band)
@@ -323,7 +372,13 @@ def trend_chart(series: list[tuple[str, dict[int, float]]], *, title: str, unit:
         for y in by:  # whiskers, also where a single year has an interval
             out.append(f'<line x1="{sx(y):.1f}" x2="{sx(y):.1f}" y1="{sy(band[y][0]):.1f}" '
                        f'y2="{sy(band[y][1]):.1f}" stroke="{color}" stroke-opacity="0.6" stroke-width="1"/>')
-    for v in (lo, (lo + hi) / 2, hi):
+    for a, b in breaks:
+        if y0 <= a and b <= y1:
+            xx = (sx(a) + sx(b)) / 2
+            out.append(f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{mt}" y2="{mt + ph}" stroke="#8a1c1c" '
+                       f'stroke-width="1.5" stroke-dasharray="4 3"/>')
+            out.append(f'<text x="{xx + 3:.1f}" y="{mt + 11}" font-size="10" fill="#8a1c1c">bron</text>')
+    for v in ticks_y:
         yy = sy(v)
         out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#d0d0d0"/>')
         out.append(f'<text x="{ml - 4}" y="{yy + 4:.1f}" text-anchor="end" font-size="11" '
