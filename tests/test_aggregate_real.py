@@ -684,6 +684,7 @@ def test_parts_missing_on_the_chosen_division_are_not_filled_from_another(tmp_pa
         ('ervaren_gezondheid_pct', 'BU00010002', 2024, 2020, 80.0, 64000.0, 800.0, 'ok', true),
         ('ervaren_gezondheid_pct', 'BU00010003', 2020, 2020, 10.0, 8000.0, 800.0, 'ok', true))
         t(indicator, region_code, geo_year, period, value, numerator, denominator, status, estimate)""")
+    con.execute("ALTER TABLE indicator_values ADD COLUMN source_id VARCHAR DEFAULT 'synthetisch'")
     unit = Unit("drie", "area", ("BU00010001", "BU00010002", "BU00010003"), 2024)
     out = aggregate(con, [unit], cat)
     row = out[(out.indicator == "ervaren_gezondheid_pct") & (out.period == 2020)].iloc[0]
@@ -692,7 +693,7 @@ def test_parts_missing_on_the_chosen_division_are_not_filled_from_another(tmp_pa
     assert row["status"] == "niet vergelijkbaar" and pd.isna(row["value"])
     # with C published on the 2024 division too, the area is complete and uses 2024 only
     con.execute("INSERT INTO indicator_values VALUES ('ervaren_gezondheid_pct', 'BU00010003', 2024, "
-                "2020, 90.0, 72000.0, 800.0, 'ok', true)")
+                "2020, 90.0, 72000.0, 800.0, 'ok', true, 'synthetisch')")
     row = aggregate(con, [unit], cat).query("indicator == 'ervaren_gezondheid_pct' and period == 2020").iloc[0]
     assert row["status"] == "ok" and row["value"] == pytest.approx(80.0)
     # an area drawn on the 2020 division takes C's 2020 figure (the nearest division)

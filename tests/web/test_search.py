@@ -111,5 +111,10 @@ def test_suggest_json(client):
 
 
 def test_long_or_odd_queries_do_not_fail(client):
-    for q in ["x" * 5000, "%", "'", "\u0000", "-", "()", "GM", "1234567"]:
+    for q in ["x" * 200, "%", "'", "-", "()", "GM", "1234567"]:
         assert client.get("/zoeken", params={"q": q}).status_code == 200, q
+    # beyond the declared bounds (200 characters, no control characters): a Dutch page, 422
+    for q in ["x" * 201, "x" * 5000, "\u0000"]:
+        r = client.get("/zoeken", params={"q": q})
+        assert r.status_code == 422 and "text/html" in r.headers["content-type"], q
+        assert "Deze pagina kan zo niet worden getoond" in r.text

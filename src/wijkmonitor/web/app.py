@@ -142,16 +142,16 @@ def create_app(store_path: Path | str | None = None, database_url: str | None = 
     @app.exception_handler(RequestValidationError)
     async def bad_parameter(request: Request, exc: RequestValidationError):
         # the API answers JSON (422) with a Dutch summary and one message per parameter; a page
-        # explains in plain Dutch what to change (400)
+        # (also 422) explains in plain Dutch what to change
         errors = exc.errors()
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": bounds.summary(errors), "errors": bounds.messages(errors)},
                                 status_code=422)
         return TEMPLATES.TemplateResponse(
-            request, "fout.html", {"status": 400, "title": "Deze pagina kan zo niet worden getoond",
+            request, "fout.html", {"status": 422, "title": "Deze pagina kan zo niet worden getoond",
                                    "detail": bounds.summary(errors),
                                    "problems": dutch_validation_errors(errors)},
-            status_code=400)
+            status_code=422)
 
     @app.exception_handler(store.StoreMissing)
     async def no_store(request: Request, exc: store.StoreMissing):
