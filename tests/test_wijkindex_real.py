@@ -124,8 +124,17 @@ def test_wijk_without_published_value_takes_its_buurten_added_up(con):
         FROM regions r LEFT JOIN indicator_values v ON v.region_code = r.code
              AND v.indicator = 'misdrijven_per_1000' AND v.period = 2024 AND v.geo_year = 2024
         WHERE r.level = 'buurt' AND r.year = 2024 GROUP BY r.wijk_code""").df()
-    full = parts[(parts["n"] == parts["n_ok"]) & parts["wijk_code"].isin(wk.index)].head(50)
-    assert len(full) == 50
+    # since the woonikveilig wijk crime counts (the sum of the wijk's buurten over the wijk's own
+    # KWB population) most wijken have a value of their own: that value is used as it is
+    own = con.execute("""SELECT region_code, value FROM indicator_values WHERE indicator = 'misdrijven_per_1000'
+                         AND period = 2024 AND geo_year = 2024 AND status = 'ok'
+                         AND left(region_code, 2) = 'WK'""").df().set_index("region_code")["value"]
+    mine = wk[wk.index.isin(own.index)]
+    assert len(mine) > 1000
+    assert (mine - own[mine.index]).abs().max() < 1e-9
+    # a wijk without a value of its own takes its buurten added up
+    full = parts[(parts["n"] == parts["n_ok"]) & parts["wijk_code"].isin(wk.index)
+                 & ~parts["wijk_code"].isin(own.index)]
     for r in full.itertuples(index=False):
         assert wk[r.wijk_code] == pytest.approx(1000 * r.num / r.den, rel=1e-9)
 
@@ -206,9 +215,13 @@ def test_selection_page_lists_the_cli_selection(real_store, con):
                               AND unit_kind = 'buurt' AND period = 2024 AND gemeente = 'GM0344'
                               AND decile = 1""").df()["unit_id"]
     assert len(expected) > 0 and all(f"/gebied/{c}" in r.text for c in expected)
-    csv = client.get("/wijkindex?niveau=buurt&jaar=2024&gemeente=GM0344&formaat=csv")
+    # the machine-readable CSV (the site's default CSV is Dutch: ';' and decimal comma)
+    csv = client.get("/wijkindex?niveau=buurt&jaar=2024&gemeente=GM0344&formaat=csv-en")
     assert csv.status_code == 200
     assert set(pd.read_csv(pd.io.common.StringIO(csv.text))["code"]) == set(expected)
+    nl = client.get("/wijkindex?niveau=buurt&jaar=2024&gemeente=GM0344&formaat=csv")
+    assert nl.status_code == 200 and nl.content.startswith(b"\xef\xbb\xbf")
+    assert len(pd.read_csv(pd.io.common.StringIO(nl.content.decode("utf-8-sig")), sep=";")) == len(expected)
     # bad input: a Dutch message on the page, never a 500
     for q in ("regel=top-decile", "niveau=gemeente", "jaar=1999", "gemeente=Utrecht"):
         bad = client.get(f"/wijkindex?{q}")

@@ -183,20 +183,27 @@ def _standard_rule_text(ind: Indicator, tolerance: float, baseline, latest, refe
 
     ref = REFERENCE_NAMES.get(reference, reference)
     unit = "procentpunt" if ind.unit.strip() == "%" else ind.unit
-    tol = "?" if tolerance is None or not np.isfinite(tolerance) else nl_number(tolerance, max(ind.decimals, 1))
-    b, l = baseline or "?", latest or "?"
+    # a missing year or tolerance is said in words, never as "?" (issue 17.4)
+    if tolerance is None or not np.isfinite(tolerance):
+        tol = "de tolerantie (hier niet te bepalen: de referentiewaarde in het basisjaar ontbreekt)"
+    else:
+        tol = f"{nl_number(tolerance, max(ind.decimals, 1))} {unit}"
+    if baseline and latest:
+        span, at = f"tussen {baseline} en {latest}", f"in {latest}"
+    else:
+        span, at = "tussen het basisjaar en het laatste jaar", "in het laatste jaar"
     what = ("afstand = |waarde − " + ref + "|" if ind.higher_is_better is None else
             f"achterstand op {ref} ({'hoger is beter' if ind.higher_is_better else 'lager is beter'}); "
-            f"beter dan referentie als het gebied in {l} gelijk aan of beter dan de referentie scoort")
+            f"beter dan referentie als het gebied {at} gelijk aan of beter dan de referentie scoort")
     method = method_of(ind)
     if method == "geen":
-        judged = (f"voor deze indicator is geen onzekerheid bekend: gelijk als de verandering tussen {b} en {l} "
-                  f"hoogstens {tol} {unit} is, anders kleiner of groter (alleen de tolerantie)")
+        judged = (f"voor deze indicator is geen onzekerheid bekend: gelijk als de verandering {span} "
+                  f"hoogstens {tol} is, anders kleiner of groter (alleen de tolerantie)")
     else:
-        judged = (f"95%-interval van de verandering tussen {b} en {l} ({METHOD_LABELS[method]}; de fouten van "
+        judged = (f"95%-interval van de verandering {span} ({METHOD_LABELS[method]}; de fouten van "
                   f"gebied en referentie als onafhankelijk opgeteld): kleiner of groter alleen als de "
-                  f"verandering meer dan {tol} {unit} is én het interval 0 uitsluit; gelijk als het hele "
-                  f"interval binnen ±{tol} {unit} ligt; anders niet te zeggen (onzeker)")
+                  f"verandering meer dan {tol} is én het interval 0 uitsluit; gelijk als het hele "
+                  f"interval binnen ±{tol} ligt; anders niet te zeggen (onzeker)")
     return (f"{what}; {judged}; te weinig waarnemingen als een van de vier cijfers ontbreekt, uit een andere "
             f"publicatie komt dan het gebied, of als basisjaar en laatste jaar samenvallen")
 

@@ -102,4 +102,6 @@ def test_parquet_geojson_and_api_keep_stable_ids(client):
 def test_csv_en_file_name_and_type(client):
     r = client.get(AREA, params={"formaat": "csv-en"})
     assert r.headers["content-type"].startswith("text/csv")
-    assert r.headers["content-disposition"].endswith('.csv"')
+    # RFC 6266: filename and filename* (hardening issue), both ending in .csv
+    disposition = r.headers["content-disposition"]
+    assert '.csv"' in disposition and disposition.endswith(".csv")

@@ -204,8 +204,10 @@ class WebStore:
         con = getattr(self._local, "con", None)
         if con is None or self._local.sig != sig:
             if con is not None:
+                _forget(con)
                 con.close()
             con = _open(self.path)
+            _remember(con)
             self._local.con, self._local.sig = con, sig
         return con
 
@@ -696,15 +698,42 @@ class ValueIndex:
         return n
 
 
+#: Every per-thread connection the web layer opened and has not closed (closed at exit).
+_OPEN_CONNECTIONS: list = []
+_OPEN_LOCK = threading.Lock()
+
+
+def _remember(con) -> None:
+    with _OPEN_LOCK:
+        _OPEN_CONNECTIONS.append(con)
+
+
+def _forget(con) -> None:
+    with _OPEN_LOCK:
+        for i, c in enumerate(_OPEN_CONNECTIONS):
+            if c is con:
+                del _OPEN_CONNECTIONS[i]
+                break
+
+
 @atexit.register
 def _collect_before_exit() -> None:
-    """Collect garbage cycles while the interpreter is still whole. DuckDB objects left in a
-    cycle (a result or relation and its connection) and freed only during the interpreter's
-    finalization made the process abort at exit ("terminate called ... FATAL: exception not
-    rethrown", exit status 134, e.g. after a TestClient session), and DuckDB's bindings list
-    them as leaks. ``serve`` freezes its warmed-up objects (``gc.freeze``): unfreeze first."""
+    """Close the web layer's connections and collect garbage cycles while the interpreter is
+    still whole. DuckDB objects left in a cycle (a result or relation and its connection), or in
+    the thread-local storage of a worker thread of the request pool, and freed only during the
+    interpreter's finalization made the process abort at exit ("terminate called ... FATAL:
+    exception not rethrown", exit status 134, e.g. after a TestClient session), and DuckDB's
+    bindings list them as leaks. ``serve`` freezes its warmed-up objects (``gc.freeze``):
+    unfreeze first."""
     import gc
 
+    with _OPEN_LOCK:
+        cons, _OPEN_CONNECTIONS[:] = list(_OPEN_CONNECTIONS), []
+    for con in cons:
+        try:
+            con.close()
+        except Exception:  # pragma: no cover - a connection already closed or broken
+            pass
     gc.unfreeze()
     gc.collect()
 
