@@ -229,8 +229,18 @@ def test_map_pages_keep_the_svg_and_need_no_inline_code(client, url):
     assert re.search(r'<div class="wm-kaart-svg"><svg [^>]*class="wm-map', html)
     src = m.group(1).replace("&amp;", "&")
     assert client.get(src).status_code == 200
-    assert f'<link rel="preload" href="{m.group(1)}" as="fetch"' in html
-    assert '<script src="/static/vendor/maplibre-gl/maplibre-gl.js" defer></script>' in html
+    maplibre = '<script src="/static/vendor/maplibre-gl/maplibre-gl.js" defer></script>'
+    if url.startswith("/gebied/"):
+        # area pages load the interactive map on request (page-weight budget, issue 17.7):
+        # no MapLibre script and no GeoJSON preload; kaart.js loads the marked script on click
+        assert 'rel="preload"' not in html
+        assert not re.search(r"<script[^>]*maplibre", html)
+        assert 'data-wm-op-verzoek="/static/vendor/maplibre-gl/maplibre-gl.js"' in html
+        assert client.get("/static/vendor/maplibre-gl/maplibre-gl.js").status_code == 200
+    else:
+        assert f'<link rel="preload" href="{m.group(1)}" as="fetch"' in html
+        assert maplibre in html
+        assert "data-wm-op-verzoek" not in html
     assert '<script src="/static/kaart.js" defer></script>' in html
     # nothing a strict Content-Security-Policy would block
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)

@@ -6,6 +6,8 @@ the test, and a CSP violation fails the test. Flows: click a region -> its page;
 into the table under the map -> the region is highlighted, Enter -> its page; touch on a phone
 viewport (390 x 844): a tap shows the tooltip with a link and does not navigate. axe-core finds
 0 WCAG 2.1 A/AA violations with the interactive map drawn. Without JavaScript the SVG map stays.
+Area pages (/gebied/...) load the interactive map on request (page-weight budget): the flows
+there first press the button "Interactieve kaart tonen".
 
 Where headless chromium has no WebGL at all, the interaction tests are skipped (saying so) and
 only the fallback tests run.
@@ -117,11 +119,17 @@ def _webgl(page) -> bool:
                          "return !!(c.getContext('webgl2') || c.getContext('webgl')); })()")
 
 
+BUTTON = "Interactieve kaart tonen"
+
+
 def _open_map(page, server, path):
     page.goto(server + path, wait_until="load")
     if not _webgl(page):
         pytest.skip("headless chromium has no WebGL here (SwiftShader unavailable): "
                     "only the SVG fallback is tested")
+    if urlparse(path).path.startswith("/gebied/"):
+        # area pages load the interactive map on request
+        page.get_by_role("button", name=BUTTON).click()
     page.wait_for_selector("[data-wm-kaart][data-wm-status=klaar]", timeout=60000)
     assert page.evaluate("window.__csp") == [], page.evaluate("window.__csp")
 
@@ -278,6 +286,34 @@ def test_tap_shows_the_tooltip_on_a_phone(phone, server, path):
     assert phone.evaluate("window.__csp") == []
 
 
+@pytest.mark.parametrize("path", ["/gebied/WK034403", "/gebied/utrecht-overvecht"])
+def test_area_page_loads_the_interactive_map_on_request(desk, server, path):
+    """No MapLibre script and no GeoJSON (neither requested nor preloaded) until the visitor
+    presses the button (here with the keyboard); then the map is drawn."""
+    requests: list[str] = []
+    desk.on("request", lambda r: requests.append(urlparse(r.url).path))
+    desk.goto(server + path, wait_until="load")
+    if not _webgl(desk):
+        pytest.skip("headless chromium has no WebGL here (SwiftShader unavailable)")
+    desk.wait_for_timeout(500)
+    assert desk.locator("script[src*='maplibre-gl.js'], link[rel=preload]").count() == 0
+    assert not [u for u in requests if "maplibre-gl.js" in u or u.startswith("/api/v1/kaart")], requests
+    assert desk.locator(".wm-kaart-svg svg.wm-map").is_visible()
+    assert desk.locator("[data-wm-status=klaar]").count() == 0
+    button = desk.get_by_role("button", name=BUTTON)
+    assert button.count() == 1 and button.evaluate("b => b.tagName") == "BUTTON"
+    button.focus()
+    desk.keyboard.press("Enter")
+    desk.wait_for_selector("[data-wm-kaart][data-wm-status=klaar]", timeout=60000)
+    assert [u for u in requests if u.endswith("/static/vendor/maplibre-gl/maplibre-gl.js")]
+    assert [u for u in requests if u.startswith("/api/v1/kaart")]
+    assert desk.locator(".wm-kaart .maplibregl-canvas").is_visible()
+    assert not desk.locator(".wm-kaart-svg svg.wm-map").is_visible()
+    assert button.count() == 0
+    assert desk.evaluate("window.wmKaarten[0].map.querySourceFeatures('regios').length") > 5
+    assert desk.evaluate("window.__csp") == []
+
+
 @pytest.mark.parametrize("path", [AMSTERDAM_BUURT, "/gebied/WK034403"])
 def test_without_javascript_the_svg_map_stays(browser, server, path):
     c = CspContext(browser, viewport={"width": 1280, "height": 900}, java_script_enabled=False)
@@ -287,12 +323,14 @@ def test_without_javascript_the_svg_map_stays(browser, server, path):
         assert pg.locator(".wm-kaart-svg svg.wm-map").is_visible()
         assert pg.locator(".wm-kaart-svg svg.wm-map path").count() >= 5
         assert not pg.locator("[data-wm-kaart]").is_visible()
+        assert pg.get_by_role("button", name=BUTTON).count() == 0  # nothing to press without JS
     finally:
         c.close()
 
 
 def test_without_webgl_the_svg_map_stays(playwright, server):
-    """Chromium with WebGL switched off: the script leaves the SVG map and the table."""
+    """Chromium with WebGL switched off: the script leaves the SVG map and the table; an area
+    page offers no button (the interactive map could not be drawn) and loads no MapLibre."""
     b = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
                                    args=["--no-sandbox", "--disable-webgl", "--disable-3d-apis"])
     try:
@@ -304,6 +342,14 @@ def test_without_webgl_the_svg_map_stays(playwright, server):
         assert pg.locator(".wm-kaart-svg svg.wm-map").is_visible()
         assert not pg.locator("[data-wm-kaart]").is_visible()
         assert pg.locator("#tabel-regios tbody tr").count() == 517
+        assert pg.evaluate("window.__csp") == []
+        requests: list[str] = []
+        pg.on("request", lambda r: requests.append(urlparse(r.url).path))
+        pg.goto(server + "/gebied/WK034403", wait_until="load")
+        pg.wait_for_timeout(500)
+        assert pg.locator(".wm-kaart-svg svg.wm-map").is_visible()
+        assert pg.get_by_role("button", name=BUTTON).count() == 0
+        assert not [u for u in requests if "maplibre-gl.js" in u or u.startswith("/api/v1/kaart")], requests
         assert pg.evaluate("window.__csp") == []
         c.close()
     finally:

@@ -11,6 +11,10 @@
  *    to /gebied/<code> highlights that region and shows its tooltip; Enter opens the page.
  *    Without data-wm-lijst a list of the regions on the map is added below it.
  *
+ * A map marked data-wm-op-verzoek="<URL of maplibre-gl.js>" (area pages: page-weight budget) is
+ * loaded on request: a button "Interactieve kaart tonen" under the SVG map appends that script
+ * (same origin, no inline code), then fetches the GeoJSON and draws the map as above.
+ *
  * For tests and the benchmark: the map element gets data-wm-status="klaar" at the map's first
  * "idle" after its regions are drawn (window.wmKaartKlaar: ms since navigation start),
  * data-wm-actief="<code>" while a region is highlighted, and window.wmKaarten lists the maps.
@@ -79,7 +83,7 @@
 
   Kaart.prototype.start = function () {
     var self = this;
-    // same request as the page's <link rel="preload" as="fetch">, so the preloaded body is used
+    // same request as the page's <link rel="preload" as="fetch"> (if any), so the preloaded body is used
     fetch(this.src)
       .then(function (r) {
         if (!r.ok) { throw new Error("kaart " + r.status); }
@@ -141,6 +145,8 @@
     });
     map.on("error", function (e) { if (!self.ready) { self.fail(e && e.error); } });
     this.map = map;
+    // a map drawn on request (button): keyboard users land on the map they asked for
+    if (this.focusOnDraw) { map.getCanvas().focus({ preventScroll: true }); }
     map.once("load", function () {
       map.once("idle", function () {
         self.ready = true;
@@ -332,16 +338,64 @@
     return details;
   };
 
+  /* Load MapLibre GL JS once (a <script src> of our own origin), then call done(ok). */
+  var maplibreLoading = null;
+  function loadMaplibre(url, done) {
+    if (typeof maplibregl !== "undefined") { done(true); return; }
+    if (!maplibreLoading) {
+      maplibreLoading = [];
+      var s = document.createElement("script");
+      s.src = url;
+      s.onload = function () { var w = maplibreLoading; maplibreLoading = null; w.forEach(function (f) { f(true); }); };
+      s.onerror = function () { var w = maplibreLoading; maplibreLoading = null; w.forEach(function (f) { f(false); }); };
+      document.head.appendChild(s);
+    }
+    maplibreLoading.push(done);
+  }
+
+  function startMap(el) {
+    var k = new Kaart(el);
+    window.wmKaarten.push(k);
+    k.start();
+    return k;
+  }
+
+  /* A map loaded on request: a button after the SVG map loads the script, then the map. */
+  function offerMap(el) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "utrecht-button utrecht-button--secondary-action wm-kaart__knop";
+    button.textContent = "Interactieve kaart tonen";
+    var figure = el.closest("figure") || el.parentNode;
+    var svg = figure.querySelector(".wm-kaart-svg");
+    if (svg) { svg.insertAdjacentElement("afterend", button); } else { el.parentNode.insertBefore(button, el); }
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      button.textContent = "Interactieve kaart laden…";
+      loadMaplibre(el.getAttribute("data-wm-op-verzoek"), function (ok) {
+        if (!ok) {
+          button.disabled = false;
+          button.textContent = "Interactieve kaart tonen (laden mislukt, probeer opnieuw)";
+          return;
+        }
+        maplibregl.prewarm();
+        button.remove();
+        startMap(el).focusOnDraw = true;
+      });
+    });
+  }
+
   function init() {
     var els = document.querySelectorAll("[data-wm-kaart]");
     window.wmKaarten = [];
-    if (!els.length || typeof maplibregl === "undefined" || !webglAvailable()) { return; }
-    maplibregl.prewarm();  // start the worker while the GeoJSON loads
-    for (var i = 0; i < els.length; i++) {
-      var k = new Kaart(els[i]);
-      window.wmKaarten.push(k);
-      k.start();
+    if (!els.length || !webglAvailable()) { return; }
+    var auto = [], i;
+    for (i = 0; i < els.length; i++) {
+      if (els[i].hasAttribute("data-wm-op-verzoek")) { offerMap(els[i]); } else { auto.push(els[i]); }
     }
+    if (!auto.length || typeof maplibregl === "undefined") { return; }
+    maplibregl.prewarm();  // start the worker while the GeoJSON loads
+    for (i = 0; i < auto.length; i++) { startMap(auto[i]); }
   }
 
   if (document.readyState === "loading") {
