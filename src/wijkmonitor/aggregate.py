@@ -348,8 +348,10 @@ def publication_names(con: duckdb.DuckDBPyConnection, source_ids, geo_years) -> 
 
 
 def _has_sources(con) -> bool:
+    # fetchall, not fetchone: DuckDB keeps a half-read result open on the connection, and the
+    # next register() on it fails ("connection has an unfinished result")
     return bool(con.execute("SELECT count(*) FROM information_schema.tables "
-                            "WHERE table_name = 'sources'").fetchone()[0])
+                            "WHERE table_name = 'sources'").fetchall()[0][0])
 
 
 def _ratio_scale(catalogue: Catalogue) -> dict[str, float]:
