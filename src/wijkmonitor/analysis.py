@@ -154,18 +154,9 @@ def rule_text(ind: Indicator, tolerance: float, baseline: int | None, latest: in
     if rule == "standaard":
         return _standard_rule_text(ind, tolerance, baseline, latest, reference)
     ref = REFERENCE_NAMES.get(reference, reference)
-    unit = "procentpunt" if ind.unit.strip() == "%" else ind.unit
-    # a missing year or tolerance is said in words, never as "?"
-    if tolerance is None or not np.isfinite(tolerance):
-        tol = "de tolerantie (hier niet te bepalen: de referentiewaarde in het basisjaar ontbreekt)"
-    else:
-        tol = f"{nl_number(tolerance, max(ind.decimals, 1))} {unit}"
+    tol, span, at = _rule_words(ind, tolerance, baseline, latest)
     origin = ("gedeclareerd bij de indicator" if ind.tolerance is not None else
               "algemene regel: 1 procentpunt bij percentages, anders 2% van de referentiewaarde in het basisjaar")
-    if baseline and latest:
-        span, at = f"tussen {baseline} en {latest}", f"in {latest}"
-    else:
-        span, at = "tussen het basisjaar en het laatste jaar", "in het laatste jaar"
     if ind.higher_is_better is None:
         core = (f"afstand = |waarde − {ref}|; gelijk als de afstand {span} met hoogstens "
                 f"{tol} veranderde ({origin}), anders kleiner of groter")
@@ -178,20 +169,24 @@ def rule_text(ind: Indicator, tolerance: float, baseline: int | None, latest: in
                    "laatste jaar samenvallen (geen ontwikkeling te meten)")
 
 
-def _standard_rule_text(ind: Indicator, tolerance: float, baseline, latest, reference: str) -> str:
-    from .uncertainty import METHOD_LABELS, method_of
-
-    ref = REFERENCE_NAMES.get(reference, reference)
+def _rule_words(ind: Indicator, tolerance, baseline, latest) -> tuple[str, str, str]:
+    """The tolerance with its unit, the span of years and the latest year, in words for a rule
+    text; a missing year or tolerance is said in words, never as "?" (issue 17.4)."""
     unit = "procentpunt" if ind.unit.strip() == "%" else ind.unit
-    # a missing year or tolerance is said in words, never as "?" (issue 17.4)
     if tolerance is None or not np.isfinite(tolerance):
         tol = "de tolerantie (hier niet te bepalen: de referentiewaarde in het basisjaar ontbreekt)"
     else:
         tol = f"{nl_number(tolerance, max(ind.decimals, 1))} {unit}"
     if baseline and latest:
-        span, at = f"tussen {baseline} en {latest}", f"in {latest}"
-    else:
-        span, at = "tussen het basisjaar en het laatste jaar", "in het laatste jaar"
+        return tol, f"tussen {baseline} en {latest}", f"in {latest}"
+    return tol, "tussen het basisjaar en het laatste jaar", "in het laatste jaar"
+
+
+def _standard_rule_text(ind: Indicator, tolerance: float, baseline, latest, reference: str) -> str:
+    from .uncertainty import METHOD_LABELS, method_of
+
+    ref = REFERENCE_NAMES.get(reference, reference)
+    tol, span, at = _rule_words(ind, tolerance, baseline, latest)
     what = ("afstand = |waarde − " + ref + "|" if ind.higher_is_better is None else
             f"achterstand op {ref} ({'hoger is beter' if ind.higher_is_better else 'lager is beter'}); "
             f"beter dan referentie als het gebied {at} gelijk aan of beter dan de referentie scoort")
