@@ -41,6 +41,7 @@ PAGES = {
     "toegankelijkheid": "/toegankelijkheid",
     "bronnen": "/bronnen",
     "wijkindex": "/wijkindex?niveau=buurt&jaar=2024&gemeente=GM0344",
+    "signalen": "/signalen?niveau=wijk&gemeente=GM0344",
     "fout": "/gebied/XX0000",
 }
 
@@ -147,6 +148,10 @@ def check_real_data(page, server, name: str) -> None:
         n = page.locator("table:has(#cap-selectie) tbody tr").count()
         v = _api(server, f"/api/v1/value/{page.locator('table:has(#cap-selectie) tbody tr th a').first.get_attribute('href').rsplit('/', 1)[1]}/wijkindex/2024")
         assert n > 0 and v["decile"] == 1 and "90%-interval" in text
+    elif name == "signalen":
+        # the statement that it is no verdict, the test figures, and Utrecht's wijken with links
+        assert "geen oordeel" in text and "AUC" in text
+        assert page.locator('a[href="/gebied/WK034403"]').count() == 1
     elif name == "fout":
         assert "XX0000" in text
 

@@ -18,6 +18,17 @@ from .base import (REGION_COLUMNS, STATUS_MISSING, SourceError, SourceInfo, empt
                    normalise_national, regions_from_codes, wide_to_observations)
 
 
+def read_editions(name: str, read_year, data_dir: Path) -> list:
+    """``read_year(data_dir, year, spec, meta)`` for every year section of mapping ``name``
+    (the integer keys; ``_meta`` holds the shared settings)."""
+    from .base import mapping
+
+    spec_all = mapping(name)
+    meta = spec_all["_meta"]
+    return [read_year(Path(data_dir), int(y), s, meta) for y, s in spec_all.items()
+            if isinstance(y, int)]
+
+
 def relative_location(path: Path, data_dir: Path) -> str:
     """Path of a mirrored file relative to the data dir (posix), as stored in provenance."""
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import _kwb
-from .base import SourceError, SourceResult, mapping, require_columns
+from .base import SourceError, SourceResult, require_columns
 
 NAME = "kwb_amsterdam"
 NOTE = ("City extract of the CBS StatLine KWB table; a national CBS export of the same table, "
@@ -53,7 +53,4 @@ def read_year(data_dir: Path, year: int, spec: dict, meta: dict) -> SourceResult
 
 def read(data_dir: Path) -> list[SourceResult]:
     """Every declared Amsterdam year."""
-    spec_all = mapping(NAME)
-    meta = spec_all["_meta"]
-    return [read_year(Path(data_dir), int(y), s, meta) for y, s in spec_all.items()
-            if isinstance(y, int)]
+    return _kwb.read_editions(NAME, read_year, data_dir)

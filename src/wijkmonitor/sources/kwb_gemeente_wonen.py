@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import _kwb
-from .base import SourceError, SourceResult, mapping, require_columns
+from .base import SourceError, SourceResult, require_columns
 
 NAME = "kwb_gemeente_wonen"
 NOTE = ("Gemeente columns of the CBS KWB Excel edition as cleaned by a re-publisher (WOZ turned "
@@ -78,7 +78,4 @@ def read_year(data_dir: Path, year: int, spec: dict, meta: dict) -> SourceResult
 
 def read(data_dir: Path) -> list[SourceResult]:
     """Every declared edition."""
-    spec_all = mapping(NAME)
-    meta = spec_all["_meta"]
-    return [read_year(Path(data_dir), int(y), s, meta) for y, s in spec_all.items()
-            if isinstance(y, int)]
+    return _kwb.read_editions(NAME, read_year, data_dir)

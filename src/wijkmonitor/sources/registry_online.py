@@ -10,7 +10,6 @@ region dimension (``names.json``) or the WFS name property. Special values (``.`
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
