@@ -73,6 +73,10 @@ def test_renames_between_editions_are_declared_with_their_sources():
     assert col["86165NED"]["a_woning"].key == "WoningvoorraadTotaal_35"
     assert col["86165NED"]["g_ink_pi"].key == "GemiddeldeInkomenPerInwoner_78"
     assert "p_hh_osm" not in col["86165NED"]  # replaced by PersonenInArmoede in 2025
+    # 85984NED was revised after its cited DataProperties (2025-03-27): the moved keys of the
+    # recorded 2026 rows are declared as aliases of the same table, not as keys of another edition
+    assert col["85984NED"]["g_ink_pi"].aliases == ("GemiddeldInkomenPerInwoner_78",)
+    assert col["85984NED"]["a_opl_lg"].aliases == ("BasisonderwijsVmboMbo1_67",)
     # the two editions with a full DataProperties list cite the metadata files
     assert "85984NED.keys.json" in col["85984NED"]["a_inw"].cite
     assert "84799NED.keys.json" in col["84799NED"]["a_inw"].cite
@@ -168,3 +172,41 @@ def test_family_name_must_match_the_file(tmp_path):
     path = _write(tmp_path, "other", BASE.format(name="fam") + "      a_inw: {key: A_5, cite: src}\n")
     with pytest.raises(RegistryError, match="family"):
         load_file(path)
+
+
+# Keys of the revised 85984NED as recorded in 2026 (TjebbeHB/Synthetic-Population-Rotterdam
+# src/data/cbsRotterdamSnapshot.json, citation kwb2024_rev); the columns around the declared ones.
+REVISED_85984NED = [
+    "AantalInwoners_5", "Mannen_6", "Vrouwen_7", "k_0Tot15Jaar_8", "k_15Tot25Jaar_9",
+    "k_25Tot45Jaar_10", "k_45Tot65Jaar_11", "k_65JaarOfOuder_12", "Nederland_17",
+    "EuropaExclusiefNederland_18", "BuitenEuropa_19", "Nederland_20", "HuishoudensTotaal_29",
+    "Woningvoorraad_35", "GemiddeldeWOZWaardeVanWoningen_39", "PercentageEengezinswoning_40",
+    "OnbewoondeWoningen_46", "Koopwoningen_47", "HuurwoningenTotaal_48",
+    "InBezitWoningcorporatie_49", "BasisonderwijsVmboMbo1_67", "HavoVwoMbo24_68", "HboWo_69",
+    "GemiddeldInkomenPerInwoner_78", "PersonenInArmoede_81", "k_40HuishoudensMetLaagsteInkomen_84",
+    "MediaanVermogenVanParticuliereHuish_86", "PersonenPerSoortUitkeringBijstand_87",
+    "PersonenPerSoortUitkeringAO_88", "PersonenPerSoortUitkeringWW_89",
+    "JongerenMetJeugdzorgInNatura_91", "PercentageJongerenMetJeugdzorg_92", "WmoClienten_93",
+]
+
+
+def test_the_revised_2024_table_resolves_through_aliases_except_the_two_dropped_columns():
+    """Against the revised 85984NED every moved key is found exactly through its declared alias
+    (no 'same stem' warning), and exactly the two columns CBS dropped are reported missing."""
+    from wijkmonitor.sources.fetch_registry import TableError, _resolve
+    table = load_registry()["cbs_kwb"].tables["85984NED"]
+    with pytest.raises(TableError) as err:
+        _resolve(table, {k: None for k in REVISED_85984NED}, suffixed=True)
+    missing = {p.split(":")[0].strip() for p in str(err.value).split(": ", 2)[2].split("; ")}
+    assert missing == {"p_hh_lkk", "p_hh_osm"}
+    kept = [c for c in table.columns if c.variable not in missing]
+    reduced = type(table)(**{**table.__dict__, "columns": tuple(kept)})
+    resolved, warnings = _resolve(reduced, {k: None for k in REVISED_85984NED}, suffixed=True)
+    assert warnings == []
+    assert resolved["g_ink_pi"]["key"] == "GemiddeldInkomenPerInwoner_78"
+    assert resolved["a_opl_lg"]["key"] == "BasisonderwijsVmboMbo1_67"
+    assert resolved["g_wozbag"]["key"] == "GemiddeldeWOZWaardeVanWoningen_39"
+    # and against the cited 2025-03 DataProperties the declared keys themselves are used
+    old = [c.key for c in table.columns]
+    resolved, warnings = _resolve(table, {k: None for k in old}, suffixed=True)
+    assert warnings == [] and resolved["g_ink_pi"]["key"] == "GemiddeldInkomenPerInwoner_83"
