@@ -112,65 +112,67 @@ def _cell_value(v):
     return v
 
 
-def _write_text(cell, text: str) -> None:
-    """A text cell that no spreadsheet will evaluate (data type 's', never 'f')."""
+def _text(text: str) -> str:
+    """A text for a text cell: neutralised and cut to Excel's limit."""
     text = neutralise(text)
-    if len(text) > MAX_CELL_TEXT:
-        text = text[:MAX_CELL_TEXT]
-    cell.value = text
-    cell.data_type = "s"
+    return text[:MAX_CELL_TEXT] if len(text) > MAX_CELL_TEXT else text
 
 
-def _fill_sheet(ws, df: pd.DataFrame, *, decimals: Mapping[str, int | pd.Series | None],
-                integer_columns: Iterable[str], widths: bool = True) -> None:
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
+def _fill_sheet(wb, ws, df: pd.DataFrame, *, decimals: Mapping[str, int | pd.Series | None],
+                integer_columns: Iterable[str], widths: bool = True, formats: dict) -> None:
+    """Write ``df`` row by row into the XlsxWriter worksheet ``ws`` (constant memory: a row is
+    flushed to disk when the next one starts). Text goes through ``write_string`` (a shared or
+    inline string, never a formula), numbers through ``write_number`` with their format."""
     integer_columns = set(integer_columns)
     df = _integral_years(df, integer_columns)
     columns = list(df.columns)
-    bold = Font(bold=True)
-    for j, col in enumerate(columns, start=1):
-        c = ws.cell(row=1, column=j)
-        _write_text(c, str(col))
-        c.font = bold
-    formats: list = []
+
+    def fmt(spec: str | None):
+        if spec is None:
+            return None
+        if spec not in formats:
+            formats[spec] = wb.add_format({"num_format": spec})
+        return formats[spec]
+
+    if "bold" not in formats:
+        formats["bold"] = wb.add_format({"bold": True})
+    for j, col in enumerate(columns):
+        ws.write_string(0, j, _text(str(col)), formats["bold"])
+    col_formats: list = []
     for col in columns:
         d = decimals.get(col) if decimals else None
         if isinstance(d, pd.Series):
-            formats.append([number_format(x) if x is not None and x == x else "General"
-                            for x in d.reindex(df.index).tolist()])
+            col_formats.append([fmt(number_format(x)) if x is not None and x == x else None
+                                for x in d.reindex(df.index).tolist()])
         elif col in integer_columns:
-            formats.append("0")
+            col_formats.append(fmt("0"))
         elif d is not None:
-            formats.append(number_format(d))
+            col_formats.append(fmt(number_format(d)))
         else:
-            formats.append(None)
-    for i, row in enumerate(df.itertuples(index=False, name=None), start=2):
-        for j, raw in enumerate(row, start=1):
+            col_formats.append(None)
+    for i, row in enumerate(df.itertuples(index=False, name=None), start=1):
+        for j, raw in enumerate(row):
             v = _cell_value(raw)
             if v is None:
                 continue
-            cell = ws.cell(row=i, column=j)
             if isinstance(v, str):
-                _write_text(cell, v)
-                continue
-            cell.value = v
-            if isinstance(v, bool):
-                continue
-            fmt = formats[j - 1]
-            if isinstance(fmt, list):
-                fmt = fmt[i - 2]
-            if fmt and isinstance(v, (int, float)):
-                cell.number_format = fmt
-    ws.freeze_panes = "A2"
+                ws.write_string(i, j, _text(v))
+            elif isinstance(v, bool):
+                ws.write_boolean(i, j, v)
+            elif isinstance(v, (int, float)):
+                f = col_formats[j]
+                if isinstance(f, list):
+                    f = f[i - 1]
+                ws.write_number(i, j, v, f) if f is not None else ws.write_number(i, j, v)
+            else:  # dates and other objects: their text, never a formula
+                ws.write_string(i, j, _text(str(v)))
+    ws.freeze_panes(1, 0)
     if columns:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(len(df) + 1, 1)}"
+        ws.autofilter(0, 0, len(df), len(columns) - 1)
     if widths:
-        for j, col in enumerate(columns, start=1):
+        for j, col in enumerate(columns):
             sample = [str(col)] + [str(x) for x in df[col].head(200).tolist() if x is not None]
-            width = min(60, max(8, max(len(s) for s in sample) + 2))
-            ws.column_dimensions[get_column_letter(j)].width = width
+            ws.set_column(j, j, min(60, max(8, max(len(s) for s in sample) + 2)))
 
 
 def xlsx(df: pd.DataFrame, *, sheet: str = "gegevens",
@@ -194,19 +196,30 @@ def xlsx(df: pd.DataFrame, *, sheet: str = "gegevens",
     extra_sheets
         Further ``(name, table)`` sheets, e.g. the sources and rules of the table.
 
-    Every text cell is a text cell (data type ``s``) and :func:`neutralise`\\ d; a formula can
-    never come out of the data.
+    Every text cell is a text cell (``write_string``) and :func:`neutralise`\\ d; a formula can
+    never come out of the data. Written with XlsxWriter in constant-memory mode: rows stream to
+    a temporary file, so a 50,000-row workbook does not hold every cell as an object (openpyxl,
+    used before, held ~250 MB for the largest allowed download).
     """
-    from openpyxl import Workbook
+    import xlsxwriter
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = _sheet_name(sheet)
-    _fill_sheet(ws, df, decimals=decimals or {}, integer_columns=integer_columns)
-    for name, table in extra_sheets:
-        _fill_sheet(wb.create_sheet(_sheet_name(name)), table, decimals={}, integer_columns=())
     buf = io.BytesIO()
-    wb.save(buf)
+    wb = xlsxwriter.Workbook(buf, {"constant_memory": True, "in_memory": False,
+                                   "strings_to_formulas": False, "strings_to_urls": False,
+                                   "strings_to_numbers": False})
+    formats: dict = {}
+    names: set[str] = set()
+    for name, table, dec, ints in [(sheet, df, decimals or {}, integer_columns)] + \
+            [(n, t, {}, ()) for n, t in extra_sheets]:
+        title = _sheet_name(name)
+        base, k = title, 2
+        while title.lower() in names:  # Excel refuses two sheets of one name
+            suffix = f" ({k})"
+            title, k = base[:MAX_SHEET_NAME - len(suffix)] + suffix, k + 1
+        names.add(title.lower())
+        _fill_sheet(wb, wb.add_worksheet(title), table, decimals=dec, integer_columns=ints,
+                    formats=formats)
+    wb.close()
     return buf.getvalue()
 
 
