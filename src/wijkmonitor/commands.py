@@ -390,6 +390,7 @@ def register_effect(app: typer.Typer) -> None:
                              for lo, hi in zip(frame["lower"], frame["upper"])],
             "gebied Δ": [_fmt(v, dec) for v in frame["area_change"]],
             "vergelijking Δ": [_fmt(v, dec) for v in frame["comparison_change"]],
+            "trend vóór basisjaar": [t if isinstance(t, str) and t else "nee" for t in frame["pre_trend"]],
             "status": [s if not r else f"{s}: {r}" for s, r in zip(frame["status"], frame["reason"])]})
         _print_df(shown, title=f"Effect op {indicator}, {baseline}–{latest}: gebied tegen {eff.K} vergelijkbare "
                                f"gebieden buiten de programma's")
