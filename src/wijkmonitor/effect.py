@@ -241,8 +241,9 @@ def estimate(data: EffectData, areas, indicator: str, baseline: int, latest: int
                 pre_val = float(p1["value"]) - float(p0["value"])
                 row["pre_trend"] = pre_name
                 row["pre_trend_note"] = (f"gematcht op de ontwikkeling vóór het basisjaar: {pre_name} "
-                                         f"(gebied: {pre_val:+.0f}; wijken van de indeling {PRE_TREND['geo_year']} "
-                                         f"met dezelfde code in {GEO_YEAR})")
+                                         f"(het gebied: {float(p0['value']):g} in {pre_span[0]}, "
+                                         f"{float(p1['value']):g} in {pre_span[1]}; vergeleken met wijken van de "
+                                         f"indeling {PRE_TREND['geo_year']} met dezelfde code in {GEO_YEAR})")
         matched = variables + ([f"{pre_ind}:{pre_span[0]}-{pre_span[1]}"] if pre_val is not None else [])
         row["matched_on"] = matched
         words = [_label(cat, indicator) + " (de uitkomst)"] + [_label(cat, v) for v in variables[1:]]
@@ -368,3 +369,39 @@ def to_frame(rows: list[dict]) -> pd.DataFrame:
     left out)."""
     return pd.DataFrame([{k: (",".join(v) if k in ("comparison_areas", "matched_on") else v)
                           for k, v in r.items() if k != "balance"} for r in rows])
+
+
+#: The plain-language caveat shown with every estimate (report and website).
+CAVEAT = ("Dit is een vergelijking, geen causaal bewijs op zichzelf: de vergelijkingsgebieden lijken "
+          "in het basisjaar op het gebied, maar kunnen op andere punten verschillen, en de cijfers zijn "
+          "modelschattingen van het RIVM.")
+
+
+def direction(row: dict) -> str | None:
+    """``hoger`` / ``lager`` when the 95 % interval of the estimate lies wholly above / below 0,
+    ``onduidelijk`` when it contains 0, None without an estimate."""
+    if row.get("status") != STATUS_OK or row.get("lower") is None:
+        return None
+    if row["lower"] > 0:
+        return "hoger"
+    if row["upper"] < 0:
+        return "lager"
+    return "onduidelijk"
+
+
+def reading(row: dict, ind) -> str:
+    """One plain Dutch sentence on an estimate: whether the area developed more favourably
+    than its comparison areas (by the indicator's polarity), less favourably, or no clear
+    difference; or why there is no estimate."""
+    d = direction(row)
+    if d is None:
+        return f"Geen schatting: {row.get('reason') or 'onbekende reden'}."
+    if d == "onduidelijk":
+        return "Geen duidelijk verschil met de vergelijkingsgebieden (het interval bevat 0)."
+    hib = ind.higher_is_better
+    if hib is None:
+        return (f"De waarde steeg meer (of daalde minder) dan in de vergelijkingsgebieden." if d == "hoger"
+                else "De waarde steeg minder (of daalde meer) dan in de vergelijkingsgebieden.")
+    better = (d == "hoger") == bool(hib)
+    return ("Gunstiger ontwikkeld dan de vergelijkingsgebieden." if better
+            else "Ongunstiger ontwikkeld dan de vergelijkingsgebieden.")
