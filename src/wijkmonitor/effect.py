@@ -400,8 +400,47 @@ def reading(row: dict, ind) -> str:
         return "Geen duidelijk verschil met de vergelijkingsgebieden (het interval bevat 0)."
     hib = ind.higher_is_better
     if hib is None:
-        return (f"De waarde steeg meer (of daalde minder) dan in de vergelijkingsgebieden." if d == "hoger"
+        return ("De waarde steeg meer (of daalde minder) dan in de vergelijkingsgebieden." if d == "hoger"
                 else "De waarde steeg minder (of daalde meer) dan in de vergelijkingsgebieden.")
     better = (d == "hoger") == bool(hib)
     return ("Gunstiger ontwikkeld dan de vergelijkingsgebieden." if better
             else "Ongunstiger ontwikkeld dan de vergelijkingsgebieden.")
+
+
+def outcome(r: dict, ind) -> str:
+    """The short outcome of one estimate for a table cell (``gunstiger``, ``ongunstiger``,
+    ``geen duidelijk verschil``, ``hoger``/``lager`` for neutral indicators) or ``geen schatting:``
+    with the reason."""
+    d = direction(r)
+    if d is None:
+        return f"geen schatting: {r.get('reason') or 'onbekende reden'}"
+    if d == "onduidelijk":
+        return "geen duidelijk verschil"
+    hib = ind.higher_is_better
+    if hib is None:
+        return d
+    return "gunstiger" if (d == "hoger") == bool(hib) else "ongunstiger"
+
+
+def method_text(n_areas_word: str = "wijken of buurten") -> list[str]:
+    """The method in plain Dutch (paragraphs), with its name and its limits."""
+    return [
+        f"Werd een gebied in het programma beter of slechter dan vergelijkbare {n_areas_word} die in "
+        f"geen enkel programma zaten? Daarvoor zoekt de monitor bij elk gebied de {K} wijken of "
+        f"buurten (zelfde niveau, indeling {GEO_YEAR}, buiten de NPLV-focusgebieden en de "
+        f"aandachtswijken, met minstens {int(MIN_WEIGHT)} inwoners van 25 jaar of ouder) die er "
+        f"in het basisjaar het meest op leken: op de indicator zelf en op ervaren gezondheid, moeite met "
+        f"rondkomen, eenzaamheid, roken en overgewicht. De methode heet naaste-buren-matching.",
+        "Daarna vergelijkt de monitor de verandering: de verandering in het gebied min de gemiddelde "
+        "verandering in de vergelijkingsgebieden (verschil-in-verschillen). Een positief getal betekent "
+        "dat de waarde in het gebied meer steeg of minder daalde dan in de vergelijkingsgebieden. Het "
+        "95%-interval houdt rekening met de onzekerheid van de modelschattingen van het gebied en met "
+        "de spreiding binnen de vergelijkingsgebieden.",
+        "Waar de gegevens het toelaten, telt ook de ontwikkeling vóór het basisjaar mee: de verandering "
+        "van de Leefbaarometer-klasse van 2002 tot het basisjaar. Die bestaat alleen per wijk (indeling "
+        "2016) en is niet optelbaar; alleen een gebied dat precies één wijk is met dezelfde code in 2016 "
+        "en 2020 heeft haar. Bij de andere gebieden staat waarom er geen ontwikkeling vóór het basisjaar "
+        "is meegenomen.",
+        CAVEAT + " Gebruik de uitkomst als aanwijzing om verder te kijken, niet als oordeel over "
+        "het beleid.",
+    ]

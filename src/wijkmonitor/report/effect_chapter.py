@@ -24,30 +24,6 @@ def effect_data(data: StoreData) -> effect.EffectData:
     return hit
 
 
-def method_text(n_areas_word: str = "wijken of buurten") -> list[str]:
-    """The method in plain Dutch (paragraphs), with its name and its limits."""
-    return [
-        f"Werd een gebied in het programma beter of slechter dan vergelijkbare {n_areas_word} die in "
-        f"geen enkel programma zaten? Daarvoor zoekt de monitor bij elk gebied de {effect.K} wijken of "
-        f"buurten (zelfde niveau, indeling {effect.GEO_YEAR}, buiten de NPLV-focusgebieden en de "
-        f"aandachtswijken, met minstens {int(effect.MIN_WEIGHT)} inwoners van 25 jaar of ouder) die er "
-        f"in het basisjaar het meest op leken: op de indicator zelf en op ervaren gezondheid, moeite met "
-        f"rondkomen, eenzaamheid, roken en overgewicht. De methode heet naaste-buren-matching.",
-        "Daarna vergelijkt de monitor de verandering: de verandering in het gebied min de gemiddelde "
-        "verandering in de vergelijkingsgebieden (verschil-in-verschillen). Een positief getal betekent "
-        "dat de waarde in het gebied meer steeg of minder daalde dan in de vergelijkingsgebieden. Het "
-        "95%-interval houdt rekening met de onzekerheid van de modelschattingen van het gebied en met "
-        "de spreiding binnen de vergelijkingsgebieden.",
-        "Waar de gegevens het toelaten, telt ook de ontwikkeling vóór het basisjaar mee: de verandering "
-        "van de Leefbaarometer-klasse van 2002 tot het basisjaar. Die bestaat alleen per wijk (indeling "
-        "2016) en is niet optelbaar; alleen een gebied dat precies één wijk is met dezelfde code in 2016 "
-        "en 2020 heeft haar. Bij de andere gebieden staat waarom er geen ontwikkeling vóór het basisjaar "
-        "is meegenomen.",
-        effect.CAVEAT + " Gebruik de uitkomst als aanwijzing om verder te kijken, niet als oordeel over "
-        "het beleid.",
-    ]
-
-
 def _row(r: dict, ind) -> dict:
     ok = r["status"] == effect.STATUS_OK
     dec = ind.decimals
@@ -60,24 +36,9 @@ def _row(r: dict, ind) -> dict:
         comparison_change=nl_difference(r["comparison_change"], dec) if ok else "—",
         n_comparison=r["n_comparison"], pre_trend="ja" if r["pre_trend"] else "nee",
         pre_trend_note=r["pre_trend_note"], status=r["status"], reason=r["reason"], shown=ok,
-        direction=effect.direction(r), reading=effect.reading(r, ind), outcome=outcome(r, ind),
+        direction=effect.direction(r), reading=effect.reading(r, ind), outcome=effect.outcome(r, ind),
         years=(f"{r['baseline_year']}–{r['latest_year']}" if r["baseline_year"] else "—"),
         comparison_areas=", ".join(r["comparison_areas"]), method=r["method"])
-
-
-def outcome(r: dict, ind) -> str:
-    """The short outcome of one estimate for a table cell (``gunstiger``, ``ongunstiger``,
-    ``geen duidelijk verschil``, ``hoger``/``lager`` for neutral indicators) or ``geen schatting:``
-    with the reason."""
-    d = effect.direction(r)
-    if d is None:
-        return f"geen schatting: {r.get('reason') or 'onbekende reden'}"
-    if d == "onduidelijk":
-        return "geen duidelijk verschil"
-    hib = ind.higher_is_better
-    if hib is None:
-        return d
-    return "gunstiger" if (d == "hoger") == bool(hib) else "ongunstiger"
 
 
 def chapter(rows: list[dict], catalogue, *, areas_word: str = "gebieden") -> dict:
@@ -114,7 +75,7 @@ def chapter(rows: list[dict], catalogue, *, areas_word: str = "gebieden") -> dic
     else:
         pre_text = (f"Bij geen van de {n_areas} {areas_word} kon de ontwikkeling vóór het basisjaar "
                     f"meetellen; de reden staat per gebied in de tabellen.")
-    return dict(title=TITLE, method=method_text(), method_name=effect.METHOD_SHORT, caveat=effect.CAVEAT,
+    return dict(title=TITLE, method=effect.method_text(), method_name=effect.METHOD_SHORT, caveat=effect.CAVEAT,
                 indicators=indicators, pre_text=pre_text, k=effect.K)
 
 
