@@ -131,10 +131,9 @@ def load(*, path: Path | None = None, con=None, catalogue: Catalogue | None = No
         index = load_area_index(con=c)
         values = load_area_values(con=c)
         regions = c.execute("""
-            SELECT region_code, indicator, period, value, denominator
-            FROM indicator_values
+            SELECT region_code, indicator, period, value, denominator FROM indicator_values
             WHERE status = 'ok' AND geo_year = ? AND left(region_code, 2) IN ('WK', 'BU')
-              AND indicator IN (SELECT unnest(?))""", [GEO_YEAR, wanted]).df()
+              AND indicator IN (SELECT unnest(?))""", [GEO_YEAR, wanted]).fetchnumpy()
         pre = c.execute("""
             SELECT region_code, period, value FROM indicator_values
             WHERE status = 'ok' AND geo_year = ? AND left(region_code, 2) = ? AND indicator = ?""",
@@ -145,24 +144,39 @@ def load(*, path: Path | None = None, con=None, catalogue: Catalogue | None = No
     area = {(u, i, int(p)): dict(value=v, numerator=n, denominator=d)
             for u, i, p, v, n, d in zip(mine["unit_id"], mine["indicator"], mine["period"], mine["value"],
                                         mine["numerator"], mine["denominator"])}
+    # codes hashed once (no sort of the ~500,000 row strings): each level's codes sorted, and per
+    # (indicator, period) one array in that order
+    inv, uniq = pd.factorize(np.asarray(regions["region_code"], dtype=object))
+    ind_inv, inds = pd.factorize(np.asarray(regions["indicator"], dtype=object))
+    per = np.asarray(regions["period"], dtype="int64")
+    val = np.ma.filled(np.ma.asarray(regions["value"], dtype="float64"), np.nan)
+    wt = np.ma.filled(np.ma.asarray(regions["denominator"], dtype="float64"), np.nan)
+    uniq_pf = np.array([str(u)[:2] for u in uniq], dtype=object)
+    row_pf = uniq_pf[inv]
     levels = {}
-    prefix = regions["region_code"].str[:2].to_numpy()
+    years: dict[str, set] = {}
     for pf in ("WK", "BU"):
-        sub = regions[prefix == pf]
-        codes, pos = np.unique(sub["region_code"].to_numpy(dtype=object), return_inverse=True)
-        lv = _Level(codes=codes, in_programme=np.isin(codes, list(in_programme)))
-        ind, per = sub["indicator"].to_numpy(), sub["period"].to_numpy(dtype="int64")
-        val, wt = sub["value"].to_numpy(dtype="float64"), sub["denominator"].to_numpy(dtype="float64")
-        for key, idx in pd.DataFrame({"i": ind, "p": per}).groupby(["i", "p"], sort=False).indices.items():
-            v, w = np.full(len(codes), np.nan), np.full(len(codes), np.nan)
-            v[pos[idx]], w[pos[idx]] = val[idx], wt[idx]
-            lv.values[(key[0], int(key[1]))], lv.weights[(key[0], int(key[1]))] = v, w
-        if pf == PREFIX[PRE_TREND["level"]]:
-            for p, grp in pre.groupby("period"):
-                s = pd.Series(grp["value"].to_numpy(dtype="float64"), index=grp["region_code"].to_numpy())
-                lv.pre[int(p)] = s.reindex(codes).to_numpy(dtype="float64")
+        mine_u = np.flatnonzero(uniq_pf == pf)
+        codes = np.sort(uniq[mine_u].astype(object)) if len(mine_u) else np.array([], dtype=object)
+        rank = np.full(len(uniq), -1, dtype="int64")
+        rank[mine_u[np.argsort(uniq[mine_u].astype(object), kind="stable")]] = np.arange(len(mine_u))
+        n = len(codes)
+        lv = _Level(codes=codes, in_programme=np.array([c in in_programme for c in codes], dtype=bool))
         levels[pf] = lv
-    years = {i: sorted(int(p) for p in g["period"].unique()) for i, g in regions.groupby("indicator")}
+        at_level = row_pf == pf
+        for k, ind_name in enumerate(inds):
+            sel_ind = at_level & (ind_inv == k)
+            for p in np.unique(per[sel_ind]):
+                rows_ = np.flatnonzero(sel_ind & (per == p))
+                v, w = np.full(n, np.nan), np.full(n, np.nan)
+                v[rank[inv[rows_]]], w[rank[inv[rows_]]] = val[rows_], wt[rows_]
+                lv.values[(str(ind_name), int(p))], lv.weights[(str(ind_name), int(p))] = v, w
+                years.setdefault(str(ind_name), set()).add(int(p))
+        if pf == PREFIX[PRE_TREND["level"]]:
+            for p, g in pre.groupby("period"):
+                ser = pd.Series(g["value"].to_numpy(dtype="float64"), index=g["region_code"].to_numpy())
+                lv.pre[int(p)] = ser.reindex(codes).to_numpy(dtype="float64")
+    years = {i: sorted(ps) for i, ps in years.items()}
     return EffectData(index=index, area=area, levels=levels, years=years,
                       pre_years=sorted(int(p) for p in pre["period"].unique()), catalogue=catalogue)
 
