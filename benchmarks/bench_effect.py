@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{match:.2f} s; median of {args.runs}")
     print(f"target: matching and difference-in-differences for all areas and indicators < {TARGET_SECONDS:g} s")
     print(f"target_met: {'yes' if met else 'no'}")
+    # on a shared machine the wall time measures the neighbours too; CPU time is this work's own
+    print(f"target_met_cpu: {'yes' if total_cpu < TARGET_SECONDS else 'no'} ({total_cpu:.2f} s CPU)")
     _util.summary(bench="effect", target=f"all areas x indicators < {TARGET_SECONDS:g} s",
                   measured=f"{total:.2f} s ({total_cpu:.2f} s CPU), load average {_util.load_average()}",
                   met=met, baseline="one CLI call per indicator (before): 36 s under load",

@@ -118,9 +118,10 @@ class EffectData:
 
 
 def load(*, path: Path | None = None, con=None, catalogue: Catalogue | None = None,
-         indicators=None) -> EffectData:
+         indicators=None, values: pd.DataFrame | None = None, index: pd.DataFrame | None = None) -> EffectData:
     """Read the areas, their shown values and the candidate regions' values of ``indicators``
-    (default :data:`INDICATORS`) and the matching variables, once."""
+    (default :data:`INDICATORS`) and the matching variables, once (``values``, ``index``: the
+    ``area_values`` and ``area_index`` tables when the caller has read them already)."""
     from .analysis import load_area_index, load_area_values
 
     catalogue = catalogue or load_catalogue()
@@ -128,8 +129,8 @@ def load(*, path: Path | None = None, con=None, catalogue: Catalogue | None = No
     wanted = [i for i in wanted if i in catalogue]
     pre_ind = PRE_TREND["indicator"]
     with (contextlib.nullcontext(con) if con is not None else contextlib.closing(store.connect(path))) as c:
-        index = load_area_index(con=c)
-        values = load_area_values(con=c)
+        index = load_area_index(con=c) if index is None else index
+        values = load_area_values(con=c) if values is None else values
         regions = c.execute("""
             SELECT region_code, indicator, period, value, denominator FROM indicator_values
             WHERE status = 'ok' AND geo_year = ? AND left(region_code, 2) IN ('WK', 'BU')

@@ -13,7 +13,8 @@ TITLE = "Vergeleken met vergelijkbare wijken"
 
 def effect_data(ws: WebStore) -> effect.EffectData:
     """The effect input of the site's store (read once per store version)."""
-    return ws.built("effect_data", lambda: effect.load(path=ws.path, catalogue=ws.catalogue))
+    return ws.built("effect_data", lambda: effect.load(con=ws.con(), catalogue=ws.catalogue,
+                                                       values=ws.area_values(), index=ws.area_index()))
 
 
 def section(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict | None:
