@@ -243,3 +243,18 @@ def test_rendered_chapter_and_page_section_show_the_reason_without_estimate():
     page = TEMPLATES.get_template("_effect.html").render(u=dict(name="Gebied A"), effect=section)
     assert 'id="vergeleken"' in page
     assert "geen schatting: te weinig vergelijkingsgebieden (10; nodig: meer dan 10)" in page
+
+
+def test_cli_markdown_summary_counts_by_hand():
+    from wijkmonitor.catalogue import load_catalogue
+    from wijkmonitor.commands import _effect_summary
+
+    cat = load_catalogue()
+    rows = effect.effects("a", IND, 2012, 2020, con=_pre_con())             # +3, interval > 0, trend
+    rows += effect.effects("a", IND, 2012, 2020, con=_pre_con(area_pre=None))  # +2, interval > 0
+    rows += effect.effects("a", IND, 2012, 2020, con=_con(n_candidates=10))    # no estimate
+    (s,) = _effect_summary(rows, cat, "aandachtswijken").to_dict("records")
+    assert s["programme"] == "40 aandachtswijken" and s["areas"] == 3 and s["with estimate"] == 2
+    assert s["mean DiD"] == "+2,50" and s["median"] == "+2,50"
+    assert (s["interval > 0"], s["interval < 0"], s["interval contains 0"]) == (2, 0, 0)
+    assert s["matched on pre-trend"] == 1
