@@ -303,7 +303,7 @@ def estimate(data: EffectData, areas, indicator: str, baseline: int, latest: int
             for v in variables:
                 r = data.area.get((a.area_id, v, baseline))
                 if r is None:
-                    row["reason"] = f"het gebied heeft geen cijfer voor matchvariabele {v} in {baseline}"
+                    row["reason"] = f"het gebied heeft geen cijfer voor matchvariabele {_label(cat, v)} in {baseline}"
                     break
                 xs.append(float(r["value"]))
             else:
