@@ -359,19 +359,25 @@ def register_effect(app: typer.Typer) -> None:
     @app.command()
     def effect(
         areas: str = typer.Option(..., "--areas", help="aandachtswijken, nplv of een gebied-id."),
-        indicator: str = typer.Option(..., "--indicator", help="Indicator-id."),
+        indicator: str = typer.Option(..., "--indicator", help="Indicator-id (meer dan één: gescheiden door komma's)."),
         baseline: int = typer.Option(2012, "--baseline", help="Basisjaar."),
         latest: int = typer.Option(2020, "--latest", help="Laatste jaar."),
-        fmt: str = typer.Option("table", "--format", help="table, json of csv."),
+        fmt: str = typer.Option("table", "--format", help="table, json, csv of markdown (samenvatting per indicator)."),
         store_path: Optional[Path] = typer.Option(None, "--store"),
     ):
         """Verschil-in-verschillen tegen vergelijkbare gebieden buiten elk programma (naaste buren)."""
         from . import effect as eff
 
-        if fmt not in ("table", "json", "csv"):
-            _fail("formaat moet table, json of csv zijn")
+        if fmt not in ("table", "json", "csv", "markdown"):
+            _fail("formaat moet table, json, csv of markdown zijn")
+        cat = load_catalogue()
+        indicators = [i.strip() for i in indicator.split(",") if i.strip()]
+        unknown = [i for i in indicators if i not in cat]
+        if not indicators or unknown:
+            _fail(f"onbekende indicator {', '.join(unknown) or repr(indicator)}; zie 'wijkmonitor indicators'")
         try:
-            rows = eff.effects(areas, indicator, baseline, latest, path=store_path)
+            data = eff.load(path=store_path, catalogue=cat, indicators=indicators)
+            rows = [r for i in indicators for r in eff.estimate(data, areas, i, baseline, latest)]
         except KeyError as exc:
             _fail(str(exc.args[0]) if exc.args else str(exc))
         except store.StoreMissing as exc:
@@ -379,20 +385,51 @@ def register_effect(app: typer.Typer) -> None:
         if fmt == "json":
             sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
             return
+        if fmt == "markdown":
+            sys.stdout.write(_markdown(_effect_summary(rows, cat, areas)))
+            return
         frame = eff.to_frame(rows)
         if fmt == "csv":
             sys.stdout.write(frame.to_csv(index=False))
             return
-        dec = load_catalogue()[indicator].decimals
+        decs = [cat[i].decimals for i in frame["indicator"]]
         shown = pd.DataFrame({
-            "gebied": frame["area_name"], "schatting": [_fmt(v, dec) for v in frame["estimate"]],
-            "95%-interval": [f"{_fmt(lo, dec)} tot {_fmt(hi, dec)}" if pd.notna(lo) else "—"
-                             for lo, hi in zip(frame["lower"], frame["upper"])],
-            "gebied Δ": [_fmt(v, dec) for v in frame["area_change"]],
-            "vergelijking Δ": [_fmt(v, dec) for v in frame["comparison_change"]],
+            "gebied": frame["area_name"], "indicator": frame["indicator"],
+            "schatting": [_fmt(v, d) for v, d in zip(frame["estimate"], decs)],
+            "95%-interval": [f"{_fmt(lo, d)} tot {_fmt(hi, d)}" if pd.notna(lo) else "—"
+                             for lo, hi, d in zip(frame["lower"], frame["upper"], decs)],
+            "gebied Δ": [_fmt(v, d) for v, d in zip(frame["area_change"], decs)],
+            "vergelijking Δ": [_fmt(v, d) for v, d in zip(frame["comparison_change"], decs)],
+            "trend vóór basisjaar": [t if isinstance(t, str) and t else "nee" for t in frame["pre_trend"]],
             "status": [s if not r else f"{s}: {r}" for s, r in zip(frame["status"], frame["reason"])]})
-        _print_df(shown, title=f"Effect op {indicator}, {baseline}–{latest}: gebied tegen {eff.K} vergelijkbare "
+        _print_df(shown, title=f"Effect, {baseline}–{latest}: gebied tegen {eff.K} vergelijkbare "
                                f"gebieden buiten de programma's")
+
+
+def _effect_summary(rows: list[dict], cat, areas: str) -> pd.DataFrame:
+    """Per indicator: areas, estimates, mean and median DiD, how many intervals lie above 0,
+    below 0 or contain 0, and how many areas were matched on the pre-baseline trend (the
+    README table; ``wijkmonitor effect --format markdown``)."""
+    from . import effect as eff
+
+    label = {"aandachtswijken": "40 aandachtswijken", "nplv": "20 focusgebieden"}.get(areas, areas)
+    out = []
+    for ind_id in dict.fromkeys(r["indicator"] for r in rows):
+        rs = [r for r in rows if r["indicator"] == ind_id]
+        est = [r for r in rs if r["status"] == eff.STATUS_OK]
+        vals = pd.Series([r["estimate"] for r in est], dtype="float64")
+        sign = lambda x: ("+" if x > 0 else "−" if x < 0 else "") + nl_number(abs(x), 2)  # noqa: E731
+        ind = cat[ind_id]
+        out.append({"programme": label, "indicator": f"{ind.name} ({ind.polarity})",
+                    "jaren": f"{rs[0]['baseline_year']}–{rs[0]['latest_year']}", "areas": len(rs),
+                    "with estimate": len(est),
+                    "mean DiD": sign(vals.mean()) if len(vals) else "—",
+                    "median": sign(vals.median()) if len(vals) else "—",
+                    "interval > 0": sum(eff.direction(r) == "hoger" for r in est),
+                    "interval < 0": sum(eff.direction(r) == "lager" for r in est),
+                    "interval contains 0": sum(eff.direction(r) == "onduidelijk" for r in est),
+                    "matched on pre-trend": sum(bool(r["pre_trend"]) for r in est)})
+    return pd.DataFrame(out)
 
 
 def register_gap(app: typer.Typer) -> None:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from . import area as _area
+from . import effect_chapter as _effect_chapter
 from . import national as _national
 from .data import StoreData, load
 from .render import render_html, write
@@ -136,7 +137,9 @@ def write_documents(jobs: Sequence[tuple[str, str]], baseline: int, latest: int,
         return [p for job in jobs for p in _write_one(job, baseline, latest, out, pdf, database_url, data)]
     order = sorted(range(len(jobs)), key=lambda i: jobs[i][0] != "national")  # stable: longest first
     if "fork" in multiprocessing.get_all_start_methods():
-        ctx, initargs = multiprocessing.get_context("fork"), (data or load(store), None)
+        data = data or load(store)
+        _effect_chapter.effect_data(data)  # read once here; the forked workers inherit it
+        ctx, initargs = multiprocessing.get_context("fork"), (data, None)
     else:  # pragma: no cover - spawn: each worker reads the store once
         ctx, initargs = multiprocessing.get_context(), (None, store)
     results: dict[int, list[Path]] = {}

@@ -81,6 +81,8 @@ def _warm(ws: WebStore) -> None:
         from .. import postcodes
         from .search import index_for
         index_for(ws)          # names of every region (~1 s)
+        from .effect_section import effect_data
+        effect_data(ws)        # the comparison areas' values of the area pages (~1 s CPU)
         postcodes.index()      # PC4 -> buurt (~2 s of JSON)
     except store.StoreMissing:
         return

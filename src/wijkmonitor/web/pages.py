@@ -21,7 +21,7 @@ from markupsafe import Markup
 from .. import analysis, comparability
 from ..bounds import MAX_TEXT, NO_CONTROL, Formaat, GemeenteCode, IdPath, IndicatorPath, YearQuery
 from ..local import public as local_public
-from . import breaks, downloads, maps, present, svg
+from . import breaks, downloads, effect_section, maps, present, svg
 from .app import TEMPLATES
 from .data import GROUP_NAMES, LEVEL_NAMES, PROGRAMMES, REASONS, Unit, WebStore
 
@@ -394,7 +394,8 @@ def gebied(request: Request, uid: IdPath, basisjaar: YearQuery = None, laatsteja
                        downloads=_download_links(request, "overzicht"),
                        downloads_series=_download_links(request, "reeksen"),
                        downloads_map=_download_links(request, "kaart", ("geojson", "csv", "xlsx", "parquet", "csv-en")) if locator.get("svg") else [],
-                       lokaal_html=Markup(_LOKAAL_MARKER)).body
+                       lokaal_html=Markup(_LOKAAL_MARKER),
+                       effect=effect_section.section(ws, u, b, l)).body
         head, tail = body.split(_LOKAAL_MARKER.encode())
         return head, tail
 
