@@ -197,7 +197,7 @@ def vergelijken(request: Request, gebied: list[str] = Query(default=[]), codes: 
     peer = None
     if vergelijkbaar:
         peer = _gemeente(ws, vergelijkbaar, "vergelijkbaar")
-        group = benchmark_group(ws, peer.id)
+        group = benchmark_group(ws, peer.id, peer.name)
         for code in group["code"]:
             u = ws.unit(code)
             if u is not None and u.id not in [x.id for x in units]:
@@ -295,14 +295,14 @@ def benchmark_profiles(ws: WebStore) -> pd.DataFrame:
     return ws.cached(key, lambda: benchmark.load_profiles(ws.con(), rule))
 
 
-def benchmark_group(ws: WebStore, code: str) -> pd.DataFrame:
+def benchmark_group(ws: WebStore, code: str, name: str | None = None) -> pd.DataFrame:
     """The gemeente and its vergelijkbare gemeenten (:func:`wijkmonitor.benchmark.similar`);
     a Dutch 404 when the gemeente has no profile in the rule's year."""
     rule = benchmark.load_rule()
     try:
         return benchmark.similar(benchmark_profiles(ws), code, rule)
     except KeyError:
-        raise HTTPException(404, f"Voor deze gemeente ({code}) zijn er geen cijfers over inwoners en "
+        raise HTTPException(404, f"Voor {name or 'deze gemeente'} zijn er geen cijfers over inwoners en "
                                  f"stedelijkheid in {rule.year}, dus geen vergelijkbare gemeenten. "
                                  "Kies een gemeente die in dat jaar bestond.") from None
 
@@ -331,7 +331,8 @@ def position_rows(ws: WebStore, group: pd.DataFrame) -> list[dict]:
     hv = ws.df("""SELECT indicator, region_code, period, value, status, source_id, estimate
                   FROM harmonised_values WHERE region_code = ANY(?)""", [list(group["code"])])
     by_id = {r["indicator"]: r for r in benchmark.positions(hv, code, cat)}
-    names = dict(zip(group["code"], group["name"]))
+    src = ws.sources()
+    titles = dict(zip(src["source_id"], src["title"]))
     rows = []
     for ind in _theme_sorted(cat):
         r = by_id.get(ind.id)
@@ -339,13 +340,12 @@ def position_rows(ws: WebStore, group: pd.DataFrame) -> list[dict]:
             continue
         p = r["position"]
         row = dict(ind=ind, period=r["period"], sources=r["sources"], mixed=r["mixed"],
+                   source_titles=[titles.get(x, x) for x in r["sources"]],
                    estimate=r["estimate"], n=len(r["values"]), value=r["values"].get(code))
         if p:
             direction = ("1 = gunstigste" if ind.higher_is_better is not None else f"1 = {p['order']}")
             row.update(rank=p["rank"], shared=p["shared"], median=p["median"], low=p["low"], high=p["high"],
                        direction=direction,
-                       best=names.get(max(r["values"], key=r["values"].get) if p["order"] == "hoogste"
-                                      else min(r["values"], key=r["values"].get)),
                        strip=strip_svg(r["values"], code, low=p["low"], high=p["high"], title=ind.name))
         rows.append(row)
     return rows
@@ -373,7 +373,7 @@ def vergelijkbare_gemeenten(request: Request, gemeente: str | None = Query(None,
     u = _gemeente(ws, gemeente, "gemeente") if gemeente else None
     group, rows, labels = None, [], {}
     if u is not None:
-        group = benchmark_group(ws, u.id)
+        group = benchmark_group(ws, u.id, u.name)
         rows = position_rows(ws, group)
         if formaat:
             return downloads.respond(_position_frame(rows, u), formaat, f"vergelijkbare-gemeenten-{u.id}",
