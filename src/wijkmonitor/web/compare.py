@@ -5,7 +5,7 @@
   group; a table paged by indicator (a page stays under 300 KB) with a small-multiple trend
   chart per indicator.
 * ``/vergelijkbare-gemeenten``: for one gemeente the gemeenten of similar size and
-  stedelijkheid (:mod:`wijkmonitor.benchmark`, rule in ``benchmark.yaml``) and its position
+  stedelijkheid (:mod:`wijkmonitor.peers`, rule in ``peers.yaml``) and its position
   among them per indicator.
 
 Imports run one way: this module uses helpers of :mod:`.pages`, never the reverse.
@@ -21,7 +21,7 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from .. import benchmark
+from .. import peers
 from . import downloads, present, svg
 from .data import GROUP_NAMES, PROGRAMMES, REASONS, Unit, WebStore
 from .format import is_number, nl_number, nl_value
@@ -186,7 +186,7 @@ def vergelijken(request: Request, gebied: list[str] = Query(default=[]), codes: 
                 vergelijkbaar: str | None = Query(None, max_length=200),
                 pagina: int = Query(1, ge=1, le=1000),
                 formaat: str | None = None, tabel: str | None = None):
-    rule = benchmark.load_rule()
+    rule = peers.load_rule()
     vergelijkbaar = (vergelijkbaar or "").strip() or None
     _compare_bounds(gebied, codes, jaar, group=rule.k + 1 if vergelijkbaar else 0, indicator=indicator)
     ws = _ws(request)
@@ -197,7 +197,7 @@ def vergelijken(request: Request, gebied: list[str] = Query(default=[]), codes: 
     peer = None
     if vergelijkbaar:
         peer = _gemeente(ws, vergelijkbaar, "vergelijkbaar")
-        group = benchmark_group(ws, peer.id, peer.name)
+        group = peer_group(ws, peer.id, peer.name)
         for code in group["code"]:
             u = ws.unit(code)
             if u is not None and u.id not in [x.id for x in units]:
@@ -288,19 +288,19 @@ def vergelijken(request: Request, gebied: list[str] = Query(default=[]), codes: 
 # Vergelijkbare gemeenten
 # ---------------------------------------------------------------------------------------
 
-def benchmark_profiles(ws: WebStore) -> pd.DataFrame:
+def peer_profiles(ws: WebStore) -> pd.DataFrame:
     """The profiles of every gemeente under the declared rule (cached per store version)."""
-    rule = benchmark.load_rule()
-    key = ("benchmark_profiles", rule.year, rule.source_id, tuple(rule.variables))
-    return ws.cached(key, lambda: benchmark.load_profiles(ws.con(), rule))
+    rule = peers.load_rule()
+    key = ("peer_profiles", rule.year, rule.source_id, tuple(rule.variables))
+    return ws.cached(key, lambda: peers.load_profiles(ws.con(), rule))
 
 
-def benchmark_group(ws: WebStore, code: str, name: str | None = None) -> pd.DataFrame:
-    """The gemeente and its vergelijkbare gemeenten (:func:`wijkmonitor.benchmark.similar`);
+def peer_group(ws: WebStore, code: str, name: str | None = None) -> pd.DataFrame:
+    """The gemeente and its vergelijkbare gemeenten (:func:`wijkmonitor.peers.similar`);
     a Dutch 404 when the gemeente has no profile in the rule's year."""
-    rule = benchmark.load_rule()
+    rule = peers.load_rule()
     try:
-        return benchmark.similar(benchmark_profiles(ws), code, rule)
+        return peers.similar(peer_profiles(ws), code, rule)
     except KeyError:
         raise HTTPException(404, f"Voor {name or 'deze gemeente'} zijn er geen cijfers over inwoners en "
                                  f"stedelijkheid in {rule.year}, dus geen vergelijkbare gemeenten. "
@@ -330,7 +330,7 @@ def position_rows(ws: WebStore, group: pd.DataFrame) -> list[dict]:
     code = group["code"].iloc[0]
     hv = ws.df("""SELECT indicator, region_code, period, value, status, source_id, estimate
                   FROM harmonised_values WHERE region_code = ANY(?)""", [list(group["code"])])
-    by_id = {r["indicator"]: r for r in benchmark.positions(hv, code, cat)}
+    by_id = {r["indicator"]: r for r in peers.positions(hv, code, cat)}
     src = ws.sources()
     titles = dict(zip(src["source_id"], src["title"]))
     rows = []
@@ -368,12 +368,12 @@ def _position_frame(rows: list[dict], gemeente: Unit) -> pd.DataFrame:
 def vergelijkbare_gemeenten(request: Request, gemeente: str | None = Query(None, max_length=200),
                             formaat: str | None = None, tabel: str | None = None):
     ws = _ws(request)
-    rule = benchmark.load_rule()
+    rule = peers.load_rule()
     gemeente = (gemeente or "").strip() or None
     u = _gemeente(ws, gemeente, "gemeente") if gemeente else None
     group, rows, labels = None, [], {}
     if u is not None:
-        group = benchmark_group(ws, u.id, u.name)
+        group = peer_group(ws, u.id, u.name)
         rows = position_rows(ws, group)
         if formaat:
             return downloads.respond(_position_frame(rows, u), formaat, f"vergelijkbare-gemeenten-{u.id}",

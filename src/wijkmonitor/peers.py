@@ -1,7 +1,7 @@
 """Vergelijkbare gemeenten: for one gemeente the gemeenten of similar size and stedelijkheid,
 and its position among them per indicator (issue 17.3, as "Waar staat je gemeente" offers).
 
-The rule is data (``benchmark.yaml``): the ``k`` nearest gemeenten on log10-transformed,
+The rule is data (``peers.yaml``): the ``k`` nearest gemeenten on log10-transformed,
 standardised (z-score over all gemeenten of the year, ddof 0), weighted features (inwoners
 and omgevingsadressendichtheid of one KWB publication), Euclidean distance, ties by code.
 The YAML comments say why nearest-k and not classes.
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-RULE_PATH = Path(__file__).with_name("benchmark.yaml")
+RULE_PATH = Path(__file__).with_name("peers.yaml")
 #: A position is given only when at least this many other group members have a shown value.
 MIN_OTHERS = 2
 TRANSFORMS = {"log10": np.log10, "none": lambda x: x}
@@ -38,7 +38,7 @@ class Feature:
 
 @dataclass(frozen=True)
 class Rule:
-    """The declared rule of ``benchmark.yaml``."""
+    """The declared rule of ``peers.yaml``."""
     year: int
     source_id: str
     k: int
@@ -50,9 +50,9 @@ class Rule:
         feats = tuple(Feature(**f) for f in doc["features"])
         for f in feats:
             if f.transform not in TRANSFORMS:
-                raise ValueError(f"benchmark: unknown transform {f.transform!r} of {f.variable}")
+                raise ValueError(f"peers: unknown transform {f.transform!r} of {f.variable}")
         if int(doc["k"]) < 1:
-            raise ValueError("benchmark: k must be at least 1")
+            raise ValueError("peers: k must be at least 1")
         return cls(year=int(doc["year"]), source_id=str(doc["source_id"]), k=int(doc["k"]),
                    features=feats, context=tuple(doc.get("context") or ()))
 
@@ -70,7 +70,7 @@ class Rule:
 
 @functools.lru_cache(maxsize=4)
 def load_rule(path: str | None = None) -> Rule:
-    """The rule of ``benchmark.yaml`` (or of ``path``)."""
+    """The rule of ``peers.yaml`` (or of ``path``)."""
     doc = yaml.safe_load(Path(path or RULE_PATH).read_text(encoding="utf-8"))
     return Rule.from_dict(doc)
 

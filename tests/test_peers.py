@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wijkmonitor import benchmark
+from wijkmonitor import peers
 from wijkmonitor.catalogue import load_catalogue
 
-RULE = benchmark.Rule.from_dict(dict(
+RULE = peers.Rule.from_dict(dict(
     year=2024, source_id="synthetic", k=3,
     features=[dict(variable="a_inw", label="inwoners", transform="log10"),
               dict(variable="ste_oad", label="dichtheid", transform="log10")]))
@@ -37,16 +37,16 @@ def synthetic() -> pd.DataFrame:
 
 
 def test_nearest_on_standardised_values_hand_derived():
-    g = benchmark.similar(synthetic(), "GM0001", RULE)
+    g = peers.similar(synthetic(), "GM0001", RULE)
     assert list(g["code"]) == ["GM0001", "GM0002", "GM0004", "GM0005"]
     assert list(g["rank"]) == [0, 1, 2, 3]
     assert np.allclose(g["distance"], [0.0, 0.2 / math.sqrt(0.4064), 1 / math.sqrt(0.4064),
                                        1 / math.sqrt(0.4064)], atol=1e-9)
     # k = 1: B, not C (C is nearer before standardisation)
-    one = benchmark.similar(synthetic(), "GM0001", benchmark.Rule(2024, "s", 1, RULE.features))
+    one = peers.similar(synthetic(), "GM0001", peers.Rule(2024, "s", 1, RULE.features))
     assert list(one["code"]) == ["GM0001", "GM0002"]
     # k larger than the others: all of them, C last (2.5)
-    all_ = benchmark.similar(synthetic(), "GM0001", benchmark.Rule(2024, "s", 10, RULE.features))
+    all_ = peers.similar(synthetic(), "GM0001", peers.Rule(2024, "s", 10, RULE.features))
     assert list(all_["code"]) == ["GM0001", "GM0002", "GM0004", "GM0005", "GM0003"]
 
 
@@ -55,25 +55,25 @@ def test_gemeente_without_a_complete_profile_has_no_group_and_is_no_member():
     p.loc[p["code"] == "GM0002", "ste_oad"] = np.nan
     p.loc[p["code"] == "GM0004", "a_inw"] = 0.0       # log of 0: left out
     with pytest.raises(KeyError):
-        benchmark.similar(p, "GM0002", RULE)
-    g = benchmark.similar(p, "GM0001", RULE)
+        peers.similar(p, "GM0002", RULE)
+    g = peers.similar(p, "GM0001", RULE)
     assert "GM0002" not in set(g["code"]) and "GM0004" not in set(g["code"])
 
 
 def test_position_rule_both_polarities_and_ties():
     v = pd.Series({"a": 5.0, "b": 3.0, "c": 5.0, "d": 1.0, "e": np.nan})
-    up = benchmark.position(v, "a", True)
+    up = peers.position(v, "a", True)
     assert (up["rank"], up["n"], up["shared"], up["median"], up["low"], up["high"]) == (1, 4, True, 4.0, 1.0, 5.0)
-    down = benchmark.position(v, "a", False)
+    down = peers.position(v, "a", False)
     assert (down["rank"], down["order"]) == (3, "laagste")
-    assert benchmark.position(v, "b", None)["rank"] == 3      # neutral: 1 = highest
-    assert benchmark.position(v, "e", True) is None            # no value of its own
+    assert peers.position(v, "b", None)["rank"] == 3      # neutral: 1 = highest
+    assert peers.position(v, "e", True) is None            # no value of its own
 
 
 def test_position_needs_two_others():
-    assert benchmark.MIN_OTHERS == 2
-    assert benchmark.position(pd.Series({"a": 1.0, "b": 2.0, "c": 3.0}), "a", True)["rank"] == 3
-    assert benchmark.position(pd.Series({"a": 1.0, "b": 2.0, "c": np.nan}), "a", True) is None
+    assert peers.MIN_OTHERS == 2
+    assert peers.position(pd.Series({"a": 1.0, "b": 2.0, "c": 3.0}), "a", True)["rank"] == 3
+    assert peers.position(pd.Series({"a": 1.0, "b": 2.0, "c": np.nan}), "a", True) is None
 
 
 def test_positions_latest_common_year_and_one_publication():
@@ -90,14 +90,14 @@ def test_positions_latest_common_year_and_one_publication():
     # eenzaam_pct: the group's figures of 2020 from two publications -> no position
     for code, v, s in [("A", 40.0, "s1"), ("B", 45.0, "s1"), ("C", 50.0, "s2")]:
         add("eenzaam_pct", code, 2020, v, s)
-    out = {r["indicator"]: r for r in benchmark.positions(pd.DataFrame(rows), "A", cat)}
+    out = {r["indicator"]: r for r in peers.positions(pd.DataFrame(rows), "A", cat)}
     assert out["roker_pct"]["period"] == 2020
     assert out["roker_pct"]["position"]["rank"] == 2          # 15 is better than 20, 25 worse
     assert out["eenzaam_pct"]["position"] is None and out["eenzaam_pct"]["sources"] == ["s1", "s2"]
 
 
 def test_declared_rule():
-    rule = benchmark.load_rule()
+    rule = peers.load_rule()
     assert (rule.year, rule.source_id, rule.k) == (2024, "kwb-2024-pdok-gemeenten-geojson", 10)
     assert [(f.variable, f.transform, f.weight) for f in rule.features] == [
         ("a_inw", "log10", 1.0), ("ste_oad", "log10", 1.0)]
@@ -117,7 +117,7 @@ UTRECHT_GROUP = ["GM0344", "GM0014", "GM0772", "GM0855", "GM0599", "GM0518", "GM
 def profiles(real_store):
     con = duckdb.connect(str(real_store), read_only=True)
     try:
-        yield benchmark.load_profiles(con, benchmark.load_rule())
+        yield peers.load_profiles(con, peers.load_rule())
     finally:
         con.close()
 
@@ -136,9 +136,9 @@ def test_real_profiles_equal_the_raw_file(profiles):
 
 
 def test_real_group_of_utrecht(profiles):
-    g = benchmark.similar(profiles, "GM0344", benchmark.load_rule())
+    g = peers.similar(profiles, "GM0344", peers.load_rule())
     assert list(g["code"]) == UTRECHT_GROUP
     assert g["distance"].iloc[-1] == pytest.approx(1.2054, abs=1e-3)
     # the boundary: Enschede (1.2809) is the 11th nearest and not in the group
-    wider = benchmark.similar(profiles, "GM0344", benchmark.Rule(2024, "x", 11, benchmark.load_rule().features))
+    wider = peers.similar(profiles, "GM0344", peers.Rule(2024, "x", 11, peers.load_rule().features))
     assert list(wider["code"])[-1] == "GM0153"
