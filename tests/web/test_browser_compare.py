@@ -5,6 +5,8 @@ sideways scrolling on the new pages."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -99,6 +101,8 @@ def test_vergelijkbare_gemeenten_keyboard_only(page, server):
     _tab_to(page, "#gemeente")
     page.keyboard.type("utrech", delay=30)
     values = _suggestions(page, "gemeente")
+    # the field asks for a gemeente: only gemeenten are suggested (not 'Utrecht Overvecht')
+    assert values and all(re.search(r"\(GM\d{4}\)$", v) for v in values), values
     pick = next(v for v in values if v.endswith("(GM0344)"))
     assert pick == "Utrecht (GM0344)"
     page.keyboard.press("Control+A")
