@@ -102,3 +102,23 @@ def test_theme_and_chosen_indicators(client):
 def test_unknown_theme_or_indicator_is_a_dutch_404(client, params, text):
     r = client.get("/vergelijken", params={"gebied": "G4", "jaar": [2020], **params})
     assert r.status_code == 404 and text in r.text
+
+
+def test_chart_median_of_the_group_needs_three_values():
+    from wijkmonitor.web.compare import MEDIAN, _chart_values
+
+    def cell(v):
+        return dict(value=v, status="ok" if v is not None else "geheim")
+    rows = [dict(year=2020, cells=[cell(10.0), cell(1.0), cell(5.0), cell(4.0)]),   # median of 1, 5, 4 = 4
+            dict(year=2021, cells=[cell(11.0), cell(2.0), cell(None), cell(8.0)]),  # two values: none
+            dict(year=2022, cells=[cell(None), cell(3.0), cell(6.0), cell(9.0)])]
+    assert _chart_values(rows, MEDIAN, [1, 2, 3]) == {2020: 4.0, 2022: 6.0}
+    assert _chart_values(rows, 0, []) == {2020: 10.0, 2021: 11.0}
+
+
+def test_group_charts_show_the_gemeente_and_the_median(client):
+    r = client.get("/vergelijken", params={"vergelijkbaar": "Utrecht", "codes": "utrecht-overvecht",
+                                           "jaar": [2020, 2024], "indicator": "woz_gemiddeld"})
+    assert r.status_code == 200
+    title = re.search(r'<title id="vgl-woz_gemiddeld-t">([^<]+)</title>', r.text).group(1)
+    assert title == "Gemiddelde WOZ-waarde: Utrecht, Mediaan van de 10 vergelijkbare gemeenten, Utrecht Overvecht"

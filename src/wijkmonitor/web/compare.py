@@ -164,6 +164,28 @@ def _compare_bounds(gebied: list[str], codes: str | None, jaar: list[int], *,
                                  f"{MAX_INDICATORS}.")
 
 
+#: The chart series "median of the vergelijkbare gemeenten" (not a column of the table).
+MEDIAN = -1
+
+
+def _chart_values(rows: list[dict], i: int, group_idx: list[int]) -> dict[int, float]:
+    """``{year: value}`` of column ``i`` of the table rows, shown values only; for
+    :data:`MEDIAN` the median of the columns ``group_idx`` in the years in which at least
+    ``peers.MIN_OTHERS + 1`` of them have a shown value."""
+    out = {}
+    for r in rows:
+        if i == MEDIAN:
+            vals = [r["cells"][j]["value"] for j in group_idx
+                    if r["cells"][j]["status"] == "ok" and r["cells"][j]["value"] is not None]
+            if len(vals) >= peers.MIN_OTHERS + 1:
+                out[r["year"]] = float(np.median(vals))
+        else:
+            c = r["cells"][i]
+            if c["status"] == "ok" and c["value"] is not None:
+                out[r["year"]] = c["value"]
+    return out
+
+
 def _gemeente(ws: WebStore, text: str, field: str) -> Unit:
     """The gemeente a field names (code, 'Naam (GM0344)' or name), else a Dutch 404 naming the
     field."""
@@ -194,7 +216,7 @@ def vergelijken(request: Request, gebied: list[str] = Query(default=[]), codes: 
     thema = thema or None
     inds = chosen_indicators(cat, indicator, thema)
     units, unknown = [], []
-    peer = None
+    peer, group = None, None
     if vergelijkbaar:
         peer = _gemeente(ws, vergelijkbaar, "vergelijkbaar")
         group = peer_group(ws, peer.id, peer.name)
@@ -208,6 +230,7 @@ def vergelijken(request: Request, gebied: list[str] = Query(default=[]), codes: 
             unknown.append(uid)
         elif u.id not in [x.id for x in units]:
             units.append(u)
+    group_idx = [i for i, u in enumerate(units) if peer and u.id in set(group["code"]) and u.id != peer.id]
     all_years = sorted(set(ws.area_periods()) | set(range(2012, 2025)))
     years = sorted(set(jaar))
     df = vergelijk_table(ws, units, years, inds) if units and years else None
@@ -253,12 +276,16 @@ def vergelijken(request: Request, gebied: list[str] = Query(default=[]), codes: 
     n_pages = max(1, -(-len(grid) // per_page))
     page = min(max(1, pagina), n_pages)
     shown = grid[(page - 1) * per_page: page * per_page]
+    # with a group of vergelijkbare gemeenten the charts show the gemeente, the median of the
+    # others and then the other chosen places; otherwise the first chosen places
+    others = [u for u in units if not (peer and u.id in set(group["code"]))]
+    plan = ([(next(i for i, u in enumerate(units) if u.id == peer.id), peer.name), (MEDIAN, f"Mediaan van de {rule.k} vergelijkbare gemeenten")]
+            + [(units.index(u), u.name) for u in others][:CHART_UNITS - 2]) if peer else \
+        [(i, u.name) for i, u in enumerate(units[:CHART_UNITS])]
     for g in shown:
         ind = g["ind"]
-        series = [(u.name, {r["year"]: c["value"] for r in g["rows"] for c in [r["cells"][i]]
-                            if c["status"] == "ok" and c["value"] is not None})
-                  for i, u in enumerate(units[:CHART_UNITS])]
-        g["chart"] = svg.trend_chart(series, title=f"{ind.name}: {', '.join(u.name for u in units[:CHART_UNITS])}",
+        series = [(name, _chart_values(g["rows"], i, group_idx if peer else [])) for i, name in plan]
+        g["chart"] = svg.trend_chart(series, title=f"{ind.name}: {', '.join(n for _, n in plan)}",
                                      unit=ind.unit, decimals=ind.decimals, chart_id=f"vgl-{ind.id}")
         g["legend"] = [(n, *svg.legend_swatch(i), bool(sv)) for i, (n, sv) in enumerate(series)]
     q = [(k, v) for k, v in request.query_params.multi_items() if k != "pagina"]
@@ -274,7 +301,7 @@ def vergelijken(request: Request, gebied: list[str] = Query(default=[]), codes: 
                    thema=thema, themes=themes(cat), by_theme=by_theme,
                    chosen_inds=[cat[i] for i in inds] if inds else None,
                    indicators=_theme_sorted(cat), grid=shown, n_grid=len(grid), pager=pager, page=page,
-                   chart_units=units[:CHART_UNITS], empty=empty, statuses=statuses,
+                   chart_names=[n for _, n in plan], n_chart_units=sum(1 for i, _ in plan if i != MEDIAN), empty=empty, statuses=statuses,
                    estimate=estimate, codes=codes or "", peer=peer, vergelijkbaar=vergelijkbaar or "",
                    rule=rule,
                    breadcrumb=[("/", "Start"), (None, "Vergelijken")],
