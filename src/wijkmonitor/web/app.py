@@ -130,10 +130,11 @@ def create_app(store_path: Path | str | None = None, database_url: str | None = 
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from . import api, maps, pages, signalen_page, wijkindex_page
+    from . import api, compare, maps, pages, signalen_page, wijkindex_page
     app.include_router(api.router)
     app.include_router(maps.router)
     app.include_router(pages.router)
+    app.include_router(compare.router)
     app.include_router(wijkindex_page.router)
     app.include_router(signalen_page.router)
     include_beheer(app, database_url)

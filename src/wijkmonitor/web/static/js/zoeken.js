@@ -86,10 +86,14 @@
       if (q.length < 2 || q === asked || /\)\s*$/.test(q)) { return; }
       timer = window.setTimeout(function () {
         asked = q;
-        fetch("/api/v1/suggest?q=" + encodeURIComponent(q), {headers: {"Accept": "application/json"}})
+        // data-suggest-kind="gemeente": only places of that kind (asked from a longer list)
+        var kind = input.getAttribute("data-suggest-kind");
+        fetch("/api/v1/suggest?q=" + encodeURIComponent(q) + (kind ? "&limit=20" : ""),
+              {headers: {"Accept": "application/json"}})
           .then(function (r) { return r.ok ? r.json() : []; })
           .then(function (items) {
             while (list.firstChild) { list.removeChild(list.firstChild); }
+            if (kind) { items = items.filter(function (it) { return it.kind === kind; }).slice(0, 8); }
             items.forEach(function (it) {
               var option = document.createElement("option");
               option.value = before + it.name + " (" + it.id + ")";
