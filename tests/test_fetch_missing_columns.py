@@ -203,3 +203,21 @@ def test_a_stem_matching_two_keys_still_fails_its_table():
                          "OnbewoondeWoningen_47": None}, suffixed=True)
     resolved, _, missing = _resolve(table, {**live, **dict.fromkeys(stems)}, suffixed=True)
     assert [m["variable"] for m in missing] == ["p_leegsw"] and "p_leegsw" not in resolved
+
+
+def test_personen_in_armoede_never_stands_in_for_the_dropped_household_columns():
+    """CBS's PersonenInArmoede (persons under the armoedegrens) replaced the two household
+    columns in the revised table but is another definition: no table may read it, or any
+    PersonenInArmoede key, as p_hh_lkk, p_hh_osm or p_hh_li."""
+    from wijkmonitor.sources.registry import load_registry
+    for fam in load_registry().values():
+        for table in fam.tables.values():
+            for c in table.columns:
+                spelled = " ".join([c.key or "", c.stem, *c.aliases])
+                if "PersonenInArmoede" in spelled:
+                    assert c.variable not in {"p_hh_lkk", "p_hh_osm", "p_hh_li"}, (table.table_id, c.variable)
+    # and the revised recording has the key, which the fetch does not take for either
+    rec = load()["revised"]["85984NED"]
+    keys = {p["Key"] for page in rec["DataProperties"] for p in page["value"]}
+    assert "PersonenInArmoede_81" in keys and not keys & {"HuishoudensMetEenLaagInkomen_89",
+                                                           "HuishOnderOfRondSociaalMinimum_90"}
