@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 
 import httpx
 import pandas as pd
@@ -169,10 +170,16 @@ def test_a_renumbered_key_is_found_by_its_stem_and_reported(tmp_path):
     for page in t["DataProperties"]:
         for p in page["value"]:
             if p.get("Key") == "Koopwoningen_47":
-                p["Key"] = "Koopwoningen_48x"  # not a stem match: made to fail
+                p["Key"] = "Koopwoningen_48x"  # not a stem match: the column is missing
     report = fetch_all(tmp_path, transport=Replay(rec).transport(), only=["85984NED"], **NO_WAIT)
-    assert "Koopwoningen_47 niet gevonden" in report.failed["85984NED"]
-    assert not (registry_dir(tmp_path) / "85984NED").exists()
+    # a missing column no longer fails its table (issue 14): the table is fetched without it
+    # and the column is named
+    assert report.ok and report.fetched == ["85984NED"]
+    assert [m["variable"] for m in report.missing["85984NED"]] == ["p_koopw"]
+    assert report.missing["85984NED"][0]["key"] == "Koopwoningen_47"
+    man = json.loads((registry_dir(tmp_path) / "85984NED" / "manifest.json").read_text())
+    assert "p_koopw" not in man["columns"] and "p_huurw" in man["columns"]
+    shutil.rmtree(registry_dir(tmp_path) / "85984NED")
     rec = load()
     for page in rec["odata"]["85984NED"]["DataProperties"]:
         for p in page["value"]:

@@ -193,20 +193,19 @@ REVISED_85984NED = [
 def test_the_revised_2024_table_resolves_through_aliases_except_the_two_dropped_columns():
     """Against the revised 85984NED every moved key is found exactly through its declared alias
     (no 'same stem' warning), and exactly the two columns CBS dropped are reported missing."""
-    from wijkmonitor.sources.fetch_registry import TableError, _resolve
+    from wijkmonitor.sources.fetch_registry import _resolve
     table = load_registry()["cbs_kwb"].tables["85984NED"]
-    with pytest.raises(TableError) as err:
-        _resolve(table, {k: None for k in REVISED_85984NED}, suffixed=True)
-    missing = {p.split(":")[0].strip() for p in str(err.value).split(": ", 2)[2].split("; ")}
-    assert missing == {"p_hh_lkk", "p_hh_osm"}
-    kept = [c for c in table.columns if c.variable not in missing]
-    reduced = type(table)(**{**table.__dict__, "columns": tuple(kept)})
-    resolved, warnings = _resolve(reduced, {k: None for k in REVISED_85984NED}, suffixed=True)
+    # since issue 14 _resolve returns the missing columns instead of raising for them
+    resolved, warnings, missing = _resolve(table, {k: None for k in REVISED_85984NED}, suffixed=True)
+    assert {m["variable"] for m in missing} == {"p_hh_lkk", "p_hh_osm"}
+    assert {m["key"] for m in missing} == {"HuishoudensMetEenLaagInkomen_89",
+                                           "HuishOnderOfRondSociaalMinimum_90"}
+    assert set(resolved) == {c.variable for c in table.columns} - {"p_hh_lkk", "p_hh_osm"}
     assert warnings == []
     assert resolved["g_ink_pi"]["key"] == "GemiddeldInkomenPerInwoner_78"
     assert resolved["a_opl_lg"]["key"] == "BasisonderwijsVmboMbo1_67"
     assert resolved["g_wozbag"]["key"] == "GemiddeldeWOZWaardeVanWoningen_39"
     # and against the cited 2025-03 DataProperties the declared keys themselves are used
     old = [c.key for c in table.columns]
-    resolved, warnings = _resolve(table, {k: None for k in old}, suffixed=True)
-    assert warnings == [] and resolved["g_ink_pi"]["key"] == "GemiddeldInkomenPerInwoner_83"
+    resolved, warnings, missing = _resolve(table, {k: None for k in old}, suffixed=True)
+    assert warnings == [] and missing == [] and resolved["g_ink_pi"]["key"] == "GemiddeldInkomenPerInwoner_83"

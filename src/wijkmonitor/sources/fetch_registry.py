@@ -18,8 +18,15 @@ the manifest's, or when the registry now declares it differently (columns, keys,
 :func:`declaration`); WFS layers have no ``Modified`` and are otherwise fetched once. Requests are retried with
 exponential backoff (bounded); a table that stays unreachable is named in the report and the
 command exits non-zero, keeping what is there. Columns are resolved against the live
-DataProperties (exact key, its aliases, else ``<stem>_<n>``); a column that cannot be found, or
-whose unit changed to one that cannot be converted, fails its table clearly.
+DataProperties (exact key, its aliases, else ``<stem>_<n>``). A declared column that the live
+table does not have (CBS revised the table, or an unverified stem is not there) does not sink
+the table: every column that resolves is fetched, and each missing one is named (table,
+variable, declared key and stem) in :attr:`FetchReport.missing`, in the manifest (``missing``,
+also as a warning, which ``ingest`` repeats) and by the command, which still exits 0 because
+the table itself was reached; the build then has no value for that variable in that table's
+year (absent, never zero). A table with none of its declared columns, a stem that matches more
+than one key, or a column whose unit changed to one that cannot be converted fails its table
+clearly.
 
 HTTP goes through :mod:`httpx`; pass ``transport=httpx.MockTransport(...)`` to replay recordings.
 """
@@ -61,10 +68,17 @@ class FetchReport:
     failed: dict[str, str] = field(default_factory=dict)
     unreachable: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: table id -> declared columns the live table does not have (see :func:`missing_entry`);
+    #: also for a table that is current, from its manifest. Not a failure: ``ok`` ignores it.
+    missing: dict[str, list[dict]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.failed and not self.unreachable
+
+    def missing_lines(self) -> list[str]:
+        """One Dutch line per missing column, table by table."""
+        return [missing_text(tid, m) for tid, entries in self.missing.items() for m in entries]
 
 
 def registry_dir(out_dir: Path) -> Path:
@@ -183,10 +197,49 @@ def _next_link(page: dict) -> str | None:
     return page.get("odata.nextLink") or page.get("@odata.nextLink")
 
 
-def _resolve(table: Table, available: dict[str, str | None], *, suffixed: bool) -> tuple[dict, list[str]]:
-    """``{variable: {key, factor, unit}}`` for the live keys (``{key: unit}``), and warnings.
-    Raises :class:`TableError` naming every column that is missing or has an unusable unit."""
-    resolved, warnings, problems = {}, [], []
+def missing_entry(table: Table, col, *, suffixed: bool, level: str | None = None) -> dict:
+    """What the manifest and the report say about a declared column the live table lacks:
+    variable, declared key and stem, whether the key was cited, what was looked for and the
+    period(s) that therefore have no value from this table."""
+    entry = {"variable": col.variable, "key": col.key, "stem": col.stem,
+             "verified": not col.unverified, "periods": list(table.periods),
+             "looked_for": ([col.key] if col.key else []) + list(col.aliases)
+             + [f"{col.stem}_<n>" if suffixed else col.stem]}
+    if level is not None:
+        entry["level"] = level
+    return entry
+
+
+def missing_text(table_id: str, entry: dict) -> str:
+    """Dutch one-line message for one missing column (manifest warnings, CLI)."""
+    what = f"sleutel {entry['key']}, stam {entry['stem']}" if entry.get("key") else f"stam {entry['stem']}"
+    if not entry.get("verified", True):
+        what += ", niet-geverifieerd"
+    level = f" (niveau {entry['level']})" if entry.get("level") else ""
+    periods = entry.get("periods") or []
+    years = f" in {periods[0]}" if len(periods) == 1 else f" in {periods[0]}-{periods[-1]}" if periods else ""
+    return (f"{table_id}: kolom {entry['variable']} ({what}) ontbreekt in de live tabel{level}; "
+            f"de rest van de tabel is opgehaald, {entry['variable']} heeft uit deze tabel geen "
+            f"waarden{years}")
+
+
+def _resolve(table: Table, available: dict[str, str | None], *,
+             suffixed: bool) -> tuple[dict, list[str], list[dict]]:
+    """Resolve the declared columns against the live keys (``{key: unit}``).
+
+    Returns
+    -------
+    resolved : dict
+        ``{variable: {key, factor, unit, verified, where}}`` for every column found.
+    warnings : list of str
+        Dutch notes (key found by its stem only, unit converted).
+    missing : list of dict
+        The declared columns the live table does not have (:func:`missing_entry`).
+
+    Raises :class:`TableError` naming every column whose stem is ambiguous or whose unit
+    cannot be converted: those are there but cannot be read as declared.
+    """
+    resolved, warnings, problems, missing = {}, [], [], []
     for col in table.columns:
         found = None
         for key in ([col.key] if col.key else []) + list(col.aliases):
@@ -205,9 +258,7 @@ def _resolve(table: Table, available: dict[str, str | None], *, suffixed: bool) 
                 problems.append(f"{col.variable}: stam {col.stem} komt {len(hits)} keer voor ({', '.join(hits)})")
                 continue
         if found is None:
-            what = f"sleutel {col.key}" if col.key else f"stam {col.stem}_<n>" if suffixed else f"eigenschap {col.stem}"
-            problems.append(f"{col.variable}: {what} niet gevonden"
-                            + (" (niet-geverifieerde stam)" if col.unverified else ""))
+            missing.append(missing_entry(table, col, suffixed=suffixed))
             continue
         factor = col.factor
         live_unit = available.get(found)
@@ -225,7 +276,10 @@ def _resolve(table: Table, available: dict[str, str | None], *, suffixed: bool) 
                                   "verified": not col.unverified, "where": col.where}
     if problems:
         raise TableError(f"{table.table_id}: kolommen niet zoals gedeclareerd: " + "; ".join(problems))
-    return resolved, warnings
+    if not resolved and missing:
+        raise TableError(f"{table.table_id}: geen van de gedeclareerde kolommen gevonden ("
+                         + ", ".join(f"{m['variable']}: {m['key'] or m['stem']}" for m in missing) + ")")
+    return resolved, warnings, missing
 
 
 class Fetcher:
@@ -251,8 +305,8 @@ class Fetcher:
             fam = families[table.family]
             task = self._task(table)
             try:
-                status, warnings = (self._odata(fam, table, task) if table.access == "odata"
-                                    else self._wfs(fam, table, task))
+                status, warnings, missing = (self._odata(fam, table, task) if table.access == "odata"
+                                             else self._wfs(fam, table, task))
             except Unreachable as exc:
                 report.unreachable[table.table_id] = str(exc)
                 self._done(task, "niet bereikbaar")
@@ -264,7 +318,10 @@ class Fetcher:
             finally:
                 shutil.rmtree(root / f".tmp-{table.table_id}", ignore_errors=True)
             report.warnings.extend(warnings)
-            (report.current if status == "actueel" else report.fetched).append(table.table_id)
+            if missing:
+                report.missing[table.table_id] = missing
+                status += f", {len(missing)} kolom(men) ontbreken"
+            (report.current if status.startswith("actueel") else report.fetched).append(table.table_id)
             self._done(task, status)
         return report
 
@@ -310,7 +367,7 @@ class Fetcher:
         return rows
 
     # -- OData -----------------------------------------------------------------------
-    def _odata(self, fam: Family, table: Table, task) -> tuple[str, list[str]]:
+    def _odata(self, fam: Family, table: Table, task) -> tuple[str, list[str], list[dict]]:
         base = f"{fam.service.rstrip('/')}/{table.table_id}"
         fmt = {"$format": "json"}
         infos = self.http.get_json(f"{base}/TableInfos", fmt).get("value") or [{}]
@@ -318,10 +375,10 @@ class Fetcher:
         old = read_manifest(self.out_dir, table.table_id)
         if (old and modified and old.get("modified") == modified
                 and old.get("declaration") == declaration(table)):
-            return "actueel", []
+            return "actueel", [], list(old.get("missing") or [])
         props = self._paged(f"{base}/DataProperties", fmt, task)
         available = {p["Key"]: p.get("Unit") for p in props if p.get("Key")}
-        resolved, warnings = _resolve(table, available, suffixed=True)
+        resolved, warnings, missing = _resolve(table, available, suffixed=True)
         dims = sorted({d for spec in resolved.values() for d in spec["where"]})
         period_col = fam.period_column
         select = [fam.code_column] + ([period_col] if period_col else []) + dims
@@ -333,9 +390,9 @@ class Fetcher:
         if not rows:
             raise TableError(f"{table.table_id}: de tabel gaf geen rijen")
         frame = pd.DataFrame(rows)
-        missing = [c for c in select if c not in frame.columns]
-        if missing:
-            raise TableError(f"{table.table_id}: kolom {missing[0]} ontbreekt in de rijen")
+        absent = [c for c in select if c not in frame.columns]
+        if absent:
+            raise TableError(f"{table.table_id}: kolom {absent[0]} ontbreekt in de rijen")
         frame = frame[list(dict.fromkeys(select))].astype("string")
         for spec in resolved.values():  # every 'where' must select rows
             mask = pd.Series(True, index=frame.index)
@@ -355,20 +412,21 @@ class Fetcher:
                 ensure_ascii=False), encoding="utf-8")
         self._finish(tmp, table, {"access": "odata", "modified": modified, "url": f"{base}/{fam.dataset}",
                                   "filter": table.filter, "rows": len(frame), "columns": resolved,
-                                  "warnings": warnings})
-        return "opgehaald", warnings
+                                  "missing": missing,
+                                  "warnings": warnings + [missing_text(table.table_id, m) for m in missing]})
+        return "opgehaald", warnings, missing
 
     # -- WFS -------------------------------------------------------------------------
-    def _wfs(self, fam: Family, table: Table, task) -> tuple[str, list[str]]:
+    def _wfs(self, fam: Family, table: Table, task) -> tuple[str, list[str], list[dict]]:
         import geopandas as gpd
         from shapely.geometry import shape
 
         old = read_manifest(self.out_dir, table.table_id)
         if old and old.get("declaration") == declaration(table):
-            return "actueel", []
+            return "actueel", [], list(old.get("missing") or [])
         url = fam.service.format(year=table.geo_year)
         tmp = None
-        resolved_all, warnings, counts = {}, [], {}
+        resolved_all, warnings, counts, missing_all = {}, [], {}, []
         frames = {}
         for level in table.levels:
             lay = table.layers[level]
@@ -396,8 +454,11 @@ class Fetcher:
             for needed in (lay["code"], lay["name"]):
                 if needed not in keys:
                     raise TableError(f"{table.table_id}: laag {lay['layer']}: eigenschap {needed} ontbreekt")
-            resolved, warn = _resolve(table, keys, suffixed=False)
+            resolved, warn, missing = _resolve(table, keys, suffixed=False)
+            for m in missing:
+                m["level"] = level
             warnings += warn
+            missing_all += missing
             resolved_all[level] = resolved
             cols = [lay["code"], lay["name"]] + (["water"] if "water" in keys else [])
             cols += sorted({s["key"] for s in resolved.values()})
@@ -413,8 +474,9 @@ class Fetcher:
         self._finish(tmp, table, {"access": "wfs", "modified": None, "url": url, "rows": counts,
                                   "layers": {lv: table.layers[lv] for lv in frames},
                                   "columns": resolved_all, "simplify_degrees": SIMPLIFY_DEGREES,
-                                  "warnings": warnings})
-        return "opgehaald", warnings
+                                  "missing": missing_all,
+                                  "warnings": warnings + [missing_text(table.table_id, m) for m in missing_all]})
+        return "opgehaald", warnings, missing_all
 
 
 def make_client(transport: httpx.BaseTransport | None = None, timeout: float = 120.0) -> httpx.Client:
@@ -445,4 +507,4 @@ def fetch_all(out_dir: Path, *, only: list[str] | None = None, since: int | None
 
 
 __all__ = ["FetchReport", "Fetcher", "TableError", "Unreachable", "fetch_all", "make_client",
-           "read_manifest", "recover", "registry_dir", "select_tables"]
+           "missing_text", "read_manifest", "recover", "registry_dir", "select_tables"]

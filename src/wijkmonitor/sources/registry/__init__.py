@@ -45,7 +45,8 @@ A column is *verified* when it has ``key`` and ``cite``; it is *unverified* when
 ``unverified: true`` with a ``reason``. Nothing else is accepted: a key is never declared
 without saying where it was seen. The fetcher matches a column by its exact key first and
 else by its stem (``<stem>_<n>``) in the live DataProperties, so a key renumbered in a later
-revision is still found and reported; a stem that is not there fails that table clearly.
+revision is still found and reported; a column that is not there is reported as missing
+(the rest of the table is fetched; see :mod:`..fetch_registry`).
 """
 
 from __future__ import annotations
