@@ -190,6 +190,7 @@ class WebStore:
         self._build_lock = threading.Lock()
         self._sig = None
         self._cache: dict = {}
+        self._roots: list = []  # [(signature, connection)], newest last
 
     # -- connections and caches -------------------------------------------------------------
     def _signature(self):
@@ -199,14 +200,43 @@ class WebStore:
             raise store.StoreMissing.at(self.path) from None
         return (st.st_ino, st.st_mtime_ns, st.st_size)
 
+    #: database instances of earlier store versions kept open for threads still reading them
+    KEEP_ROOTS = 2
+
+    def _root(self, sig):
+        """The one database instance of store version ``sig`` in this process. Every thread
+        reads through a cursor of it, so that the threads share one buffer pool and one DuckDB
+        thread pool: a database per thread (as before) held its own copy of the blocks it read
+        and its own threads, ~20 MB per request thread (measured: 20 threads reading the store,
+        600 MB with a database each, 306 MB with cursors of one)."""
+        with self._lock:
+            if self._roots and self._roots[-1][0] == sig:
+                return self._roots[-1][1]
+            root = _open(self.path)
+            _remember(root)
+            self._roots.append((sig, root))
+            while len(self._roots) > self.KEEP_ROOTS + 1:  # closing a root closes its cursors
+                _, old = self._roots.pop(0)
+                _forget(old)
+                old.close()
+            return root
+
     def con(self):
+        """This thread's connection to the store as it is now: a cursor of :meth:`_root`."""
         sig = self._signature()
         con = getattr(self._local, "con", None)
         if con is None or self._local.sig != sig:
             if con is not None:
                 _forget(con)
-                con.close()
-            con = _open(self.path)
+                try:
+                    con.close()
+                except Exception:  # its root was closed already (and closed it)
+                    pass
+            root = self._root(sig)
+            with self._lock:
+                con = root.cursor()
+            con.execute("USE store")
+            con.execute("SET enable_progress_bar = false")
             _remember(con)
             self._local.con, self._local.sig = con, sig
         return con
