@@ -276,7 +276,8 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
     a = a.copy()
     a["area_id"] = area_id
     gaps = analysis.gaps(areas=[area_id], baseline=baseline, latest=latest, reference="gemeente",
-                         values=data.values, index=data.index, catalogue=data.catalogue, rule=data.rule)
+                         values=data.values, index=data.index, catalogue=data.catalogue, rule=data.rule,
+                         sources=data.sources)
     gm_unit = str(a["gemeente_unit"])
     name = str(a["name"])
     themes, empty_themes = [], []

@@ -36,7 +36,8 @@ def analyse(data: StoreData, programme: str, baseline: int, latest: int
             ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The gap rows (reference: own gemeente) and the outcome table for a programme."""
     gaps = analysis.gaps(areas=programme, baseline=baseline, latest=latest, reference="gemeente",
-                         values=data.values, index=data.index, catalogue=data.catalogue, rule=data.rule)
+                         values=data.values, index=data.index, catalogue=data.catalogue, rule=data.rule,
+                         sources=data.sources)
     gaps = gaps.merge(data.index[["area_id", "gemeente_name"]].rename(columns={"area_id": "area"}),
                       on="area", how="left")
     outcome = analysis.outcome_table(gaps, values=data.values, set_unit=f"alle:{programme}",
