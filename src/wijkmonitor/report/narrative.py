@@ -296,6 +296,11 @@ def indicator_story(ind: Indicator, outcome: Mapping, gap_rows: pd.DataFrame, *,
             why = ("basisjaar en laatste jaar vallen samen" if by == ly else
                    f"van {enkel} {words.singular} "
                    f"zijn de cijfers van het gebied én de gemeente in {by} en {ly} bekend")
+            if by != ly and counts.get("bron veranderd"):
+                why = (f"bij {n_of('bron veranderd')} komen de cijfers in {by} en {ly} uit verschillende "
+                       f"bronnen (bron veranderd), bij de andere ontbreekt een cijfer")
+                if not counts["te weinig waarnemingen"]:
+                    why = f"de cijfers komen in {by} en {ly} uit verschillende bronnen (bron veranderd)"
             p = (f"Per {words.singular} is de ontwikkeling ten opzichte van het eigen stedelijk gemiddelde "
                  f"nog niet te meten: {why}.")
         else:
@@ -317,6 +322,9 @@ def indicator_story(ind: Indicator, outcome: Mapping, gap_rows: pd.DataFrame, *,
             if counts["te weinig waarnemingen"]:
                 p += (f" Voor {n_of('te weinig waarnemingen')} is de ontwikkeling niet te bepalen, omdat "
                       f"een cijfer van het gebied of van de gemeente in {by} of {ly} ontbreekt.")
+            if counts.get("bron veranderd"):
+                p += (f" Voor {n_of('bron veranderd')} is er geen oordeel: de cijfers van het gebied of "
+                      f"de gemeente komen in {by} en {ly} uit verschillende bronnen (bron veranderd).")
             p = p.strip()
         paras.append(p)
 

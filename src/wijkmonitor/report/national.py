@@ -17,7 +17,8 @@ from .tables import LEGEND, unit_label, value_cell
 THEME_TITLES = {"wonen & leefbaarheid": "Wonen en leefbaarheid", "leren": "Leren", "werken": "Werken",
                 "inkomen & schulden": "Inkomen en schulden", "gezondheid": "Gezondheid",
                 "veiligheid": "Veiligheid", "bevolking": "Bevolking (context)"}
-CLASS_ORDER = ("kleiner", "gelijk", "groter", "onzeker", "beter dan referentie", "te weinig waarnemingen")
+CLASS_ORDER = ("kleiner", "gelijk", "groter", "onzeker", "beter dan referentie", "te weinig waarnemingen",
+               "bron veranderd")
 
 
 def comparable(ind) -> bool:
@@ -67,6 +68,19 @@ def _sections(data: StoreData, programme: str) -> list[tuple[str, str, list[str]
             if ids:
                 out.append((f"thema-{theme.split()[0]}", THEME_TITLES[theme], order(ids), None))
     return out
+
+
+def _shown_classes(sections: list[dict]) -> tuple[str, ...]:
+    """The classes of the count tables: all of :data:`CLASS_ORDER`, but "bron veranderd" (no
+    class across a change of source, issue 17.6) only where some area has it; the items'
+    ``counts`` are cut to match (in place)."""
+    has_break = any(k for s in sections for it in s["indicators"] for c, k in it["counts"]
+                    if c == "bron veranderd")
+    classes = tuple(c for c in CLASS_ORDER if c != "bron veranderd" or has_break)
+    for s in sections:
+        for it in s["indicators"]:
+            it["counts"] = [(c, k) for c, k in it["counts"] if c in classes]
+    return classes
 
 
 def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
@@ -161,6 +175,7 @@ def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
             kern=kernindicator_text(line, coverage, stories, data.catalogue) if line else None,
             empty=nl_join(empty) if empty else None,
             sizes=nl_join(sizes) if sizes else None))
+    classes = _shown_classes(sections)
     p = PROGRAMMES[programme]
     return dict(
         kind="national", programme=programme, programme_label=p["label"], short=p["short"],
@@ -169,7 +184,7 @@ def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
         if programme == "nplv" else f"Ontwikkeling van de {n} {words.plural} van de {p['label']}",
         baseline=baseline, latest=latest, n_areas=n, words=words,
         area_names=nl_join(list(areas["name"])), sections=sections, legend=LEGEND,
-        classes=CLASS_ORDER, rules=provenance.rules(),
+        classes=classes, rules=provenance.rules(),
         appendix=provenance.indicator_entries(data, used),
         sources=provenance.source_entries(data, used),
         build_date=data.build_date, build_date_nl=provenance.nl_date(data.build_date),
