@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from wijkmonitor.analysis import (REFERENCE_NAMES, _lookup, REFERENCES, choose_years, classify, comparable,
-                                  default_tolerance, rule_text, select_areas)
+                                  default_tolerance, rule_text, same_publication, select_areas)
 from wijkmonitor import comparability
 from wijkmonitor.catalogue import Catalogue
 
@@ -58,6 +58,20 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
             "reference_baseline", "reference_status_baseline", "_eb", "reference_latest",
             "reference_status_latest", "_el"]
     df = pd.DataFrame(rows, columns=cols).drop(columns=["_eb", "_el"])
+    if reference in ("gemeente", "rest") and "publication" in values.columns:
+        # one publication per comparison (issue 15): a reference value from another publication
+        # than the area's value of that year is not compared, row by row
+        model = {i.id: bool(i.estimate) for i in inds}
+        for k, r in enumerate(df.itertuples()):
+            for when in ("baseline", "latest"):
+                year = getattr(r, f"{when}_year")
+                a_pub = _publication(v, r.area, r.indicator, year)
+                r_pub = _publication(v, r.reference_unit, r.indicator, year)
+                if (a_pub is not None and r_pub is not None and pd.notna(getattr(r, f"value_{when}"))
+                        and pd.notna(getattr(r, f"reference_{when}"))
+                        and not same_publication(a_pub, r_pub, model=model[r.indicator])):
+                    df.iat[k, df.columns.get_loc(f"reference_{when}")] = np.nan
+                    df.iat[k, df.columns.get_loc(f"reference_status_{when}")] = "niet vergelijkbaar"
     df["reference"] = reference
     df["reference_name"] = REFERENCE_NAMES[reference]
     df["gap_baseline"] = df["value_baseline"] - df["reference_baseline"]
@@ -78,7 +92,8 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
         sub["class"] = classify(sub["value_baseline"], sub["value_latest"], sub["reference_baseline"],
                                 sub["reference_latest"], higher_is_better=ind.higher_is_better,
                                 tolerance=tol, same_year=same)
-        sub["rule"] = [rule_text(ind, t, by, ly, reference)
+        sub["rule"] = [rule_text(ind, t, None if pd.isna(by) else int(by), None if pd.isna(ly) else int(ly),
+                                 reference)
                        for t, by, ly in zip(tol, sub["baseline_year"], sub["latest_year"])]
         sub["polarity"] = ind.polarity
         parts.append(sub)
@@ -97,6 +112,20 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
     for c in ("baseline_year", "latest_year"):
         out[c] = out[c].astype("Int64")
     return out
+
+
+def _publication(v: pd.DataFrame, unit: str, indicator: str, period):
+    """The publication of one value (None when unknown or not shown)."""
+    if period is None or pd.isna(period):
+        return None
+    try:
+        r = v.loc[(unit, indicator, int(period))]
+    except KeyError:
+        return None
+    if isinstance(r, pd.DataFrame):
+        r = r.iloc[0]
+    p = r["publication"]
+    return p if isinstance(p, str) and r["status"] == "ok" else None
 
 
 def _series(values: pd.DataFrame, sources: pd.DataFrame) -> dict:

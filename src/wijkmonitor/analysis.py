@@ -627,11 +627,14 @@ def unit_series(values: pd.DataFrame, sources: pd.DataFrame, units=None, indicat
 _SERIES_CACHE: list[tuple[object, object, object, dict]] = []
 
 
-def _cached_unit_series(values, sources, decl) -> dict:
+def _cached_unit_series(values, sources, decl) -> tuple[dict, set]:
+    """:func:`unit_series` of the whole frames and the keys whose series has more than one
+    publication series (the only ones a break can concern)."""
     for v, s, d, hit in _SERIES_CACHE:
         if v is values and s is sources and d is decl:
             return hit
-    hit = unit_series(values, sources, decl=decl)
+    series = unit_series(values, sources, decl=decl)
+    hit = (series, {k for k, by_year in series.items() if len(set(by_year.values())) > 1})
     _SERIES_CACHE.insert(0, (values, sources, decl, hit))
     del _SERIES_CACHE[4:]
     return hit
@@ -652,7 +655,7 @@ def _break_columns(values: pd.DataFrame, sources: pd.DataFrame | None, area, ref
     after = np.full(n, np.nan)
     if sources is not None and len(values) and "source_id" in values.columns:
         decl = comparability.load()
-        by_unit = _cached_unit_series(values, sources, decl)
+        by_unit, changing = _cached_unit_series(values, sources, decl)
         for j in range(n):
             a_s, r_s = by_unit.get((area[j], indicator[j]), {}), by_unit.get((ref_unit[j], indicator[j]), {})
             b, l = by[j], ly[j]
@@ -664,6 +667,8 @@ def _break_columns(values: pd.DataFrame, sources: pd.DataFrame | None, area, ref
                 out["reference_series_latest"][j] = r_s.get(int(l))
             if cls[j] == "te weinig waarnemingen" or not (np.isfinite(b) and np.isfinite(l)):
                 continue
+            if (area[j], indicator[j]) not in changing and (ref_unit[j], indicator[j]) not in changing:
+                continue  # neither series changes publication in any year
             crossed = comparability.gap_break(indicator[j], (a_s, r_s), int(b), int(l), decl)
             if crossed is not None:
                 cls[j] = comparability.BREAK_CLASS
