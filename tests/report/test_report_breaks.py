@@ -96,3 +96,30 @@ def test_national_report_counts_the_class_only_where_it_occurs(data):
     ctx = national.build(data, "nplv", 2012, 2020)
     assert "bron veranderd" not in ctx["classes"]  # 2012-2020: one publication everywhere
     assert all(len(it["counts"]) == len(ctx["classes"]) for s in ctx["sections"] for it in s["indicators"])
+
+
+def test_narrative_gives_no_g18_class_across_a_change_of_source():
+    from tests.report.test_report import _fixture
+    from wijkmonitor.report import narrative
+
+    words = narrative.Words("wijk", "wijken", "de 3 wijken samen")
+    ind, out, gaps = _fixture([50.0, 60.0, 55.0], [60.0, 70.0, 65.0], [40.0] * 3, [40.0] * 3)
+    plain = " ".join(narrative.indicator_story(ind, out, gaps, words=words).paragraphs)
+    assert "afstand van de 3 wijken samen tot de G18 is groter geworden" in plain
+    why = "de bron van de cijfers veranderde tussen 2018 en 2019 (A → B)"
+    text = " ".join(narrative.indicator_story(ind, out, gaps, words=words, g18_break=why).paragraphs)
+    assert "tot de G18 is groter geworden" not in text
+    assert f"of de afstand van de 3 wijken samen tot de G18 veranderde is niet te zeggen: {why}." in text
+
+
+def test_national_narrative_names_the_class():
+    from wijkmonitor.report import narrative
+    from tests.report.test_report import _fixture
+
+    words = narrative.Words("wijk", "wijken", "de 3 wijken samen")
+    ind, out, gaps = _fixture([50.0, 60.0, 55.0], [60.0, 70.0, 65.0], [40.0] * 3, [40.0] * 3)
+    gaps.loc[0, "class"] = "bron veranderd"
+    out = {**out, "groter": out["groter"] - 1, "bron veranderd": 1}
+    text = " ".join(narrative.indicator_story(ind, out, gaps, words=words).paragraphs)
+    assert ("Voor één wijk (Wijk A) is er geen oordeel: de cijfers van het gebied of de gemeente komen in "
+            "2016 en 2020 uit verschillende bronnen (bron veranderd).") in text

@@ -70,6 +70,19 @@ def _sections(data: StoreData, programme: str) -> list[tuple[str, str, list[str]
     return out
 
 
+def _g18_break(data: StoreData, set_unit: str, indicator: str, baseline, latest) -> str | None:
+    """The reason why the distance of the set of areas to the G18 gets no class (a change of
+    publication series between the two years, issue 17.6), or None."""
+    from .. import comparability
+
+    if not (is_number(baseline) and is_number(latest)):
+        return None
+    series = data.publication_series()
+    b = comparability.gap_break(indicator, [series.get((u, indicator), {}) for u in (set_unit, "G18")],
+                                int(baseline), int(latest))
+    return comparability.break_reason(b) if b is not None else None
+
+
 def _shown_classes(sections: list[dict]) -> tuple[str, ...]:
     """The classes of the count tables: all of :data:`CLASS_ORDER`, but "bron veranderd" (no
     class across a change of source, issue 17.6) only where some area has it; the items'
@@ -106,7 +119,8 @@ def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
         stories[iid] = indicator_story(
             ind, row, gaps[gaps["indicator"] == iid], words=words, groups=GROUPS,
             group_labels=GROUP_LABELS,
-            set_status={w: st(set_unit, iid, row[f"{w}_year"]) for w in ("baseline", "latest")})
+            set_status={w: st(set_unit, iid, row[f"{w}_year"]) for w in ("baseline", "latest")},
+            g18_break=_g18_break(data, set_unit, iid, row["baseline_year"], row["latest_year"]))
     sections = []
     used = []
     fig_no = 0
