@@ -52,13 +52,13 @@ BASELINE_YEAR = 2012
 
 
 def _workload(gaps_fn, latest_years, data, references=("gemeente",), pairs=None) -> list[pd.DataFrame]:
-    values, index, catalogue = data
+    values, index, catalogue, sources = data
     out = []
     spans = pairs if pairs is not None else [(BASELINE_YEAR, y) for y in latest_years]
     for reference in references:
         for b, l in spans:
             out.append(gaps_fn(areas=None, baseline=b, latest=l, reference=reference,
-                               values=values, index=index, catalogue=catalogue))
+                               values=values, index=index, catalogue=catalogue, sources=sources))
     return out
 
 
@@ -114,8 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.closing(store.connect(path)) as con:
         values = analysis.load_area_values(con=con)
         index = analysis.load_area_index(con=con)
+        sources = analysis.load_sources(con=con)
     load_s = time.perf_counter() - t0
-    data = (values, index, catalogue)
+    data = (values, index, catalogue, sources)
     area_ok = values[(values["unit_kind"] == "area") & (values["status"] == "ok")]
     periods = sorted(int(p) for p in area_ok["period"].unique())
     latest_years = [p for p in periods if p > BASELINE_YEAR]

@@ -51,6 +51,15 @@ Where no interval is known for the indicator (scores, classes) the default rule 
 the uncertainty and says so: it then classifies by the tolerance alone, as ``omw``, and the
 row's ``interval_method`` is ``geen``.
 
+Breaks in a series (issue 17.6)
+-------------------------------
+Where the figures of the area or of its reference come from another *publication series*
+(``comparability.yaml``: e.g. RIVM 50090NED up to 2020, the Gezondheidsmonitor 50150NED after)
+between the baseline and the latest year, and the two series are not declared comparable for
+the indicator, no class is computed: the class is **bron veranderd** and ``class_reason``
+names both series (:func:`wijkmonitor.comparability.gap_break`, the rule every output uses).
+Classes that judge nothing ("te weinig waarnemingen") stay as they are.
+
 One publication per comparison
 ------------------------------
 Each value carries its ``publication`` (publisher table and division, from ``area_values``).
@@ -75,7 +84,8 @@ from . import store
 from .catalogue import Catalogue, Indicator, load_catalogue
 from .nlformat import nl_number
 
-CLASSES = ("kleiner", "groter", "gelijk", "onzeker", "beter dan referentie", "te weinig waarnemingen")
+CLASSES = ("kleiner", "groter", "gelijk", "onzeker", "beter dan referentie", "te weinig waarnemingen",
+           "bron veranderd")
 #: Dutch labels of the classes where the bare word needs help.
 CLASS_LABELS = {"onzeker": "niet te zeggen"}
 #: The classification rules: the default respects the uncertainty; ``omw`` is the historical
@@ -88,6 +98,10 @@ REFERENCE_NAMES = {
     "G4": "G4", "G14": "G14", "G18": "G18", "G40": "G40", "NPLV19": "de 19 NPLV-gemeenten",
     "NL": "Nederland",
 }
+#: The break clause of every rule text (issue 17.6; :mod:`wijkmonitor.comparability`).
+BREAK_RULE = ("; bron veranderd (geen oordeel) als de cijfers van het gebied of de referentie tussen "
+              "basisjaar en laatste jaar uit een andere publicatiereeks komen die niet als vergelijkbaar "
+              "is vastgelegd")
 #: Relative tolerance of the global rule (share of the reference's baseline value).
 RELATIVE_TOLERANCE = 0.02
 #: Absolute tolerance of the global rule for percentages, in procentpunten.
@@ -124,7 +138,9 @@ def general_rule_text(reference: str = "gemeente", rule: str = "omw") -> str:
                 f"basisjaar) én het interval sluit 0 uit. Gelijk: het hele interval ligt binnen plus of min de "
                 f"tolerantie. Niet te zeggen (onzeker): geen van beide. Te weinig waarnemingen: een van de vier "
                 f"cijfers ontbreekt of komt uit een andere publicatie dan het gebied, of basisjaar en laatste "
-                f"jaar vallen samen. De vaste-tolerantieregel van de Outcomemonitor: --rule omw.")
+                f"jaar vallen samen. Bron veranderd: de cijfers van het gebied of de referentie komen tussen "
+                f"basisjaar en laatste jaar uit een andere publicatiereeks die niet als vergelijkbaar is "
+                f"vastgelegd; dan geen oordeel. De vaste-tolerantieregel van de Outcomemonitor: --rule omw.")
     return (f"Per indicator en gebied: de achterstand op {ref} in het basisjaar en in het laatste jaar "
             f"(per indicator de dichtstbijzijnde jaren waarin minstens de helft van de gebieden een cijfer "
             f"heeft; zijn dat er minder dan twee, dan het jaarpaar waarin de meeste gebieden beide cijfers "
@@ -134,7 +150,9 @@ def general_rule_text(reference: str = "gemeente", rule: str = "omw") -> str:
             f"{nl_number(RELATIVE_TOLERANCE * 100, 0)}% van de referentiewaarde in het basisjaar bij andere "
             f"eenheden). Kleiner/groter: de achterstand nam meer dan de tolerantie af/toe. Te weinig "
             f"waarnemingen: een van de vier cijfers ontbreekt (niet gepubliceerd, geheim of te kleine basis) "
-            f"of basisjaar en laatste jaar vallen samen.")
+            f"of basisjaar en laatste jaar vallen samen. Bron veranderd: de cijfers van het gebied of de "
+            f"referentie komen tussen basisjaar en laatste jaar uit een andere publicatiereeks die niet als "
+            f"vergelijkbaar is vastgelegd; dan geen oordeel.")
 
 
 def default_tolerance(ind: Indicator, reference_baseline: float | None) -> float:
@@ -166,7 +184,7 @@ def rule_text(ind: Indicator, tolerance: float, baseline: int | None, latest: in
                 f"of beter dan de referentie scoort; anders gelijk als de achterstand {span} "
                 f"met hoogstens {tol} veranderde ({origin}), anders kleiner of groter")
     return core + ("; te weinig waarnemingen als een van de vier cijfers ontbreekt of als basisjaar en "
-                   "laatste jaar samenvallen (geen ontwikkeling te meten)")
+                   "laatste jaar samenvallen (geen ontwikkeling te meten)" + BREAK_RULE)
 
 
 def _rule_words(ind: Indicator, tolerance, baseline, latest) -> tuple[str, str, str]:
@@ -200,7 +218,7 @@ def _standard_rule_text(ind: Indicator, tolerance: float, baseline, latest, refe
                   f"verandering meer dan {tol} is én het interval 0 uitsluit; gelijk als het hele "
                   f"interval binnen ±{tol} ligt; anders niet te zeggen (onzeker)")
     return (f"{what}; {judged}; te weinig waarnemingen als een van de vier cijfers ontbreekt, uit een andere "
-            f"publicatie komt dan het gebied, of als basisjaar en laatste jaar samenvallen")
+            f"publicatie komt dan het gebied, of als basisjaar en laatste jaar samenvallen" + BREAK_RULE)
 
 
 def classify_uncertain(change, change_lower, change_upper, tolerance) -> np.ndarray:
@@ -349,7 +367,8 @@ def load_area_index(path: Path | None = None, con=None) -> pd.DataFrame:
 def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] | None = None,
          baseline: int, latest: int, reference: str = "gemeente", path: Path | None = None,
          values: pd.DataFrame | None = None, index: pd.DataFrame | None = None,
-         catalogue: Catalogue | None = None, rule: str = "standaard") -> pd.DataFrame:
+         catalogue: Catalogue | None = None, rule: str = "standaard",
+         sources: pd.DataFrame | None = None) -> pd.DataFrame:
     """Gap and classification per area and indicator between ``baseline`` and ``latest``.
 
     Parameters
@@ -358,13 +377,22 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
     reference : one of :data:`REFERENCES`
     rule : one of :data:`RULES` (``standaard``: with the uncertainty; ``omw``: fixed tolerance)
     values, index : pre-loaded ``area_values`` / ``area_index`` (to avoid re-reading the store)
+    sources : the store's ``sources`` table (``source_id, table_id, title``), which gives the
+        publication series of each figure (:mod:`wijkmonitor.comparability`); read from the
+        store with ``values``. Passed ``values`` without ``sources``: the series are unknown
+        and no break is judged (hand-made frames).
 
     Returns one row per area and indicator with the columns of the public JSON output:
     ``area, indicator, baseline_year, latest_year, value_baseline, value_latest,
     reference_baseline, reference_latest, gap_baseline, gap_latest, class, rule`` and more:
     per value ``lower_*``/``upper_*`` (95 %), ``change`` (of the achterstand) with
     ``change_lower``/``change_upper``, ``interval_method``, ``publication_*`` and
-    ``reference_publication_*`` (the publication of each value), ``rule_name``.
+    ``reference_publication_*`` (the publication of each value), ``rule_name``; and (issue
+    17.6) ``series_*`` / ``reference_series_*`` (the publication series of each value),
+    ``break_before``/``break_after`` and ``class_reason``: where the area's or the reference's
+    figures change publication series between baseline and latest year and the two series are
+    not declared comparable (``comparability.yaml``), the class is ``bron veranderd`` and
+    ``class_reason`` names both series.
     """
     if reference not in REFERENCES:
         raise ValueError(f"onbekende referentie {reference!r}; kies uit {', '.join(REFERENCES)}")
@@ -373,6 +401,8 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
     catalogue = catalogue or load_catalogue()
     if values is None or index is None:
         with contextlib.closing(store.connect(path)) as con:
+            if values is None and sources is None:
+                sources = load_sources(con=con)
             values = load_area_values(con=con) if values is None else values
             index = load_area_index(con=con) if index is None else index
     idx = select_areas(index, areas)
@@ -509,6 +539,8 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
             texts[key] = rule_text(catalogue[ind_id], t, None if np.isnan(b) else int(b),
                                    None if np.isnan(l) else int(l), reference, rule)
         rules[j] = texts[key]
+    # issue 17.6: no class across a change of publication series (comparability.yaml)
+    brk = _break_columns(values, sources, col["area"], col["reference_unit"], col["indicator"], by, ly, cls)
     years_b = pd.array(np.nan_to_num(by).astype("int64"), dtype="Int64")
     years_l = pd.array(np.nan_to_num(ly).astype("int64"), dtype="Int64")
     years_b[np.isnan(by)] = pd.NA
@@ -539,7 +571,114 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
         "reference_publication_baseline": col["pub_reference_baseline"],
         "reference_publication_latest": col["pub_reference_latest"],
         "rule_name": np.full(n, rule, dtype=object),
+        **brk,
     })
+
+
+def load_sources(path: Path | None = None, con=None) -> pd.DataFrame:
+    """The ``sources`` table (``source_id, table_id, title``): the publication series of a
+    figure follow from it (:func:`wijkmonitor.comparability.source_series`)."""
+    sql = "SELECT source_id, table_id, title FROM sources"
+    if con is not None:
+        return con.execute(sql).df()
+    return store.query_df(sql, path=path)
+
+
+def unit_series(values: pd.DataFrame, sources: pd.DataFrame, units=None, indicators=None,
+                decl=None) -> dict[tuple[str, str], dict[int, str]]:
+    """``{(unit_id, indicator): {year: publication series}}`` of the shown figures in
+    ``area_values`` (``units``/``indicators``: only these; None: all).
+
+    The series of a figure is that of its source(s) (:func:`comparability.series_of`); a
+    figure without a source (a harmonised group such as G4) takes the series most gemeente
+    figures of that indicator and year came from.
+    """
+    from . import comparability
+
+    decl = decl or comparability.load()
+    by_source = comparability.source_series(sources, decl)
+    keep = values["status"] == "ok"
+    if units is not None:
+        keep &= values["unit_id"].isin(set(units))
+    if indicators is not None:
+        keep &= values["indicator"].isin(set(indicators))
+    ok = values[keep]
+    distinct = {sid: comparability.series_of(sid, by_source) for sid in ok["source_id"].unique()}
+    ser = ok["source_id"].map(distinct)
+    if ser.isna().any():
+        gm = values[(values["status"] == "ok") & (values["unit_kind"] == "gemeente")]
+        gd = {sid: comparability.series_of(sid, by_source) for sid in gm["source_id"].unique()}
+        gm = gm.assign(series=gm["source_id"].map(gd)).dropna(subset=["series"])
+        dom = gm.groupby(["indicator", "period", "series"]).size().reset_index(name="n") \
+            .sort_values(["n", "series"]).drop_duplicates(["indicator", "period"], keep="last")
+        dom_map = {(i, int(p)): sr for i, p, sr in dom[["indicator", "period", "series"]].itertuples(index=False)}
+        fill = [dom_map.get((i, int(p))) for i, p in zip(ok["indicator"], ok["period"])]
+        ser = ser.where(ser.notna(), pd.Series(fill, index=ser.index, dtype=object))
+    out: dict[tuple[str, str], dict[int, str]] = {}
+    for u, i, p, sr in zip(ok["unit_id"], ok["indicator"], ok["period"], ser):
+        if isinstance(sr, str):
+            out.setdefault((u, i), {})[int(p)] = sr
+    return out
+
+
+#: The last few :func:`unit_series` of whole frames: the website, the report and the benchmark
+#: call :func:`gaps` many times with the same frames. Keyed by the frames' identity; the
+#: frames are held, so an id is not reused while its entry lives.
+_SERIES_CACHE: list[tuple[object, object, object, dict]] = []
+
+
+def _cached_unit_series(values, sources, decl) -> tuple[dict, set]:
+    """:func:`unit_series` of the whole frames and the keys whose series has more than one
+    publication series (the only ones a break can concern)."""
+    for v, s, d, hit in _SERIES_CACHE:
+        if v is values and s is sources and d is decl:
+            return hit
+    series = unit_series(values, sources, decl=decl)
+    hit = (series, {k for k, by_year in series.items() if len(set(by_year.values())) > 1})
+    _SERIES_CACHE.insert(0, (values, sources, decl, hit))
+    del _SERIES_CACHE[4:]
+    return hit
+
+
+def _break_columns(values: pd.DataFrame, sources: pd.DataFrame | None, area, ref_unit, indicator,
+                   by: np.ndarray, ly: np.ndarray, cls: np.ndarray) -> dict[str, np.ndarray]:
+    """The issue-17.6 columns of :func:`gaps`; sets ``cls`` to ``bron veranderd`` in place
+    where a break lies between baseline and latest year (see the module docstring; the series
+    per figure from :func:`unit_series`)."""
+    from . import comparability
+
+    n = len(area)
+    out = {k: np.full(n, None, dtype=object) for k in (
+        "series_baseline", "series_latest", "reference_series_baseline", "reference_series_latest",
+        "class_reason")}
+    before = np.full(n, np.nan)
+    after = np.full(n, np.nan)
+    if sources is not None and len(values) and "source_id" in values.columns:
+        decl = comparability.load()
+        by_unit, changing = _cached_unit_series(values, sources, decl)
+        for j in range(n):
+            a_s, r_s = by_unit.get((area[j], indicator[j]), {}), by_unit.get((ref_unit[j], indicator[j]), {})
+            b, l = by[j], ly[j]
+            if np.isfinite(b):
+                out["series_baseline"][j] = a_s.get(int(b))
+                out["reference_series_baseline"][j] = r_s.get(int(b))
+            if np.isfinite(l):
+                out["series_latest"][j] = a_s.get(int(l))
+                out["reference_series_latest"][j] = r_s.get(int(l))
+            if cls[j] == "te weinig waarnemingen" or not (np.isfinite(b) and np.isfinite(l)):
+                continue
+            if (area[j], indicator[j]) not in changing and (ref_unit[j], indicator[j]) not in changing:
+                continue  # neither series changes publication in any year
+            crossed = comparability.gap_break(indicator[j], (a_s, r_s), int(b), int(l), decl)
+            if crossed is not None:
+                cls[j] = comparability.BREAK_CLASS
+                out["class_reason"][j] = comparability.break_reason(crossed, decl)
+                before[j], after[j] = crossed.before, crossed.after
+    for k, arr in (("break_before", before), ("break_after", after)):
+        col = pd.array(np.nan_to_num(arr).astype("int64"), dtype="Int64")
+        col[np.isnan(arr)] = pd.NA
+        out[k] = col
+    return out
 
 
 def same_publication(area_pub, ref_pub, *, model: bool) -> bool:

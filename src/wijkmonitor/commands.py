@@ -326,7 +326,10 @@ GAP_FIELDS = ["area", "area_name", "indicator", "baseline_year", "latest_year", 
               "reference_lower_baseline", "reference_upper_baseline", "reference_lower_latest",
               "reference_upper_latest", "change", "change_lower", "change_upper", "interval_method",
               "publication_baseline", "publication_latest", "reference_publication_baseline",
-              "reference_publication_latest", "rule_name"]
+              "reference_publication_latest", "rule_name",
+              # issue 17.6: the publication series of each value, and no class across a break
+              "series_baseline", "series_latest", "reference_series_baseline", "reference_series_latest",
+              "break_before", "break_after", "class_reason"]
 
 
 def _print_rule_comparison(df, other, rule: str, fmt: str) -> None:
@@ -462,12 +465,14 @@ def register_gap(app: typer.Typer) -> None:
         try:
             values = analysis.load_area_values(store_path)
             index = analysis.load_area_index(store_path)
+            sources = analysis.load_sources(store_path)
             df = analysis.gaps(areas=selection, indicators=indicator or None, baseline=baseline,
-                               latest=latest, reference=reference, values=values, index=index, rule=rule)
+                               latest=latest, reference=reference, values=values, index=index, rule=rule,
+                               sources=sources)
             if compare_rules:
                 other = analysis.gaps(areas=selection, indicators=indicator or None, baseline=baseline,
                                       latest=latest, reference=reference, values=values, index=index,
-                                      rule="omw" if rule == "standaard" else "standaard")
+                                      rule="omw" if rule == "standaard" else "standaard", sources=sources)
         except (KeyError, ValueError) as exc:
             _fail(str(exc.args[0]) if exc.args else str(exc))
         except store.StoreMissing as exc:
@@ -489,6 +494,8 @@ def register_gap(app: typer.Typer) -> None:
                       "gap_baseline", "gap_latest"):
                 shown[c] = [_fmt(v, cat[i].decimals) for v, i in zip(shown[c], shown["indicator"])]
             _print_df(shown, title=f"{df['area_name'].iloc[0]}: afstand tot {analysis.REFERENCE_NAMES[reference]}")
+            for ind_id, why in df.loc[df["class_reason"].notna(), ["indicator", "class_reason"]].itertuples(index=False):
+                console.print(f"{cat[ind_id].name}: bron veranderd: {why}.")
             console.print("Regel per indicator: zie --format json (veld 'rule').")
             return
         set_unit = f"alle:{areas}" if areas in ("nplv", "aandachtswijken") else None

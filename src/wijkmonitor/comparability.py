@@ -20,10 +20,16 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable, Mapping
 
 import yaml
 
 PATH = Path(__file__).with_name("comparability.yaml")
+
+#: The class of a gap whose baseline and latest figures lie on both sides of a break.
+BREAK_CLASS = "bron veranderd"
+#: Joins the series of a figure added up from parts of several publication series.
+MIXED = " + "
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,8 @@ class Declaration:
         return Series(id=tid, name=f"{title} ({tid})" if title else tid)
 
     def name(self, series_id: str) -> str:
+        if MIXED in series_id:
+            return MIXED.join(self.name(x) for x in series_id.split(MIXED))
         for series, _, _ in self.rules:
             if series.id == series_id:
                 return series.name
@@ -82,7 +90,70 @@ def crossing(breaks: list[Break], baseline: int | None, latest: int | None) -> B
     if baseline is None or latest is None:
         return None
     lo, hi = min(baseline, latest), max(baseline, latest)
-    return next((b for b in breaks if lo <= b.before and b.after <= hi), None)
+    return next((b for b in sorted(breaks, key=lambda b: (b.before, b.after))
+                 if lo <= b.before and b.after <= hi), None)
+
+
+def gap_break(indicator: str, series_by_unit: Iterable[Mapping[int, str | None]],
+              baseline: int | None, latest: int | None, decl: Declaration | None = None) -> Break | None:
+    """The rule of issue 17.6 for one gap: a compared unit (the area or its reference) whose
+    figure in ``baseline`` and figure in ``latest`` come from two publication series that are
+    not declared comparable; returns the first break of that unit between the two years (None
+    when every unit compares like with like).
+
+    ``series_by_unit``: per unit ``{year: publication series}`` of its shown figures. A gap
+    uses only the baseline and latest figures, so a unit whose series changes and changes
+    back (2021 and 2025 from one table, 2022 from another) compares like with like; the chart
+    still marks both changes. A year without a known series is not judged.
+
+    >>> gap_break("ervaren_gezondheid_pct", [{2020: "rivm-50090ned"},
+    ...           {2020: "rivm-50090ned", 2022: "gezondheidsmonitor-50150ned"}], 2020, 2022).after
+    2022
+    """
+    if baseline is None or latest is None or baseline == latest:
+        return None
+    decl = decl or load()
+    for series in series_by_unit:
+        a, b = series.get(baseline), series.get(latest)
+        if not a or not b or decl.comparable_pair(indicator, a, b):
+            continue
+        inside = crossing(decl.breaks(indicator, dict(series)), baseline, latest)
+        return inside or Break(min(baseline, latest), max(baseline, latest), a, b)
+    return None
+
+
+def break_reason(b: Break, decl: Declaration | None = None) -> str:
+    """Why a gap has no class across break ``b``, in Dutch (both series named)."""
+    decl = decl or load()
+    return (f"de bron van de cijfers veranderde tussen {b.before} en {b.after} "
+            f"({decl.name(b.series_before)} → {decl.name(b.series_after)}); "
+            "cijfers uit verschillende bronnen vergelijken we niet, dus er is geen oordeel "
+            "over de ontwikkeling")
+
+
+def source_series(sources, decl: Declaration | None = None) -> dict[str, str]:
+    """``{source_id: publication series id}`` for a ``sources`` table (columns ``source_id``,
+    ``table_id``, ``title``)."""
+    decl = decl or load()
+    out = {}
+    for sid, tid, title in zip(sources["source_id"], sources["table_id"], sources["title"]):
+        tid = tid if isinstance(tid, str) else None
+        title = title if isinstance(title, str) else None
+        out[sid] = decl.family(tid, title).id
+    return out
+
+
+def series_of(source_ids, by_source: Mapping[str, str]) -> str | None:
+    """The publication series of a figure from its ``source_id`` (one id, or several joined by
+    commas for a figure added up from parts). Parts from one series give that series; parts
+    from several give them joined by :data:`MIXED` (a series of its own); an unknown source
+    gives None (not judged)."""
+    if not isinstance(source_ids, str) or not source_ids:
+        return None
+    found = {by_source.get(x.strip()) for x in source_ids.split(",") if x.strip()}
+    if not found or None in found:
+        return None
+    return MIXED.join(sorted(found))
 
 
 @functools.lru_cache(maxsize=4)

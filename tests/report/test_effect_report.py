@@ -36,7 +36,7 @@ def test_national_chapter_has_every_area_and_indicator_with_the_effect_numbers(d
             else:
                 assert row["outcome"] == f"geen schatting: {r['reason']}"
     html = render_html("national.html", ctx)
-    n = len(ctx["sections"]) + 2
+    n = len(ctx["sections"]) + 3  # after the chapter "Signalen"
     assert f'<a href="#vergeleken">{n} Vergeleken met vergelijkbare wijken</a>' in html
     assert f"{n + 1} Verantwoording" in html
     assert "geen causaal bewijs op zichzelf" in html and "naaste-buren-matching" in html

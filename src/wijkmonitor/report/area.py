@@ -13,6 +13,7 @@ from ..catalogue import THEMES
 from . import charts, effect_chapter, provenance
 from .data import PROGRAMMES, StoreData
 from .format import is_number, nl_join, nl_number, nl_value
+from ..comparability import BREAK_CLASS
 from .national import CLASS_ORDER, THEME_TITLES, comparable
 from .tables import LEGEND, Cell, diff_cell, unit_label, value_cell
 
@@ -238,6 +239,22 @@ def _size_row(data: StoreData, ind, area_id: str, gm_unit: str, baseline: int, l
                 polarity=ind.polarity, same=by == ly)
 
 
+def _break_marks(data: StoreData, indicator: str, units: list[str]) -> list[tuple[int, int, str, str]]:
+    """The changes of publication series in the charted series (issue 17.6): ``(last year of
+    the old series, first year of the new one, old name, new name)``."""
+    from .. import comparability
+
+    decl = comparability.load()
+    return [(b.before, b.after, decl.name(b.series_before), decl.name(b.series_after))
+            for b in data.breaks(units, indicator)]
+
+
+def _break_note(marks) -> str:
+    """The caption words for the break marks of a chart (empty when there are none)."""
+    return "; ".join(f"gestippelde lijn: tussen {a} en {b} verandert de bron van de cijfers ({o} → {n})"
+                     for a, b, o, n in marks)
+
+
 def _theme_text(rows: list[dict], name: str) -> str:
     """One sentence per theme from the classes in its table (rule-based, names the indicators)."""
     by_cls: dict[str, list[str]] = {}
@@ -257,6 +274,10 @@ def _theme_text(rows: list[dict], name: str) -> str:
     if by_cls.get("beter dan referentie"):
         out.append(f"Bij {nl_join(by_cls['beter dan referentie'])} scoort {name} in het laatste jaar "
                    f"gelijk aan of beter dan het stedelijk gemiddelde.")
+    for r in rows:
+        if r["cls"] == BREAK_CLASS:
+            out.append(f"Bij ‘{r['name']}’ is er geen oordeel over de ontwikkeling (bron veranderd): "
+                       + (r.get("reason") or "de bron van de cijfers veranderde") + ".")
     if by_cls.get("te weinig waarnemingen"):
         out.append(f"Bij {nl_join(by_cls['te weinig waarnemingen'])} is de ontwikkeling niet te bepalen, "
                    f"omdat een cijfer van het gebied of de gemeente ontbreekt of er maar één jaar "
@@ -276,7 +297,8 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
     a = a.copy()
     a["area_id"] = area_id
     gaps = analysis.gaps(areas=[area_id], baseline=baseline, latest=latest, reference="gemeente",
-                         values=data.values, index=data.index, catalogue=data.catalogue, rule=data.rule)
+                         values=data.values, index=data.index, catalogue=data.catalogue, rule=data.rule,
+                         sources=data.sources)
     gm_unit = str(a["gemeente_unit"])
     name = str(a["name"])
     themes, empty_themes = [], []
@@ -317,7 +339,8 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
                     ref_l=value_cell(r["reference_latest"], r["reference_status_latest"], ind.decimals),
                     gap_b=blank if same else diff_cell(r["gap_baseline"], ind.decimals, ind.unit),
                     gap_l=diff_cell(r["gap_latest"], ind.decimals, ind.unit),
-                    cls=cls, polarity=ind.polarity, same=same))
+                    cls=cls, polarity=ind.polarity, same=same,
+                    reason=r.get("class_reason") if cls == BREAK_CLASS else None))
             used.append(ind.id)
             if len(shown) >= 2:
                 # every series keeps its place (and so its line style in the shared legend) when
@@ -328,11 +351,12 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
                         break  # a count of the area next to the gemeente's total says nothing
                     series[label] = data.shown(unit, ind.id)
                 fig_no += 1
-                svg, alt = charts.trend_chart(ind, series)
+                marks = _break_marks(data, ind.id, [area_id, gm_unit, "NL"][:len(series)])
+                svg, alt = charts.trend_chart(ind, series, breaks=marks)
                 drawn = [label for label, pts in series.items() if pts]
                 figs.append(dict(no=fig_no, uri=charts.data_uri(svg), alt=alt, name=ind.name,
                                  title=charts.trend_title(ind), drawn=drawn, caption="",
-                                 n_series=len(series)))
+                                 n_series=len(series), breaks=_break_note(marks)))
         if rows:
             legend = None
             if figs:
@@ -341,6 +365,8 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
                 legend = dict(uri=charts.data_uri(svg), alt=alt)
                 for f in figs:  # the legend names the series; a chart with fewer says which
                     f["caption"] = "" if f["drawn"] == labels else f"alleen {nl_join(f['drawn'])}"
+                    if f["breaks"]:
+                        f["caption"] = "; ".join(x for x in (f["caption"], f["breaks"]) if x)
             themes.append(dict(id=theme.split()[0], title=THEME_TITLES[theme], rows=rows, figures=figs,
                                legend=legend, text=_theme_text(rows, name)))
         else:

@@ -32,7 +32,7 @@ OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow"
              "grey": "#999999"}
 CLASS_COLOURS = {"kleiner": OKABE_ITO["blue"], "beter dan referentie": OKABE_ITO["sky"],
                  "gelijk": "#BBBBBB", "groter": OKABE_ITO["vermillion"], "onzeker": OKABE_ITO["yellow"],
-                 "te weinig waarnemingen": "#EEEEEE"}
+                 "te weinig waarnemingen": "#EEEEEE", "bron veranderd": "#D9D0E8"}
 INK = "#1A1A1A"
 RC = {"svg.hashsalt": "wijkmonitor-report", "svg.fonttype": "none", "svg.image_inline": True,
       "font.family": "DejaVu Sans", "font.size": 8, "axes.edgecolor": "#666666",
@@ -237,8 +237,8 @@ def trend_title(ind: Indicator) -> str:
     return ind.name + (f" ({unit_label(ind.unit)})" if ind.unit not in ("aantal",) else "")
 
 
-def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]]
-                ) -> tuple[str, str]:
+def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]],
+                breaks: Sequence[tuple] = ()) -> tuple[str, str]:
     """Lines over the years for a few units (the area, its gemeente, NL): ``label -> [(year,
     value)]`` with shown values only. Returns ``(svg, alt text)``.
 
@@ -249,6 +249,10 @@ def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]
     (:func:`trend_legend`). Series differ by colour, dash pattern and marker (in the order of
     :data:`TREND_STYLES`); the y axis has Dutch tick labels; grid lines, ticks and markers are
     one path each.
+
+    ``breaks``: ``(last year of the old series, first year of the new one, ...)`` where a series
+    changes publication (issue 17.6): a dashed vertical line between the two years marked
+    "bron", and the alt text says so.
     """
     from matplotlib.ticker import MaxNLocator
 
@@ -300,13 +304,23 @@ def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]
         out.append(f'<path d="{d}" fill="none" stroke="{colour}" stroke-width="1.3"'
                    + (f' stroke-dasharray="{dash}"' if dash else "") + "/>")
         out.append(_markers(marker, [(X(y), Y(v)) for y, v in pts], colour))
+    shown_breaks = [(int(b[0]), int(b[1])) for b in breaks
+                    if years and x_lo <= int(b[0]) and int(b[1]) <= x_hi]
+    for a, b in shown_breaks:
+        bx = (X(a) + X(b)) / 2
+        out.append(f'<path d="M{bx:.2f} {top:.1f}V{bottom:.1f}" stroke="{INK}" stroke-width="0.8" '
+                   f'stroke-dasharray="2 1.5"/>')
+        out.append(f'<text x="{bx + 1.5:.2f}" y="{top + 5:.1f}" font-size="5.5">bron</text>')
     out.append("</svg>")
     svg = "".join(out)
     parts = []
     for label, pts in series.items():
         if pts:
             parts.append(f"{label}: " + ", ".join(f"{y} {nl_value(v, ind.decimals, ind.unit)}" for y, v in pts))
-    return svg, f"Lijndiagram {ind.name}. " + "; ".join(parts) + "."
+    alt = f"Lijndiagram {ind.name}. " + "; ".join(parts) + "."
+    alt += "".join(f" Tussen {a} en {b} verandert de bron van de cijfers (gestippelde lijn)."
+                   for a, b in shown_breaks)
+    return svg, alt
 
 
 def trend_legend(labels: Sequence[str]) -> tuple[str, str]:

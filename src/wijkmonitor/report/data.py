@@ -53,6 +53,7 @@ class StoreData:
     rule: str = "standaard"
     _by_key: dict | None = field(default=None, repr=False)
     _sources_of: dict = field(default_factory=dict, repr=False)
+    _series_of: dict | None = field(default=None, repr=False)
 
     @property
     def build_date(self) -> str:
@@ -92,6 +93,27 @@ class StoreData:
         period, value, _ = hit
         keep = ~np.isnan(value)
         return list(zip(period[keep].tolist(), value[keep].tolist()))
+
+    def publication_series(self) -> dict[tuple[str, str], dict[int, str]]:
+        """``{(unit, indicator): {year: publication series}}`` of the shown figures (issue
+        17.6; :func:`wijkmonitor.analysis.unit_series`), computed once."""
+        if self._series_of is None:
+            self._series_of = analysis.unit_series(self.values, self.sources)
+        return self._series_of
+
+    def breaks(self, units, indicator: str) -> list:
+        """The breaks (:class:`wijkmonitor.comparability.Break`) in the series of ``units`` for
+        one indicator, in year order, each pair of years once."""
+        from .. import comparability
+
+        decl = comparability.load()
+        seen, out = set(), []
+        for u in units:
+            for b in decl.breaks(indicator, self.publication_series().get((u, indicator), {})):
+                if (b.before, b.after) not in seen:
+                    seen.add((b.before, b.after))
+                    out.append(b)
+        return sorted(out, key=lambda b: (b.before, b.after))
 
     def sources_for(self, indicator: str) -> pd.DataFrame:
         """The source tables (with retrieval date) behind an indicator's shown values (computed

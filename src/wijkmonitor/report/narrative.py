@@ -204,8 +204,8 @@ def _reason(status: str | None) -> str:
 def indicator_story(ind: Indicator, outcome: Mapping, gap_rows: pd.DataFrame, *,
                     words: Words = Words(), groups=("G4", "G14", "G18", "NL"),
                     group_labels: Mapping[str, str] | None = None,
-                    n_examples: int = N_EXAMPLES, set_status: Mapping[str, str] | None = None
-                    ) -> IndicatorStory:
+                    n_examples: int = N_EXAMPLES, set_status: Mapping[str, str] | None = None,
+                    g18_break: str | None = None) -> IndicatorStory:
     """The narrative of one indicator from its outcome-table row and its gap rows.
 
     Parameters
@@ -218,6 +218,9 @@ def indicator_story(ind: Indicator, outcome: Mapping, gap_rows: pd.DataFrame, *,
         own gemeente); an optional ``gemeente_name`` column is used to name areas
     set_status : optional ``{'baseline': status, 'latest': status}`` of the set of areas, to
         say why its value is missing
+    g18_break : where the figures of the set or of the G18 change publication series between
+        the two years (issue 17.6), the reason (:func:`wijkmonitor.comparability.break_reason`):
+        the distance to the G18 then gets no class
     """
     set_status = dict(set_status or {})
     group_labels = dict(group_labels or {})
@@ -267,6 +270,8 @@ def indicator_story(ind: Indicator, outcome: Mapping, gap_rows: pd.DataFrame, *,
             tol = analysis.default_tolerance(ind, float(g18b))
             cls = analysis.classify([vb], [vl], [g18b], [g18l], higher_is_better=ind.higher_is_better,
                                     tolerance=tol)[0]
+            if g18_break:
+                cls = "bron veranderd"
             g_word, _ = _direction(ind, float(g18b), float(g18l))
             head = (f"In de G18 is de waarde {g_word} (van {_v(g18b, ind)} naar {_v(g18l, ind)})"
                     if g_word != "vrijwel gelijk gebleven" else
@@ -275,6 +280,8 @@ def indicator_story(ind: Indicator, outcome: Mapping, gap_rows: pd.DataFrame, *,
                     "groter": f"de afstand van {words.set_label} tot de G18 is groter geworden",
                     "gelijk": f"de afstand van {words.set_label} tot de G18 is vrijwel gelijk gebleven",
                     "beter dan referentie": f"{words.set_label} scoren in {ly} gelijk aan of beter dan de G18",
+                    "bron veranderd": f"of de afstand van {words.set_label} tot de G18 veranderde is niet te "
+                                      f"zeggen: {g18_break}",
                     }.get(cls)
             if tail:
                 p += f" {head}; {tail}."
@@ -296,6 +303,11 @@ def indicator_story(ind: Indicator, outcome: Mapping, gap_rows: pd.DataFrame, *,
             why = ("basisjaar en laatste jaar vallen samen" if by == ly else
                    f"van {enkel} {words.singular} "
                    f"zijn de cijfers van het gebied én de gemeente in {by} en {ly} bekend")
+            if by != ly and counts.get("bron veranderd"):
+                why = (f"bij {n_of('bron veranderd')} komen de cijfers in {by} en {ly} uit verschillende "
+                       f"bronnen (bron veranderd), bij de andere ontbreekt een cijfer")
+                if not counts["te weinig waarnemingen"]:
+                    why = f"de cijfers komen in {by} en {ly} uit verschillende bronnen (bron veranderd)"
             p = (f"Per {words.singular} is de ontwikkeling ten opzichte van het eigen stedelijk gemiddelde "
                  f"nog niet te meten: {why}.")
         else:
@@ -317,6 +329,9 @@ def indicator_story(ind: Indicator, outcome: Mapping, gap_rows: pd.DataFrame, *,
             if counts["te weinig waarnemingen"]:
                 p += (f" Voor {n_of('te weinig waarnemingen')} is de ontwikkeling niet te bepalen, omdat "
                       f"een cijfer van het gebied of van de gemeente in {by} of {ly} ontbreekt.")
+            if counts.get("bron veranderd"):
+                p += (f" Voor {n_of('bron veranderd')} is er geen oordeel: de cijfers van het gebied of "
+                      f"de gemeente komen in {by} en {ly} uit verschillende bronnen (bron veranderd).")
             p = p.strip()
         paras.append(p)
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from .. import analysis
 from ..catalogue import ACTIELIJNEN, THEMES, kernindicator_coverage
-from . import charts, effect_chapter, provenance
+from . import charts, effect_chapter, provenance, signals
 from .data import GROUP_LABELS, GROUPS, PROGRAMMES, StoreData, programme_areas
 from .format import is_number, nl_join
 from .narrative import REASON_CLAUSE, Words, indicator_story, kernindicator_text, section_picture
@@ -17,7 +17,8 @@ from .tables import LEGEND, unit_label, value_cell
 THEME_TITLES = {"wonen & leefbaarheid": "Wonen en leefbaarheid", "leren": "Leren", "werken": "Werken",
                 "inkomen & schulden": "Inkomen en schulden", "gezondheid": "Gezondheid",
                 "veiligheid": "Veiligheid", "bevolking": "Bevolking (context)"}
-CLASS_ORDER = ("kleiner", "gelijk", "groter", "onzeker", "beter dan referentie", "te weinig waarnemingen")
+CLASS_ORDER = ("kleiner", "gelijk", "groter", "onzeker", "beter dan referentie", "te weinig waarnemingen",
+               "bron veranderd")
 
 
 def comparable(ind) -> bool:
@@ -36,7 +37,8 @@ def analyse(data: StoreData, programme: str, baseline: int, latest: int
             ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The gap rows (reference: own gemeente) and the outcome table for a programme."""
     gaps = analysis.gaps(areas=programme, baseline=baseline, latest=latest, reference="gemeente",
-                         values=data.values, index=data.index, catalogue=data.catalogue, rule=data.rule)
+                         values=data.values, index=data.index, catalogue=data.catalogue, rule=data.rule,
+                         sources=data.sources)
     gaps = gaps.merge(data.index[["area_id", "gemeente_name"]].rename(columns={"area_id": "area"}),
                       on="area", how="left")
     outcome = analysis.outcome_table(gaps, values=data.values, set_unit=f"alle:{programme}",
@@ -68,6 +70,32 @@ def _sections(data: StoreData, programme: str) -> list[tuple[str, str, list[str]
     return out
 
 
+def _g18_break(data: StoreData, set_unit: str, indicator: str, baseline, latest) -> str | None:
+    """The reason why the distance of the set of areas to the G18 gets no class (a change of
+    publication series between the two years, issue 17.6), or None."""
+    from .. import comparability
+
+    if not (is_number(baseline) and is_number(latest)):
+        return None
+    series = data.publication_series()
+    b = comparability.gap_break(indicator, [series.get((u, indicator), {}) for u in (set_unit, "G18")],
+                                int(baseline), int(latest))
+    return comparability.break_reason(b) if b is not None else None
+
+
+def _shown_classes(sections: list[dict]) -> tuple[str, ...]:
+    """The classes of the count tables: all of :data:`CLASS_ORDER`, but "bron veranderd" (no
+    class across a change of source, issue 17.6) only where some area has it; the items'
+    ``counts`` are cut to match (in place)."""
+    has_break = any(k for s in sections for it in s["indicators"] for c, k in it["counts"]
+                    if c == "bron veranderd")
+    classes = tuple(c for c in CLASS_ORDER if c != "bron veranderd" or has_break)
+    for s in sections:
+        for it in s["indicators"]:
+            it["counts"] = [(c, k) for c, k in it["counts"] if c in classes]
+    return classes
+
+
 def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
     """Template context of the national report."""
     areas = programme_areas(data, programme)
@@ -91,7 +119,8 @@ def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
         stories[iid] = indicator_story(
             ind, row, gaps[gaps["indicator"] == iid], words=words, groups=GROUPS,
             group_labels=GROUP_LABELS,
-            set_status={w: st(set_unit, iid, row[f"{w}_year"]) for w in ("baseline", "latest")})
+            set_status={w: st(set_unit, iid, row[f"{w}_year"]) for w in ("baseline", "latest")},
+            g18_break=_g18_break(data, set_unit, iid, row["baseline_year"], row["latest_year"]))
     sections = []
     used = []
     fig_no = 0
@@ -160,6 +189,7 @@ def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
             kern=kernindicator_text(line, coverage, stories, data.catalogue) if line else None,
             empty=nl_join(empty) if empty else None,
             sizes=nl_join(sizes) if sizes else None))
+    classes = _shown_classes(sections)
     p = PROGRAMMES[programme]
     return dict(
         kind="national", programme=programme, programme_label=p["label"], short=p["short"],
@@ -168,11 +198,12 @@ def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
         if programme == "nplv" else f"Ontwikkeling van de {n} {words.plural} van de {p['label']}",
         baseline=baseline, latest=latest, n_areas=n, words=words,
         area_names=nl_join(list(areas["name"])), sections=sections, legend=LEGEND,
-        classes=CLASS_ORDER, rules=provenance.rules(),
+        classes=classes, rules=provenance.rules(),
         appendix=provenance.indicator_entries(data, used),
         sources=provenance.source_entries(data, used),
         build_date=data.build_date, build_date_nl=provenance.nl_date(data.build_date),
         catalogue_version=data.catalogue_version,
         missing_kern=[(k, v) for k, v in sorted(coverage.items()) if not v],
         effect=effect_chapter.national(data, programme, baseline, latest, areas_word=words.plural),
+        signalen=signals.build(data, areas),
     )

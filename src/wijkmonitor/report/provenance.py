@@ -184,6 +184,13 @@ def rules() -> list[tuple[str, str]]:
          "--rule omw) telt alleen de tolerantie: ‘gelijk’ als de achterstand met hoogstens de tolerantie "
          "veranderde, anders ‘kleiner’ of ‘groter’. Het stedelijk gemiddelde is de gemeente zoals "
          "gepubliceerd in dat jaar, in dezelfde publicatie (modelronde en indeling) als het gebied."),
+        ("Bron veranderd",
+         "Komen de cijfers van het gebied of van de gemeente in het basisjaar en in het laatste jaar uit "
+         "verschillende publicatiereeksen (bijvoorbeeld tot 2020 uit RIVM 50090NED en daarna uit de "
+         "Gezondheidsmonitor 50150NED, een andere modelronde), dan geeft de monitor geen klasse maar "
+         "‘bron veranderd’, met beide bronnen genoemd: het verschil kan uit de methode komen en niet uit "
+         "de wijk. Twee reeksen gelden alleen als vergelijkbaar waar dat met reden is vastgelegd. In de "
+         "grafieken markeert een gestippelde verticale lijn (‘bron’) de overgang."),
         ("Onzekerheid",
          "Bij elk cijfer hoort een 95%-interval. Modelschattingen van het RIVM (50090NED, zonder "
          "gepubliceerde marges): een benadering, gekalibreerd op het verschil tussen twee officiële "
@@ -217,8 +224,8 @@ def fiche_rules() -> list[tuple[str, str]]:
     secrecy rules of :func:`rules` (stated once per fiche; the tolerance of each indicator is on
     its line in the appendix) and the rule of the fiche's own text. The national report's
     narrative rules do not apply to a fiche and are left out."""
-    keep = {"Afstand en klasse", "Tolerantie", "Jaren", "Geheimhouding"}
+    keep = {"Afstand en klasse", "Bron veranderd", "Tolerantie", "Jaren", "Geheimhouding"}
     out = [(t, x) for t, x in rules() if t in keep]
-    out.insert(3, ("Tekst", "De tekst per thema is samengesteld uit vaste zinnen die op grond van de "
+    out.insert(4, ("Tekst", "De tekst per thema is samengesteld uit vaste zinnen die op grond van de "
                             "klassen in de tabel worden gekozen en noemt de indicatoren per klasse."))
     return out

@@ -531,7 +531,8 @@ class WebStore:
         key = (tuple(areas) if isinstance(areas, list) else areas, baseline, latest, reference, rule)
         return self.lru("gaps_frames", 256).get_or_put(key, lambda: analysis.gaps(
             areas=areas, baseline=baseline, latest=latest, reference=reference,
-            values=self.area_values(), index=self.area_index(), catalogue=self.catalogue, rule=rule))
+            values=self.area_values(), index=self.area_index(), catalogue=self.catalogue, rule=rule,
+            sources=self.sources()))
 
     def outcome(self, programme: str, baseline: int, latest: int, reference: str = "gemeente"
                 ) -> pd.DataFrame:

@@ -29,7 +29,7 @@ router = APIRouter(include_in_schema=False)
 present.register(TEMPLATES.env)
 
 #: The class shown where the figures change publication between baseline and latest year.
-BREAK_CLASS = "bron veranderd"
+BREAK_CLASS = comparability.BREAK_CLASS
 CLASS_LABELS = {"kleiner": "afstand kleiner", "groter": "afstand groter", "gelijk": "gelijk",
                 "beter dan referentie": "beter dan referentie", "onzeker": "niet te zeggen",
                 "te weinig waarnemingen": "te weinig waarnemingen", BREAK_CLASS: "bron veranderd"}
@@ -269,17 +269,20 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
             if gi.get("interval_method"):
                 from ..uncertainty import METHOD_LABELS
                 gid["interval_note"] = METHOD_LABELS.get(gi["interval_method"])
+            # the shared rule (wijkmonitor.comparability.gap_break): the area rows of
+            # analysis.gaps carry it already; the CBS-region rows get it here
             crossed = None
-            if cls not in (None, "te weinig waarnemingen"):
-                crossed = comparability.crossing(
-                    series_breaks.get(u.id, []) + series_breaks.get(gap_unit, []),
-                    _nan(gi["baseline_year"]), _nan(gi["latest_year"]))
+            if cls == BREAK_CLASS and isinstance(gi.get("class_reason"), str):
+                why = gi["class_reason"]
+                row["class"], row["class_reason"] = cls, why
+            elif cls not in (None, "te weinig waarnemingen"):
+                by_g, ly_g = _nan(gi["baseline_year"]), _nan(gi["latest_year"])
+                crossed = comparability.gap_break(
+                    ind.id, [series_of.get(uid, {}).get(ind.id, {}) for uid in (u.id, gap_unit)],
+                    None if by_g is None else int(by_g), None if ly_g is None else int(ly_g), decl)
             if crossed is not None:
                 cls = BREAK_CLASS
-                why = (f"de bron van de cijfers veranderde tussen {crossed.before} en {crossed.after} "
-                       f"({decl.name(crossed.series_before)} → {decl.name(crossed.series_after)}); "
-                       "cijfers uit verschillende bronnen vergelijken we niet, dus er is geen oordeel "
-                       "over de ontwikkeling")
+                why = comparability.break_reason(crossed, decl)
                 row["class"], row["class_reason"] = cls, why
             elif cls == "te weinig waarnemingen":
                 why = present.why_no_class(gid, u.name, ref_name)
