@@ -231,7 +231,7 @@ def test_rendered_chapter_and_page_section_show_the_reason_without_estimate():
     ctx = effect_chapter.chapter(rows, cat)
     html = _env().get_template("effect_national.html").render(
         r=dict(sections=[], effect=ctx, words=Words("wijk", "wijken", "de wijken samen"), programme="nplv"))
-    assert "2 Vergeleken met vergelijkbare wijken" in html
+    assert "3 Vergeleken met vergelijkbare wijken" in html  # no sections; after "2 Signalen"
     assert "geen schatting: te weinig vergelijkingsgebieden (10; nodig: meer dan 10)" in html
     assert "geen causaal bewijs op zichzelf" in html
 
