@@ -53,6 +53,18 @@ def get_engine(url: str | None = None) -> Engine:
     return _engine(resolve_url(url))
 
 
+#: every engine :func:`_engine` made in this process
+_ENGINES: list[Engine] = []
+
+
+def dispose_engines() -> None:
+    """Close the pooled connections of every engine made so far. A server calls this before
+    it forks its workers: a database connection must never be shared by two processes. The
+    engines stay usable and open new connections when asked."""
+    for engine in _ENGINES:
+        engine.dispose()
+
+
 @functools.lru_cache(maxsize=32)
 def _engine(url: str) -> Engine:
     connect_args = {}
@@ -62,6 +74,7 @@ def _engine(url: str) -> Engine:
                            connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    _ENGINES.append(engine)
     return engine
 
 

@@ -13,7 +13,7 @@ def register(app: typer.Typer) -> None:
     def serve(host: str = typer.Option("127.0.0.1", help="Adres om op te luisteren."),
               port: int = typer.Option(8000, help="Poort."),
               store: Optional[Path] = typer.Option(None, help="De store (standaard WIJKMONITOR_STORE)."),
-              workers: int = typer.Option(1, help="Aantal processen (uvicorn workers)."),
+              workers: int = typer.Option(1, help="Aantal processen (meer dan 1: gunicorn-workers die de gelezen gegevens delen)."),
               ) -> None:
         """Serveer de website en de API (lezen uit de gebouwde store)."""
         import os
@@ -38,27 +38,12 @@ def register(app: typer.Typer) -> None:
                        # machine (imports alone took longer at a load average of 15)
                        timeout_worker_healthcheck=60)
         if workers > 1:
-            import sys
-            # The supervisor does not need this CLI (pandas, DuckDB, every command: ~270 MB):
-            # it becomes a fresh `python -m uvicorn` process of ~40 MB that spawns the workers.
-            # glibc's per-thread malloc arenas (up to 8 per core) fragment the memory of a
-            # threaded server; two arenas keep a worker's RSS close to what it uses.
-            os.environ.setdefault("MALLOC_ARENA_MAX", "2")
-            os.execv(sys.executable, [sys.executable, "-m", "uvicorn", *uvicorn_args(options),
-                                      "wijkmonitor.web.app:create_app"])
+            # gunicorn forks the workers from a master that has read the caches once (they
+            # share it copy-on-write): see web/server.py
+            from . import server
+
+            os.environ[WARM_ENV] = "0"  # warmed before the fork, not again in each worker
+            server.run(host, port, workers)
+            return
         uvicorn.run("wijkmonitor.web.app:create_app", factory=True, **options)
 
-
-def uvicorn_args(options: dict) -> list[str]:
-    """The command-line arguments of ``uvicorn`` for the keyword arguments of ``uvicorn.run``
-    that :func:`serve` uses (the application factory is added by the caller)."""
-    args = ["--factory"]
-    for key, value in options.items():
-        flag = "--" + key.replace("_", "-")
-        if value is False:
-            args.append("--no-" + key.replace("_", "-"))
-        elif value is True:
-            args.append(flag)
-        else:
-            args += [flag, str(value)]
-    return args

@@ -221,6 +221,16 @@ class WebStore:
                 old.close()
             return root
 
+    def close_connections(self) -> None:
+        """Close every DuckDB connection of this store (before a fork: DuckDB's threads do not
+        survive it). The caches stay; the next :meth:`con` opens a new database."""
+        with self._lock:
+            for _, root in self._roots:
+                _forget(root)
+                root.close()  # closes its cursors too
+            self._roots.clear()
+        self._local = threading.local()
+
     def con(self):
         """This thread's connection to the store as it is now: a cursor of :meth:`_root`."""
         sig = self._signature()
