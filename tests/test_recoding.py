@@ -126,8 +126,10 @@ def test_an_area_gets_its_figures_after_the_recoding_through_the_crosswalk(synth
     row = one.iloc[0]
     # WK036301's buurten 0100 and 0101 go to wijk AA: the area is WK0363AA, 170 inhabitants
     assert row["status"] == "ok" and row["value"] == 170 and row["geo_year"] == 2024
-    assert "omzettabel buurtcodes 2015-2022 van de gemeente Amsterdam" in row["publication"]
-    assert "100\u00a0% van de inwoners van 2020" in row["publication"]  # nlformat: no-break space
+    # provenance: the publication as any other (table, division), the crosswalk in the method
+    assert row["publication"] == "synthetisch, indeling 2024"
+    assert row["method"] == ("gepubliceerd via de omzettabel buurtcodes 2015-2022 van de gemeente "
+                             "Amsterdam (100\u00a0% van de inwoners van 2020 gevolgd)")  # nlformat: no-break space
     rest = after.query("unit_id == 'w1~rest' and period == 2024").iloc[0]
     assert rest["status"] == "ok" and rest["value"] == 35  # WK036302 -> WK0363AB
     # the figures before the recoding are untouched
@@ -193,12 +195,13 @@ def test_amsterdam_focusgebieden_on_the_real_store(real_store, data_dir):
     assert expected == 163395.0
     con = store.connect(real_store)  # read-only
     try:
-        got = con.execute("SELECT status, value, publication FROM area_values WHERE unit_id = "
+        got = con.execute("SELECT status, value, publication, method FROM area_values WHERE unit_id = "
                           "'amsterdam-nieuw-west' AND indicator = 'inwoners' AND period = 2024").fetchall()
         bel = con.execute("SELECT DISTINCT status FROM area_values WHERE unit_id = 'amsterdam-bos-en-lommer' "
                           "AND period >= 2022 AND status = 'ok'").fetchall()
     finally:
         con.close()
     assert got[0][0] == "ok" and got[0][1] == pytest.approx(expected)
-    assert "omzettabel buurtcodes 2015-2022 van de gemeente Amsterdam" in got[0][2]
+    assert got[0][2] == "85984NED, indeling 2024"
+    assert got[0][3].startswith("opgeteld via de omzettabel buurtcodes 2015-2022 van de gemeente Amsterdam")
     assert bel == []

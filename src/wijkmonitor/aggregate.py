@@ -32,8 +32,9 @@ Rules
   (``areas/recodings.yaml``, :mod:`wijkmonitor.areas.recoding`): then an area (and the rest of
   its gemeente) is followed onto the new codes, when the crosswalk accounts for at least
   :data:`MIN_COVERAGE` of its inhabitants, and added up on the new division by the same rules
-  (:func:`bridge_recoded`). Such a figure names the crosswalk in its ``publication`` and its
-  coverage is the product of the bridge's share and the parts' coverage.
+  (:func:`bridge_recoded`). Such a figure names its table and division in ``publication`` as
+  any other, the crosswalk and the share it follows in ``method``, and its coverage is the
+  product of the bridge's share and the parts' coverage.
 """
 
 from __future__ import annotations
@@ -412,7 +413,8 @@ def build_area_tables(con: duckdb.DuckDBPyConnection, areas: Sequence | None = N
     values = aggregate(con, units, catalogue)
     # areas drawn before a gemeente recoded its wijken/buurten (Amsterdam 2022): followed onto
     # the new codes through the gemeente's crosswalk where that accounts for the area
-    values = bridge_recoded(con, values, units, catalogue)
+    bridges: list[dict] = []
+    values = bridge_recoded(con, values, units, catalogue, record=bridges)
     # the G-groups on one geography for all years (issue 5); the gemeenten stay as published
     from .series import harmonise_reference_units
     values = harmonise_reference_units(con, values, catalogue)
@@ -436,6 +438,11 @@ def build_area_tables(con: duckdb.DuckDBPyConnection, areas: Sequence | None = N
     con.register("ai_df", index)
     con.execute("CREATE TABLE area_index AS SELECT * FROM ai_df")
     con.unregister("ai_df")
+    # every unit followed across a recoding: the new codes its later figures are added up from
+    con.execute("DROP TABLE IF EXISTS area_recodings")
+    con.register("ar_df", pd.DataFrame(bridges, columns=RECODING_COLUMNS))
+    con.execute("CREATE TABLE area_recodings AS SELECT * FROM ar_df")
+    con.unregister("ar_df")
     return len(values)
 
 
@@ -465,8 +472,13 @@ def _wijk_polygons(year: int, *, at_least: int | None = None, before: int | None
         return None
 
 
+#: Columns of the ``area_recodings`` table (one row per unit a recoding was checked for).
+RECODING_COLUMNS = ["unit_id", "gemeente", "recoding_year", "crosswalk", "followed", "share",
+                    "population", "traced", "outside", "codes", "placed_by_polygon", "untraced"]
+
+
 def bridge_recoded(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, units: Sequence[Unit],
-                   catalogue: Catalogue | None = None) -> pd.DataFrame:
+                   catalogue: Catalogue | None = None, *, record: list | None = None) -> pd.DataFrame:
     """Fill the figures that a recoding took from areas (and rests) through its crosswalk.
 
     For every area or rest unit whose codes lie in a gemeente that recoded after the unit's
@@ -475,9 +487,11 @@ def bridge_recoded(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, units: 
     for at least :data:`MIN_COVERAGE` of the inhabitants, the unit is added up again on the new
     codes, and its rows that say the codes were recoded (``niet vergelijkbaar``, nothing added
     up) or that are missing are replaced by rows from a division of the recoding year or later.
-    Shown rows are never replaced. The new rows name the crosswalk in ``publication``; their
-    coverage is the bridge's share times the parts' coverage, and a figure whose combined
-    coverage is below :data:`MIN_COVERAGE` is ``niet vergelijkbaar``.
+    Shown rows are never replaced. The new rows name the crosswalk in ``method`` (their
+    ``publication`` stays ``<table>, indeling <year>``); their coverage is the bridge's share
+    times the parts' coverage, and a figure whose combined coverage is below
+    :data:`MIN_COVERAGE` is ``niet vergelijkbaar``. ``record``, when given,
+    gets one dict per checked unit (:data:`RECODING_COLUMNS`), followed or not.
     """
     from .areas import recoding
 
@@ -503,6 +517,11 @@ def bridge_recoded(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, units: 
             continue
         b = recoding.bridge(u.codes, level, cw, pop, old_wijken=old_w, new_wijken=new_w)
         info[u.id] = (rec, b, u)
+        if record is not None:
+            record.append(dict(unit_id=u.id, gemeente=rec.gemeente, recoding_year=rec.year, crosswalk=rec.name,
+                               followed=b.ok, share=b.share, population=b.population, traced=b.traced,
+                               outside=b.foreign, codes=",".join(b.codes),
+                               placed_by_polygon=",".join(b.placed_by_polygon), untraced=",".join(b.untraced)))
         if b.ok:
             bridged.append(Unit(u.id, u.kind, b.codes, rec.year, b.codes[0] if len(b.codes) == 1 else None))
     if not bridged:
@@ -515,10 +534,12 @@ def bridge_recoded(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, units: 
     low = (new["coverage"] < MIN_COVERAGE) & (new["status"] == "ok")
     new.loc[low, ["value", "numerator", "denominator"]] = np.nan
     new.loc[low, "status"] = STATUS_NOT_COMPARABLE
-    new["publication"] = [
-        f"{pub}; gebied gevolgd met de {info[i][0].name} "
-        f"({nl_value(100 * info[i][1].share, 0, '%')} van de inwoners van {info[i][2].reference_year})"
-        for pub, i in zip(new["publication"].fillna(""), new["unit_id"])]
+    # provenance: the publication keeps its form "<table>, indeling <year>" (the comparison rule
+    # of analysis.same_publication reads it); the method names the crosswalk and its share
+    new["method"] = [
+        f"{m} via de {info[i][0].name} "
+        f"({nl_value(100 * info[i][1].share, 0, '%')} van de inwoners van {info[i][2].reference_year} gevolgd)"
+        for m, i in zip(new["method"], new["unit_id"])]
     mine = values["unit_id"].isin(set(new["unit_id"]))
     lost = mine & (values["status"] == STATUS_NOT_COMPARABLE) & (values["n_used"] == 0)
     keep_keys = set(zip(values.loc[mine & ~lost, "unit_id"], values.loc[mine & ~lost, "indicator"],
