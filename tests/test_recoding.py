@@ -205,3 +205,18 @@ def test_amsterdam_focusgebieden_on_the_real_store(real_store, data_dir):
     assert got[0][2] == "85984NED, indeling 2024"
     assert got[0][3].startswith("opgeteld via de omzettabel buurtcodes 2015-2022 van de gemeente Amsterdam")
     assert bel == []
+
+
+def test_new_codes_without_figures_leave_the_values_as_they_were(synthetic):
+    """The crosswalk leads to codes that have no figure (e.g. a store of other tables): the
+    unit keeps its rows exactly, 'niet vergelijkbaar' included."""
+    con, _ = synthetic
+    con.execute("DELETE FROM indicator_values WHERE geo_year = 2024").fetchall()
+    con.execute("INSERT INTO indicator_values VALUES ('inwoners', 'WK0363ZZ', 2024, 2024, 1.0, NULL, NULL, "
+                "'ok', false, 'synthetisch')").fetchall()  # Amsterdam has 2024 figures, not these wijken
+    cat = load_catalogue()
+    units = [Unit("w1", "area", ("WK036301",), 2020, "WK036301")]
+    before = agg.aggregate(con, units, cat)
+    assert (before.query("period == 2024")["status"] == "niet vergelijkbaar").all()
+    after = bridge_recoded(con, before, units, cat)
+    pd.testing.assert_frame_equal(after.reset_index(drop=True), before.reset_index(drop=True))

@@ -544,10 +544,13 @@ def bridge_recoded(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, units: 
     lost = mine & (values["status"] == STATUS_NOT_COMPARABLE) & (values["n_used"] == 0)
     keep_keys = set(zip(values.loc[mine & ~lost, "unit_id"], values.loc[mine & ~lost, "indicator"],
                         values.loc[mine & ~lost, "period"]))
-    new = new[[k not in keep_keys for k in zip(new["unit_id"], new["indicator"], new["period"])]]
+    new = new[np.array([k not in keep_keys for k in zip(new["unit_id"], new["indicator"], new["period"])],
+                       dtype=bool)]  # (an empty list would select columns)
+    if new.empty:
+        return values
     replaced = set(zip(new["unit_id"], new["indicator"], new["period"]))
-    drop = lost & pd.Series([k in replaced for k in zip(values["unit_id"], values["indicator"], values["period"])],
-                            index=values.index)
+    drop = lost & pd.Series(np.array([k in replaced for k in zip(values["unit_id"], values["indicator"],
+                                                                  values["period"])], dtype=bool), index=values.index)
     return pd.concat([values[~drop], new[AREA_VALUE_COLUMNS]], ignore_index=True)
 
 
