@@ -430,15 +430,19 @@ def test_every_area_aggregate_is_the_sum_over_its_shown_parts_only(av, con, cat)
     exactly nothing. This is what makes every combination of areas a combination of shown
     figures."""
     index = con.execute("SELECT area_id, codes, reference_year FROM area_index WHERE n_codes > 1").df()
+    # areas followed across a recoding (Amsterdam 2022) add their later figures up from the new codes
+    recoded = {r[0]: (r[1].split(","), r[2]) for r in con.execute(
+        "SELECT unit_id, codes, recoding_year FROM area_recodings WHERE followed").fetchall()}
     iv = con.execute("SELECT region_code, indicator, period, geo_year, value, numerator, denominator, status "
                      "FROM indicator_values").df()
-    iv = iv[iv["region_code"].isin({c for cs in index["codes"] for c in cs.split(",")})]
+    iv = iv[iv["region_code"].isin({c for cs in index["codes"] for c in cs.split(",")}
+                                   | {c for cs, _ in recoded.values() for c in cs})]
     checked = with_hidden_parts = 0
-    for area_id, codes, ref in index.itertuples(index=False):
-        codes = codes.split(",")
+    for area_id, area_codes, area_ref in index.itertuples(index=False):
         mine = av[(av["unit_id"] == area_id) & (av["status"] == "ok")]
-        parts = iv[iv["region_code"].isin(codes)]
         for r in mine.itertuples():
+            codes, ref = (recoded[area_id] if "omzettabel" in r.method else (area_codes.split(","), area_ref))
+            parts = iv[iv["region_code"].isin(codes)]
             agg = cat[r.indicator].aggregation
             p = parts[(parts["indicator"] == r.indicator) & (parts["period"] == r.period)]
             p = p[p["geo_year"] == chosen_division(p, ref)]  # one division for all parts
@@ -585,20 +589,27 @@ def test_custom_areas_validate_and_their_codes_exist(custom):
 
 def test_area_whose_codes_were_all_recoded_is_not_comparable(av, con):
     """Amsterdam recoded all its wijken and buurten in 2022: the 2020 codes of Amsterdam
-    Nieuw-West have no 2024 figures while Amsterdam has. 2024 is 'niet vergelijkbaar' with
-    coverage 0, not a number and not silence; 2019 (same codes) is complete."""
-    codes = _codes(con, "amsterdam-nieuw-west")
-    present_2024 = con.execute("SELECT count(*) FROM regions WHERE year = 2024 AND code IN (SELECT unnest(?))",
-                               [codes]).fetchone()[0]
-    assert present_2024 == 0
+    Nieuw-West and Bos en Lommer have no 2024 figures while Amsterdam has. Where the city's
+    crosswalk cannot account for 90 % of the inhabitants (Bos en Lommer: 89 %, see
+    tests/test_recoding.py) 2024 is 'niet vergelijkbaar' with coverage 0, not a number and not
+    silence; where it can (Nieuw-West) the area is followed onto the 2022 wijken and the method
+    names the crosswalk. 2019 (same codes) is complete."""
+    for area in ("amsterdam-nieuw-west", "amsterdam-bos-en-lommer"):
+        codes = _codes(con, area)
+        present_2024 = con.execute("SELECT count(*) FROM regions WHERE year = 2024 AND code IN (SELECT unnest(?))",
+                                   [codes]).fetchone()[0]
+        assert present_2024 == 0
     assert con.execute("SELECT count(*) FROM indicator_values WHERE period = 2024 AND region_code LIKE 'WK0363%'"
                        ).fetchone()[0] > 0
     for ind in ("inwoners", "koopwoningen_pct", "inwoners_65plus_pct", "herkomst_buiten_europa_pct"):
-        row = one(av, "amsterdam-nieuw-west", ind, 2024)
+        row = one(av, "amsterdam-bos-en-lommer", ind, 2024)
         assert row["status"] == NV and row["coverage"] == 0.0 and row["n_used"] == 0
         assert pd.isna(row["value"]) and pd.isna(row["numerator"])
+    for ind in ("inwoners", "inwoners_65plus_pct", "herkomst_buiten_europa_pct"):
+        row = one(av, "amsterdam-nieuw-west", ind, 2024)
+        assert row["status"] == "ok" and row["n_used"] == 14 and "omzettabel" in row["method"]
     ok = one(av, "amsterdam-nieuw-west", "inwoners", 2019)
-    assert ok["status"] == "ok" and ok["coverage"] == 1.0
+    assert ok["status"] == "ok" and ok["coverage"] == 1.0 and ok["method"] == "opgeteld"
 
 
 def test_area_translated_to_a_year_with_low_coverage_is_not_comparable(custom, con):

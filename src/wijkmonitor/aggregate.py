@@ -28,6 +28,13 @@ Rules
   and the 50150NED run on the 2024 buurten). When none of a unit's codes has a figure for a
   period in which its gemeente has figures at the same level (the codes were all recoded, as
   Amsterdam's in 2022), the unit gets ``niet vergelijkbaar`` with coverage 0, not silence.
+* Unless the recoding is declared with the gemeente's code crosswalk
+  (``areas/recodings.yaml``, :mod:`wijkmonitor.areas.recoding`): then an area (and the rest of
+  its gemeente) is followed onto the new codes, when the crosswalk accounts for at least
+  :data:`MIN_COVERAGE` of its inhabitants, and added up on the new division by the same rules
+  (:func:`bridge_recoded`). Such a figure names its table and division in ``publication`` as
+  any other, the crosswalk and the share it follows in ``method``, and its coverage is the
+  product of the bridge's share and the parts' coverage.
 """
 
 from __future__ import annotations
@@ -404,6 +411,10 @@ def build_area_tables(con: duckdb.DuckDBPyConnection, areas: Sequence | None = N
         codes = tuple(sorted({c for a in areas if a.programme == programme for c in a.codes}))
         units.append(Unit(SET_PREFIX + programme, "set", codes, None))
     values = aggregate(con, units, catalogue)
+    # areas drawn before a gemeente recoded its wijken/buurten (Amsterdam 2022): followed onto
+    # the new codes through the gemeente's crosswalk where that accounts for the area
+    bridges: list[dict] = []
+    values = bridge_recoded(con, values, units, catalogue, record=bridges)
     # the G-groups on one geography for all years (issue 5); the gemeenten stay as published
     from .series import harmonise_reference_units
     values = harmonise_reference_units(con, values, catalogue)
@@ -427,7 +438,120 @@ def build_area_tables(con: duckdb.DuckDBPyConnection, areas: Sequence | None = N
     con.register("ai_df", index)
     con.execute("CREATE TABLE area_index AS SELECT * FROM ai_df")
     con.unregister("ai_df")
+    # every unit followed across a recoding: the new codes its later figures are added up from
+    con.execute("DROP TABLE IF EXISTS area_recodings")
+    con.register("ar_df", pd.DataFrame(bridges, columns=RECODING_COLUMNS))
+    con.execute("CREATE TABLE area_recodings AS SELECT * FROM ar_df")
+    con.unregister("ar_df")
     return len(values)
+
+
+def _buurt_population(con: duckdb.DuckDBPyConnection, gemeente: str, year: int) -> dict[str, float]:
+    """Inhabitants per buurt of ``gemeente`` in the division nearest ``year`` that has them
+    (ties: the later); a buurt of that division without a population maps to NaN."""
+    df = con.execute(
+        "SELECT code, year, population FROM regions WHERE level = 'buurt' AND code LIKE ? "
+        "AND year = (SELECT arg_min(year, abs(year - ?) * 10000 - year) FROM regions "
+        "            WHERE level = 'buurt' AND code LIKE ? AND population IS NOT NULL)",
+        [f"BU{gemeente[2:]}%", int(year), f"BU{gemeente[2:]}%"]).df()
+    return dict(zip(df["code"], df["population"].astype("float64")))
+
+
+def _wijk_polygons(year: int, *, at_least: int | None = None, before: int | None = None):
+    """The wijk polygons nearest ``year`` (only years >= ``at_least`` and < ``before``), or None."""
+    from . import geometries
+
+    years = [y for y, lv in geometries.available() if lv == "wijk" and (at_least is None or y >= at_least)
+             and (before is None or y < before)]
+    if not years:
+        return None
+    near = min(years, key=lambda y: (abs(y - int(year)), -y))
+    try:
+        return geometries.load(near, "wijk")
+    except Exception:  # noqa: BLE001 - a missing or damaged polygon file: no placement by polygon
+        return None
+
+
+#: Columns of the ``area_recodings`` table (one row per unit a recoding was checked for).
+RECODING_COLUMNS = ["unit_id", "gemeente", "recoding_year", "crosswalk", "followed", "share",
+                    "population", "traced", "outside", "codes", "placed_by_polygon", "untraced"]
+
+
+def bridge_recoded(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, units: Sequence[Unit],
+                   catalogue: Catalogue | None = None, *, record: list | None = None) -> pd.DataFrame:
+    """Fill the figures that a recoding took from areas (and rests) through its crosswalk.
+
+    For every area or rest unit whose codes lie in a gemeente that recoded after the unit's
+    reference year (:func:`wijkmonitor.areas.recoding.recoding_for`), the codes are followed
+    onto the new division (:func:`wijkmonitor.areas.recoding.bridge`). When the bridge accounts
+    for at least :data:`MIN_COVERAGE` of the inhabitants, the unit is added up again on the new
+    codes, and its rows that say the codes were recoded (``niet vergelijkbaar``, nothing added
+    up) or that are missing are replaced by rows from a division of the recoding year or later.
+    Shown rows are never replaced. The new rows name the crosswalk in ``method`` (their
+    ``publication`` stays ``<table>, indeling <year>``); their coverage is the bridge's share
+    times the parts' coverage, and a figure whose combined coverage is below
+    :data:`MIN_COVERAGE` is ``niet vergelijkbaar``. ``record``, when given,
+    gets one dict per checked unit (:data:`RECODING_COLUMNS`), followed or not.
+    """
+    from .areas import recoding
+
+    catalogue = catalogue or load_catalogue()
+    bridged, info = [], {}
+    polygons: dict = {}
+    for u in units:
+        if u.kind not in ("area", "rest") or not u.codes:
+            continue
+        rec = recoding.recoding_for(u.codes, u.reference_year)
+        if rec is None or len({c[:2] for c in u.codes}) != 1:
+            continue
+        level = "wijk" if u.codes[0].startswith("WK") else "buurt"
+        key = (rec, int(u.reference_year))
+        if key not in polygons:
+            polygons[key] = (_buurt_population(con, rec.gemeente, u.reference_year),
+                             _wijk_polygons(u.reference_year, before=rec.year),
+                             _wijk_polygons(rec.year, at_least=rec.year))
+        pop, old_w, new_w = polygons[key]
+        try:
+            cw = rec.crosswalk()
+        except Exception:  # noqa: BLE001 - crosswalk file absent: nothing to follow
+            continue
+        b = recoding.bridge(u.codes, level, cw, pop, old_wijken=old_w, new_wijken=new_w)
+        info[u.id] = (rec, b, u)
+        if record is not None:
+            record.append(dict(unit_id=u.id, gemeente=rec.gemeente, recoding_year=rec.year, crosswalk=rec.name,
+                               followed=b.ok, share=b.share, population=b.population, traced=b.traced,
+                               outside=b.foreign, codes=",".join(b.codes),
+                               placed_by_polygon=",".join(b.placed_by_polygon), untraced=",".join(b.untraced)))
+        if b.ok:
+            bridged.append(Unit(u.id, u.kind, b.codes, rec.year, b.codes[0] if len(b.codes) == 1 else None))
+    if not bridged:
+        return values
+    new = aggregate(con, bridged, catalogue)
+    rec_year = new["unit_id"].map(lambda i: info[i][0].year)
+    new = new[new["geo_year"].notna() & (new["geo_year"] >= rec_year)].copy()
+    share = new["unit_id"].map(lambda i: info[i][1].share).astype("float64")
+    new["coverage"] = new["coverage"].astype("float64") * share
+    low = (new["coverage"] < MIN_COVERAGE) & (new["status"] == "ok")
+    new.loc[low, ["value", "numerator", "denominator"]] = np.nan
+    new.loc[low, "status"] = STATUS_NOT_COMPARABLE
+    # provenance: the publication keeps its form "<table>, indeling <year>" (the comparison rule
+    # of analysis.same_publication reads it); the method names the crosswalk and its share
+    new["method"] = [
+        f"{m} via de {info[i][0].name} "
+        f"({nl_value(100 * info[i][1].share, 0, '%')} van de inwoners van {info[i][2].reference_year} gevolgd)"
+        for m, i in zip(new["method"], new["unit_id"])]
+    mine = values["unit_id"].isin(set(new["unit_id"]))
+    lost = mine & (values["status"] == STATUS_NOT_COMPARABLE) & (values["n_used"] == 0)
+    keep_keys = set(zip(values.loc[mine & ~lost, "unit_id"], values.loc[mine & ~lost, "indicator"],
+                        values.loc[mine & ~lost, "period"]))
+    new = new[np.array([k not in keep_keys for k in zip(new["unit_id"], new["indicator"], new["period"])],
+                       dtype=bool)]  # (an empty list would select columns)
+    if new.empty:
+        return values
+    replaced = set(zip(new["unit_id"], new["indicator"], new["period"]))
+    drop = lost & pd.Series(np.array([k in replaced for k in zip(values["unit_id"], values["indicator"],
+                                                                  values["period"])], dtype=bool), index=values.index)
+    return pd.concat([values[~drop], new[AREA_VALUE_COLUMNS]], ignore_index=True)
 
 
 def _fill_successors(values: pd.DataFrame, successors: dict[str, str]) -> pd.DataFrame:

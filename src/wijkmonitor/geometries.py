@@ -28,6 +28,17 @@ pseudo-gemeenten ``GM0998`` "Buitenland" (GeoJSON 2017+) and ``GM9999`` (2012 an
 Belgian enclaves of Baarle-Hertog, no figures) are not regions and are left out
 (:data:`NOT_REGIONS`).
 
+Polygons fetched with ``wijkmonitor fetch --all`` (PDOK wijkenbuurten, stored simplified as
+GeoParquet under :func:`wijkmonitor.config.fetched_dir`, see
+:func:`wijkmonitor.sources.registry_online.read_polygons`) join the layers: :func:`available`
+lists them too, and a ``(year, level)`` that only the fetched folder has is read from there
+(:attr:`Layer.origin` ``"online"``). So a map or a crosswalk of a year without polygons in the
+mirror uses that year's own fetched polygons instead of the nearest mirror year. Where the
+mirror has the same year and level, the mirror's file keeps precedence (as for the tables:
+source precedence by rank), so nothing calibrated on it (snap tolerances, territory years)
+changes by fetching. Fetched layers never place gemeente territories of the harmonised series
+(``territory=False``).
+
 A region without a polygon is never dropped silently: :func:`missing_polygons` compares a code
 list (for instance the regions of a KWB table of the same year) with the layer and returns the
 codes without a polygon; regions whose polygon collapses to nothing when made valid are kept
@@ -87,6 +98,8 @@ class Layer:
     #: Share of a region's area that may lie outside its own polygon of another layer through
     #: drawing noise alone (simplification); None: harmonise.DEFAULT_SNAP_TOLERANCE.
     snap_tolerance: float | None = None
+    #: ``"spiegel"`` (a file of the offline mirror) or ``"online"`` (fetched PDOK GeoParquet).
+    origin: str = "spiegel"
 
 
 LAYERS: dict[tuple[int, str], Layer] = {
@@ -120,9 +133,60 @@ LAYERS: dict[tuple[int, str], Layer] = {
 }
 
 
+ORIGIN_MIRROR, ORIGIN_FETCHED = "spiegel", "online"
+#: The registry family whose fetched WFS tables are polygon layers.
+FETCHED_FAMILY = "pdok_wijkenbuurten"
+
+
+def _fetched_signature() -> tuple[str, int] | None:
+    """The fetched registry folder and its modification time (``None``: nothing fetched).
+
+    A fetch moves each finished table into place, which changes the folder's mtime, so the
+    signature keys the caches below: a new fetch is seen without restarting the process.
+    """
+    from .config import fetched_dir
+    from .sources.fetch_registry import FOLDER as REGISTRY_FOLDER
+
+    root = fetched_dir() / REGISTRY_FOLDER
+    try:
+        return str(root), root.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+@functools.lru_cache(maxsize=4)
+def _fetched_layers(signature: tuple[str, int] | None) -> dict[tuple[int, str], Layer]:
+    """``(year, level) -> Layer`` of every polygon level fetched into the registry folder."""
+    if signature is None:
+        return {}
+    from .sources.fetch_registry import MANIFEST
+    from .sources.registry import load_registry
+
+    root = Path(signature[0])
+    fam = load_registry().get(FETCHED_FAMILY)
+    out: dict[tuple[int, str], Layer] = {}
+    for table in (fam.tables.values() if fam else ()):
+        if table.access != "wfs" or not (root / table.table_id / MANIFEST).is_file():
+            continue
+        for level in table.levels:
+            path = root / table.table_id / f"{level}.parquet"
+            if path.is_file():
+                out[(int(table.geo_year), level)] = Layer(
+                    int(table.geo_year), level, f"{root.name}/{table.table_id}/{level}.parquet",
+                    "code", "name", "GeoParquet",
+                    "PDOK wijkenbuurten, fetched with 'wijkmonitor fetch --all' (simplified ~10 m)",
+                    territory=False, origin=ORIGIN_FETCHED)
+    return out
+
+
+def fetched_layers() -> dict[tuple[int, str], Layer]:
+    """The fetched polygon layers (PDOK wijkenbuurten GeoParquet) by ``(year, level)``."""
+    return dict(_fetched_layers(_fetched_signature()))
+
+
 def available() -> list[tuple[int, str]]:
-    """The ``(year, level)`` pairs with polygons in the mirror, sorted."""
-    return sorted(LAYERS)
+    """The ``(year, level)`` pairs with polygons, in the mirror or fetched, sorted."""
+    return sorted(set(LAYERS) | set(fetched_layers()))
 
 
 def territory_years(level: str = "gemeente") -> tuple[int, ...]:
@@ -131,28 +195,50 @@ def territory_years(level: str = "gemeente") -> tuple[int, ...]:
 
 
 def layer(year: int, level: str) -> Layer:
-    """The :class:`Layer` for ``(year, level)``; ``KeyError`` listing what exists otherwise."""
-    try:
-        return LAYERS[(int(year), level)]
-    except KeyError:
-        have = ", ".join(f"{lv} {y}" for y, lv in available())
-        raise KeyError(f"geen polygonen voor {level} {year} in {FOLDER}; wel: {have}") from None
+    """The :class:`Layer` for ``(year, level)``: the mirror's file, else the fetched one;
+    ``KeyError`` listing what exists otherwise."""
+    key = (int(year), level)
+    if key in LAYERS:
+        return LAYERS[key]
+    fetched = fetched_layers()
+    if key in fetched:
+        return fetched[key]
+    have = ", ".join(f"{lv} {y}" for y, lv in available())
+    raise KeyError(f"geen polygonen voor {level} {year} in {FOLDER} of opgehaald; wel: {have}")
+
+
+def _key(year: int, level: str):
+    """Cache key part: ``None`` for a mirror layer, the fetched folder's signature otherwise."""
+    return None if (int(year), level) in LAYERS else _fetched_signature()
 
 
 def _path(lay: Layer) -> Path:
     return data_dir() / FOLDER / lay.file
 
 
-@functools.lru_cache(maxsize=32)
 def _read_raw(year: int, level: str) -> gpd.GeoDataFrame:
+    return _read_raw_cached(int(year), level, _key(year, level))
+
+
+@functools.lru_cache(maxsize=32)
+def _read_raw_cached(year: int, level: str, key) -> gpd.GeoDataFrame:
     """Read one file as published (WGS84, all properties)."""
     lay = layer(year, level)
-    path = _path(lay)
-    if not path.is_file():
-        raise SourceError(path, "bestand met polygonen ontbreekt", year=year)
-    # GDAL only sniffs TopoJSON when "Topology" is near the start; these files put it last.
-    source = f"TopoJSON:{path}" if lay.driver == "TopoJSON" else str(path)
-    frame = gpd.read_file(source, layer=lay.object) if lay.object else gpd.read_file(source)
+    if lay.origin == ORIGIN_FETCHED:
+        from .config import fetched_dir
+        from .sources.registry_online import read_polygons
+
+        path = fetched_dir() / lay.file
+        frame = read_polygons(fetched_dir(), year, level, family=FETCHED_FAMILY, crs=WGS84)
+        if frame is None:
+            raise SourceError(path, "opgehaalde polygonen ontbreken", year=year)
+    else:
+        path = _path(lay)
+        if not path.is_file():
+            raise SourceError(path, "bestand met polygonen ontbreekt", year=year)
+        # GDAL only sniffs TopoJSON when "Topology" is near the start; these files put it last.
+        source = f"TopoJSON:{path}" if lay.driver == "TopoJSON" else str(path)
+        frame = gpd.read_file(source, layer=lay.object) if lay.object else gpd.read_file(source)
     if frame.crs is None:
         frame = frame.set_crs(WGS84)
     if lay.code_field not in frame.columns:
@@ -199,7 +285,7 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=32)
-def _load_cached(year: int, level: str, crs: str) -> gpd.GeoDataFrame:
+def _load_cached(year: int, level: str, crs: str, key=None) -> gpd.GeoDataFrame:
     lay = layer(year, level)
     raw = _read_raw(year, level)
     geoms = raw.geometry.to_crs(crs).to_numpy()
@@ -230,7 +316,7 @@ def load(year: int, level: str, *, crs: str = RD_NEW) -> gpd.GeoDataFrame:
     crs:
         Target CRS; RD New (EPSG:28992, metres) by default, which all area computations use.
     """
-    return _load_cached(int(year), level, str(crs)).copy()
+    return _load_cached(int(year), level, str(crs), _key(year, level)).copy()
 
 
 def load_many(pairs: Iterable[tuple[int, str]] | None = None, *, crs: str = RD_NEW

@@ -6,8 +6,8 @@ JS (``static/kaart.js``, vendored from npm) from the GeoJSON of ``/api/v1/kaart/
 and pan, click a region to open its page, a tooltip on hover and on tap, and the table next to
 the map tied to it (focusing a row highlights its region).
 
-Polygons (:func:`choose_layer`): the layer of the data's own year where the mirror has one,
-otherwise the nearest year, and among equally near years the one whose codes match most
+Polygons (:func:`choose_layer`): the layer of the data's own year where the mirror or the
+polygons fetched with ``wijkmonitor fetch --all`` (PDOK) have one, otherwise the nearest year, and among equally near years the one whose codes match most
 regions; the map says which (``note``). Amsterdam's buurten (recoded in 2022 to codes like
 ``BU0363AA02``) have no CBS polygons after 2014, so buurt maps of Amsterdam use the city's own
 buurt polygons with the code crosswalk (:func:`wijkmonitor.geometries.amsterdam_buurten`) and
@@ -41,24 +41,31 @@ PART_FILL, CONTEXT_FILL = "#c4002f", "#e8e8e8"
 
 @dataclass(frozen=True)
 class MapLayer:
-    """The polygons one map draws: ``kind`` ``"cbs"`` (a layer of the CBS mirror) or
-    ``"amsterdam"`` (the city's buurten under the CBS codes of ``year``)."""
+    """The polygons one map draws: ``kind`` ``"cbs"`` (a CBS layer: of the mirror, or fetched
+    from PDOK when ``origin`` is ``"online"``) or ``"amsterdam"`` (the city's buurten under the
+    CBS codes of ``year``)."""
 
     kind: str
     year: int
     level: str
+    origin: str = geometries.ORIGIN_MIRROR
 
     @property
     def source(self) -> str:
-        return "Gemeente Amsterdam (gebiedsindeling)" if self.kind == "amsterdam" else "CBS / Kadaster"
+        if self.kind == "amsterdam":
+            return "Gemeente Amsterdam (gebiedsindeling)"
+        if self.origin == geometries.ORIGIN_FETCHED:
+            return "CBS / Kadaster (PDOK wijkenbuurten, online opgehaald)"
+        return "CBS / Kadaster"
 
     def short_note(self, data_year: int | None) -> str:
         """The boundaries in a few words, printed on the map itself."""
         if self.kind == "amsterdam":
             return f"Grenzen: buurtindeling gemeente Amsterdam, CBS-codes {self.year} via omzettabel"
+        via = ", PDOK online opgehaald" if self.origin == geometries.ORIGIN_FETCHED else ""
         if data_year is None or int(data_year) == self.year:
-            return f"Grenzen: CBS-indeling {self.year}"
-        return f"Grenzen: CBS-indeling {self.year} (dichtstbijzijnde jaar; cijfers {data_year})"
+            return f"Grenzen: CBS-indeling {self.year}" + (f" ({via[2:]})" if via else "")
+        return f"Grenzen: CBS-indeling {self.year} (dichtstbijzijnde jaar; cijfers {data_year}{via})"
 
     def note(self, data_year: int | None, *, locator: bool = False) -> str:
         """Dutch sentence for the map: which boundaries, and why when they are not the data's
@@ -70,12 +77,16 @@ class MapLayer:
                     f"{len(frame(self))} buurten): CBS-grenzen van deze buurten zitten niet in de gegevens "
                     f"van de wijkmonitor; "
                     f"buurten die niet in de omzettabel staan, staan alleen in de tabel.")
+        if self.origin == geometries.ORIGIN_FETCHED:
+            grenzen = f"Grenzen: CBS-indeling {self.year} (PDOK wijkenbuurten, online opgehaald)"
+        else:
+            grenzen = f"Grenzen: CBS-indeling {self.year}"
         if data_year is None or int(data_year) == self.year:
-            return f"Grenzen: CBS-indeling {self.year}."
+            return grenzen + "."
         if locator:
-            return (f"Grenzen: CBS-indeling {self.year}, het dichtstbijzijnde jaar met grenzen van "
+            return (f"{grenzen}, het dichtstbijzijnde jaar met grenzen van "
                     f"{plural} bij de indeling {data_year} van dit gebied.")
-        return (f"Grenzen: CBS-indeling {self.year}, het dichtstbijzijnde jaar met grenzen van "
+        return (f"{grenzen}, het dichtstbijzijnde jaar met grenzen van "
                 f"{plural}; de cijfers gaan over {data_year}. {plural.capitalize()} met een code die "
                 f"niet in de indeling {self.year} voorkomt, staan alleen in de tabel.")
 
@@ -83,9 +94,12 @@ class MapLayer:
 def _candidates(level: str, year: int, gemeente: str | None, codes: set[str]) -> list[MapLayer]:
     years = sorted({y for y, lv in geometries.available() if lv == level},
                    key=lambda y: (abs(y - int(year)), -y))
-    out = [MapLayer("cbs", y, level) for y in years]
+    out = [MapLayer("cbs", y, level, geometries.layer(y, level).origin) for y in years]
     if level == "buurt" and (gemeente == AMSTERDAM or any(c.startswith("BU0363") for c in codes)):
-        out.insert(0, MapLayer("amsterdam", 2022 if int(year) >= 2022 else 2015, level))
+        # the city's own buurten beat a nearest CBS year, not CBS polygons of the year itself
+        # (fetched PDOK buurten of that year draw the buurten created after the crosswalk too)
+        own_year = bool(years) and years[0] == int(year)
+        out.insert(1 if own_year else 0, MapLayer("amsterdam", 2022 if int(year) >= 2022 else 2015, level))
     return out
 
 
@@ -134,7 +148,7 @@ def layer_codes(layer: MapLayer) -> frozenset[str]:
 @functools.lru_cache(maxsize=16)
 def shapes(layer: MapLayer) -> dict:
     """SVG path data of the layer (see :func:`svg.shapes_of`)."""
-    if layer.kind == "cbs":
+    if layer.kind == "cbs" and layer.origin == geometries.ORIGIN_MIRROR:
         return svg.layer_shapes(layer.year, layer.level)
     return svg.shapes_of(frame(layer), layer.level)
 
