@@ -369,3 +369,45 @@ def test_several_indices_declared_side_by_side(tmp_path):
     (tmp_path / "tweede.yaml").write_text(textwrap.dedent(ONE_DOMAIN), encoding="utf-8")  # same id twice
     with pytest.raises(WijkindexError, match="al gebruikt"):
         load_indices(tmp_path)
+
+
+def test_indicator_list_names_the_index_and_every_domain_of_the_default_index():
+    """``wijkmonitor indicators`` (and the API list, which share :func:`wijkmonitor.api.indicators`)
+    list the index ids after the catalogue: default.yaml declares five domains."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from wijkmonitor import api
+    from wijkmonitor.catalogue import load_catalogue
+    from wijkmonitor.cli import app
+
+    expected = ["wijkindex", "wijkindex_inkomen_werk", "wijkindex_gezondheid", "wijkindex_veiligheid",
+                "wijkindex_wonen", "wijkindex_meedoen"]
+    df = api.indicators()
+    assert len(df) == len(load_catalogue()) + 6
+    wi = df[df["theme"] == "wijkindex"]
+    assert list(wi["id"]) == expected
+    assert set(wi["polarity"]) == {"hoger is slechter"} and set(wi["unit"]) == {"score 0-100"}
+    assert wi.set_index("id").loc["wijkindex_wonen", "name"] == "Wijkindex: wonen"
+    res = CliRunner().invoke(app, ["indicators", "--format", "json"])
+    assert res.exit_code == 0
+    ids = [r["id"] for r in json.loads(res.stdout)]
+    assert ids[-6:] == expected and len(ids) == len(set(ids))
+
+
+def test_monte_carlo_intervals_do_not_depend_on_the_chunking():
+    """The draws are processed in chunks (in-place buffers, each chunk's draws reordered by
+    normalisation); an interval is a percentile over all draws, so one draw per chunk, the
+    default chunk and all draws at once must give the same intervals; 7 and 13 do not divide
+    the 200 draws (a short last chunk)."""
+    d = _design()
+    res = method.compute(d)
+    targets = np.arange(60)
+    groups = {"nl": np.zeros(60, dtype=int), "gemeente": np.arange(60) % 3}
+    point = {name: method.ranks(res.index, g)[0] for name, g in groups.items()}
+    runs = [method.monte_carlo(d, targets, groups, draws=200, seed=11, point_ranks=point, chunk=c,
+                               nested={"gemeente": "nl"}) for c in (1, 7, 13, 25, 200)]
+    for r in runs[1:]:
+        for name in groups:
+            assert (r.low[name] == runs[0].low[name]).all() and (r.high[name] == runs[0].high[name]).all()

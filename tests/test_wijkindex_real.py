@@ -229,3 +229,24 @@ def test_selection_page_lists_the_cli_selection(real_store, con):
     assert client.get("/wijkindex?regel=x&formaat=csv").status_code == 400
     # linked from every page (footer)
     assert 'href="/wijkindex"' in client.get("/bronnen").text
+
+
+def test_api_indicator_list_and_indicator_endpoint_know_the_index(real_store, con):
+    from fastapi.testclient import TestClient
+
+    from wijkmonitor.web.app import create_app
+
+    client = TestClient(create_app(real_store))
+    ids = [r["id"] for r in client.get("/api/v1/indicators").json()]
+    assert "wijkindex" in ids and "wijkindex_veiligheid" in ids
+    one = client.get("/api/v1/indicators/wijkindex").json()
+    years = [r[0] for r in con.execute("""SELECT DISTINCT period FROM wijkindex_values WHERE component = 'wijkindex'
+                                          AND unit_kind = 'buurt' AND status = 'ok' ORDER BY 1""").fetchall()]
+    assert one["periods"]["buurt"] == years and 2024 in years
+    assert one["unit"] == "score 0-100"
+    assert client.get("/api/v1/indicators/wijkindex_bestaat_niet").status_code == 404
+    # the value endpoint answers as for any indicator
+    row = con.execute("""SELECT unit_id, value FROM wijkindex_values WHERE component = 'wijkindex_wonen'
+                         AND unit_kind = 'buurt' AND period = 2024 AND status = 'ok' LIMIT 1""").fetchone()
+    body = client.get(f"/api/v1/value/{row[0]}/wijkindex_wonen/2024").json()
+    assert body["value"] == row[1] and body["status"] == "ok"

@@ -193,3 +193,43 @@ def value_record(con: duckdb.DuckDBPyConnection, unit: str, indicator: str, year
                     title=f"{r['index_name']} (berekend door wijkmonitor uit de catalogusindicatoren)",
                     publisher="wijkmonitor", licence="CC BY 4.0 (bronnen: zie de indicatoren)",
                     location=f"src/wijkmonitor/wijkindex/{r['file']}", retrieved=None))
+
+
+def component_rows() -> list[dict]:
+    """The index and domain values of every declared index as rows of the indicator list
+    (``wijkmonitor indicators``, ``/api/v1/indicators``): the same columns as a catalogue
+    indicator; ``theme`` is ``wijkindex``, ``aggregation`` ``niet optelbaar`` (an area's index
+    is computed from its aggregated indicators, never added up), ``source_note`` names the
+    index file and version."""
+    rows = []
+    for cid, (spec, dom) in component_ids().items():
+        if dom is None:
+            desc = spec.beschrijving or spec.naam
+            parts = ", ".join(d.naam for d in spec.domeinen)
+            desc = f"{desc} Domeinen: {parts}."
+        else:
+            d = next(d for d in spec.domeinen if d.id == dom)
+            desc = (f"Domeinscore {d.naam} van de {spec.naam} (0-100, hoger is meer achterstand) uit "
+                    + ", ".join(i.id for i in d.indicatoren) + f"; minimaal {d.minimum} indicator(en).")
+        rows.append(dict(
+            id=cid, name=component_name(cid), description=desc, theme="wijkindex", actielijn=None,
+            kernindicator=None, kernindicator_name=None, polarity=POLARITY, unit=UNIT, decimals=1,
+            aggregation="niet optelbaar", min_base=None, estimate=False, tolerance=None,
+            source_note=(f"berekend door wijkmonitor uit de catalogusindicatoren "
+                         f"(src/wijkmonitor/wijkindex/{Path(spec.path).name}, versie {spec.version})"),
+            years=None))
+    return rows
+
+
+def component_periods(con: duckdb.DuckDBPyConnection, indicator: str) -> dict[str, list[int]]:
+    """Years with at least one shown value of an index or domain, per level (``gebied`` for
+    areas), as :meth:`wijkmonitor.web.data.WebStore.indicator_periods` gives them for an
+    indicator."""
+    out: dict[str, list[int]] = {"gebied": []}
+    if not _has_table(con, "wijkindex_values"):
+        return out
+    df = con.execute("""SELECT DISTINCT unit_kind, period FROM wijkindex_values
+                        WHERE component = ? AND status = 'ok' ORDER BY 2""", [indicator]).df()
+    for kind, g in df.groupby("unit_kind"):
+        out["gebied" if kind == "area" else kind] = sorted(g["period"].astype(int).tolist())
+    return out
