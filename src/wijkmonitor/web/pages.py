@@ -616,7 +616,9 @@ def indicatoren(request: Request, formaat: Formaat = None, tabel: Literal["indic
     themes: dict[str, list] = {}
     for ind in _theme_sorted(ws.catalogue):
         themes.setdefault(ind.theme, []).append(ind)
+    from . import wijkindex_map
     return _render(request, "indicatoren.html", title="Indicatoren", themes=themes,
+                   wijkindex=wijkindex_map.component_list(),
                    breadcrumb=[("/", "Start"), (None, "Indicatoren")],
                    downloads=_download_links(request, "indicatoren"))
 
@@ -639,6 +641,9 @@ def indicator_page(request: Request, indicator: IndicatorPath, jaar: YearQuery =
     ws = _ws(request)
     cat = ws.catalogue
     if indicator not in cat:
+        from . import wijkindex_map
+        if wijkindex_map.is_component(indicator):  # the Wijkindex and its domains: their map page
+            return wijkindex_map.redirect(indicator, jaar, niveau, gemeente)
         raise HTTPException(404, f"Onbekende indicator '{indicator}'. Zie de lijst van indicatoren.")
     if niveau not in ("gemeente", "wijk", "buurt"):
         raise HTTPException(404, f"Onbekend niveau ‘{niveau[:40]}’. Kies gemeente, wijk of buurt.")
