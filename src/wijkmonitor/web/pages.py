@@ -383,6 +383,8 @@ def gebied(request: Request, uid: IdPath, basisjaar: YearQuery = None, laatsteja
         df = data["series"] if tabel == "reeksen" else data["overview"]
         return downloads.respond(df, formaat, f"{u.id}-{tabel}", table=tabel, ws=ws)
 
+    from . import wijkindex_profile
+
     def render_cached() -> tuple[bytes, bytes]:
         # everything from the analytical store, rendered once per unit, query and store
         # version, around a marker where the editable store's section goes
@@ -394,7 +396,8 @@ def gebied(request: Request, uid: IdPath, basisjaar: YearQuery = None, laatsteja
                        downloads=_download_links(request, "overzicht"),
                        downloads_series=_download_links(request, "reeksen"),
                        downloads_map=_download_links(request, "kaart", ("geojson", "csv", "xlsx", "parquet", "csv-en")) if locator.get("svg") else [],
-                       lokaal_html=Markup(_LOKAAL_MARKER)).body
+                       lokaal_html=Markup(_LOKAAL_MARKER),
+                       wijkindex=wijkindex_profile.section(ws, u)).body
         head, tail = body.split(_LOKAAL_MARKER.encode())
         return head, tail
 

@@ -233,3 +233,99 @@ def component_periods(con: duckdb.DuckDBPyConnection, indicator: str) -> dict[st
     for kind, g in df.groupby("unit_kind"):
         out["gebied" if kind == "area" else kind] = sorted(g["period"].astype(int).tolist())
     return out
+
+
+def unit_profile(con: duckdb.DuckDBPyConnection, unit: str, year: int | None = None,
+                 index: str | None = None) -> dict | None:
+    """The Wijkindex of one unit (CBS code or area id) for the area page and the area fiche:
+    the latest year with an index (else with any domain score) or ``year``; the index with
+    decile, ranks and their 90 % intervals; per domain the score and decile; and per component
+    the change since the index's base year (``None`` where either year has no score, with
+    ``base_reason``). ``None``: the unit has no row at all."""
+    if not _has_table(con, "wijkindex_values"):
+        return None
+    spec = _spec(index)
+    df = con.execute("""
+        SELECT component, domain, period, value, status, reason, decile, rank_nl, n_nl, rank_nl_low,
+               rank_nl_high, rank_gemeente, n_gemeente, rank_gemeente_low, rank_gemeente_high,
+               rank_programme, n_programme, rank_programme_low, rank_programme_high, domains_available,
+               unit_kind, programme, index_version
+        FROM wijkindex_values WHERE index_id = ? AND unit_id = ?""", [spec.id, unit]).df()
+    if df.empty:
+        return None
+    ok = df[df["status"] == "ok"]
+    if year is None:
+        with_index = ok[ok["domain"].isna()]["period"]
+        year = int(with_index.max()) if len(with_index) else int(ok["period"].max()) if len(ok) else \
+            int(df["period"].max())
+    cur = df[df["period"] == year]
+
+    def num(x):
+        return None if x is None or pd.isna(x) else float(x)
+
+    def intn(x):
+        return None if x is None or pd.isna(x) else int(x)
+
+    base_year = spec.basisjaar
+
+    def change(component: str) -> tuple[float | None, str | None]:
+        now = ok[(ok["component"] == component) & (ok["period"] == year)]
+        then = ok[(ok["component"] == component) & (ok["period"] == base_year)]
+        if year == base_year:
+            return None, f"{year} is het basisjaar"
+        if now.empty or then.empty:
+            return None, f"geen score in {base_year if then.empty else year}"
+        return float(now["value"].iloc[0] - then["value"].iloc[0]), None
+
+    idx = cur[cur["domain"].isna()]
+    r = idx.iloc[0] if len(idx) else None
+    index_change, index_change_reason = change(spec.id)
+    domains = []
+    for d in spec.domeinen:
+        row = cur[cur["domain"] == d.id]
+        c, why = change(spec.component_id(d.id))
+        if row.empty:
+            domains.append(dict(id=d.id, naam=d.naam, weight=d.gewicht, score=None, decile=None,
+                                reason="geen cijfers in dit jaar", change=None, change_reason=why))
+            continue
+        x = row.iloc[0]
+        shown = x["status"] == "ok"
+        domains.append(dict(id=d.id, naam=d.naam, weight=d.gewicht, score=num(x["value"]) if shown else None,
+                            decile=intn(x["decile"]) if shown else None,
+                            reason=None if shown else (x["reason"] if isinstance(x["reason"], str) else x["status"]),
+                            change=c, change_reason=why))
+
+    def interval(lo, hi):
+        lo, hi = intn(lo), intn(hi)
+        return [lo, hi] if lo is not None and hi is not None else None
+
+    shown = r is not None and r["status"] == "ok"
+    return dict(
+        index=spec.id, name=spec.naam, version=spec.version, year=int(year), base_year=base_year,
+        years=sorted(int(y) for y in ok[ok["domain"].isna()]["period"].unique()),
+        value=num(r["value"]) if shown else None, status=r["status"] if r is not None else STATUS_MISSING,
+        reason=(r["reason"] if r is not None and isinstance(r["reason"], str) else
+                "geen wijkindex in dit jaar") if not shown else None,
+        decile=intn(r["decile"]) if shown else None,
+        rank_nl=intn(r["rank_nl"]) if shown else None, n_nl=intn(r["n_nl"]) if shown else None,
+        rank_nl_interval=interval(r["rank_nl_low"], r["rank_nl_high"]) if shown else None,
+        rank_gemeente=intn(r["rank_gemeente"]) if shown else None,
+        n_gemeente=intn(r["n_gemeente"]) if shown else None,
+        rank_gemeente_interval=interval(r["rank_gemeente_low"], r["rank_gemeente_high"]) if shown else None,
+        rank_programme=intn(r["rank_programme"]) if shown else None,
+        n_programme=intn(r["n_programme"]) if shown else None,
+        rank_programme_interval=interval(r["rank_programme_low"], r["rank_programme_high"]) if shown else None,
+        change=index_change, change_reason=index_change_reason, domains=domains,
+        unit_kind=str(df["unit_kind"].iloc[0]))
+
+
+STATUS_MISSING = "niet beschikbaar"
+
+
+def rank_text(rank: int | None, interval: list[int] | None) -> str:
+    """``rang 12 (9-17)``: a rank with its 90 % interval (Dutch, the reports' notation)."""
+    if rank is None:
+        return ""
+    if not interval:
+        return f"rang {rank}"
+    return f"rang {rank} ({interval[0]}-{interval[1]})"
