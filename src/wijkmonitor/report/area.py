@@ -10,6 +10,7 @@ import pandas as pd
 
 from .. import analysis
 from ..catalogue import THEMES
+from . import wijkindex as _wijkindex
 from . import charts, provenance
 from .data import PROGRAMMES, StoreData
 from .format import is_number, nl_join, nl_number, nl_value
@@ -374,4 +375,5 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
         sources=provenance.source_entries(data, used), build_date=data.build_date,
         build_date_nl=provenance.nl_date(data.build_date),
         catalogue_version=data.catalogue_version, reference_name="stedelijk gemiddelde",
+        wijkindex=_wijkindex.fiche(data, area_id),
     )

@@ -8,6 +8,7 @@ import pandas as pd
 
 from .. import analysis
 from ..catalogue import ACTIELIJNEN, THEMES, kernindicator_coverage
+from . import wijkindex as _wijkindex
 from . import charts, provenance
 from .data import GROUP_LABELS, GROUPS, PROGRAMMES, StoreData, programme_areas
 from .format import is_number, nl_join
@@ -174,4 +175,5 @@ def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
         build_date=data.build_date, build_date_nl=provenance.nl_date(data.build_date),
         catalogue_version=data.catalogue_version,
         missing_kern=[(k, v) for k, v in sorted(coverage.items()) if not v],
+        wijkindex=_wijkindex.national(data, programme),
     )
