@@ -55,7 +55,7 @@ def child(store_path: str, draws: int, dump: str | None = None, same_as: str | N
     t2, c2 = time.perf_counter(), _util.self_cpu_s()
     build.build_wijkindex(con, indices, catalogue, draws=draws)  # the step as the build runs it
     t3, c3 = time.perf_counter(), _util.self_cpu_s()
-    # the check is not timed
+    peak = _util.self_peak_rss()  # before the check, which is neither timed nor counted
     same = None
     if dump or same_as:
         import pandas as pd
@@ -80,7 +80,7 @@ def child(store_path: str, draws: int, dump: str | None = None, same_as: str | N
     con.close()
     _util.report(inputs_s=t1 - t0, inputs_cpu=c1 - c0, compute_s=t2 - t1, compute_cpu=c2 - c1,
                  step_s=t3 - t2, step_cpu=c3 - c2, rows=n_rows, with_index=n_targets,
-                 buurten=buurten[0], buurt_years=buurten[1], peak=_util.self_peak_rss(), same=same)
+                 buurten=buurten[0], buurt_years=buurten[1], peak=peak, same=same)
 
 
 def main() -> int:

@@ -27,6 +27,7 @@ import time
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..catalogue import Catalogue, load_catalogue
 from . import method
@@ -83,7 +84,9 @@ def build_wijkindex(con: duckdb.DuckDBPyConnection, indices: list[IndexSpec] | N
         con.execute(f"DROP TABLE IF EXISTS {t}")
     con.execute(VALUES_SQL)
     if len(values):
-        con.register("wi_df", values)
+        # through Arrow: the categorical and nullable columns convert once, at about half the
+        # CPU of DuckDB's scan of the pandas frame (same rows)
+        con.register("wi_df", pa.Table.from_pandas(values, preserve_index=False))
         con.execute("INSERT INTO wijkindex_values BY NAME SELECT * FROM wi_df")
         con.unregister("wi_df")
     ref = pd.concat(refs, ignore_index=True)
