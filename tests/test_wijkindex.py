@@ -509,3 +509,15 @@ def test_profile_bar_chart_scales_bars_0_to_100_and_says_missing_scores():
     assert widths == [210.0, 420.0] and plot_w == 420
     assert 'fill="#67001f"' in svg and 'fill="#053061"' in svg  # decile 1 dark red, decile 10 dark blue
     assert 'role="img"' in svg and "veiligheid: geen score" in svg and "wonen: 50 (deciel 1)" in svg
+
+
+def test_reasons_on_pages_name_indicators_not_ids():
+    from wijkmonitor.catalogue import load_catalogue
+    from wijkmonitor.wijkindex.select import readable
+
+    cat = load_catalogue()
+    text = "te weinig indicatoren: 0 van minimaal 2 (ontbreekt: woz_gemiddeld, koopwoningen_pct)"
+    assert readable(text) == (f"te weinig indicatoren: 0 van minimaal 2 (ontbreekt: {cat['woz_gemiddeld'].name}, "
+                              f"{cat['koopwoningen_pct'].name})")
+    assert readable("geen score voor domein wonen") == "geen score voor domein wonen"
+    assert readable(None) is None

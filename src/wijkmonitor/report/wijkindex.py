@@ -12,7 +12,7 @@ import pandas as pd
 from .. import store
 from ..nlformat import nl_number
 from ..wijkindex.model import load_index
-from ..wijkindex.select import rank_text, unit_profile
+from ..wijkindex.select import rank_text, readable, unit_profile
 
 #: The sentence every listing of ranks carries (README "Wijkindex", sensitivity).
 OVERLAP_RULE = ("Tussen haakjes staat bij elke rang het 90%-interval: de rang van het gebied in 1.000 "
@@ -92,7 +92,7 @@ def programme_ranking(con, programme: str, index: str | None = None) -> dict | N
     all_ids = df[["unit_id", "name"]].drop_duplicates("unit_id")
     have = set(cur.loc[cur["status"] == "ok", "unit_id"])
     reasons = cur.set_index("unit_id")["reason"]
-    missing = [dict(name=n, reason=(reasons.get(u) if isinstance(reasons.get(u), str)
+    missing = [dict(name=n, reason=(readable(reasons.get(u)) if isinstance(reasons.get(u), str)
                                     else f"geen cijfers in {year}"))
                for u, n in zip(all_ids["unit_id"], all_ids["name"]) if u not in have]
     missing.sort(key=lambda m: m["name"])

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse
 from .. import store
 from ..bounds import MAX_TEXT, NO_CONTROL, GemeenteCode, YearQuery
 from ..wijkindex.model import component_ids
-from ..wijkindex.select import profile_frame
+from ..wijkindex.select import profile_frame, readable
 from . import maps, svg
 from .app import TEMPLATES
 from .format import DASH, nl_value
@@ -76,7 +76,7 @@ def map_rows(con, component: str, level: str, year: int, gemeente: str | None) -
         rows.append(dict(
             code=r["code"], name=r["name"] if isinstance(r["name"], str) and r["name"] else r["code"],
             score=float(score) if shown else None, decile=int(decile) if shown and not pd.isna(decile) else None,
-            reason="" if shown else (r["reason"] if dom is None and isinstance(r["reason"], str)
+            reason="" if shown else (readable(r["reason"]) if dom is None and isinstance(r["reason"], str)
                                      else "geen score voor dit domein (te weinig indicatoren)"),
             rank_nl=_int(r["rank_nl"]) if dom is None else None, n_nl=_int(r["n_nl"]),
             rank_nl_low=_int(r["rank_nl_low"]), rank_nl_high=_int(r["rank_nl_high"]),

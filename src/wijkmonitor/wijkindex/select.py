@@ -292,7 +292,8 @@ def unit_profile(con: duckdb.DuckDBPyConnection, unit: str, year: int | None = N
         shown = x["status"] == "ok"
         domains.append(dict(id=d.id, naam=d.naam, weight=d.gewicht, score=num(x["value"]) if shown else None,
                             decile=intn(x["decile"]) if shown else None,
-                            reason=None if shown else (x["reason"] if isinstance(x["reason"], str) else x["status"]),
+                            reason=None if shown else readable(x["reason"] if isinstance(x["reason"], str)
+                                                               else x["status"]),
                             change=c, change_reason=why))
 
     def interval(lo, hi):
@@ -304,8 +305,8 @@ def unit_profile(con: duckdb.DuckDBPyConnection, unit: str, year: int | None = N
         index=spec.id, name=spec.naam, version=spec.version, year=int(year), base_year=base_year,
         years=sorted(int(y) for y in ok[ok["domain"].isna()]["period"].unique()),
         value=num(r["value"]) if shown else None, status=r["status"] if r is not None else STATUS_MISSING,
-        reason=(r["reason"] if r is not None and isinstance(r["reason"], str) else
-                "geen wijkindex in dit jaar") if not shown else None,
+        reason=readable(r["reason"] if r is not None and isinstance(r["reason"], str) else
+                        "geen wijkindex in dit jaar") if not shown else None,
         decile=intn(r["decile"]) if shown else None,
         rank_nl=intn(r["rank_nl"]) if shown else None, n_nl=intn(r["n_nl"]) if shown else None,
         rank_nl_interval=interval(r["rank_nl_low"], r["rank_nl_high"]) if shown else None,
@@ -329,3 +330,19 @@ def rank_text(rank: int | None, interval: list[int] | None) -> str:
     if not interval:
         return f"rang {rank}"
     return f"rang {rank} ({interval[0]}-{interval[1]})"
+
+
+def readable(text):
+    """A stored reason with every catalogue indicator id replaced by the indicator's name
+    (``ontbreekt: woz_gemiddeld`` -> ``ontbreekt: Gemiddelde WOZ-waarde``): pages and
+    reports show names, never ids."""
+    if not isinstance(text, str) or not text:
+        return text
+    from ..catalogue import load_catalogue
+
+    cat = load_catalogue()
+    ids = sorted((i for i in cat if i in text), key=len, reverse=True)
+    if not ids:
+        return text
+    pattern = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, ids)) + r")(?![\w])")
+    return pattern.sub(lambda m: cat[m.group(1)].name, text)
