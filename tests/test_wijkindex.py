@@ -369,3 +369,155 @@ def test_several_indices_declared_side_by_side(tmp_path):
     (tmp_path / "tweede.yaml").write_text(textwrap.dedent(ONE_DOMAIN), encoding="utf-8")  # same id twice
     with pytest.raises(WijkindexError, match="al gebruikt"):
         load_indices(tmp_path)
+
+
+def test_indicator_list_names_the_index_and_every_domain_of_the_default_index():
+    """``wijkmonitor indicators`` (and the API list, which share :func:`wijkmonitor.api.indicators`)
+    list the index ids after the catalogue: default.yaml declares five domains."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from wijkmonitor import api
+    from wijkmonitor.catalogue import load_catalogue
+    from wijkmonitor.cli import app
+
+    expected = ["wijkindex", "wijkindex_inkomen_werk", "wijkindex_gezondheid", "wijkindex_veiligheid",
+                "wijkindex_wonen", "wijkindex_meedoen"]
+    df = api.indicators()
+    assert len(df) == len(load_catalogue()) + 6
+    wi = df[df["theme"] == "wijkindex"]
+    assert list(wi["id"]) == expected
+    assert set(wi["polarity"]) == {"hoger is slechter"} and set(wi["unit"]) == {"score 0-100"}
+    assert wi.set_index("id").loc["wijkindex_wonen", "name"] == "Wijkindex: wonen"
+    res = CliRunner().invoke(app, ["indicators", "--format", "json"])
+    assert res.exit_code == 0
+    ids = [r["id"] for r in json.loads(res.stdout)]
+    assert ids[-6:] == expected and len(ids) == len(set(ids))
+
+
+def test_monte_carlo_intervals_do_not_depend_on_the_chunking():
+    """The draws are processed in chunks (in-place buffers, each chunk's draws reordered by
+    normalisation); an interval is a percentile over all draws, so one draw per chunk, the
+    default chunk and all draws at once must give the same intervals; 7 and 13 do not divide
+    the 200 draws (a short last chunk)."""
+    d = _design()
+    res = method.compute(d)
+    targets = np.arange(60)
+    groups = {"nl": np.zeros(60, dtype=int), "gemeente": np.arange(60) % 3}
+    point = {name: method.ranks(res.index, g)[0] for name, g in groups.items()}
+    runs = [method.monte_carlo(d, targets, groups, draws=200, seed=11, point_ranks=point, chunk=c,
+                               nested={"gemeente": "nl"}) for c in (1, 7, 13, 25, 200)]
+    for r in runs[1:]:
+        for name in groups:
+            assert (r.low[name] == runs[0].low[name]).all() and (r.high[name] == runs[0].high[name]).all()
+
+
+# ----------------------------------------------------------------------------------------
+# reading the stored index for pages and reports (a hand-made wijkindex_values table)
+# ----------------------------------------------------------------------------------------
+
+def _stored(rows):
+    import duckdb
+
+    from wijkmonitor.wijkindex.build import VALUES_SQL
+
+    con = duckdb.connect(":memory:")
+    con.execute(VALUES_SQL)
+    cols = ["component", "domain", "unit_id", "unit_kind", "programme", "period", "value", "status", "reason",
+            "decile", "rank_nl", "n_nl", "rank_nl_low", "rank_nl_high", "rank_programme", "n_programme",
+            "rank_programme_low", "rank_programme_high"]
+    df = pd.DataFrame(rows, columns=cols).assign(index_id="wijkindex", index_version="v1")
+    con.register("df", df)
+    con.execute("INSERT INTO wijkindex_values BY NAME SELECT * FROM df")
+    return con
+
+
+def _unit_rows(unit, period, index, domains, kind="wijk", programme=None, rank=None):
+    """One index row (rank 7 of 100, interval 5-9) and one row per domain."""
+    spec = load_index()
+    out = [("wijkindex", None, unit, kind, programme, period, index, "ok" if index is not None else
+            "niet beschikbaar", None if index is not None else "geen score voor domein wonen", 1, 7, 100, 5, 9)
+           + (rank or (None, None, None, None))]
+    for d, v in zip(spec.domeinen, domains):
+        out.append((spec.component_id(d.id), d.id, unit, kind, programme, period, v,
+                    "ok" if v is not None else "niet beschikbaar", None, 2 if v is not None else None,
+                    None, None, None, None, None, None, None, None))
+    return out
+
+
+def test_unit_profile_change_since_base_year_and_missing_domains():
+    from wijkmonitor.wijkindex.select import rank_text, unit_profile
+
+    con = _stored(_unit_rows("WK000101", 2020, 40.0, [10, 20, None, 40, 50])
+                  + _unit_rows("WK000101", 2024, 46.5, [12, 18, 30, 40, 55]))
+    p = unit_profile(con, "WK000101")
+    assert p["year"] == 2024 and p["base_year"] == 2020  # default.yaml: basisjaar 2020
+    assert p["value"] == 46.5 and p["decile"] == 1 and p["rank_nl"] == 7 and p["rank_nl_interval"] == [5, 9]
+    assert p["change"] == pytest.approx(6.5)  # 46.5 - 40.0
+    ch = {d["id"]: (d["change"], d["change_reason"]) for d in p["domains"]}
+    assert ch["inkomen_werk"][0] == pytest.approx(2) and ch["gezondheid"][0] == pytest.approx(-2)
+    assert ch["veiligheid"] == (None, "geen score in 2020")
+    # the base year itself has no change; a year without an index says why
+    p20 = unit_profile(con, "WK000101", 2020)
+    assert p20["change"] is None and p20["change_reason"] == "2020 is het basisjaar"
+    assert unit_profile(con, "WK999999") is None
+    assert rank_text(12, [9, 17]) == "rang 12 (9-17)" and rank_text(3, None) == "rang 3" and rank_text(None, None) == ""
+
+
+def test_programme_ranking_takes_the_year_most_areas_have_and_lists_the_others():
+    from wijkmonitor.report.wijkindex import programme_ranking
+
+    rows = (_unit_rows("a", 2022, 50.0, [1] * 5, "area", "nplv", (2, 3, 1, 3))
+            + _unit_rows("b", 2022, 60.0, [1] * 5, "area", "nplv", (1, 3, 1, 2))
+            + _unit_rows("c", 2022, 40.0, [1] * 5, "area", "nplv", (3, 3, 2, 3))
+            + _unit_rows("a", 2024, 55.0, [1] * 5, "area", "nplv", (1, 2, 1, 2))
+            + _unit_rows("b", 2024, 50.0, [1] * 5, "area", "nplv", (2, 2, 1, 2))
+            + _unit_rows("c", 2024, None, [1] * 5, "area", "nplv"))
+    con = _stored(rows)
+    con.execute("CREATE TABLE area_index AS SELECT * FROM (VALUES ('a', 'Alfa'), ('b', 'Beta'), ('c', 'Gamma')) "
+                "t(area_id, name)")
+    r = programme_ranking(con, "nplv")
+    # 2022: three areas with an index, 2024: two -> 2022
+    assert r["year"] == 2022 and r["n_areas"] == 3 and r["missing"] == []
+    assert [(a["name"], a["rank_text"]) for a in r["rows"]] == [("Beta", "rang 1 (1-2)"), ("Alfa", "rang 2 (1-3)"),
+                                                                ("Gamma", "rang 3 (2-3)")]
+    assert "overlappen, verschillen niet echt" in r["rule"]
+    # one more area with an index in 2024: a tie of 3 and 3 -> the later year
+    con.execute("UPDATE wijkindex_values SET value = 45, status = 'ok', reason = NULL, rank_programme = 3, "
+                "n_programme = 3, rank_programme_low = 3, rank_programme_high = 3 "
+                "WHERE unit_id = 'c' AND period = 2024 AND domain IS NULL")
+    assert programme_ranking(con, "nplv")["year"] == 2024
+    con.execute("UPDATE wijkindex_values SET status = 'niet beschikbaar', value = NULL, reason = 'geen score voor "
+                "domein wonen' WHERE unit_id = 'a' AND period = 2024 AND domain IS NULL")
+    con.execute("UPDATE wijkindex_values SET status = 'niet beschikbaar', value = NULL, reason = 'x' "
+                "WHERE unit_id = 'a' AND period = 2022 AND domain IS NULL")
+    r = programme_ranking(con, "nplv")  # 2022: b, c; 2024: b, c -> 2024
+    assert r["year"] == 2024 and r["missing"] == [dict(name="Alfa", reason="geen score voor domein wonen")]
+
+
+def test_profile_bar_chart_scales_bars_0_to_100_and_says_missing_scores():
+    import re
+
+    from wijkmonitor.web import wijkindex_profile as wp
+
+    doms = [dict(naam="wonen", score=50.0, decile=1), dict(naam="veiligheid", score=None, decile=None),
+            dict(naam="meedoen", score=100.0, decile=10)]
+    svg = wp.bar_chart(doms, title="Profiel")
+    plot_w = wp.WIDTH - wp.LABEL_W - wp.RIGHT  # 640 - 150 - 70 = 420
+    widths = [float(w) for w in re.findall(r'<rect x="150" y="[\d.]+" width="([\d.]+)"', svg)]
+    assert widths == [210.0, 420.0] and plot_w == 420
+    assert 'fill="#67001f"' in svg and 'fill="#053061"' in svg  # decile 1 dark red, decile 10 dark blue
+    assert 'role="img"' in svg and "veiligheid: geen score" in svg and "wonen: 50 (deciel 1)" in svg
+
+
+def test_reasons_on_pages_name_indicators_not_ids():
+    from wijkmonitor.catalogue import load_catalogue
+    from wijkmonitor.wijkindex.select import readable
+
+    cat = load_catalogue()
+    text = "te weinig indicatoren: 0 van minimaal 2 (ontbreekt: woz_gemiddeld, koopwoningen_pct)"
+    assert readable(text) == (f"te weinig indicatoren: 0 van minimaal 2 (ontbreekt: {cat['woz_gemiddeld'].name}, "
+                              f"{cat['koopwoningen_pct'].name})")
+    assert readable("geen score voor domein wonen") == "geen score voor domein wonen"
+    assert readable(None) is None

@@ -229,3 +229,94 @@ def test_selection_page_lists_the_cli_selection(real_store, con):
     assert client.get("/wijkindex?regel=x&formaat=csv").status_code == 400
     # linked from every page (footer)
     assert 'href="/wijkindex"' in client.get("/bronnen").text
+
+
+def test_api_indicator_list_and_indicator_endpoint_know_the_index(real_store, con):
+    from fastapi.testclient import TestClient
+
+    from wijkmonitor.web.app import create_app
+
+    client = TestClient(create_app(real_store))
+    ids = [r["id"] for r in client.get("/api/v1/indicators").json()]
+    assert "wijkindex" in ids and "wijkindex_veiligheid" in ids
+    one = client.get("/api/v1/indicators/wijkindex").json()
+    years = [r[0] for r in con.execute("""SELECT DISTINCT period FROM wijkindex_values WHERE component = 'wijkindex'
+                                          AND unit_kind = 'buurt' AND status = 'ok' ORDER BY 1""").fetchall()]
+    assert one["periods"]["buurt"] == years and 2024 in years
+    assert one["unit"] == "score 0-100"
+    assert client.get("/api/v1/indicators/wijkindex_bestaat_niet").status_code == 404
+    # the value endpoint answers as for any indicator
+    row = con.execute("""SELECT unit_id, value FROM wijkindex_values WHERE component = 'wijkindex_wonen'
+                         AND unit_kind = 'buurt' AND period = 2024 AND status = 'ok' LIMIT 1""").fetchone()
+    body = client.get(f"/api/v1/value/{row[0]}/wijkindex_wonen/2024").json()
+    assert body["value"] == row[1] and body["status"] == "ok"
+
+
+def test_index_map_page_and_geojson_show_the_stored_deciles(real_store, con):
+    from fastapi.testclient import TestClient
+
+    from wijkmonitor.web.app import create_app
+
+    client = TestClient(create_app(real_store))
+    stored = con.execute("""SELECT unit_id, decile FROM wijkindex_values WHERE component = 'wijkindex'
+                            AND unit_kind = 'buurt' AND period = 2024 AND gemeente = 'GM0344'""").df()
+    ok = stored.dropna()
+    r = client.get("/wijkindex/kaart?niveau=buurt&jaar=2024&gemeente=GM0344")
+    assert r.status_code == 200 and 'class="wm-map"' in r.text and 'data-wm-kaart="/api/v1/kaart/wijkindex/' in r.text
+    assert all(f'data-code="{c}"' in r.text for c in stored["unit_id"])
+    gj = client.get("/api/v1/kaart/wijkindex/wijkindex?jaar=2024&niveau=buurt&gemeente=GM0344").json()
+    legend = gj["wijkmonitor"]["legend"]
+    assert [x["label"] for x in legend[:10]] == ["1 (meeste achterstand)"] + [str(d) for d in range(2, 10)] + \
+        ["10 (minste achterstand)"]
+    # the legend counts the units on the map by their stored decile
+    on_map = {f["properties"]["code"] for f in gj["features"]}
+    for d in range(1, 11):
+        assert legend[d - 1]["count"] == int((ok["decile"] == d).sum()), d
+    assert on_map <= set(stored["unit_id"])
+    # a domain, a gemeente map, and bad input: a Dutch message naming the field, never a 500
+    assert client.get("/wijkindex/kaart?component=wijkindex_veiligheid&niveau=wijk&jaar=2024&gemeente=GM0518"
+                      ).status_code == 200
+    assert client.get("/wijkindex/kaart?niveau=gemeente&jaar=2020").status_code == 200
+    for q, field in (("component=bestaat_niet", "component"), ("niveau=land", "niveau")):
+        bad = client.get(f"/wijkindex/kaart?{q}")
+        assert bad.status_code == 200 and "Geen kaart" in bad.text and f"veld {field}" in bad.text
+    assert client.get("/wijkindex/kaart?jaar=1800").status_code == 422
+    assert client.get("/api/v1/kaart/wijkindex/bestaat_niet?jaar=2024").status_code == 404
+    assert client.get("/api/v1/kaart/wijkindex/wijkindex?jaar=2024&niveau=buurt").status_code == 422
+    # the indicator link of the list goes to the map
+    red = client.get("/indicator/wijkindex_wonen?niveau=wijk", follow_redirects=False)
+    assert red.status_code == 307 and red.headers["location"].startswith("/wijkindex/kaart?component=wijkindex_wonen")
+
+
+def test_area_page_and_fiche_show_the_stored_index_and_domain_profile(real_store, con):
+    from fastapi.testclient import TestClient
+
+    from wijkmonitor import report
+    from wijkmonitor.nlformat import nl_number
+    from wijkmonitor.report import data as rdata
+    from wijkmonitor.web.app import create_app
+
+    row = con.execute("""SELECT value, rank_nl, rank_nl_low, rank_nl_high FROM wijkindex_values
+                         WHERE component = 'wijkindex' AND unit_id = 'WK034403' AND period = 2024""").fetchone()
+    doms = con.execute("""SELECT domain, value FROM wijkindex_values WHERE unit_id = 'WK034403' AND period = 2024
+                          AND domain IS NOT NULL AND status = 'ok'""").fetchall()
+    client = TestClient(create_app(real_store))
+    page = client.get("/gebied/WK034403").text
+    sec = page.split('id="wijkindex"')[1].split("</section>")[0]
+    assert nl_number(row[0], 1) in sec and f"rang {row[1]} ({row[2]}-{row[3]})" in sec
+    assert sec.count("<rect") == len(doms) == 5 and 'role="img"' in sec
+    for _, v in doms:
+        assert nl_number(v, 1) in sec  # the table beside the chart
+    # the national report lists the focusgebieden by index with the stored rank intervals
+    ranked = con.execute("""SELECT i.name, v.rank_programme, v.rank_programme_low, v.rank_programme_high
+                            FROM wijkindex_values v JOIN area_index i ON i.area_id = v.unit_id
+                            WHERE v.component = 'wijkindex' AND v.programme = 'nplv' AND v.status = 'ok'
+                              AND v.period = 2024 ORDER BY v.rank_programme""").fetchall()
+    data = rdata.load(real_store)
+    html = report.national_html("nplv", 2016, 2024, data=data)
+    part = html.split('id="wijkindex"')[1].split("</section>")[0]
+    pos = [part.index(f"rang {r} ({lo}-{hi})") for _, r, lo, hi in ranked]
+    assert len(ranked) >= 2 and pos == sorted(pos)
+    assert "verschillen niet echt" in part
+    fiche = report.area_html("utrecht-overvecht", 2016, 2024, data=data)
+    assert "Wijkindex" in fiche and "Tabel 1.2 – Domeinen van de wijkindex" in fiche

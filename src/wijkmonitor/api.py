@@ -26,7 +26,9 @@ find_regions = _regions.find
 
 
 def indicators() -> pd.DataFrame:
-    """The catalogue as a table (one row per indicator)."""
+    """The catalogue as a table (one row per indicator), followed by the Wijkindex and its
+    domains of every declared index (``wijkindex``, ``wijkindex_<domein>``, theme
+    ``wijkindex``): :func:`value` accepts those ids like any indicator."""
     cat = load_catalogue()
     rows = []
     for ind in cat.values():
@@ -38,6 +40,8 @@ def indicators() -> pd.DataFrame:
             estimate=ind.estimate, tolerance=ind.tolerance, source_note=ind.source_note,
             years=f"{min(f.years[0] for f in ind.formulas)}-{max(f.years[1] for f in ind.formulas)}",
             catalogue_version=cat.version))
+    from .wijkindex import select as _wi
+    rows += [r | dict(catalogue_version=cat.version) for r in _wi.component_rows()]
     return pd.DataFrame(rows)
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from .. import analysis
 from ..catalogue import THEMES
+from . import wijkindex as _wijkindex
 from . import charts, effect_chapter, provenance
 from .data import PROGRAMMES, StoreData
 from .format import is_number, nl_join, nl_number, nl_value
@@ -401,4 +402,5 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
         build_date_nl=provenance.nl_date(data.build_date),
         catalogue_version=data.catalogue_version, reference_name="stedelijk gemiddelde",
         effect=effect_chapter.area(data, area_id, baseline, latest),
+        wijkindex=_wijkindex.fiche(data, area_id),
     )

@@ -8,6 +8,7 @@ import pandas as pd
 
 from .. import analysis
 from ..catalogue import ACTIELIJNEN, THEMES, kernindicator_coverage
+from . import wijkindex as _wijkindex
 from . import charts, effect_chapter, provenance, signals
 from .data import GROUP_LABELS, GROUPS, PROGRAMMES, StoreData, programme_areas
 from .format import is_number, nl_join
@@ -206,4 +207,5 @@ def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
         missing_kern=[(k, v) for k, v in sorted(coverage.items()) if not v],
         effect=effect_chapter.national(data, programme, baseline, latest, areas_word=words.plural),
         signalen=signals.build(data, areas),
+        wijkindex=_wijkindex.national(data, programme),
     )

@@ -461,6 +461,9 @@ class WebStore:
     def indicator_periods(self, indicator: str) -> dict[str, list[int]]:
         """Periods with at least one shown value, per level (and ``gebied`` for areas)."""
         def load():
+            from ..wijkindex import select as wi
+            if indicator not in self.catalogue and wi.is_component(indicator):
+                return wi.component_periods(self.con(), indicator)
             df = self.df("""SELECT DISTINCT r.level, v.period FROM indicator_values v
                             JOIN regions r ON r.code = v.region_code AND r.year = v.geo_year
                             WHERE v.indicator = ? AND v.status = 'ok' ORDER BY 2""", [indicator])

@@ -386,6 +386,8 @@ def gebied(request: Request, uid: IdPath, basisjaar: YearQuery = None, laatsteja
         df = data["series"] if tabel == "reeksen" else data["overview"]
         return downloads.respond(df, formaat, f"{u.id}-{tabel}", table=tabel, ws=ws)
 
+    from . import wijkindex_profile
+
     def render_cached() -> tuple[bytes, bytes]:
         # everything from the analytical store, rendered once per unit, query and store
         # version, around a marker where the editable store's section goes
@@ -398,7 +400,8 @@ def gebied(request: Request, uid: IdPath, basisjaar: YearQuery = None, laatsteja
                        downloads_series=_download_links(request, "reeksen"),
                        downloads_map=_download_links(request, "kaart", ("geojson", "csv", "xlsx", "parquet", "csv-en")) if locator.get("svg") else [],
                        lokaal_html=Markup(_LOKAAL_MARKER),
-                       effect=effect_section.section(ws, u, b, l)).body
+                       effect=effect_section.section(ws, u, b, l),
+                       wijkindex=wijkindex_profile.section(ws, u)).body
         head, tail = body.split(_LOKAAL_MARKER.encode())
         return head, tail
 
@@ -433,7 +436,9 @@ def indicatoren(request: Request, formaat: Formaat = None, tabel: Literal["indic
     themes: dict[str, list] = {}
     for ind in _theme_sorted(ws.catalogue):
         themes.setdefault(ind.theme, []).append(ind)
+    from . import wijkindex_map
     return _render(request, "indicatoren.html", title="Indicatoren", themes=themes,
+                   wijkindex=wijkindex_map.component_list(),
                    breadcrumb=[("/", "Start"), (None, "Indicatoren")],
                    downloads=_download_links(request, "indicatoren"))
 
@@ -456,6 +461,9 @@ def indicator_page(request: Request, indicator: IndicatorPath, jaar: YearQuery =
     ws = _ws(request)
     cat = ws.catalogue
     if indicator not in cat:
+        from . import wijkindex_map
+        if wijkindex_map.is_component(indicator):  # the Wijkindex and its domains: their map page
+            return wijkindex_map.redirect(indicator, jaar, niveau, gemeente)
         raise HTTPException(404, f"Onbekende indicator '{indicator}'. Zie de lijst van indicatoren.")
     if niveau not in ("gemeente", "wijk", "buurt"):
         raise HTTPException(404, f"Onbekend niveau ‘{niveau[:40]}’. Kies gemeente, wijk of buurt.")

@@ -52,3 +52,9 @@ def wijkindex_page(request: Request, niveau: Annotated[str, Query(max_length=MAX
         title="Wijkindex: selectie", breadcrumb=[("/", "Start"), (None, "Wijkindex")],
         niveau=niveau, jaar=jaar, gemeente=gemeente or "", regel=regel, error=error, rows=rows,
         info=info, spec=spec, links=links, isnan=lambda x: x is None or pd.isna(x)))
+
+
+# the index map (its own module; routes added here so that app.py needs no change)
+from . import wijkindex_map  # noqa: E402
+
+router.include_router(wijkindex_map.router)

@@ -27,6 +27,7 @@ import time
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..catalogue import Catalogue, load_catalogue
 from . import method
@@ -83,7 +84,9 @@ def build_wijkindex(con: duckdb.DuckDBPyConnection, indices: list[IndexSpec] | N
         con.execute(f"DROP TABLE IF EXISTS {t}")
     con.execute(VALUES_SQL)
     if len(values):
-        con.register("wi_df", values)
+        # through Arrow: the categorical and nullable columns convert once, at about half the
+        # CPU of DuckDB's scan of the pandas frame (same rows)
+        con.register("wi_df", pa.Table.from_pandas(values, preserve_index=False))
         con.execute("INSERT INTO wijkindex_values BY NAME SELECT * FROM wi_df")
         con.unregister("wi_df")
     ref = pd.concat(refs, ignore_index=True)
@@ -249,11 +252,20 @@ def compute_index(spec: IndexSpec, inputs: pd.DataFrame, *, draws: int = DRAWS, 
     raw_vals = np.full((n, n_ind), np.nan)
     used_year = np.zeros((n, n_ind), dtype="int64")
     # per indicator the most recent value within [year - max_age, year]
-    left = rows[["unit_id", "period"]].assign(_row=np.arange(n)).sort_values("period", kind="stable")
+    # (units as integer codes: an asof merge by an int key is far cheaper than by a string)
+    by_ind = {ind: g for ind, g in data.groupby("indicator", sort=False, observed=True)}
+    unit_code = pd.Index(units["unit_id"])
+    left = pd.DataFrame({"uc": unit_code.get_indexer(rows["unit_id"]), "period": rows["period"].to_numpy(),
+                         "_row": np.arange(n)}).sort_values("period", kind="stable")
+    empty = pd.DataFrame({"uc": pd.Series(dtype="int64"), "from_period": pd.Series(dtype="int64"),
+                          "value": pd.Series(dtype="float64")})
     for j, ind in enumerate(ind_ids):
-        d = data[data["indicator"] == ind][["unit_id", "period", "value"]]
-        d = d.rename(columns={"period": "from_period"}).sort_values("from_period", kind="stable")
-        m = pd.merge_asof(left, d, left_on="period", right_on="from_period", by="unit_id",
+        g = by_ind.get(ind)
+        d = empty if g is None else pd.DataFrame({
+            "uc": unit_code.get_indexer(g["unit_id"]), "from_period": g["period"].to_numpy(),
+            "value": g["value"].to_numpy()})
+        d = d.sort_values("from_period", kind="stable")
+        m = pd.merge_asof(left, d, left_on="period", right_on="from_period", by="uc",
                           tolerance=spec.max_leeftijd, direction="backward")
         hit = m["value"].notna().to_numpy()
         r = m["_row"].to_numpy()[hit]
@@ -265,7 +277,8 @@ def compute_index(spec: IndexSpec, inputs: pd.DataFrame, *, draws: int = DRAWS, 
     z = np.full((2, n, n_ind), np.nan)
     alt = "z-score" if spec.normalisatie == "rang-normaal" else "rang-normaal"
     for j, (dom, ind) in enumerate(pairs):
-        d = data[(data["indicator"] == ind.id) & (data["unit_kind"] == spec.basisniveau)]
+        d = by_ind[ind.id] if ind.id in by_ind else data.iloc[:0]
+        d = d[d["unit_kind"] == spec.basisniveau]
         counts = d.groupby("period").size().to_dict()
         ry = ind.basisjaar if ind.basisjaar is not None and ind.basisjaar in counts else \
             reference_year(counts, ind.basisjaar or spec.basisjaar)
@@ -310,12 +323,16 @@ def compute_index(spec: IndexSpec, inputs: pd.DataFrame, *, draws: int = DRAWS, 
     # ranks and deciles, per component
     kind = rows["unit_kind"].to_numpy()
     is_area = kind == "area"
-    g_nl = _codes(pd.Series(kind + ":" + period.astype(str)).where(~is_area))
-    g_gem = _codes(pd.Series(kind + ":" + period.astype(str) + ":" + rows["gemeente"].fillna("?").to_numpy())
-                   .where((kind == "buurt") | (kind == "wijk")))
-    g_prog = _codes(pd.Series(rows["programme"].fillna("?").to_numpy() + ":" + period.astype(str))
-                    .where(is_area))
+    # group ids numbered in order of first appearance (as pd.factorize of the joined keys)
+    kc = _codes(rows["unit_kind"])
+    pc = _codes(rows["period"])
+    gc = _codes(rows["gemeente"].fillna("?"))
+    prc = _codes(rows["programme"].fillna("?"))
+    g_nl = _combined_codes([kc, pc], ~is_area)
+    g_gem = _combined_codes([kc, pc, gc], (kind == "buurt") | (kind == "wijk"))
+    g_prog = _combined_codes([prc, pc], is_area)
     area_level = rows["area_level"].fillna("").to_numpy(dtype=object)
+    placing = _area_placing(kind, period, area_level)
     used_txt_raw = _used_text(ind_ids, used_year, raw_vals)
     comps = [(None, res.index, None)] + [(d, res.x[:, k], res.raw[:, k]) for k, d in enumerate(spec.domeinen)]
     cols: dict[str, list] = {}
@@ -328,7 +345,7 @@ def compute_index(spec: IndexSpec, inputs: pd.DataFrame, *, draws: int = DRAWS, 
         r_gem, n_gem = method.ranks(score, g_gem)
         r_prog, n_prog = method.ranks(score, g_prog)
         # areas: place among the regions of their level and year (rank among them, for the decile)
-        r_nl, n_nl = _place_areas(score, r_nl, n_nl, kind, period, area_level)
+        r_nl, n_nl = _place_areas(score, r_nl, n_nl, placing)
         add("value", score)
         add("raw", raw if raw is not None else np.full(n, np.nan))
         add("status", np.isnan(score))
@@ -406,29 +423,51 @@ def _codes(s: pd.Series) -> np.ndarray:
     return c.astype("int64")
 
 
+def _combined_codes(parts: list[np.ndarray], mask: np.ndarray) -> np.ndarray:
+    """Group ids of the combination of several code columns (``-1`` outside ``mask``),
+    numbered in order of first appearance."""
+    key = np.zeros(len(mask), dtype="int64")
+    for p in parts:
+        key = key * (int(p.max()) + 2 if len(p) else 1) + (p + 1)
+    out, _ = pd.factorize(key[mask])
+    full = np.full(len(mask), -1, dtype="int64")
+    full[mask] = out
+    return full
+
+
 def _nullable(a: np.ndarray):
     """Positive ints, NULL for 0 (no rank)."""
     a = np.asarray(a, dtype="int64")
-    out = pd.array(a, dtype="Int64")
-    out[a <= 0] = pd.NA
+    return pd.arrays.IntegerArray(a.copy(), a <= 0)
+
+
+def _area_placing(kind, period, area_level) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per area level and year: the area rows and the rows of the regions of that level and
+    year (computed once for every component)."""
+    areas = np.flatnonzero(kind == "area")
+    out = []
+    if not len(areas):
+        return out
+    keys = pd.DataFrame({"lvl": area_level[areas], "period": period[areas], "i": areas})
+    for (lvl, per), grp in keys.groupby(["lvl", "period"]):
+        if not lvl:
+            continue
+        regions = np.flatnonzero((kind == lvl) & (period == per))
+        out.append((grp["i"].to_numpy(), regions))
     return out
 
 
-def _place_areas(score, r_nl, n_nl, kind, period, area_level):
+def _place_areas(score, r_nl, n_nl, placing):
     """An area's NL rank: 1 + the regions of its level and year with a higher score, among
     those regions (so its decile says where it would stand among them)."""
     r_nl = r_nl.copy()
     n_nl = n_nl.copy()
-    areas = np.flatnonzero((kind == "area") & ~np.isnan(score))
-    if not len(areas):
-        return r_nl, n_nl
-    keys = pd.DataFrame({"lvl": area_level[areas], "period": period[areas], "i": areas})
-    for (lvl, per), grp in keys.groupby(["lvl", "period"]):
-        sel = (kind == lvl) & (period == per) & ~np.isnan(score)
-        if not lvl or not sel.any():
+    for i, regions in placing:
+        ref = score[regions]
+        ref = np.sort(ref[~np.isnan(ref)])
+        i = i[~np.isnan(score[i])]
+        if not len(ref) or not len(i):
             continue
-        ref = np.sort(score[sel])
-        i = grp["i"].to_numpy()
         higher = len(ref) - np.searchsorted(ref, score[i], side="right")
         r_nl[i] = 1 + higher
         n_nl[i] = len(ref)

@@ -324,7 +324,7 @@ class MonteCarlo:
 def monte_carlo(design: Design, targets: np.ndarray, groups: dict[str, np.ndarray], *,
                 draws: int = 1000, seed: int = 20260416, weight_range: tuple[float, float] = (0.5, 1.5),
                 vary_normalisation: bool = True, leave_one_out: bool = True,
-                chunk: int = 100, point_ranks: dict[str, np.ndarray] | None = None,
+                chunk: int = 25, point_ranks: dict[str, np.ndarray] | None = None,
                 nested: dict[str, str] | None = None) -> MonteCarlo:
     """Rank intervals of the index for the rows ``targets`` (which must all have an index).
 
@@ -381,49 +381,82 @@ def monte_carlo(design: Design, targets: np.ndarray, groups: dict[str, np.ndarra
                 mean, sd = _ref_stats(moments[k], d.ind_weight[cols][None, :], np.array([nm]), np.full(1, -1))
                 xs.append(exponential(ndtr((zf[nm][:, c] - mean[0]) / sd[0])))
             fixed[k] = np.stack(xs)  # (2, nt)
+    # buffers reused by every chunk (fresh arrays of this size cost a page fault per page);
+    # every value is computed by the same floating-point operations as
+    # ``exponential(ndtr((num / den - mean) / sd))``, in place
+    bmax = min(chunk, draws)
+    idx_buf = np.empty((bmax, nt))
+    num_buf = np.empty((bmax, nt))
+    den_buf = np.empty((bmax, nt))
+    tmp_buf = np.empty((bmax, nt))
+    multi = {}
+    for k in range(n_dom):
+        if k in fixed:
+            continue
+        cols = np.flatnonzero(d.domain == k)
+        cnt = avail[:, cols].sum(axis=1)
+        multi[k] = dict(cols=cols, ak=avail[:, cols].astype("float64"),
+                        zk=[np.ascontiguousarray(zf[nm][:, cols]) for nm in range(2)],
+                        keep=[(avail[:, c] & (cnt >= 2)).astype("float64") for c in cols])
     for start in range(0, draws, chunk):
-        sl = slice(start, min(draws, start + chunk))
-        b = sl.stop - sl.start
-        nsel = norm[sl]
-        idx = np.zeros((b, nt))
-        wnorm = dw[sl] / dw[sl].sum(axis=1, keepdims=True)  # (b, D)
+        # the chunk's draws, those of the declared normalisation first: the order of the draws
+        # does not matter (the interval is a percentile over them), and each normalisation's
+        # draws are then one contiguous block
+        perm = start + np.argsort(norm[start:start + chunk], kind="stable")
+        b = len(perm)
+        nsel = norm[perm]
+        split = int(np.searchsorted(nsel, 1))
+        idx = idx_buf[:b]
+        idx.fill(0.0)
+        wnorm = dw[perm] / dw[perm].sum(axis=1, keepdims=True)  # (b, D)
         for k in range(n_dom):
             if k in fixed:
-                idx += wnorm[:, k][:, None] * fixed[k][nsel]
+                t = tmp_buf[:b]
+                np.take(fixed[k], nsel, axis=0, out=t)
+                t *= wnorm[:, k][:, None]
+                idx += t
                 continue
-            cols = np.flatnonzero(d.domain == k)
-            w = iw[sl][:, cols]  # (b, I_k)
+            m = multi[k]
+            cols = m["cols"]
+            w = iw[perm][:, cols]  # (b, I_k)
             local_drop = np.full(b, -1)
             for j, c in enumerate(cols):
-                local_drop[drop[sl] == c] = j
+                local_drop[drop[perm] == c] = j
             mean, sd = _ref_stats(moments[k], w, nsel, local_drop)
-            cnt = avail[:, cols].sum(axis=1)
-            x = np.empty((b, nt))
-            ak = avail[:, cols].astype("float64")
-            for nm in range(2):  # draws of one normalisation at a time
-                rows = np.flatnonzero(nsel == nm)
-                if not len(rows):
+            ak = m["ak"]
+            for nm, (r0, r1) in enumerate(((0, split), (split, b))):  # one normalisation at a time
+                if r1 <= r0:
                     continue
-                wr = w[rows]
-                zk = zf[nm][:, cols]
+                nr = r1 - r0
+                wr = w[r0:r1]
+                zk = m["zk"][nm]
                 # (draws, targets); outer products, not a matrix product: two or three
                 # indicators are too few for BLAS, whose threads only add overhead
-                num = np.multiply.outer(wr[:, 0], zk[:, 0])
-                den = np.multiply.outer(wr[:, 0], ak[:, 0])
+                num, den, tmp = num_buf[:nr], den_buf[:nr], tmp_buf[:nr]
+                np.multiply.outer(wr[:, 0], zk[:, 0], out=num)
+                np.multiply.outer(wr[:, 0], ak[:, 0], out=den)
                 for j in range(1, len(cols)):
-                    num += np.multiply.outer(wr[:, j], zk[:, j])
-                    den += np.multiply.outer(wr[:, j], ak[:, j])
+                    num += np.multiply.outer(wr[:, j], zk[:, j], out=tmp)
+                    den += np.multiply.outer(wr[:, j], ak[:, j], out=tmp)
                 # the left-out indicator, where the target has another one in this domain
-                for j, c in enumerate(cols):
-                    dr = np.flatnonzero(local_drop[rows] == j)
+                ld = local_drop[r0:r1]
+                for j in range(len(cols)):
+                    dr = np.flatnonzero(ld == j)
                     if not len(dr):
                         continue
-                    keep = (avail[:, c] & (cnt >= 2)).astype("float64")
+                    keep = m["keep"][j]
                     num[dr] -= wr[dr, j][:, None] * (zk[:, j] * keep)[None, :]
                     den[dr] -= wr[dr, j][:, None] * keep[None, :]
-                s = num / den  # every target has every domain
-                x[rows] = exponential(ndtr((s - mean[rows][:, None]) / sd[rows][:, None]))
-            idx += wnorm[:, k][:, None] * x
+                np.divide(num, den, out=num)  # every target has every domain
+                num -= mean[r0:r1][:, None]
+                num /= sd[r0:r1][:, None]
+                ndtr(num, out=num)
+                num *= _EXP_C  # exponential(), in place
+                np.subtract(1.0, num, out=num)
+                np.log(num, out=num)
+                num *= -EXP_SCALE
+                num *= wnorm[r0:r1, k][:, None]
+                idx[r0:r1] += num
         orders = {}
         for name in names:
             if not len(sel[name]):
@@ -435,11 +468,11 @@ def monte_carlo(design: Design, targets: np.ndarray, groups: dict[str, np.ndarra
                 sub = np.full(len(psel), -1, dtype="int64")
                 sub[np.searchsorted(psel, sel[name])] = dense[name]
                 r = _nested_min_ranks(idx[:, psel], porder, sub, ties=ties[name])
-                all_ranks[name][sl] = r[:, np.searchsorted(psel, sel[name])]
+                all_ranks[name][start:start + b] = r[:, np.searchsorted(psel, sel[name])]
             else:
                 r, order = _group_min_ranks(idx[:, sel[name]], dense[name], return_order=True,
                                             ties=ties[name])
-                all_ranks[name][sl] = r
+                all_ranks[name][start:start + b] = r
                 orders[name] = (sel[name], order)
     low, high = {}, {}
     # 5th and 95th percentile (the smallest rank with at least 5 % / 95 % of the draws at or
@@ -450,7 +483,10 @@ def monte_carlo(design: Design, targets: np.ndarray, groups: dict[str, np.ndarra
         lo_r = np.zeros(nt, dtype="int64")
         hi_r = np.zeros(nt, dtype="int64")
         if len(sel[name]):
-            part = np.partition(np.ascontiguousarray(all_ranks[name].T), [k_lo, k_hi], axis=1)
+            # a full in-place sort of the int32 ranks (SIMD) is cheaper than np.partition at
+            # two kth
+            part = np.ascontiguousarray(all_ranks[name].T)
+            part.sort(axis=1)
             lo_r[sel[name]] = part[:, k_lo]
             hi_r[sel[name]] = part[:, k_hi]
         if point_ranks is not None and name in point_ranks:

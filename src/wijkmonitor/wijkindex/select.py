@@ -193,3 +193,156 @@ def value_record(con: duckdb.DuckDBPyConnection, unit: str, indicator: str, year
                     title=f"{r['index_name']} (berekend door wijkmonitor uit de catalogusindicatoren)",
                     publisher="wijkmonitor", licence="CC BY 4.0 (bronnen: zie de indicatoren)",
                     location=f"src/wijkmonitor/wijkindex/{r['file']}", retrieved=None))
+
+
+def component_rows() -> list[dict]:
+    """The index and domain values of every declared index as rows of the indicator list
+    (``wijkmonitor indicators``, ``/api/v1/indicators``): the same columns as a catalogue
+    indicator; ``theme`` is ``wijkindex``, ``aggregation`` ``niet optelbaar`` (an area's index
+    is computed from its aggregated indicators, never added up), ``source_note`` names the
+    index file and version."""
+    rows = []
+    for cid, (spec, dom) in component_ids().items():
+        if dom is None:
+            desc = spec.beschrijving or spec.naam
+            parts = ", ".join(d.naam for d in spec.domeinen)
+            desc = f"{desc} Domeinen: {parts}."
+        else:
+            d = next(d for d in spec.domeinen if d.id == dom)
+            desc = (f"Domeinscore {d.naam} van de {spec.naam} (0-100, hoger is meer achterstand) uit "
+                    + ", ".join(i.id for i in d.indicatoren) + f"; minimaal {d.minimum} indicator(en).")
+        rows.append(dict(
+            id=cid, name=component_name(cid), description=desc, theme="wijkindex", actielijn=None,
+            kernindicator=None, kernindicator_name=None, polarity=POLARITY, unit=UNIT, decimals=1,
+            aggregation="niet optelbaar", min_base=None, estimate=False, tolerance=None,
+            source_note=(f"berekend door wijkmonitor uit de catalogusindicatoren "
+                         f"(src/wijkmonitor/wijkindex/{Path(spec.path).name}, versie {spec.version})"),
+            years=None))
+    return rows
+
+
+def component_periods(con: duckdb.DuckDBPyConnection, indicator: str) -> dict[str, list[int]]:
+    """Years with at least one shown value of an index or domain, per level (``gebied`` for
+    areas), as :meth:`wijkmonitor.web.data.WebStore.indicator_periods` gives them for an
+    indicator."""
+    out: dict[str, list[int]] = {"gebied": []}
+    if not _has_table(con, "wijkindex_values"):
+        return out
+    df = con.execute("""SELECT DISTINCT unit_kind, period FROM wijkindex_values
+                        WHERE component = ? AND status = 'ok' ORDER BY 2""", [indicator]).df()
+    for kind, g in df.groupby("unit_kind"):
+        out["gebied" if kind == "area" else kind] = sorted(g["period"].astype(int).tolist())
+    return out
+
+
+def unit_profile(con: duckdb.DuckDBPyConnection, unit: str, year: int | None = None,
+                 index: str | None = None) -> dict | None:
+    """The Wijkindex of one unit (CBS code or area id) for the area page and the area fiche:
+    the latest year with an index (else with any domain score) or ``year``; the index with
+    decile, ranks and their 90 % intervals; per domain the score and decile; and per component
+    the change since the index's base year (``None`` where either year has no score, with
+    ``base_reason``). ``None``: the unit has no row at all."""
+    if not _has_table(con, "wijkindex_values"):
+        return None
+    spec = _spec(index)
+    df = con.execute("""
+        SELECT component, domain, period, value, status, reason, decile, rank_nl, n_nl, rank_nl_low,
+               rank_nl_high, rank_gemeente, n_gemeente, rank_gemeente_low, rank_gemeente_high,
+               rank_programme, n_programme, rank_programme_low, rank_programme_high, domains_available,
+               unit_kind, programme, index_version
+        FROM wijkindex_values WHERE index_id = ? AND unit_id = ?""", [spec.id, unit]).df()
+    if df.empty:
+        return None
+    ok = df[df["status"] == "ok"]
+    if year is None:
+        with_index = ok[ok["domain"].isna()]["period"]
+        year = int(with_index.max()) if len(with_index) else int(ok["period"].max()) if len(ok) else \
+            int(df["period"].max())
+    cur = df[df["period"] == year]
+
+    def num(x):
+        return None if x is None or pd.isna(x) else float(x)
+
+    def intn(x):
+        return None if x is None or pd.isna(x) else int(x)
+
+    base_year = spec.basisjaar
+
+    def change(component: str) -> tuple[float | None, str | None]:
+        now = ok[(ok["component"] == component) & (ok["period"] == year)]
+        then = ok[(ok["component"] == component) & (ok["period"] == base_year)]
+        if year == base_year:
+            return None, f"{year} is het basisjaar"
+        if now.empty or then.empty:
+            return None, f"geen score in {base_year if then.empty else year}"
+        return float(now["value"].iloc[0] - then["value"].iloc[0]), None
+
+    idx = cur[cur["domain"].isna()]
+    r = idx.iloc[0] if len(idx) else None
+    index_change, index_change_reason = change(spec.id)
+    domains = []
+    for d in spec.domeinen:
+        row = cur[cur["domain"] == d.id]
+        c, why = change(spec.component_id(d.id))
+        if row.empty:
+            domains.append(dict(id=d.id, naam=d.naam, weight=d.gewicht, score=None, decile=None,
+                                reason="geen cijfers in dit jaar", change=None, change_reason=why))
+            continue
+        x = row.iloc[0]
+        shown = x["status"] == "ok"
+        domains.append(dict(id=d.id, naam=d.naam, weight=d.gewicht, score=num(x["value"]) if shown else None,
+                            decile=intn(x["decile"]) if shown else None,
+                            reason=None if shown else readable(x["reason"] if isinstance(x["reason"], str)
+                                                               else x["status"]),
+                            change=c, change_reason=why))
+
+    def interval(lo, hi):
+        lo, hi = intn(lo), intn(hi)
+        return [lo, hi] if lo is not None and hi is not None else None
+
+    shown = r is not None and r["status"] == "ok"
+    return dict(
+        index=spec.id, name=spec.naam, version=spec.version, year=int(year), base_year=base_year,
+        years=sorted(int(y) for y in ok[ok["domain"].isna()]["period"].unique()),
+        value=num(r["value"]) if shown else None, status=r["status"] if r is not None else STATUS_MISSING,
+        reason=readable(r["reason"] if r is not None and isinstance(r["reason"], str) else
+                        "geen wijkindex in dit jaar") if not shown else None,
+        decile=intn(r["decile"]) if shown else None,
+        rank_nl=intn(r["rank_nl"]) if shown else None, n_nl=intn(r["n_nl"]) if shown else None,
+        rank_nl_interval=interval(r["rank_nl_low"], r["rank_nl_high"]) if shown else None,
+        rank_gemeente=intn(r["rank_gemeente"]) if shown else None,
+        n_gemeente=intn(r["n_gemeente"]) if shown else None,
+        rank_gemeente_interval=interval(r["rank_gemeente_low"], r["rank_gemeente_high"]) if shown else None,
+        rank_programme=intn(r["rank_programme"]) if shown else None,
+        n_programme=intn(r["n_programme"]) if shown else None,
+        rank_programme_interval=interval(r["rank_programme_low"], r["rank_programme_high"]) if shown else None,
+        change=index_change, change_reason=index_change_reason, domains=domains,
+        unit_kind=str(df["unit_kind"].iloc[0]))
+
+
+STATUS_MISSING = "niet beschikbaar"
+
+
+def rank_text(rank: int | None, interval: list[int] | None) -> str:
+    """``rang 12 (9-17)``: a rank with its 90 % interval (Dutch, the reports' notation)."""
+    if rank is None:
+        return ""
+    if not interval:
+        return f"rang {rank}"
+    return f"rang {rank} ({interval[0]}-{interval[1]})"
+
+
+def readable(text):
+    """A stored reason with every catalogue indicator id replaced by the indicator's name
+    (``ontbreekt: woz_gemiddeld`` -> ``ontbreekt: Gemiddelde WOZ-waarde``): pages and
+    reports show names, never ids."""
+    if not isinstance(text, str) or not text:
+        return text
+    from ..catalogue import load_catalogue
+
+    cat = load_catalogue()
+    ids = sorted((i for i in cat if i in text), key=len, reverse=True)
+    if not ids:
+        return text
+    pattern = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, ids)) + r")(?![\w])")
+    return pattern.sub(lambda m: cat[m.group(1)].name, text)
