@@ -56,15 +56,16 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
     rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
     if not rows:
         raise SourceError(path, "leeg werkblad")
-    frame = pd.DataFrame(rows[1:], columns=[str(c) for c in rows[0]], dtype=object)
+    header = [str(c) for c in rows[0]]
+    body = np.empty((len(rows) - 1, len(header)), dtype=object)
+    body[:] = rows[1:]
     # calamine gives "" for empty cells and floats for numeric cells: text like read_excel
-    for col in frame.columns:
-        values = frame[col]
-        is_text = values.map(type).eq(str) if col in _NUMERIC_CELL_COLUMNS else None
-        if is_text is None or is_text.all():
-            frame[col] = values.where(values.ne("") & values.notna(), np.nan)
-        else:
-            frame[col] = values.map(_cell_text)
+    # (the empty cells of all columns at once, in numpy, rather than column by column)
+    body[(body == "") | pd.isna(body)] = np.nan
+    frame = pd.DataFrame(body, columns=header, dtype=object)
+    for col in header:
+        if col in _NUMERIC_CELL_COLUMNS and not frame[col].map(type).eq(str).all():
+            frame[col] = frame[col].map(_cell_text)
     return frame
 
 
@@ -81,7 +82,7 @@ def _cell_text(value) -> str | float:
 
 
 def read_file(path: Path, *, period: int, age: str, data_dir: Path | None = None,
-              source_id: str | None = None) -> SourceResult:
+              source_id: str | None = None, known_codes: set | None = None) -> SourceResult:
     """Read one 50090NED file for one period and age group.
 
     Parameters
@@ -92,6 +93,9 @@ def read_file(path: Path, *, period: int, age: str, data_dir: Path | None = None
         What the mapping says the file holds; checked against ``Perioden`` and ``Leeftijd``.
     data_dir:
         Used to write ``location`` relative to the mirror.
+    known_codes:
+        Region codes already given by another file of the table: when this file has exactly
+        these, its ``regions`` is None (the same regions once, see :func:`read`).
     """
     m = base.mapping(MAPPING)
     meta = m["_meta"]
@@ -134,7 +138,8 @@ def read_file(path: Path, *, period: int, age: str, data_dir: Path | None = None
         publisher=meta["_publisher"], licence=meta["_licence"], location=rel,
         retrieved=_retrieved(path, meta), adapter=NAME,
         note="Modelschattingen (small-area estimates); geo_year 2020 voor alle perioden.")
-    return SourceResult(info=info, observations=obs, regions=_regions(frame, meta),
+    same = known_codes is not None and set(frame["_code"]) == known_codes
+    return SourceResult(info=info, observations=obs, regions=None if same else _regions(frame, meta),
                         warnings=warnings)
 
 
@@ -152,9 +157,11 @@ def read(data_dir: Path) -> list[SourceResult]:
             if path is None:
                 missing.append(f"{period} {age}")
                 continue
-            results.append(read_file(path, period=int(period), age=age, data_dir=data_dir))
+            # the regions are those of the first file unless a file's codes differ
+            known = set(results[0].regions["code"]) if results else None
+            results.append(read_file(path, period=int(period), age=age, data_dir=data_dir,
+                                     known_codes=known))
     if results:
-        _dedupe_regions(results)
         if missing:
             results[0].warnings.append(
                 f"{m['_meta']['_folder']}: niet in de mirror: {', '.join(missing)} "
@@ -193,15 +200,6 @@ def fast_observations(frame: pd.DataFrame, *, code_column: str, columns: dict[st
         "status": u_status[codes_idx],
         "source_id": source_id,
     })
-
-
-def _dedupe_regions(results: list[SourceResult]) -> None:
-    """The regions are the same 2020 indeling in every file: keep them once (the first), but
-    keep a file's regions if its code set differs."""
-    first = results[0].regions
-    for r in results[1:]:
-        if r.regions is not None and set(r.regions["code"]) == set(first["code"]):
-            r.regions = None
 
 
 def _regions(frame: pd.DataFrame, meta: dict) -> pd.DataFrame:
