@@ -106,11 +106,23 @@ def ingest(data_dir: Path | None = None, store_path: Path | None = None, *,
                         [info["source_id"], info["table_id"], info["title"], info["publisher"],
                          info["licence"], info["location"], info["retrieved"], info["adapter"],
                          info["note"], rank])
-            try:
-                store.append_observations(con, res.observations[OBS_COLUMNS])
-            except ValueError as exc:  # name the file the rows came from (nothing is written)
-                raise ValueError(f"{info['location']} ({info['source_id']}): {exc}") from None
-            progress.advance(wtask)
+        # every source's observations in one streamed INSERT, in the same order (one pass
+        # over the code dictionaries instead of one per source)
+        current: list[SourceResult] = []
+
+        def parts():
+            for res in results:
+                current[:] = [res]
+                yield res.observations[OBS_COLUMNS]
+                progress.advance(wtask)
+
+        try:
+            store.append_observations(con, parts(), rows_per_part=True)
+        except ValueError as exc:  # name the file the rows came from (nothing is written)
+            info = current[0].info if current else None
+            if info is None:
+                raise
+            raise ValueError(f"{info.location} ({info.source_id}): {exc}") from None
         _write_regions(con, results, order)
         if then_build:
             _build_into(con, progress)

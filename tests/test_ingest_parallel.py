@@ -87,3 +87,26 @@ def test_a_failing_worker_is_read_again_here(tmp_path, monkeypatch):
     assert _ingest(tmp_path, monkeypatch, "1", fail=True) == _ingest(tmp_path, monkeypatch, "0")
     pids = _pids(tmp_path, pipeline.WORKER_ADAPTERS[0])
     assert pids[0] != PARENT and pids[1:] == [PARENT, PARENT]  # worker, again here, without
+
+
+def test_a_bad_row_in_a_later_source_is_named_by_its_own_file_and_row(tmp_path, monkeypatch):
+    """All sources go into the store in one stream: an empty region code in the second row of
+    the second source is reported as that file's row 2 (not row 4 of the stream), and the store
+    is not written."""
+    first, second = _adapter("first", 1.0), _adapter("second", 2.0)
+    real_read = second.read
+
+    def broken(data_dir):
+        results = real_read(data_dir)
+        results[0].observations.loc[1, "region_code"] = None
+        return results
+
+    second.read = broken
+    monkeypatch.setattr(pipeline, "adapters", lambda: {"first": first, "second": second})
+    monkeypatch.setenv("WIJKMONITOR_FETCHED", str(tmp_path / "geen-mirror"))
+    path = tmp_path / "bad.duckdb"
+    with pytest.raises(ValueError) as err:
+        pipeline.ingest(tmp_path, path)
+    msg = str(err.value)
+    assert msg.startswith("second.csv (second-src): ") and "'region_code'" in msg and "rij 2" in msg
+    assert not path.exists()
