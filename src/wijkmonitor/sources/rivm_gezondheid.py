@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import _cache, base
 from .base import SourceError, SourceInfo, SourceResult
@@ -191,15 +192,30 @@ def fast_observations(frame: pd.DataFrame, *, code_column: str, columns: dict[st
                 pos = base._first_bad_position(frame[c])
                 raise SourceError(file, str(exc), year=period, row=pos + 2, field=c) from exc
         raise
+    k = len(cols)
+    s_idx, s_uniques = pd.factorize(pd.Series(u_status, dtype=object))
+    # the text columns straight from their few distinct strings (Arrow), not from a Python
+    # object per row: the same pandas string columns
     return pd.DataFrame({
-        "region_code": np.tile(frame[code_column].to_numpy(dtype=object), len(cols)),
-        "geo_year": np.full(n * len(cols), int(geo_year), dtype="int64"),
-        "period": np.full(n * len(cols), int(period), dtype="int64"),
-        "variable": np.repeat(np.array([columns[c] for c in cols], dtype=object), n),
+        "region_code": _text(np.tile(np.arange(n), k), frame[code_column].to_numpy(dtype=object)),
+        "geo_year": np.full(n * k, int(geo_year), dtype="int64"),
+        "period": np.full(n * k, int(period), dtype="int64"),
+        "variable": _text(np.repeat(np.arange(k), n), [columns[c] for c in cols]),
         "value": u_values[codes_idx],
-        "status": u_status[codes_idx],
-        "source_id": source_id,
+        "status": _text(s_idx[codes_idx], list(s_uniques)),
+        "source_id": _text(np.zeros(n * k, dtype=np.int32), [source_id]),
     })
+
+
+_STR = pd.Series(["tekst"]).dtype  # the default string dtype of this pandas
+
+
+def _text(indices: np.ndarray, dictionary) -> pd.api.extensions.ExtensionArray:
+    """``dictionary[indices]`` as a pandas string column (missing stays missing)."""
+    decoded = pa.DictionaryArray.from_arrays(
+        pa.array(indices, type=pa.int32()),
+        pa.array(dictionary, type=pa.large_string(), from_pandas=True)).dictionary_decode()
+    return pd.array(decoded, dtype=_STR)
 
 
 def _regions(frame: pd.DataFrame, meta: dict) -> pd.DataFrame:
