@@ -1,5 +1,8 @@
-"""The ingest reads the slow adapters in a second process (``pipeline.WORKER_ADAPTERS``): the
-store must not depend on it. Two made-up adapters, the first of them read by the worker."""
+"""How the ingest reads and writes the sources (issue 14, build speed), on made-up adapters.
+
+The slow adapters are read in a second process (``pipeline.WORKER_ADAPTERS``): the store must
+not depend on it. All observations go into the store in one stream: a bad row must still be
+named by its own file and row."""
 
 from __future__ import annotations
 
