@@ -85,6 +85,7 @@ class Unit:
     codes: tuple[str, ...]
     reference_year: int | None = None
     published_code: str | None = None  # a region whose published value is the unit's value
+    period: int | None = None  # only this period (None: every period)
 
 
 def units_for_areas(areas: Iterable, regions: pd.DataFrame) -> list[Unit]:
@@ -119,16 +120,22 @@ def aggregate_national(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | No
     catalogue = catalogue or load_catalogue()
     years = [r[0] for r in con.execute(
         "SELECT DISTINCT year FROM regions WHERE level = 'gemeente' ORDER BY year").fetchall()]
-    frames = []
-    published = aggregate(con, [Unit("NL", "group", ("NL00",), None, "NL00")], catalogue)
-    frames.append(published)
+    # One query: the published value, and per division its gemeenten added up for the period
+    # that division describes (a unit per year; units never mix in aggregate). One query per
+    # year, each over every period, cost ~15 scans of indicator_values.
+    units = [Unit("NL", "group", ("NL00",), None, "NL00")]
     for year in years:
         codes = tuple(r[0] for r in con.execute(
             "SELECT code FROM regions WHERE level = 'gemeente' AND year = ?", [year]).fetchall())
-        agg = aggregate(con, [Unit("NL", "group", codes, year)], catalogue)
+        units.append(Unit(f"NL@{year}", "group", codes, year, period=int(year)))
+    every = aggregate(con, units, catalogue)
+    published = every[every["unit_id"] == "NL"]
+    frames = [published]
+    have = set(zip(published["indicator"], published["period"]))
+    for year in years:
+        agg = every[every["unit_id"] == f"NL@{year}"].assign(unit_id="NL")
         # only the periods this division describes, and only where nothing is published
         agg = agg[(agg["period"] == year) & (agg["method"] == "opgeteld")]
-        have = set(zip(published["indicator"], published["period"]))
         agg = agg[[(i, p) not in have for i, p in zip(agg["indicator"], agg["period"])]]
         frames.append(agg)
     out = pd.concat(frames, ignore_index=True)
@@ -144,11 +151,13 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
     """
     catalogue = catalogue or load_catalogue()
     parts = pd.DataFrame(
-        [(u.id, u.kind, c, u.reference_year) for u in units for c in u.codes],
-        columns=["unit_id", "unit_kind", "code", "ref_year"])
+        [(u.id, u.kind, c, u.reference_year, u.period) for u in units for c in u.codes],
+        columns=["unit_id", "unit_kind", "code", "ref_year", "only_period"])
     published = pd.DataFrame(
-        [(u.id, u.kind, u.published_code, u.reference_year) for u in units if u.published_code],
-        columns=["unit_id", "unit_kind", "code", "ref_year"])
+        [(u.id, u.kind, u.published_code, u.reference_year, u.period) for u in units if u.published_code],
+        columns=["unit_id", "unit_kind", "code", "ref_year", "only_period"])
+    for frame in (parts, published):
+        frame["only_period"] = frame["only_period"].astype("Int64")
     inds = pd.DataFrame([(i.id, i.aggregation, i.min_base, i.estimate) for i in catalogue.values()],
                         columns=["indicator", "aggregation", "min_base", "estimate"])
     con.register("u_parts", parts)
@@ -168,7 +177,8 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
         v0 AS (
             SELECT p.unit_id, p.unit_kind, p.ref_year, iv.indicator, iv.period, iv.geo_year, p.code,
                    iv.value, iv.numerator, iv.denominator, iv.status, iv.estimate, iv.source_id
-            FROM u_parts p JOIN {table} iv ON iv.region_code = p.code),
+            FROM u_parts p JOIN {table} iv ON iv.region_code = p.code
+            WHERE p.only_period IS NULL OR iv.period = p.only_period),
         -- one division per unit, indicator and period: the one nearest the unit's reference
         -- year (ties: the later). All parts come from it, so an area is never added up from two
         -- publications (e.g. RIVM 50090NED on the 2020 division for some buurten and the
@@ -269,13 +279,14 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
                        row_number() OVER (PARTITION BY u.unit_id, iv.indicator, iv.period
                            ORDER BY iv.status = 'niet beschikbaar',
                                     abs(iv.geo_year - coalesce(u.ref_year, iv.geo_year)), iv.geo_year DESC) rn
-                FROM u_pub u JOIN {table} iv ON iv.region_code = u.code)
+                FROM u_pub u JOIN {table} iv ON iv.region_code = u.code
+                WHERE u.only_period IS NULL OR iv.period = u.only_period)
             WHERE rn = 1),
         -- periods in which the gemeente of a unit's parts has figures at the parts' level but none
         -- of the unit's codes has one: if no code of the unit exists in that division, the codes
         -- were recoded (niet vergelijkbaar, coverage 0); otherwise the figure is just not there
         unit_keys AS (
-            SELECT DISTINCT unit_id, unit_kind, left(code, 6) AS key FROM u_parts
+            SELECT DISTINCT unit_id, unit_kind, left(code, 6) AS key, only_period FROM u_parts
             WHERE left(code, 2) IN ('WK', 'BU')),
         key_data AS (
             SELECT DISTINCT left(region_code, 6) AS key, indicator, period, geo_year
@@ -297,7 +308,8 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
             JOIN u_inds i ON i.indicator = d.indicator
             JOIN n ON n.unit_id = k.unit_id
             LEFT JOIN present pr ON pr.unit_id = k.unit_id AND pr.year = d.geo_year
-            WHERE NOT EXISTS (SELECT 1 FROM v WHERE v.unit_id = k.unit_id AND v.indicator = d.indicator
+            WHERE (k.only_period IS NULL OR d.period = k.only_period)
+              AND NOT EXISTS (SELECT 1 FROM v WHERE v.unit_id = k.unit_id AND v.indicator = d.indicator
                               AND v.period = d.period)
             GROUP BY k.unit_id, d.indicator, d.period)
         SELECT * FROM pub

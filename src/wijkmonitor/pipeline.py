@@ -7,7 +7,11 @@ register in :data:`BUILD_STEPS`). Both replace the store atomically (see :mod:`.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import multiprocessing
+import os
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -58,19 +62,33 @@ def ingest(data_dir: Path | None = None, store_path: Path | None = None, *,
         raise ValueError(f"onbekende bron(nen): {', '.join(sorted(unknown))}; "
                          f"bekend: {', '.join(mods)}")
     task = progress.add_task("Bronnen inlezen", total=len(chosen))
-    warnings: list[str] = []
-    results: list[SourceResult] = []
     fetched = config.fetched_dir()
+    dirs = {}
     for name, module in chosen.items():
-        progress.update(task, description=f"Bron {name}")
-        dirs = [data_dir]
+        dirs[name] = [data_dir]
         if getattr(module, "ONLINE", False) and fetched.is_dir() and fetched.resolve() != data_dir.resolve():
-            dirs.append(fetched)  # tables fetched with 'wijkmonitor fetch'
-        for directory in dirs:
-            for res in module.read(directory):
-                results.append(res)
-                warnings.extend(f"{res.info.source_id}: {w}" for w in res.warnings)
-        progress.advance(task)
+            dirs[name].append(fetched)  # tables fetched with 'wijkmonitor fetch'
+    read: dict[str, list[SourceResult]] = {}
+    with _worker(chosen) as worker:
+        # the slowest adapters in a second process while this one reads the others
+        futures = {name: worker.submit(_read_adapter, name, dirs[name])
+                   for name in WORKER_ADAPTERS if name in chosen and worker is not None}
+        for name, module in chosen.items():
+            if name in futures:
+                continue
+            progress.update(task, description=f"Bron {name}")
+            read[name] = _read_adapter(name, dirs[name], module)
+            progress.advance(task)
+        for name, future in futures.items():
+            progress.update(task, description=f"Bron {name}")
+            try:
+                read[name] = future.result()
+            except Exception:  # noqa: BLE001 - read here: the same result, or the real error
+                read[name] = _read_adapter(name, dirs[name], chosen[name])
+            progress.advance(task)
+    # in the adapters' order, whichever process read them (source precedence follows it)
+    results: list[SourceResult] = [res for name in chosen for res in read[name]]
+    warnings = [f"{res.info.source_id}: {w}" for res in results for w in res.warnings]
     order = {name: i for i, name in enumerate(mods)}
     with store.writing(store_path, start_from_current=bool(only)) as con:
         if only:
@@ -88,17 +106,64 @@ def ingest(data_dir: Path | None = None, store_path: Path | None = None, *,
                         [info["source_id"], info["table_id"], info["title"], info["publisher"],
                          info["licence"], info["location"], info["retrieved"], info["adapter"],
                          info["note"], rank])
-            try:
-                store.append_observations(con, res.observations[OBS_COLUMNS])
-            except ValueError as exc:  # name the file the rows came from (nothing is written)
-                raise ValueError(f"{info['location']} ({info['source_id']}): {exc}") from None
-            progress.advance(wtask)
+        # every source's observations in one streamed INSERT, in the same order (one pass
+        # over the code dictionaries instead of one per source)
+        current: list[SourceResult] = []
+
+        def parts():
+            for res in results:
+                current[:] = [res]
+                yield res.observations[OBS_COLUMNS]
+                progress.advance(wtask)
+
+        try:
+            store.append_observations(con, parts(), rows_per_part=True)
+        except ValueError as exc:  # name the file the rows came from (nothing is written)
+            info = current[0].info if current else None
+            if info is None:
+                raise
+            raise ValueError(f"{info.location} ({info.source_id}): {exc}") from None
         _write_regions(con, results, order)
         if then_build:
             _build_into(con, progress)
         summary = _summary(con)
     summary["warnings"] = warnings
     return summary
+
+
+#: Adapters read in a second process while the others are read in this one (the eight RIVM
+#: 50090NED spreadsheets take about as long as all other sources together). Only on a machine
+#: with more than one core; ``WIJKMONITOR_INGEST_WORKER=0`` reads everything in this process.
+WORKER_ADAPTERS = ("rivm-gezondheid",)
+
+
+def _read_adapter(name: str, dirs: list[Path], module=None) -> list[SourceResult]:
+    """Every result of one adapter for every directory it reads."""
+    module = module if module is not None else adapters()[name]
+    return [res for directory in dirs for res in module.read(directory)]
+
+
+@contextlib.contextmanager
+def _worker(chosen: dict):
+    """A one-process pool (forked: it sees this process's adapters and settings) when it can
+    help, else ``None``. A worker that fails is not an error: the adapter is read here."""
+    wanted = [n for n in WORKER_ADAPTERS if n in chosen]
+    if (not wanted or len(chosen) < 2 or (os.cpu_count() or 1) < 2
+            or os.environ.get("WIJKMONITOR_INGEST_WORKER", "1") in ("0", "", "nee", "no")
+            or "fork" not in multiprocessing.get_all_start_methods()
+            or threading.active_count() > 1):  # forking with other threads running is unsafe
+        yield None
+        return
+    try:
+        pool = concurrent.futures.ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    except (OSError, ValueError):
+        yield None
+        return
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _write_regions(con: duckdb.DuckDBPyConnection, results: list[SourceResult], order: dict) -> None:

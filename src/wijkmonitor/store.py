@@ -162,7 +162,7 @@ OBS_DIMENSIONS = {
 }
 
 
-def append_observations(con: duckdb.DuckDBPyConnection, data) -> int:
+def append_observations(con: duckdb.DuckDBPyConnection, data, *, rows_per_part: bool = False) -> int:
     """Append observations to the store being written; returns the number of rows.
 
     Parameters
@@ -177,7 +177,9 @@ def append_observations(con: duckdb.DuckDBPyConnection, data) -> int:
     The string columns are stored as integer codes: new strings get the next free id in the
     dictionary tables (``obs_regions`` ...), and only each part's distinct strings are looked
     up, never a string per row. Raises :class:`ValueError` naming the column and the row when
-    a key column is empty or a year is not a year; nothing is written then.
+    a key column is empty or a year is not a year; nothing is written then. The row counts
+    from the start of the stream, or with ``rows_per_part`` from the start of the failing part
+    (parts that are files of their own).
     """
     parts = [data] if isinstance(data, (pd.DataFrame, pa.Table, pa.RecordBatch)) else data
     coder = _ObservationCoder(con)
@@ -191,7 +193,7 @@ def append_observations(con: duckdb.DuckDBPyConnection, data) -> int:
             except BaseException as exc:  # raised again below, with its own message
                 failure.append(exc)
                 raise
-            offset += batch.num_rows
+            offset = 0 if rows_per_part else offset + batch.num_rows
             if batch.num_rows:
                 yield batch
 

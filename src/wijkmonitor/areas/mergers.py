@@ -28,6 +28,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from .. import yamlio
+
 HERE = Path(__file__).resolve().parent
 MERGERS_FILE = HERE / "gemeente_mergers.yaml"
 
@@ -167,7 +169,7 @@ def write_gemeente_mergers(data_dir: Path, path: Path = MERGERS_FILE) -> Path:
 @functools.lru_cache(maxsize=4)
 def load_gemeente_mergers(path: Path = MERGERS_FILE) -> dict[str, Merger]:
     """Read the declared merger table, keyed by vanished gemeente code."""
-    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    doc = yamlio.safe_load(Path(path).read_text(encoding="utf-8"))
     out: dict[str, Merger] = {}
     for i, row in enumerate(doc.get("mergers") or [], start=1):
         try:

@@ -32,6 +32,8 @@ from typing import Any, Iterable
 
 import yaml
 
+from .. import yamlio
+
 HERE = Path(__file__).resolve().parent
 #: Folders of declared areas inside the package; the folder name is the programme.
 PACKAGE_PROGRAMMES = ("nplv", "aandachtswijken")
@@ -115,7 +117,7 @@ def _read_yaml(path: Path) -> Any:
     except OSError as exc:
         raise AreaError(path, f"kan bestand niet lezen ({exc.strerror or exc})") from exc
     try:
-        return yaml.safe_load(text)
+        return yamlio.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (regel {mark.line + 1})" if mark is not None else ""

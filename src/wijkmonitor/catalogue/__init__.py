@@ -38,6 +38,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .. import yamlio
 from ..sources.base import variables
 
 HERE = Path(__file__).resolve().parent
@@ -271,7 +272,7 @@ def load_indicator(path: Path) -> Indicator:
     """Load and validate one indicator file."""
     try:
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = yamlio.safe_load(fh.read())
     except yaml.YAMLError as exc:
         raise CatalogueError(path, "(yaml)", str(exc)) from exc
     if not isinstance(data, dict):

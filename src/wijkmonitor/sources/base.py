@@ -27,7 +27,8 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
-import yaml
+
+from .. import yamlio
 
 HERE = Path(__file__).resolve().parent
 
@@ -260,7 +261,7 @@ def normalise_national(codes: pd.Series) -> pd.Series:
 def variables() -> dict[str, dict]:
     """The canonical variables (``variables.yaml``): name -> {description, unit, kind}."""
     with open(HERE / "variables.yaml", encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+        data = yamlio.safe_load(fh.read())
     return {name: (spec or {}) for name, spec in data["variables"].items()}
 
 
@@ -269,7 +270,7 @@ def mapping(adapter: str) -> dict:
     """The declared column mapping of one adapter (``mappings/<adapter>.yaml``)."""
     path = HERE / "mappings" / f"{adapter}.yaml"
     with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+        data = yamlio.safe_load(fh.read())
     known = variables()
     for section, table in data.items():
         if not isinstance(table, dict):

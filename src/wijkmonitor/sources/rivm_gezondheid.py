@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import _cache, base
 from .base import SourceError, SourceInfo, SourceResult
@@ -56,15 +57,16 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
     rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
     if not rows:
         raise SourceError(path, "leeg werkblad")
-    frame = pd.DataFrame(rows[1:], columns=[str(c) for c in rows[0]], dtype=object)
+    header = [str(c) for c in rows[0]]
+    body = np.empty((len(rows) - 1, len(header)), dtype=object)
+    body[:] = rows[1:]
     # calamine gives "" for empty cells and floats for numeric cells: text like read_excel
-    for col in frame.columns:
-        values = frame[col]
-        is_text = values.map(type).eq(str) if col in _NUMERIC_CELL_COLUMNS else None
-        if is_text is None or is_text.all():
-            frame[col] = values.where(values.ne("") & values.notna(), np.nan)
-        else:
-            frame[col] = values.map(_cell_text)
+    # (the empty cells of all columns at once, in numpy, rather than column by column)
+    body[(body == "") | pd.isna(body)] = np.nan
+    frame = pd.DataFrame(body, columns=header, dtype=object)
+    for col in header:
+        if col in _NUMERIC_CELL_COLUMNS and not frame[col].map(type).eq(str).all():
+            frame[col] = frame[col].map(_cell_text)
     return frame
 
 
@@ -81,7 +83,7 @@ def _cell_text(value) -> str | float:
 
 
 def read_file(path: Path, *, period: int, age: str, data_dir: Path | None = None,
-              source_id: str | None = None) -> SourceResult:
+              source_id: str | None = None, known_codes: set | None = None) -> SourceResult:
     """Read one 50090NED file for one period and age group.
 
     Parameters
@@ -92,6 +94,9 @@ def read_file(path: Path, *, period: int, age: str, data_dir: Path | None = None
         What the mapping says the file holds; checked against ``Perioden`` and ``Leeftijd``.
     data_dir:
         Used to write ``location`` relative to the mirror.
+    known_codes:
+        Region codes already given by another file of the table: when this file has exactly
+        these, its ``regions`` is None (the same regions once, see :func:`read`).
     """
     m = base.mapping(MAPPING)
     meta = m["_meta"]
@@ -134,7 +139,8 @@ def read_file(path: Path, *, period: int, age: str, data_dir: Path | None = None
         publisher=meta["_publisher"], licence=meta["_licence"], location=rel,
         retrieved=_retrieved(path, meta), adapter=NAME,
         note="Modelschattingen (small-area estimates); geo_year 2020 voor alle perioden.")
-    return SourceResult(info=info, observations=obs, regions=_regions(frame, meta),
+    same = known_codes is not None and set(frame["_code"]) == known_codes
+    return SourceResult(info=info, observations=obs, regions=None if same else _regions(frame, meta),
                         warnings=warnings)
 
 
@@ -152,9 +158,11 @@ def read(data_dir: Path) -> list[SourceResult]:
             if path is None:
                 missing.append(f"{period} {age}")
                 continue
-            results.append(read_file(path, period=int(period), age=age, data_dir=data_dir))
+            # the regions are those of the first file unless a file's codes differ
+            known = set(results[0].regions["code"]) if results else None
+            results.append(read_file(path, period=int(period), age=age, data_dir=data_dir,
+                                     known_codes=known))
     if results:
-        _dedupe_regions(results)
         if missing:
             results[0].warnings.append(
                 f"{m['_meta']['_folder']}: niet in de mirror: {', '.join(missing)} "
@@ -184,24 +192,30 @@ def fast_observations(frame: pd.DataFrame, *, code_column: str, columns: dict[st
                 pos = base._first_bad_position(frame[c])
                 raise SourceError(file, str(exc), year=period, row=pos + 2, field=c) from exc
         raise
+    k = len(cols)
+    s_idx, s_uniques = pd.factorize(pd.Series(u_status, dtype=object))
+    # the text columns straight from their few distinct strings (Arrow), not from a Python
+    # object per row: the same pandas string columns
     return pd.DataFrame({
-        "region_code": np.tile(frame[code_column].to_numpy(dtype=object), len(cols)),
-        "geo_year": np.full(n * len(cols), int(geo_year), dtype="int64"),
-        "period": np.full(n * len(cols), int(period), dtype="int64"),
-        "variable": np.repeat(np.array([columns[c] for c in cols], dtype=object), n),
+        "region_code": _text(np.tile(np.arange(n), k), frame[code_column].to_numpy(dtype=object)),
+        "geo_year": np.full(n * k, int(geo_year), dtype="int64"),
+        "period": np.full(n * k, int(period), dtype="int64"),
+        "variable": _text(np.repeat(np.arange(k), n), [columns[c] for c in cols]),
         "value": u_values[codes_idx],
-        "status": u_status[codes_idx],
-        "source_id": source_id,
+        "status": _text(s_idx[codes_idx], list(s_uniques)),
+        "source_id": _text(np.zeros(n * k, dtype=np.int32), [source_id]),
     })
 
 
-def _dedupe_regions(results: list[SourceResult]) -> None:
-    """The regions are the same 2020 indeling in every file: keep them once (the first), but
-    keep a file's regions if its code set differs."""
-    first = results[0].regions
-    for r in results[1:]:
-        if r.regions is not None and set(r.regions["code"]) == set(first["code"]):
-            r.regions = None
+_STR = pd.Series(["tekst"]).dtype  # the default string dtype of this pandas
+
+
+def _text(indices: np.ndarray, dictionary) -> pd.api.extensions.ExtensionArray:
+    """``dictionary[indices]`` as a pandas string column (missing stays missing)."""
+    decoded = pa.DictionaryArray.from_arrays(
+        pa.array(indices, type=pa.int32()),
+        pa.array(dictionary, type=pa.large_string(), from_pandas=True)).dictionary_decode()
+    return pd.array(decoded, dtype=_STR)
 
 
 def _regions(frame: pd.DataFrame, meta: dict) -> pd.DataFrame:

@@ -34,6 +34,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .. import yamlio
 from ..catalogue import Catalogue, load_catalogue
 
 HERE = Path(__file__).resolve().parent
@@ -201,7 +202,7 @@ def _parse_file(path: Path, catalogue: Catalogue | None) -> IndexSpec:
     except OSError as exc:
         raise WijkindexError(path, "(bestand)", f"niet te lezen: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(raw.decode("utf-8"))
+        data = yamlio.safe_load(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise WijkindexError(path, "(bestand)", "geen UTF-8") from None
     except yaml.YAMLError as exc:
