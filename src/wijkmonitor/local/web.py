@@ -940,7 +940,7 @@ def create_router(database_url: str | None = None, **overrides) -> APIRouter:
         name = _text(_form(request), "gebruikersnaam") or who.name
         try:
             with tx() as s:
-                n = sessions.log_out_everywhere(s, who, name)
+                n = accounts.log_out_everywhere(s, who, name)
         except NotFound:
             errors = FormErrors("gebruikersnaam")
             errors.add("gebruikersnaam", "Deze gebruiker bestaat niet of is uitgeschakeld.")
