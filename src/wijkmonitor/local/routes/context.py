@@ -73,7 +73,8 @@ class Beheer:
     def __init__(self, cfg: WebConfig):
         self.cfg = cfg
         #: keyword arguments every service call gets (the injected resolvers)
-        self.svc = dict(area_resolver=cfg.area_resolver, indicator_resolver=cfg.indicator_resolver)
+        self.svc = dict(area_resolver=cfg.area_resolver,
+                        indicator_resolver=cfg.indicator_resolver)
 
     def session(self) -> Session:
         return db.session_factory(self.cfg.database_url)()

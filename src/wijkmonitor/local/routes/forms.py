@@ -14,6 +14,7 @@ from ..tabular import parse_number, parse_year
 from .guard import Refused
 from .rendering import POLARITY_CHOICES
 
+
 class FormErrors(dict):
     """field id -> Dutch message (insertion order = order in the summary); ``None`` key for
     errors about the whole form (linked to ``first`` field)."""

@@ -42,6 +42,7 @@ DATABASE_MESSAGE = ("De beheerdatabase is niet bereikbaar of heeft nog geen tabe
                     "beheerder zet dat recht met 'wijkmonitor db upgrade' (zie "
                     "WIJKMONITOR_DATABASE_URL). Er is niets opgeslagen.")
 
+
 class Refused(Exception):
     """Stop the request with ``status`` and a Dutch ``message``."""
 

@@ -11,6 +11,7 @@ from .rendering import PROGRAMME_LABELS
 
 log = logging.getLogger(__name__)
 
+
 @functools.lru_cache(maxsize=1)
 def _all_areas() -> tuple:
     try:

@@ -97,6 +97,7 @@ def _sync_site_env() -> None:
     env.globals.update({k: v for k, v in site.env.globals.items() if k not in _OWN_GLOBALS})
     env.filters.update({k: v for k, v in site.env.filters.items() if k not in _OWN_FILTERS})
 
+
 def render(request: Request, template: str, *, status: int = 200, **ctx) -> HTMLResponse:
     """Render one of the beheer templates with the common context."""
     sess = web_session(request)
