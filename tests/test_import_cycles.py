@@ -125,3 +125,18 @@ def test_no_import_cycle_among_wijkmonitor_modules():
     if cycles:
         pytest.fail("import cycles (a -> b: a imports b):\n"
                     + "\n".join(" -> ".join(c) for c in cycles))
+
+
+def test_the_site_and_the_beheer_meet_at_two_documented_points():
+    """The beheer side takes only the shared layout from the site (``web.layout``); the site
+    mounts the beheer router through ``local.web`` (in ``web.app``) and never reaches into
+    ``local.routes``. The site's reads of the editable store (``local.public``, ``local.db``)
+    are services, not the beheer's web code."""
+    graph = import_graph()
+    local_to_web = {(m, t) for m, ts in graph.items() for t in ts
+                    if m.startswith("wijkmonitor.local") and t.startswith("wijkmonitor.web")}
+    assert {t for _, t in local_to_web} == {"wijkmonitor.web.layout"}
+    web_to_local = {(m, t) for m, ts in graph.items() for t in ts
+                    if m.startswith("wijkmonitor.web") and t.startswith("wijkmonitor.local")}
+    assert not any(t.startswith("wijkmonitor.local.routes") for _, t in web_to_local)
+    assert {m for m, t in web_to_local if t == "wijkmonitor.local.web"} == {"wijkmonitor.web.app"}
