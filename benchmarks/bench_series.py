@@ -1,7 +1,7 @@
 """Build time of the harmonised series step (``series.build_harmonised_values``).
 
 Runs the step on a copy of a built store, next to the area step it feeds
-(``aggregate.build_area_tables``, the named baseline), and prints CPU and wall seconds of both
+(``area_tables.build_area_tables``, the named baseline), and prints CPU and wall seconds of both
 and their ratio. The step's budget is ~10 s on top of the full build.
 
     .venv/bin/python benchmarks/bench_series.py [STORE]     # default: $WIJKMONITOR_STORE
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from wijkmonitor import aggregate, series
+from wijkmonitor import area_tables, series
 from wijkmonitor.catalogue import load_catalogue
 
 
@@ -35,7 +35,7 @@ def main(store: Path) -> None:
         shutil.copy(store, copy)
         con = duckdb.connect(str(copy))
         n, s_cpu, s_wall = timed(series.build_harmonised_values, con, catalogue)
-        _, a_cpu, a_wall = timed(aggregate.build_area_tables, con, catalogue=catalogue)
+        _, a_cpu, a_wall = timed(area_tables.build_area_tables, con, catalogue=catalogue)
         con.close()
     print(f"harmonised_values: {n} rows, {s_cpu:.2f} s CPU, {s_wall:.2f} s wall")
     print(f"area tables (baseline): {a_cpu:.2f} s CPU, {a_wall:.2f} s wall")

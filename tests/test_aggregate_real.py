@@ -26,7 +26,8 @@ import pandas as pd
 import pytest
 
 from wijkmonitor import analysis, store
-from wijkmonitor.aggregate import MIN_COVERAGE, _fill_successors, build_area_tables
+from wijkmonitor.aggregate import MIN_COVERAGE
+from wijkmonitor.area_tables import _fill_successors, build_area_tables
 from wijkmonitor.areas import load_areas, load_groups, successor_gemeente, translate_codes
 from wijkmonitor.catalogue import load_catalogue
 

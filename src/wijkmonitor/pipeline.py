@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from . import config, store
+from .area_tables import build_area_tables
 from .catalogue import load_catalogue
-from .aggregate import build_area_tables
 from .compute import compute, drop_indicator_values
 from .series import build_harmonised_values
 from .sources import OBS_COLUMNS, REGION_COLUMNS, SourceResult, adapters

@@ -705,7 +705,7 @@ def harmonise_reference_units(con: duckdb.DuckDBPyConnection, values: pd.DataFra
     harmonised series of the target-year gemeente that holds it, for all periods. The build
     does *not* do that (issue 15): the *stedelijk gemiddelde* of an area is the gemeente as
     published in the same publication and division as the area's own values (see
-    :func:`wijkmonitor.aggregate.build_area_tables`), so that Amsterdam's 2020 reference is
+    :func:`wijkmonitor.area_tables.build_area_tables`), so that Amsterdam's 2020 reference is
     its published 53,2 and not a harmonised Amsterdam with Weesp, and Tilburg's comes from the
     same RIVM model run as Tilburg-Noordwest. ``coverage`` of a harmonised gemeente row holds
     the harmonisation quality; ``method`` says ``geharmoniseerd <target year>: ...``. Without a

@@ -143,3 +143,15 @@ def deactivate(session: Session, actor: Actor, name: str) -> User:
     session.flush()
     audit.record(session, actor, "update", "user", user.id, before, user.to_dict())
     return user
+
+
+def log_out_everywhere(session: Session, actor: Actor, name: str) -> int:
+    """End every session of the account ``name``: the user itself, or an administrator.
+    Written to the audit log (action ``logout``). Returns the number of sessions ended."""
+    user = get_user(session, name)
+    if actor.id != user.id:
+        require_admin(actor, "een ander overal uitloggen")
+    n = sessions.end_all(session, user.id)
+    audit.record(session, actor, "logout", "user", user.id, None,
+                 {"name": user.name, "sessions_ended": n})
+    return n

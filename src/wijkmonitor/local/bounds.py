@@ -10,6 +10,9 @@ The text lengths are read from the column sizes in :mod:`.models` (which a test 
 the migrations), so a column and its bound cannot drift apart. ``Text`` columns have no size in
 the database; they get :data:`MAX_LONG_TEXT`.
 
+The bounds that the public requests share (the largest id, the years, the length of a name)
+have their one home in :mod:`wijkmonitor.bounds` and are taken from there.
+
 The API bodies are pydantic models in :mod:`.schemas`; the beheer forms call :func:`text` and
 :func:`number` from their parsers; the services call the same functions again (the CLI and the
 imports reach them without a form).
@@ -21,21 +24,25 @@ import math
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
+from wijkmonitor import bounds as request_bounds
+
 from .errors import ValidationFailed
 from .models import Intervention, InterventionLink, LocalUpload, Target, User
 
-#: Largest id a path may name (``INTEGER`` primary keys: 2^31 - 1).
-MAX_ID = 2**31 - 1
+#: Largest id a path may name (``INTEGER`` primary keys: 2^31 - 1), the same bound as the
+#: public requests' (:data:`wijkmonitor.bounds.MAX_DB_ID`).
+MAX_ID = request_bounds.MAX_DB_ID
 #: Bound of free-text ``Text`` columns (description, reason).
 MAX_LONG_TEXT = 10_000
 #: Indicator values, streefwaarden and milestones: finite and at most this in absolute value.
 MAX_ABS_VALUE = 1e15
 #: ``interventions.budget_eur`` is ``NUMERIC(14, 2)``: at most 12 digits before the comma.
 MAX_BUDGET = Decimal("999999999999.99")
-YEAR_MIN, YEAR_MAX = 1900, 2100
+#: Years of targets, milestones and uploaded values: those of the public requests.
+YEAR_MIN, YEAR_MAX = request_bounds.MIN_YEAR, request_bounds.MAX_YEAR
 #: Area names or ids (an area *name* may be longer than its id column; find_area refuses
-#: anything over 200 characters).
-MAX_AREA_KEY = 200
+#: anything over 200 characters): the public requests' bound of names.
+MAX_AREA_KEY = request_bounds.MAX_TEXT
 #: Lists in one intervention.
 MAX_AREAS = 200
 MAX_INDICATORS = 200

@@ -16,7 +16,7 @@ from typing import Callable, Optional
 
 import typer
 
-from . import accounts, audit, db, interventions, sessions, targets, uploads
+from . import accounts, audit, db, interventions, targets, uploads
 from .errors import LocalError, NotFound, PermissionDenied, ValidationFailed
 from .models import Target
 from .permissions import ROLES, SystemActor
@@ -112,7 +112,7 @@ def register(app: typer.Typer) -> None:
                                               help="Handelende beheerder (standaard: systeem)."),
     ):
         """Log een gebruiker overal uit: beëindig al zijn sessies (op elke computer)."""
-        n = _run(lambda s: sessions.log_out_everywhere(s, _actor(s, as_user), name))
+        n = _run(lambda s: accounts.log_out_everywhere(s, _actor(s, as_user), name))
         typer.echo(f"{name}: {n} sessie(s) beëindigd")
 
     @targets_app.command("import")

@@ -5,7 +5,7 @@ digest, the user, and when the session started and was last used. A session ends
 
 * at logout (:func:`end`), and at once for every browser of a user when the password is
   changed, the account is switched off, or an administrator chooses "overal uitloggen"
-  (:func:`end_all`, called by :mod:`.accounts` and by :func:`log_out_everywhere`);
+  (:func:`end_all`, called by :mod:`.accounts`, also by its ``log_out_everywhere``);
 * after :data:`IDLE_TIMEOUT` without a request, and :data:`ABSOLUTE_TIMEOUT` after the login
   whatever the activity (:func:`lookup` deletes it then).
 
@@ -23,9 +23,7 @@ import secrets
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from . import audit
 from .models import User, UserSession
-from .permissions import Actor, require_admin
 
 #: A session ends after this long without a request.
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
@@ -35,7 +33,7 @@ ABSOLUTE_TIMEOUT = dt.timedelta(hours=8)
 TOUCH_INTERVAL = dt.timedelta(minutes=1)
 
 __all__ = ["IDLE_TIMEOUT", "ABSOLUTE_TIMEOUT", "new_token", "start", "lookup", "end",
-           "end_all", "purge_expired", "log_out_everywhere"]
+           "end_all", "purge_expired"]
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -113,17 +111,3 @@ def purge_expired(session: Session, now: dt.datetime) -> int:
         (UserSession.last_seen_at <= now - IDLE_TIMEOUT)
         | (UserSession.created_at <= now - ABSOLUTE_TIMEOUT)))
     return int(result.rowcount or 0)
-
-
-def log_out_everywhere(session: Session, actor: Actor, name: str) -> int:
-    """End every session of the account ``name``: the user itself, or an administrator.
-    Written to the audit log (action ``logout``). Returns the number of sessions ended."""
-    from .accounts import get_user  # accounts imports this module
-
-    user = get_user(session, name)
-    if actor.id != user.id:
-        require_admin(actor, "een ander overal uitloggen")
-    n = end_all(session, user.id)
-    audit.record(session, actor, "logout", "user", user.id, None,
-                 {"name": user.name, "sessions_ended": n})
-    return n

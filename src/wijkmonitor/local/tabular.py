@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .bounds import YEAR_MAX, YEAR_MIN
 from .errors import RowError, ValidationFailed
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -394,4 +395,4 @@ def parse_year(text: str) -> int | None:
     if not t.isdigit():
         return None
     year = int(t)
-    return year if 1900 <= year <= 2100 else None
+    return year if YEAR_MIN <= year <= YEAR_MAX else None

@@ -24,27 +24,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
-from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from .. import bounds, store
-from . import format as fmt
 from . import security
 from .data import WebStore
+from .layout import TEMPLATES  # the site's templates, shared with the beheer forms
 
 HERE = Path(__file__).resolve().parent
-TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
-TEMPLATES.env.filters.update(
-    nl=lambda x, decimals=1, unit=None: fmt.nl_value(x, decimals, unit),
-    nlnum=lambda x, decimals=1: fmt.nl_number(x, decimals),
-    nlgap=lambda x, decimals=1, unit=None: fmt.nl_gap(x, decimals, unit),
-)
-TEMPLATES.env.globals.update(is_number=fmt.is_number, DASH=fmt.DASH)
-
-NAV = [("/", "Start"), ("/indicatoren", "Indicatoren"), ("/vergelijken", "Vergelijken"),
-       ("/zoeken", "Zoeken"), ("/bronnen", "Bronnen"), ("/over", "Over")]
-TEMPLATES.env.globals["NAV"] = NAV
 
 
 #: Set by ``wijkmonitor serve``: build the in-memory value index and read the area tables in a

@@ -8,7 +8,6 @@ that renders the page.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -22,11 +21,10 @@ from .. import analysis, comparability
 from ..bounds import MAX_TEXT, NO_CONTROL, Formaat, GemeenteCode, IdPath, IndicatorPath, YearQuery
 from ..local import public as local_public
 from . import breaks, downloads, effect_section, maps, present, svg
-from .app import TEMPLATES
+from .layout import TEMPLATES
 from .data import GROUP_NAMES, LEVEL_NAMES, PROGRAMMES, REASONS, Unit, WebStore
 
 router = APIRouter(include_in_schema=False)
-present.register(TEMPLATES.env)
 
 #: The class shown where the figures change publication between baseline and latest year.
 BREAK_CLASS = comparability.BREAK_CLASS

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from .. import signalen
 from ..bounds import GemeenteCode
-from .app import TEMPLATES
+from .layout import TEMPLATES
 
 router = APIRouter()
 

@@ -22,7 +22,7 @@ from ..bounds import MAX_TEXT, NO_CONTROL, GemeenteCode, YearQuery
 from ..wijkindex.model import component_ids
 from ..wijkindex.select import profile_frame, readable
 from . import maps, svg
-from .app import TEMPLATES
+from .layout import TEMPLATES
 from .format import DASH, nl_value
 
 router = APIRouter(include_in_schema=False)

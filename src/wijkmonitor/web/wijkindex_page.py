@@ -17,7 +17,7 @@ from ..wijkindex.cli import flat
 from ..wijkindex.model import WijkindexError, load_index
 from ..wijkindex.select import SelectionError, select
 from . import downloads
-from .app import TEMPLATES
+from .layout import TEMPLATES
 
 router = APIRouter(include_in_schema=False)
 
