@@ -36,3 +36,19 @@ def test_no_band_without_intervals_and_none_for_years_without_a_value():
     assert "fill-opacity" not in svg
     assert "2024" not in alt and "2016 62,7 tot 64,3" in alt
     assert 'stroke-opacity="0.6"' in svg
+
+
+def test_change_interval_under_the_class():
+    """The fiche's theme table shows under the class the change of the achterstand with its 95 %
+    interval, in the indicator's decimals, only for a measured development."""
+    from wijkmonitor.report.area import change_interval
+    ind = load_catalogue()["ervaren_gezondheid_pct"]  # 1 decimal
+    # the README's Overvecht case: -1.6, interval -3.0669 .. -0.1331 -> "−1,6 (−3,1 tot −0,1)"
+    r = {"class": "kleiner", "change": -1.6, "change_lower": -3.0669, "change_upper": -0.1331}
+    assert change_interval(r, ind) == "−1,6 (−3,1 tot −0,1)"
+    assert change_interval({**r, "class": "onzeker", "change": 0.24, "change_lower": -0.86,
+                            "change_upper": 1.34}, ind) == "+0,2 (−0,9 tot +1,3)"
+    # no development measured, or no interval known (Leefbaarometer): nothing
+    assert change_interval({**r, "class": "te weinig waarnemingen"}, ind) is None
+    assert change_interval({**r, "class": "bron veranderd"}, ind) is None
+    assert change_interval({**r, "change_lower": float("nan")}, ind) is None

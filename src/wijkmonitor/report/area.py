@@ -303,6 +303,20 @@ def _band(rows: pd.DataFrame, ind) -> dict[int, tuple[float, float]]:
             if pd.notna(lo) and pd.notna(hi)}
 
 
+def change_interval(r, ind) -> str | None:
+    """The change of the achterstand with its 95 % interval, as the table shows it under the
+    class (``−1,6 (−3,1 tot −0,1)``, the indicator's decimals), or ``None`` where the class is
+    not a measured development or no interval is known."""
+    from ..nlformat import nl_difference
+    if r["class"] not in analysis.MEASURED_CLASSES:
+        return None
+    c, lo, hi = r.get("change"), r.get("change_lower"), r.get("change_upper")
+    if not (is_number(c) and is_number(lo) and is_number(hi)):
+        return None
+    d = ind.decimals
+    return f"{nl_difference(c, d, '').strip()} ({nl_difference(lo, d, '').strip()} tot {nl_difference(hi, d, '').strip()})"
+
+
 def build(data: StoreData, area: str, baseline: int, latest: int, *, database_url: str | None = None,
           draw_map: bool = True) -> dict:
     """Template context of one area fiche."""
@@ -354,7 +368,7 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
                     ref_l=value_cell(r["reference_latest"], r["reference_status_latest"], ind.decimals),
                     gap_b=blank if same else diff_cell(r["gap_baseline"], ind.decimals, ind.unit),
                     gap_l=diff_cell(r["gap_latest"], ind.decimals, ind.unit),
-                    cls=cls, polarity=ind.polarity, same=same,
+                    cls=cls, polarity=ind.polarity, same=same, change_iv=change_interval(r, ind),
                     reason=r.get("class_reason") if cls == BREAK_CLASS else None))
             used.append(ind.id)
             if len(shown) >= 2:
