@@ -257,3 +257,21 @@ def test_computed_ratio_below_min_base_stays_hidden(tmp_path):
                               ("BU00010002", 2024, 2024, "a_65_oo", 5.0, "ok", "s1")])
     assert value(p, "inwoners_65plus_pct", "BU00010001")[3] == "te weinig waarnemingen"
     assert value(p, "inwoners_65plus_pct", "BU00010002")[:2] == (10.0, 5.0)
+
+
+def test_interval_fields_of_one_value(cat):
+    """The four fields every value carries in `wijkmonitor value`, `wm.value` and `/api/v1/value`."""
+    # Wilson on 30 of 100 (z = 1.959964): centre (0.3 + z^2/200) / (1 + z^2/100) = 0.307401,
+    # half-width z sqrt(0.3 x 0.7 / 100 + z^2 / 40000) / (1 + z^2/100) = 0.088452 -> 21.895 .. 39.585
+    f = uncertainty.interval_fields(cat["inwoners_65plus_pct"], 30.0, 30.0, 100.0)
+    assert f["lower"] == pytest.approx(21.8949, abs=1e-3) and f["upper"] == pytest.approx(39.5849, abs=1e-3)
+    assert f["interval_method"] == "wilson" and "Wilson" in f["interval_note"]
+    # rounding: huurwoningen_pct has 0 decimals -> +/- 0.5
+    f = uncertainty.interval_fields(cat["huurwoningen_pct"], 42.0)
+    assert (f["lower"], f["upper"], f["interval_method"]) == (41.5, 42.5, "afronding")
+    # not shown, or a count (no interval known): all four None
+    none = dict(lower=None, upper=None, interval_method=None, interval_note=None)
+    assert uncertainty.interval_fields(cat["inwoners_65plus_pct"], None, status="geheim") == none
+    assert uncertainty.interval_fields(cat["inwoners_65plus_pct"], 30.0, 30.0, 100.0,
+                                       status="te weinig waarnemingen") == none
+    assert uncertainty.interval_fields(cat["inwoners"], 1200.0) == none

@@ -144,14 +144,10 @@ def value(region: str, indicator: str, year: int, *, path: Path | None = None) -
 
 def _interval(ind, row) -> dict:
     """``lower``, ``upper``, ``interval_method`` and ``interval_note`` of one value row."""
-    from .uncertainty import METHOD_LABELS, intervals
+    from .uncertainty import interval_fields
 
-    iv = intervals(ind, [row["value"] if row["status"] == "ok" else float("nan")],
-                   [row["numerator"]], [row["denominator"]])
-    lo, hi = _num(iv["lower"][0]), _num(iv["upper"][0])
-    shown = lo is not None
-    return dict(lower=lo, upper=hi, interval_method=iv["method"] if shown else None,
-                interval_note=METHOD_LABELS[iv["method"]] if shown else None)
+    return interval_fields(ind, _num(row["value"]), _num(row["numerator"]), _num(row["denominator"]),
+                           status=row["status"])
 
 
 def _num(x):

@@ -135,6 +135,26 @@ def intervals(ind: Indicator, value, numerator=None, denominator=None) -> dict[s
     return dict(lower=lower, upper=upper, se=se, method=method)
 
 
+def interval_fields(ind: Indicator, value, numerator=None, denominator=None, status: str = "ok") -> dict:
+    """``lower``, ``upper``, ``interval_method`` and ``interval_note`` of one shown value, as the
+    CLI (``wijkmonitor value``), the Python API and the web API (``/api/v1/value``) give them.
+
+    All four are ``None`` where no interval is known: a value that is not shown (``status`` not
+    ``ok``, or no value) and the methods without an interval (``geen``).
+    """
+    def num(x):
+        return None if x is None or not np.isfinite(x) else float(x)
+
+    shown = status == "ok" and value is not None and np.isfinite(float(value))
+    iv = intervals(ind, [float(value) if shown else np.nan],
+                   [np.nan if numerator is None else numerator],
+                   [np.nan if denominator is None else denominator])
+    lo, hi = num(iv["lower"][0]), num(iv["upper"][0])
+    known = lo is not None and hi is not None
+    return dict(lower=lo, upper=hi, interval_method=iv["method"] if known else None,
+                interval_note=METHOD_LABELS[iv["method"]] if known else None)
+
+
 def model_se(value, weight, *, percent: bool = True) -> np.ndarray:
     """Standard error of one model estimate with weight ``weight`` (inhabitants of 25+):
     ``sqrt(a^2/4 + b^2/(2 W))``, scaled by ``sqrt(p(1-p) / (p0(1-p0)))`` for percentages."""

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
+from wijkmonitor.uncertainty import interval_fields
 from wijkmonitor.web.app import create_app
 from wijkmonitor.web.data import REASONS, WebStore, dumps, records
 
@@ -31,7 +32,10 @@ def legacy_value(ws: WebStore, unit: str, indicator: str, year: int) -> bytes | 
     if row.empty:
         return dumps(base | dict(value=None, status="niet beschikbaar",
                                  reason=REASONS["niet beschikbaar"]))
-    return dumps(base | records(row)[0])
+    rec = records(row)[0]
+    # issue 15: every shown value carries its 95 % interval (the fields of `wijkmonitor value`)
+    return dumps(base | rec | interval_fields(ind, rec["value"], rec["numerator"], rec["denominator"],
+                                              status=rec["status"]))
 
 
 def _sample(path, n: int, where: str = "", table: str = "indicator_values", seed: int = 6) -> list:

@@ -290,6 +290,34 @@ def _theme_text(rows: list[dict], name: str) -> str:
     return " ".join(out)
 
 
+def _band(rows: pd.DataFrame, ind) -> dict[int, tuple[float, float]]:
+    """``{period: (lower, upper)}``: the 95 % interval of the area's shown values
+    (:mod:`wijkmonitor.uncertainty`, the same as on the site), drawn as a band in its chart."""
+    from ..uncertainty import intervals
+
+    ok = rows[rows["status"] == "ok"]
+    if ok.empty:
+        return {}
+    iv = intervals(ind, ok["value"].to_numpy("float64"), ok["numerator"].to_numpy("float64"),
+                   ok["denominator"].to_numpy("float64"))
+    return {int(p): (float(lo), float(hi)) for p, lo, hi in zip(ok["period"], iv["lower"], iv["upper"])
+            if pd.notna(lo) and pd.notna(hi)}
+
+
+def change_interval(r, ind) -> str | None:
+    """The change of the achterstand with its 95 % interval, as the table shows it under the
+    class (``−1,6 (−3,1 tot −0,1)``, the indicator's decimals), or ``None`` where the class is
+    not a measured development or no interval is known."""
+    from ..nlformat import nl_difference
+    if r["class"] not in analysis.MEASURED_CLASSES:
+        return None
+    c, lo, hi = r.get("change"), r.get("change_lower"), r.get("change_upper")
+    if not (is_number(c) and is_number(lo) and is_number(hi)):
+        return None
+    d = ind.decimals
+    return f"{nl_difference(c, d, '').strip()} ({nl_difference(lo, d, '').strip()} tot {nl_difference(hi, d, '').strip()})"
+
+
 def build(data: StoreData, area: str, baseline: int, latest: int, *, database_url: str | None = None,
           draw_map: bool = True) -> dict:
     """Template context of one area fiche."""
@@ -307,6 +335,7 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
     named: dict[str, list[str]] = {c: [] for c in CLASS_ORDER}
     used, fig_no = [], 0
     by_theme = data.catalogue.by_theme()
+    own_rows = data.values[data.values["unit_id"] == area_id]  # for the intervals of the charts
     for theme in THEMES:
         rows, figs = [], []
         for ind in sorted(by_theme.get(theme, []), key=lambda i: i.name):
@@ -340,7 +369,7 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
                     ref_l=value_cell(r["reference_latest"], r["reference_status_latest"], ind.decimals),
                     gap_b=blank if same else diff_cell(r["gap_baseline"], ind.decimals, ind.unit),
                     gap_l=diff_cell(r["gap_latest"], ind.decimals, ind.unit),
-                    cls=cls, polarity=ind.polarity, same=same,
+                    cls=cls, polarity=ind.polarity, same=same, change_iv=change_interval(r, ind),
                     reason=r.get("class_reason") if cls == BREAK_CLASS else None))
             used.append(ind.id)
             if len(shown) >= 2:
@@ -353,7 +382,8 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
                     series[label] = data.shown(unit, ind.id)
                 fig_no += 1
                 marks = _break_marks(data, ind.id, [area_id, gm_unit, "NL"][:len(series)])
-                svg, alt = charts.trend_chart(ind, series, breaks=marks)
+                svg, alt = charts.trend_chart(ind, series, breaks=marks,
+                                              band=_band(own_rows[own_rows["indicator"] == ind.id], ind))
                 drawn = [label for label, pts in series.items() if pts]
                 figs.append(dict(no=fig_no, uri=charts.data_uri(svg), alt=alt, name=ind.name,
                                  title=charts.trend_title(ind), drawn=drawn, caption="",

@@ -238,7 +238,8 @@ def trend_title(ind: Indicator) -> str:
 
 
 def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]],
-                breaks: Sequence[tuple] = ()) -> tuple[str, str]:
+                breaks: Sequence[tuple] = (),
+                band: Mapping[int, tuple[float, float]] | None = None) -> tuple[str, str]:
     """Lines over the years for a few units (the area, its gemeente, NL): ``label -> [(year,
     value)]`` with shown values only. Returns ``(svg, alt text)``.
 
@@ -253,6 +254,10 @@ def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]
     ``breaks``: ``(last year of the old series, first year of the new one, ...)`` where a series
     changes publication (issue 17.6): a dashed vertical line between the two years marked
     "bron", and the alt text says so.
+
+    ``band``: the 95 % interval ``{year: (lower, upper)}`` of the first series (issue 15), drawn
+    as a light band behind its line (a whisker where a year stands alone); the y axis includes
+    it and the alt text states the intervals.
     """
     from matplotlib.ticker import MaxNLocator
 
@@ -260,6 +265,11 @@ def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]
     top, left, right, bottom = 6.0, 34.0, 212.0, h - 14.0
     years = sorted({int(y) for pts in series.values() for y, _ in pts})
     vals = [float(v) for pts in series.values() for _, v in pts]
+    first = next(iter(series.values()), [])
+    own_years = {int(y) for y, _ in first}
+    band = {int(y): (float(lo), float(hi)) for y, (lo, hi) in (band or {}).items()
+            if int(y) in own_years and is_number(lo) and is_number(hi)}
+    vals += [b for lo_hi in band.values() for b in lo_hi]
     lo, hi = (min(vals), max(vals)) if vals else (0.0, 1.0)
     if hi - lo < 1e-9:
         pad = abs(hi) * 0.05 or 1.0
@@ -296,6 +306,24 @@ def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]
     for yr in years:
         if yr in labelled:
             out.append(f'<text x="{X(yr):.2f}" y="{bottom + 9.5:.1f}" text-anchor="middle">{yr}</text>')
+    if band:
+        colour = TREND_STYLES[0][0]
+        bys = sorted(band)
+        runs, run = [], [bys[0]]  # a band per run of consecutive shown years of the first series
+        own = sorted(own_years)
+        for y in bys[1:]:
+            if own.index(y) == own.index(run[-1]) + 1:
+                run.append(y)
+            else:
+                runs.append(run); run = [y]
+        runs.append(run)
+        for run in runs:
+            if len(run) > 1:
+                d = ("M" + "L".join(f"{X(y):.2f} {Y(band[y][1]):.2f}" for y in run)
+                     + "L" + "L".join(f"{X(y):.2f} {Y(band[y][0]):.2f}" for y in reversed(run)) + "Z")
+                out.append(f'<path d="{d}" fill="{colour}" fill-opacity="0.15" stroke="none"/>')
+        whiskers = "".join(f"M{X(y):.2f} {Y(band[y][0]):.2f}V{Y(band[y][1]):.2f}" for y in bys)
+        out.append(f'<path d="{whiskers}" stroke="{colour}" stroke-opacity="0.6" stroke-width="0.6"/>')
     for (label, pts), (colour, dash, marker) in zip(series.items(), TREND_STYLES):
         if not pts:
             continue
@@ -318,6 +346,11 @@ def trend_chart(ind: Indicator, series: Mapping[str, Sequence[tuple[int, float]]
         if pts:
             parts.append(f"{label}: " + ", ".join(f"{y} {nl_value(v, ind.decimals, ind.unit)}" for y, v in pts))
     alt = f"Lijndiagram {ind.name}. " + "; ".join(parts) + "."
+    if band:
+        label = next(iter(series))
+        alt += (f" De band om de lijn van {label} is het 95%-interval: "
+                + ", ".join(f"{y} {nl_number(band[y][0], ind.decimals)} tot {nl_number(band[y][1], ind.decimals)}"
+                            for y in sorted(band)) + ".")
     alt += "".join(f" Tussen {a} en {b} verandert de bron van de cijfers (gestippelde lijn)."
                    for a, b in shown_breaks)
     return svg, alt

@@ -535,7 +535,10 @@ class WebStore:
         if rec is None:
             return dumps(base | dict(value=None, status="niet beschikbaar",
                                      reason=REASONS["niet beschikbaar"]))
-        return dumps(base | rec)
+        # the value's 95 % interval, as `wijkmonitor value` and the area page give it (issue 15)
+        from ..uncertainty import interval_fields
+        return dumps(base | rec | interval_fields(ind, rec["value"], rec["numerator"], rec["denominator"],
+                                                  status=rec["status"]))
 
     # -- analysis (read from the analysis module, never re-derived) ---------------------------
     def gaps(self, areas, baseline: int, latest: int, reference: str = "gemeente",
