@@ -22,7 +22,7 @@ from ..bounds import MAX_TEXT, NO_CONTROL, Formaat, GemeenteCode, IdPath, Indica
 from ..local import public as local_public
 from . import breaks, downloads, effect_section, maps, present, svg
 from .layout import TEMPLATES
-from .data import GROUP_NAMES, LEVEL_NAMES, PROGRAMMES, REASONS, Unit, WebStore
+from .data import LEVEL_NAMES, PROGRAMMES, REASONS, Unit, WebStore
 
 router = APIRouter(include_in_schema=False)
 
