@@ -193,7 +193,7 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
         g = ws.region_gaps(u, own_df, ref_dfs[u.gemeente], baseline, latest,
                            reference="gemeente").set_index("indicator")
         gap_ref = "eigen gemeente"
-    elif u.kind in ("gemeente", "rest", "group", "set"):
+    elif u.kind in ("gemeente", "rest", "group", "set") and "NL" in ref_dfs:  # not NL itself
         g = ws.region_gaps(u, own_df, ref_dfs["NL"], baseline, latest, reference="NL").set_index("indicator")
         gap_ref = "Nederland"
     else:
