@@ -20,7 +20,9 @@ ENGLISH_HEADERS = {"unit", "unit_name", "indicator_name", "period", "value", "re
 PAGES = [(AREA, {}), (AREA, {"tabel": "reeksen"}), (AREA, {"tabel": "kaart"}), ("/", {}),
          ("/vergelijken", {"gebied": "utrecht-overvecht", "jaar": "2020"}), ("/indicatoren", {}),
          ("/indicator/angst_depressie_pct", {}), ("/indicator/angst_depressie_pct", {"tabel": "gebieden"}),
-         ("/zoeken", {"q": "Utrecht"}), ("/bronnen", {})]
+         ("/zoeken", {"q": "Utrecht"}), ("/bronnen", {}),
+         ("/wijkindex", {"niveau": "buurt", "jaar": "2024", "gemeente": "GM0344"}),
+         ("/vergelijkbare-gemeenten", {"gemeente": "GM0599"})]
 
 
 def _dutch_csv(client, path, **params) -> tuple[bytes, pd.DataFrame]:
@@ -39,6 +41,41 @@ def test_every_csv_and_xlsx_has_dutch_headers(client, path, params):
     assert wb.sheetnames[1] == "bronnen en regels"
     en = pd.read_csv(io.BytesIO(client.get(path, params=params | {"formaat": "csv-en"}).content))
     assert len(en) == len(df) and len(en.columns) == len(df.columns)
+    # an id with an underscore ('rank_nl', 'inkomen_werk_decile') is no Dutch column name
+    assert not [c for c in df.columns if "_" in c], [c for c in df.columns if "_" in c]
+
+
+def test_wijkindex_download_has_dutch_headers(client):
+    """The wijkindex table: written out by hand from the ids of ``wijkindex.cli.flat`` and
+    the domains of ``wijkindex/default.yaml`` (inkomen & werk, gezondheid, veiligheid, wonen,
+    meedoen); the machine CSV keeps the ids."""
+    params = {"niveau": "buurt", "jaar": "2024", "gemeente": "GM0344"}
+    body, df = _dutch_csv(client, "/wijkindex", **params)
+    assert list(df.columns) == [
+        "CBS-code", "naam", "gemeente", "jaar", "wijkindex", "status", "deciel",
+        "plaats in Nederland", "aantal in Nederland", "plaats in Nederland ondergrens",
+        "plaats in Nederland bovengrens", "plaats in de gemeente", "aantal in de gemeente",
+        "plaats in de gemeente ondergrens", "plaats in de gemeente bovengrens",
+        "inkomen en werk", "inkomen en werk deciel", "gezondheid", "gezondheid deciel",
+        "veiligheid", "veiligheid deciel", "wonen", "wonen deciel", "meedoen", "meedoen deciel",
+        "domeinen in het onderste deciel", "domeinen met een cijfer"]
+    en = pd.read_csv(io.BytesIO(client.get("/wijkindex", params=params | {"formaat": "csv-en"}).content))
+    assert list(en.columns[:8]) == ["code", "name", "gemeente", "period", "wijkindex", "status", "decile",
+                                    "rank_nl"]
+    assert "inkomen_werk_decile" in en.columns
+    pd.testing.assert_series_equal(df["plaats in Nederland"], en["rank_nl"], check_names=False)
+
+
+def test_dutch_name_suffixes():
+    """``X_decile`` / ``X_baseline`` / ``X_latest`` take the Dutch name of ``X``; an id without
+    a name stays itself (the other side: nothing is invented)."""
+    from wijkmonitor.web.downloads import dutch_name
+
+    assert dutch_name("inkomen_werk_decile") == "inkomen en werk deciel"
+    assert dutch_name("gezondheid_decile") == "gezondheid deciel"
+    assert dutch_name("decile") == "deciel"
+    assert dutch_name("gap_baseline") == "afstand basisjaar"
+    assert dutch_name("onbekend_ding") == "onbekend_ding"
 
 
 def test_dutch_csv_values_equal_the_machine_csv(client):

@@ -38,6 +38,10 @@ PAGES = {
     "fout-404": "/gebied/XX0000",
     "fout-parameter": "/gebied/utrecht-overvecht?basisjaar=abc",
     "fout-jaar": "/vergelijken?jaar=twee",
+    "signalen": "/signalen?niveau=wijk&gemeente=GM0344",
+    "wijkindex": "/wijkindex?niveau=buurt&jaar=2024&gemeente=GM0344",
+    "zoeken-geschiedenis": "/zoeken?q=Bijlmer",
+    "gebied-reeksen": "/gebied/utrecht-overvecht?tabel=reeksen",
 }
 
 #: English words that have no place in the Dutch text (whole words, case-insensitive).

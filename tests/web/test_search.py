@@ -89,6 +89,17 @@ def test_bijlmer_shows_no_old_and_new_codes_side_by_side(client):
     assert len(names) == len(set(names)), names
 
 
+def test_bijlmer_by_its_common_name(client):
+    """'Bijlmer' (what residents call stadsdeel Zuidoost) opens the NPLV-focusgebied first; the
+    wijk whose own name is longer ('Bijlmermuseum') is still found, and comes first when typed."""
+    html = client.get("/zoeken", params={"q": "Bijlmer"}).text
+    assert _first_hit(html) == "amsterdam-zuidoost"
+    assert "WK0363TG" in _links(html, "wijk")
+    assert _first_hit(client.get("/zoeken", params={"q": "Bijlmermuseum"}).text) == "WK0363TG"
+    assert _first_hit(client.get("/zoeken", params={"q": "Amsterdam Zuidoost"}).text) == "amsterdam-zuidoost"
+    assert client.get("/api/v1/suggest", params={"q": "bijlmer"}).json()[0]["url"] == "/gebied/amsterdam-zuidoost"
+
+
 def test_groups_in_level_order_and_download(client):
     html = client.get("/zoeken", params={"q": "Utrecht"}).text
     order = [m for m in re.findall(r'id="groep-([a-z]+)"', html)]

@@ -80,7 +80,7 @@ def dutch_name(column: str, table: str | None = None) -> str:
         return names["columns"][column]
     if column.startswith("ref:"):
         return column[4:]
-    for suffix, label in (("_baseline", "basisjaar"), ("_latest", "laatste jaar")):
+    for suffix, label in (("_baseline", "basisjaar"), ("_latest", "laatste jaar"), ("_decile", "deciel")):
         if column.endswith(suffix):
             stem = column[: -len(suffix)]
             return f"{names['columns'].get(stem, stem)} {label}"
