@@ -521,3 +521,20 @@ def test_reasons_on_pages_name_indicators_not_ids():
                               f"{cat['koopwoningen_pct'].name})")
     assert readable("geen score voor domein wonen") == "geen score voor domein wonen"
     assert readable(None) is None
+
+
+def test_monte_carlo_gives_the_same_intervals_on_one_or_two_threads():
+    # 200 draws in chunks of 25: eight chunks, four per thread; a chunk written into another
+    # chunk's rows, or buffers shared between the threads, would change the intervals
+    d = _design()
+    res = method.compute(d)
+    groups = {"nl": np.zeros(60, dtype=int), "gemeente": np.arange(60) % 3}
+    point = {name: method.ranks(res.index, g)[0] for name, g in groups.items()}
+    one = method.monte_carlo(d, np.arange(60), groups, draws=200, seed=11, point_ranks=point, threads=1,
+                             nested={"gemeente": "nl"})
+    two = method.monte_carlo(d, np.arange(60), groups, draws=200, seed=11, point_ranks=point, threads=2,
+                             nested={"gemeente": "nl"})
+    for name in groups:
+        assert one.low[name].tolist() == two.low[name].tolist()
+        assert one.high[name].tolist() == two.high[name].tolist()
+    assert (one.high["nl"] - one.low["nl"] > 0).any()

@@ -29,6 +29,8 @@ Steps (README, section "Wijkindex", says why):
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -325,7 +327,7 @@ def monte_carlo(design: Design, targets: np.ndarray, groups: dict[str, np.ndarra
                 draws: int = 1000, seed: int = 20260416, weight_range: tuple[float, float] = (0.5, 1.5),
                 vary_normalisation: bool = True, leave_one_out: bool = True,
                 chunk: int = 25, point_ranks: dict[str, np.ndarray] | None = None,
-                nested: dict[str, str] | None = None) -> MonteCarlo:
+                nested: dict[str, str] | None = None, threads: int | None = None) -> MonteCarlo:
     """Rank intervals of the index for the rows ``targets`` (which must all have an index).
 
     Parameters
@@ -341,6 +343,8 @@ def monte_carlo(design: Design, targets: np.ndarray, groups: dict[str, np.ndarra
     point_ranks : the ranks of the declared index per grouping (included in the interval)
     nested : ``{grouping: parent grouping}`` where every group of the first lies within one
         group of the parent (the gemeente within NL): its ranks reuse the parent's sort
+    threads : threads over which the chunks of draws are spread (default: the cores, at most
+        2); the result does not depend on it
     """
     d = design
     rng = np.random.default_rng(seed)
@@ -381,14 +385,6 @@ def monte_carlo(design: Design, targets: np.ndarray, groups: dict[str, np.ndarra
                 mean, sd = _ref_stats(moments[k], d.ind_weight[cols][None, :], np.array([nm]), np.full(1, -1))
                 xs.append(exponential(ndtr((zf[nm][:, c] - mean[0]) / sd[0])))
             fixed[k] = np.stack(xs)  # (2, nt)
-    # buffers reused by every chunk (fresh arrays of this size cost a page fault per page);
-    # every value is computed by the same floating-point operations as
-    # ``exponential(ndtr((num / den - mean) / sd))``, in place
-    bmax = min(chunk, draws)
-    idx_buf = np.empty((bmax, nt))
-    num_buf = np.empty((bmax, nt))
-    den_buf = np.empty((bmax, nt))
-    tmp_buf = np.empty((bmax, nt))
     multi = {}
     for k in range(n_dom):
         if k in fixed:
@@ -398,82 +394,104 @@ def monte_carlo(design: Design, targets: np.ndarray, groups: dict[str, np.ndarra
         multi[k] = dict(cols=cols, ak=avail[:, cols].astype("float64"),
                         zk=[np.ascontiguousarray(zf[nm][:, cols]) for nm in range(2)],
                         keep=[(avail[:, c] & (cnt >= 2)).astype("float64") for c in cols])
-    for start in range(0, draws, chunk):
-        # the chunk's draws, those of the declared normalisation first: the order of the draws
-        # does not matter (the interval is a percentile over them), and each normalisation's
-        # draws are then one contiguous block
-        perm = start + np.argsort(norm[start:start + chunk], kind="stable")
-        b = len(perm)
-        nsel = norm[perm]
-        split = int(np.searchsorted(nsel, 1))
-        idx = idx_buf[:b]
-        idx.fill(0.0)
-        wnorm = dw[perm] / dw[perm].sum(axis=1, keepdims=True)  # (b, D)
-        for k in range(n_dom):
-            if k in fixed:
-                t = tmp_buf[:b]
-                np.take(fixed[k], nsel, axis=0, out=t)
-                t *= wnorm[:, k][:, None]
-                idx += t
-                continue
-            m = multi[k]
-            cols = m["cols"]
-            w = iw[perm][:, cols]  # (b, I_k)
-            local_drop = np.full(b, -1)
-            for j, c in enumerate(cols):
-                local_drop[drop[perm] == c] = j
-            mean, sd = _ref_stats(moments[k], w, nsel, local_drop)
-            ak = m["ak"]
-            for nm, (r0, r1) in enumerate(((0, split), (split, b))):  # one normalisation at a time
-                if r1 <= r0:
+
+    def run_chunks(starts) -> None:
+        # buffers reused by every chunk of this thread (fresh arrays of this size cost a page
+        # fault per page); every value is computed by the same floating-point operations as
+        # ``exponential(ndtr((num / den - mean) / sd))``, in place
+        bmax = min(chunk, draws)
+        idx_buf = np.empty((bmax, nt))
+        num_buf = np.empty((bmax, nt))
+        den_buf = np.empty((bmax, nt))
+        tmp_buf = np.empty((bmax, nt))
+        for start in starts:
+            # the chunk's draws, those of the declared normalisation first: the order of the draws
+            # does not matter (the interval is a percentile over them), and each normalisation's
+            # draws are then one contiguous block
+            perm = start + np.argsort(norm[start:start + chunk], kind="stable")
+            b = len(perm)
+            nsel = norm[perm]
+            split = int(np.searchsorted(nsel, 1))
+            idx = idx_buf[:b]
+            idx.fill(0.0)
+            wnorm = dw[perm] / dw[perm].sum(axis=1, keepdims=True)  # (b, D)
+            for k in range(n_dom):
+                if k in fixed:
+                    t = tmp_buf[:b]
+                    np.take(fixed[k], nsel, axis=0, out=t)
+                    t *= wnorm[:, k][:, None]
+                    idx += t
                     continue
-                nr = r1 - r0
-                wr = w[r0:r1]
-                zk = m["zk"][nm]
-                # (draws, targets); outer products, not a matrix product: two or three
-                # indicators are too few for BLAS, whose threads only add overhead
-                num, den, tmp = num_buf[:nr], den_buf[:nr], tmp_buf[:nr]
-                np.multiply.outer(wr[:, 0], zk[:, 0], out=num)
-                np.multiply.outer(wr[:, 0], ak[:, 0], out=den)
-                for j in range(1, len(cols)):
-                    num += np.multiply.outer(wr[:, j], zk[:, j], out=tmp)
-                    den += np.multiply.outer(wr[:, j], ak[:, j], out=tmp)
-                # the left-out indicator, where the target has another one in this domain
-                ld = local_drop[r0:r1]
-                for j in range(len(cols)):
-                    dr = np.flatnonzero(ld == j)
-                    if not len(dr):
+                m = multi[k]
+                cols = m["cols"]
+                w = iw[perm][:, cols]  # (b, I_k)
+                local_drop = np.full(b, -1)
+                for j, c in enumerate(cols):
+                    local_drop[drop[perm] == c] = j
+                mean, sd = _ref_stats(moments[k], w, nsel, local_drop)
+                ak = m["ak"]
+                for nm, (r0, r1) in enumerate(((0, split), (split, b))):  # one normalisation at a time
+                    if r1 <= r0:
                         continue
-                    keep = m["keep"][j]
-                    num[dr] -= wr[dr, j][:, None] * (zk[:, j] * keep)[None, :]
-                    den[dr] -= wr[dr, j][:, None] * keep[None, :]
-                np.divide(num, den, out=num)  # every target has every domain
-                num -= mean[r0:r1][:, None]
-                num /= sd[r0:r1][:, None]
-                ndtr(num, out=num)
-                num *= _EXP_C  # exponential(), in place
-                np.subtract(1.0, num, out=num)
-                np.log(num, out=num)
-                num *= -EXP_SCALE
-                num *= wnorm[r0:r1, k][:, None]
-                idx[r0:r1] += num
-        orders = {}
-        for name in names:
-            if not len(sel[name]):
-                continue
-            parent = nested.get(name) if nested else None
-            if parent in orders and np.isin(sel[name], sel[parent]).all():
-                # the sub-groups nest in the parent's groups: reuse its sort
-                psel, porder = orders[parent]
-                sub = np.full(len(psel), -1, dtype="int64")
-                sub[np.searchsorted(psel, sel[name])] = dense[name]
-                r = _nested_min_ranks(idx[:, psel], porder, sub, ties=ties[name])
-                all_ranks[name][start:start + b] = r[:, np.searchsorted(psel, sel[name])]
-            else:
-                r, order = _group_min_ranks(idx[:, sel[name]], dense[name], return_order=True,
-                                            ties=ties[name])
-                all_ranks[name][start:start + b] = r
-                orders[name] = (sel[name], order)
+                    nr = r1 - r0
+                    wr = w[r0:r1]
+                    zk = m["zk"][nm]
+                    # (draws, targets); outer products, not a matrix product: two or three
+                    # indicators are too few for BLAS, whose threads only add overhead
+                    num, den, tmp = num_buf[:nr], den_buf[:nr], tmp_buf[:nr]
+                    np.multiply.outer(wr[:, 0], zk[:, 0], out=num)
+                    np.multiply.outer(wr[:, 0], ak[:, 0], out=den)
+                    for j in range(1, len(cols)):
+                        num += np.multiply.outer(wr[:, j], zk[:, j], out=tmp)
+                        den += np.multiply.outer(wr[:, j], ak[:, j], out=tmp)
+                    # the left-out indicator, where the target has another one in this domain
+                    ld = local_drop[r0:r1]
+                    for j in range(len(cols)):
+                        dr = np.flatnonzero(ld == j)
+                        if not len(dr):
+                            continue
+                        keep = m["keep"][j]
+                        num[dr] -= wr[dr, j][:, None] * (zk[:, j] * keep)[None, :]
+                        den[dr] -= wr[dr, j][:, None] * keep[None, :]
+                    np.divide(num, den, out=num)  # every target has every domain
+                    num -= mean[r0:r1][:, None]
+                    num /= sd[r0:r1][:, None]
+                    ndtr(num, out=num)
+                    num *= _EXP_C  # exponential(), in place
+                    np.subtract(1.0, num, out=num)
+                    np.log(num, out=num)
+                    num *= -EXP_SCALE
+                    num *= wnorm[r0:r1, k][:, None]
+                    idx[r0:r1] += num
+            orders = {}
+            for name in names:
+                if not len(sel[name]):
+                    continue
+                parent = nested.get(name) if nested else None
+                if parent in orders and np.isin(sel[name], sel[parent]).all():
+                    # the sub-groups nest in the parent's groups: reuse its sort
+                    psel, porder = orders[parent]
+                    sub = np.full(len(psel), -1, dtype="int64")
+                    sub[np.searchsorted(psel, sel[name])] = dense[name]
+                    r = _nested_min_ranks(idx[:, psel], porder, sub, ties=ties[name])
+                    all_ranks[name][start:start + b] = r[:, np.searchsorted(psel, sel[name])]
+                else:
+                    r, order = _group_min_ranks(idx[:, sel[name]], dense[name], return_order=True,
+                                                ties=ties[name])
+                    all_ranks[name][start:start + b] = r
+                    orders[name] = (sel[name], order)
+
+    # The chunks are independent (all random numbers are drawn above, and each chunk writes
+    # only its own rows of ``all_ranks``), so two threads run half of them each: numpy and
+    # scipy release the GIL in these array operations. Every rank is the one a single thread
+    # computes (tests/test_wijkindex.py).
+    starts = list(range(0, draws, chunk))
+    n_threads = max(1, min(threads if threads is not None else (os.cpu_count() or 1), 2, len(starts)))
+    if n_threads == 1:
+        run_chunks(starts)
+    else:
+        with ThreadPoolExecutor(n_threads) as pool:
+            list(pool.map(run_chunks, [starts[i::n_threads] for i in range(n_threads)]))
     low, high = {}, {}
     # 5th and 95th percentile (the smallest rank with at least 5 % / 95 % of the draws at or
     # below it: numpy's "inverted_cdf")
