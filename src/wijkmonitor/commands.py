@@ -399,7 +399,8 @@ def register_effect(app: typer.Typer) -> None:
             return
         frame = eff.to_frame(rows)
         if fmt == "csv":
-            sys.stdout.write(frame.to_csv(index=False))
+            from . import sheets
+            sys.stdout.write(sheets.csv_plain(frame).decode("utf-8"))
             return
         decs = [cat[i].decimals for i in frame["indicator"]]
         shown = pd.DataFrame({

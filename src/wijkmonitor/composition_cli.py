@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from . import sheets
+
 console = Console()
 err = Console(stderr=True)
 
@@ -69,7 +71,7 @@ def register(app: typer.Typer) -> None:
                 if fmt == "json":
                     sys.stdout.write(df.to_json(orient="records", force_ascii=False, indent=2) + "\n")
                 elif fmt == "csv":
-                    sys.stdout.write(df.to_csv(index=False))
+                    sys.stdout.write(sheets.csv_plain(df).decode("utf-8"))
                 else:
                     table = Table(title="Standaardiseerbare indicatoren" if list_ else
                                   "Afgeleid 18-65 min gepubliceerd (ervaren gezondheid, wijken; procentpunten)")
@@ -94,7 +96,7 @@ def register(app: typer.Typer) -> None:
             meta = {k: result[k] for k in ("area", "area_name", "reference", "reference_name", "indicator",
                                            "baseline_year", "latest_year", "source")}
             meta["standard"] = result["standard"]["id"]
-            sys.stdout.write(rows.assign(**meta)[[*meta, *ROW_FIELDS]].to_csv(index=False))
+            sys.stdout.write(sheets.csv_plain(rows.assign(**meta)[[*meta, *ROW_FIELDS]]).decode("utf-8"))
             return
         b, l = result["baseline_year"], result["latest_year"]
         table = Table(title=f"{result['area_name']} tegenover {result['reference_name']}: "

@@ -23,7 +23,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from . import store
+from . import sheets, store
 
 ORIGIN_MIRROR = "spiegel"
 ORIGIN_ONLINE = "online"
@@ -111,7 +111,7 @@ def to_csv(frame: pd.DataFrame) -> str:
     """One row per indicator x level x year; ``sources`` as ``id (herkomst, n); ...``."""
     flat = frame.copy()
     flat["sources"] = [sources_text(s) for s in flat["sources"]]
-    return flat.to_csv(index=False)
+    return sheets.csv_plain(flat).decode("utf-8")  # formulas neutralised (issue 18.2)
 
 
 def sources_text(sources: list[dict]) -> str:

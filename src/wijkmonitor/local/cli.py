@@ -115,6 +115,32 @@ def register(app: typer.Typer) -> None:
         n = _run(lambda s: accounts.log_out_everywhere(s, _actor(s, as_user), name))
         typer.echo(f"{name}: {n} sessie(s) beëindigd")
 
+    @user_app.command("password")
+    def user_password(
+        name: str = typer.Argument(..., help="Gebruikersnaam."),
+        password_stdin: bool = typer.Option(False, "--password-stdin",
+                                            help="Lees het nieuwe wachtwoord van standaardinvoer."),
+        as_user: Optional[str] = typer.Option(None, "--as",
+                                              help="Handelende gebruiker (standaard: systeem)."),
+    ):
+        """Wijzig een wachtwoord (via --password-stdin); al zijn sessies eindigen meteen."""
+        if not password_stdin:
+            typer.echo("fout: geef het wachtwoord via --password-stdin", err=True)
+            raise typer.Exit(2)
+        password = sys.stdin.readline().rstrip("\r\n")
+        _run(lambda s: accounts.set_password(s, _actor(s, as_user), name, password))
+        typer.echo(f"{name}: wachtwoord gewijzigd; alle sessies beëindigd")
+
+    @user_app.command("deactivate")
+    def user_deactivate(
+        name: str = typer.Argument(..., help="Gebruikersnaam."),
+        as_user: Optional[str] = typer.Option(None, "--as",
+                                              help="Handelende beheerder (standaard: systeem)."),
+    ):
+        """Schakel een gebruiker uit (blijft in het auditlogboek); al zijn sessies eindigen."""
+        _run(lambda s: accounts.deactivate(s, _actor(s, as_user), name))
+        typer.echo(f"{name}: uitgeschakeld; alle sessies beëindigd")
+
     @targets_app.command("import")
     def targets_import(
         file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV of XLSX."),

@@ -97,7 +97,8 @@ def register(app: typer.Typer) -> None:
                                         ensure_ascii=False, indent=2) + "\n")
             return
         if fmt == "csv":
-            flat(df, info).to_csv(sys.stdout, index=False)
+            from .. import sheets
+            sys.stdout.write(sheets.csv_plain(flat(df, info)).decode("utf-8"))
             return
         table = Table(title=f"{info['n_selected']} van {info['n_units']} {level}en: {info['rule_text']}"
                             + (f", {gemeente}" if gemeente else ""))
