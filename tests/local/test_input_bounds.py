@@ -407,3 +407,24 @@ def test_imports_refuse_the_probe_values_per_row(Session, stored):
             targets.import_targets(s, who, targets_csv, "t.csv")
     assert "reden: te lang: 10.001 tekens, maximaal 10.000" in str(err.value)
     assert state(Session) == before
+
+
+def test_a_json_key_given_twice_is_refused_and_nothing_is_written(app, Session, stored):
+    c = editor(app)
+    before = state(Session)
+    # a milestone year twice in one object: json.loads would keep the last value silently
+    body = ('{"area": "utrecht-overvecht", "indicator": "eenzaam_pct", "target_year": 2030, '
+            '"target_value": 40, "milestones": {"2026": 1, "2026": 2}}')
+    r = raw_json(c, "POST", "/api/v1/targets", body)
+    assert_refused(r, "2026", status=(400,))
+    assert "twee keer" in r.json()["detail"]
+    # a field twice at the top level too
+    ok_body = body.replace('"2026": 2', '"2028": 2')
+    r = raw_json(c, "POST", "/api/v1/targets",
+                 ok_body.replace('"target_value": 40,', '"target_value": 40, "target_value": 41,'))
+    assert_refused(r, "target_value", status=(400,))
+    assert state(Session) == before
+    # distinct keys: stored
+    r = raw_json(c, "POST", "/api/v1/targets", ok_body)
+    assert r.status_code == 201, r.text
+    assert r.json()["milestones"] == [{"year": 2026, "value": 1.0}, {"year": 2028, "value": 2.0}]

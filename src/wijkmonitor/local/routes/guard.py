@@ -43,6 +43,23 @@ DATABASE_MESSAGE = ("De beheerdatabase is niet bereikbaar of heeft nog geen tabe
                     "WIJKMONITOR_DATABASE_URL). Er is niets opgeslagen.")
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key[:60]
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object as a dict, refusing a key that occurs twice (``{"2026": 1, "2026": 2}``
+    would otherwise keep the last value without a word)."""
+    out: dict = {}
+    for k, v in pairs:
+        if k in out:
+            raise _DuplicateKey(k)
+        out[k] = v
+    return out
+
+
 class Refused(Exception):
     """Stop the request with ``status`` and a Dutch ``message``."""
 
@@ -99,7 +116,10 @@ async def _guard(request: Request) -> None:
                 raise Refused(400, f"De JSON-inhoud is te diep genest: maximaal "
                                    f"{bounds.MAX_JSON_DEPTH} niveaus; er is niets opgeslagen.")
             try:
-                request.state.wm_json = json.loads(raw)
+                request.state.wm_json = json.loads(raw, object_pairs_hook=_unique_keys)
+            except _DuplicateKey as e:
+                raise Refused(400, f"De JSON-inhoud noemt het veld '{e.key}' twee keer; er is "
+                                   "niets opgeslagen.") from None
             except (ValueError, UnicodeDecodeError, RecursionError):
                 raise Refused(400, "De inhoud is geen geldige JSON") from None
         if basic_credentials(request) is not None:
