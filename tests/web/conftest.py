@@ -30,17 +30,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(real_store, log: Path, **env_extra):
-    """Start ``wijkmonitor serve`` on a free loopback port; yields the base URL."""
+def _serve(real_store, log: Path, *args: str, wait_s: float = 60, with_process: bool = False,
+           **env_extra):
+    """Start ``wijkmonitor serve [ARGS]`` on a free loopback port; yields the base URL (and the
+    process, ``with_process``) once ``/over`` answers, and stops the server afterwards."""
     port = _free_port()
     env = dict(os.environ, WIJKMONITOR_STORE=str(real_store), **env_extra)
     with open(log, "wb") as fh:
         proc = subprocess.Popen([sys.executable, "-m", "wijkmonitor", "serve", "--host", "127.0.0.1",
-                                 "--port", str(port), "--store", str(real_store)],
+                                 "--port", str(port), "--store", str(real_store), *args],
                                 stdout=fh, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
+        for _ in range(int(wait_s / 0.2)):
             try:
                 if httpx.get(base + "/over", timeout=2).status_code == 200:
                     break
@@ -51,7 +53,7 @@ def _serve(real_store, log: Path, **env_extra):
             time.sleep(0.2)
         else:
             pytest.fail(f"server did not start: {Path(log).read_text()}")
-        yield base
+        yield (base, proc) if with_process else base
     finally:
         proc.terminate()
         try:

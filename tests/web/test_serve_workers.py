@@ -4,19 +4,15 @@ keeps no DuckDB connection or editable-store connection across the fork."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from wijkmonitor.local import db
 from wijkmonitor.web import server
 from wijkmonitor.web.app import create_app
+
+from .conftest import _serve
 
 
 def test_preload_warms_the_caches_and_keeps_no_connection_open(real_store, tmp_path):
@@ -46,29 +42,10 @@ def _children(pid: int) -> list[int]:
 
 
 def test_two_forked_workers_answer(real_store, tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, WIJKMONITOR_STORE=str(real_store),
-               WIJKMONITOR_DATABASE_URL=f"sqlite:///{tmp_path / 'edit.sqlite'}")
-    log = tmp_path / "serve.log"
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "wijkmonitor", "serve", "--host", "127.0.0.1",
-                                 "--port", str(port), "--workers", "2"],
-                                stdout=fh, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
+    serving = _serve(real_store, tmp_path / "serve.log", "--workers", "2", wait_s=180, with_process=True,
+                     WIJKMONITOR_DATABASE_URL=f"sqlite:///{tmp_path / 'edit.sqlite'}")
+    base, proc = next(serving)
     try:
-        for _ in range(900):
-            try:
-                if httpx.get(base + "/over", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                pytest.fail(f"server stopped: {log.read_text()}")
-            time.sleep(0.2)
-        else:
-            pytest.fail(f"server did not start: {log.read_text()}")
         assert len(_children(proc.pid)) == 2
         for path in ["/gebied/utrecht-overvecht", "/api/v1/value/GM0344/inwoners/2024",
                      "/beheer/inloggen", "/zoeken?q=Overvecht"] * 3:
@@ -78,9 +55,5 @@ def test_two_forked_workers_answer(real_store, tmp_path):
         r = httpx.get(base + "/api/v1/value/GM0344/inwoners/2024", timeout=60).json()
         assert r["unit"] == "GM0344" and r["value"] > 300_000
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    assert proc.returncode == 0, log.read_text()
+        serving.close()  # terminates the server
+    assert proc.returncode == 0
