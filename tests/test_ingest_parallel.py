@@ -6,7 +6,11 @@ named by its own file and row."""
 
 from __future__ import annotations
 
+import functools
 import os
+import subprocess
+import sys
+import threading
 import types
 
 import duckdb
@@ -41,6 +45,24 @@ def _adapter(name: str, value: float, *, fail: bool = False):
 PARENT = os.getpid()
 
 
+def in_a_fresh_process(test):
+    """Run ``test`` in a new pytest process when this one has other threads: the ingest forks
+    its worker only in a process with one thread (forking beside running threads is unsafe),
+    and earlier tests of a whole-suite run leave threads behind (web servers, thread pools)."""
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        if threading.active_count() > 1 and not os.environ.get("WIJKMONITOR_TEST_FRESH"):
+            r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                f"{__file__}::{test.__name__}"],
+                               env=dict(os.environ, WIJKMONITOR_TEST_FRESH="1"),
+                               capture_output=True, text=True, timeout=600)
+            assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+            return
+        assert threading.active_count() == 1
+        return test(*args, **kwargs)
+    return run
+
+
 def _pids(tmp_path, name: str) -> list[int]:
     return [int(x) for x in (tmp_path / f"pids-{name}").read_text().split()]
 
@@ -61,6 +83,7 @@ def _ingest(tmp_path, monkeypatch, worker: str, *, fail: bool = False):
     return summary, sources, regions, obs
 
 
+@in_a_fresh_process
 def test_worker_gives_the_same_store_and_precedence(tmp_path, monkeypatch):
     if (os.cpu_count() or 1) < 2:
         pytest.skip("one core: no worker")
@@ -83,6 +106,7 @@ def test_worker_gives_the_same_store_and_precedence(tmp_path, monkeypatch):
                                    "other-src: pid-onafhankelijke waarschuwing van other"]
 
 
+@in_a_fresh_process
 def test_a_failing_worker_is_read_again_here(tmp_path, monkeypatch):
     """An adapter that fails in the worker process is read in the ingest's own process."""
     if (os.cpu_count() or 1) < 2:

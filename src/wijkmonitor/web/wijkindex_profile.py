@@ -61,7 +61,7 @@ def bar_chart(domains: list[dict], *, title: str) -> str:
                      f'{esc(text)}</text>')
         desc.append(f'{d["naam"]}: {text}')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="wm-wijkindex-profiel" viewBox="0 0 {WIDTH} {height}" '
-            f'role="img" aria-labelledby="wi-profiel-t wi-profiel-d" width="100%" style="max-width:{WIDTH}px">'
+            f'role="img" aria-labelledby="wi-profiel-t wi-profiel-d" width="100%">'
             f'<title id="wi-profiel-t">{esc(title)}</title>'
             f'<desc id="wi-profiel-d">Domeinscores 0-100, hoger is meer achterstand: {esc("; ".join(desc))}.</desc>'
             + "".join(parts) + "</svg>")
