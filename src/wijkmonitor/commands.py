@@ -506,6 +506,8 @@ def register_gap(app: typer.Typer) -> None:
         measured = table[list(analysis.MEASURED_CLASSES)].sum(axis=1) > 0
         shown = table.loc[measured, ["theme", "name", "baseline_year", "latest_year", "n_areas",
                                      *analysis.CLASSES]].copy()
+        if not shown["bron veranderd"].any():  # as in the report: the column only when it counts
+            shown = shown.drop(columns="bron veranderd")
         groups = ([("alle_gebieden", "alle gebieden")] if set_unit else []) + [(g, g) for g in ("G4", "G14", "G18", "NL")]
         for key, label in groups:
             shown[label] = [f"{_fmt(b, cat[i].decimals)} → {_fmt(l, cat[i].decimals)}" for b, l, i in
