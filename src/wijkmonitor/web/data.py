@@ -100,7 +100,9 @@ def records(df: pd.DataFrame) -> list[dict]:
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(df[col]):
             out[col] = [None if v is None else pd.Timestamp(v).isoformat() for v in out[col]]
-    return [{k: _native(v) for k, v in rec.items()} for rec in out.to_dict("records")]
+    # ``to_dict`` boxes every cell of an object frame to its Python type (numpy scalars
+    # included, pandas >= 2); NaN/NA are None already: no second pass over every cell
+    return out.to_dict("records")
 
 
 def _native(v):
