@@ -275,3 +275,22 @@ def test_interval_fields_of_one_value(cat):
     assert uncertainty.interval_fields(cat["inwoners_65plus_pct"], 30.0, 30.0, 100.0,
                                        status="te weinig waarnemingen") == none
     assert uncertainty.interval_fields(cat["inwoners"], 1200.0) == none
+
+
+def test_interval_columns_equal_interval_fields_row_by_row(cat):
+    """The vectorised table form (list endpoints) gives each row what `interval_fields` gives
+    it alone: Wilson on 30 of 100 (by hand 21,9 .. 39,6 %), a value not shown, a count."""
+    import pandas as pd
+
+    df = pd.DataFrame(dict(indicator=["inwoners_65plus_pct", "inwoners_65plus_pct", "inwoners", "onbekend"],
+                           value=[30.0, 12.0, 5000.0, 1.0], status=["ok", "te weinig waarnemingen", "ok", "ok"],
+                           numerator=[30.0, np.nan, np.nan, np.nan], denominator=[100.0, 50.0, np.nan, np.nan]),
+                      index=[7, 8, 9, 10])
+    iv = uncertainty.interval_columns(df, cat)
+    assert list(iv.columns) == uncertainty.INTERVAL_COLUMNS and list(iv.index) == [7, 8, 9, 10]
+    assert round(iv.loc[7, "lower"], 1) == 21.9 and round(iv.loc[7, "upper"], 1) == 39.6
+    for i, r in df.iterrows():
+        f = uncertainty.interval_fields(cat[r["indicator"]], r["value"], r["numerator"], r["denominator"],
+                                        status=r["status"]) if r["indicator"] in cat else dict.fromkeys(iv.columns)
+        got = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in iv.loc[i].items()}
+        assert got == f, i

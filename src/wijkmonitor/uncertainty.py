@@ -155,6 +155,54 @@ def interval_fields(ind: Indicator, value, numerator=None, denominator=None, sta
                 interval_note=METHOD_LABELS[iv["method"]] if known else None)
 
 
+#: The columns :func:`interval_columns` adds, in this order (as :func:`interval_fields`).
+INTERVAL_COLUMNS = ["lower", "upper", "interval_method", "interval_note"]
+
+
+def interval_columns(df, catalogue, indicator: str | None = None):
+    """The :func:`interval_fields` of every row of a table of values, vectorised per indicator.
+
+    Parameters
+    ----------
+    df : DataFrame with ``value``, ``status`` and, where known, ``numerator`` and
+        ``denominator``; and ``indicator`` unless ``indicator`` is given
+    catalogue : the catalogue (indicators not in it, e.g. the wijkindex, get no interval)
+    indicator : the indicator of all rows (a table of one indicator)
+
+    Returns
+    -------
+    DataFrame on ``df``'s index with :data:`INTERVAL_COLUMNS`: the same numbers as
+    :func:`interval_fields` gives for each row alone (``None``/NaN where no interval is known).
+    """
+    import pandas as pd
+
+    n = len(df)
+    lower, upper = np.full(n, np.nan), np.full(n, np.nan)
+    method = np.full(n, None, dtype=object)
+    note = np.full(n, None, dtype=object)
+    if n:
+        def col(name):
+            if name not in df.columns:
+                return np.full(n, np.nan)
+            return pd.to_numeric(df[name], errors="coerce").to_numpy("float64", na_value=np.nan)
+
+        shown = (df["status"] == "ok").to_numpy(bool) if "status" in df.columns else np.ones(n, bool)
+        val = np.where(shown, col("value"), np.nan)
+        num, den = col("numerator"), col("denominator")
+        ids = np.full(n, indicator, dtype=object) if indicator else df["indicator"].to_numpy(object)
+        for ind_id in pd.unique(ids):
+            if ind_id not in catalogue:
+                continue
+            sel = ids == ind_id if not indicator else slice(None)
+            iv = intervals(catalogue[ind_id], val[sel], num[sel], den[sel])
+            lower[sel], upper[sel] = iv["lower"], iv["upper"]
+            known = np.isfinite(iv["lower"]) & np.isfinite(iv["upper"])
+            method[sel] = np.where(known, iv["method"], None)
+            note[sel] = np.where(known, METHOD_LABELS[iv["method"]], None)
+    return pd.DataFrame(dict(lower=lower, upper=upper, interval_method=method, interval_note=note),
+                        index=df.index)
+
+
 def model_se(value, weight, *, percent: bool = True) -> np.ndarray:
     """Standard error of one model estimate with weight ``weight`` (inhabitants of 25+):
     ``sqrt(a^2/4 + b^2/(2 W))``, scaled by ``sqrt(p(1-p) / (p0(1-p0)))`` for percentages."""

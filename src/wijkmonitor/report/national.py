@@ -97,6 +97,23 @@ def _shown_classes(sections: list[dict]) -> tuple[str, ...]:
     return classes
 
 
+def _value_intervals(data: StoreData, units: list[str]) -> dict:
+    """``{(unit, indicator, period): (value, lower, upper)}``: the 95 % interval of the shown
+    values of ``units`` (:func:`wijkmonitor.uncertainty.interval_columns`, the function of the
+    API and the site; vectorised per indicator). As on the site, a source's rounding gets no
+    interval in the tables: it is in the shown decimals."""
+    from ..uncertainty import interval_columns
+
+    v = data.values[data.values["unit_id"].isin(units)]
+    if v.empty:
+        return {}
+    iv = interval_columns(v, data.catalogue)
+    keep = iv["interval_method"].notna() & (iv["interval_method"] != "afronding")
+    v, iv = v[keep], iv[keep]
+    return {(u, i, int(p)): (float(x), float(lo), float(hi)) for u, i, p, x, lo, hi in
+            zip(v["unit_id"], v["indicator"], v["period"], v["value"], iv["lower"], iv["upper"])}
+
+
 def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
     """Template context of the national report."""
     areas = programme_areas(data, programme)
@@ -111,6 +128,15 @@ def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
         if not is_number(year):
             return "niet beschikbaar"
         return status.get((unit, ind, int(year)), "niet beschikbaar")
+
+    intervals = _value_intervals(data, [set_unit] + list(GROUPS))
+
+    def iv(unit, ind, year, value):
+        """The 95 % interval of the value shown for ``unit`` (None where none is known)."""
+        if not is_number(year) or not is_number(value):
+            return None
+        hit = intervals.get((unit, ind, int(year)))
+        return hit[1:] if hit is not None and abs(hit[0] - float(value)) < 1e-9 else None
 
     coverage = kernindicator_coverage(data.catalogue)
     out_rows = {r["indicator"]: r for r in outcome.to_dict("records")}
@@ -143,7 +169,8 @@ def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
             table = []
             for year, when in years:
                 table.append(dict(year=int(year), cells=[
-                    value_cell(row[f"{key}_{when}"], st(unit, iid, year), ind.decimals)
+                    value_cell(row[f"{key}_{when}"], st(unit, iid, year), ind.decimals,
+                               iv(unit, iid, year, row[f"{key}_{when}"]))
                     for unit, _label, key in units]))
             # no number at all and one reason: one row that says why, instead of a grid of words
             reasons = {c.title for r in table for c in r["cells"]}
@@ -189,6 +216,7 @@ def build(data: StoreData, programme: str, baseline: int, latest: int) -> dict:
                                     baseline=baseline, latest=latest),
             kern=kernindicator_text(line, coverage, stories, data.catalogue) if line else None,
             empty=nl_join(empty) if empty else None,
+            has_interval=any(c.interval for it in items for r in it["table"] for c in r["cells"]),
             sizes=nl_join(sizes) if sizes else None))
     classes = _shown_classes(sections)
     p = PROGRAMMES[programme]

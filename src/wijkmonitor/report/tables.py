@@ -26,15 +26,21 @@ class Cell:
     text: str
     shown: bool  # True: a number from the store; False: a status word
     title: str = ""
+    interval: str = ""  # the value's 95 % interval, compact: "(69,1–70,7)" (issue 15)
 
     def __str__(self) -> str:  # pragma: no cover - convenience
         return self.text
 
 
-def value_cell(value, status: str | None, decimals: int) -> Cell:
-    """A value cell: the number when ``status`` is ok and the value finite, else the status."""
+def value_cell(value, status: str | None, decimals: int, interval=None) -> Cell:
+    """A value cell: the number when ``status`` is ok and the value finite, else the status.
+    ``interval``: ``(lower, upper)`` of the value, shown compactly under it when both are
+    numbers."""
     if (status in (None, "ok")) and is_number(value):
-        return Cell(nl_number(float(value), decimals), True)
+        lo, hi = interval if interval is not None else (None, None)
+        iv = f"({nl_number(float(lo), decimals)}–{nl_number(float(hi), decimals)})" \
+            if is_number(lo) and is_number(hi) else ""
+        return Cell(nl_number(float(value), decimals), True, interval=iv)
     status = status if status and status != "ok" else "niet beschikbaar"
     return Cell(STATUS_SHORT.get(status, status), False, status)
 

@@ -130,6 +130,9 @@ def values(request: Request,
     if period:
         df = df[df["period"].isin(period)]
     df, total = _page(df.reset_index(drop=True), limit, offset)
+    # each value's 95 % interval, by the function `/api/v1/value` uses (issue 15)
+    from ..uncertainty import interval_columns
+    df = pd.concat([df, interval_columns(df, ws.catalogue)], axis=1)
     return _out(df, format, "waarden", _ws(request), total=total)
 
 

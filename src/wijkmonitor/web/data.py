@@ -100,7 +100,9 @@ def records(df: pd.DataFrame) -> list[dict]:
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(df[col]):
             out[col] = [None if v is None else pd.Timestamp(v).isoformat() for v in out[col]]
-    return [{k: _native(v) for k, v in rec.items()} for rec in out.to_dict("records")]
+    # ``to_dict`` boxes every cell of an object frame to its Python type (numpy scalars
+    # included, pandas >= 2); NaN/NA are None already: no second pass over every cell
+    return out.to_dict("records")
 
 
 def _native(v):
@@ -441,7 +443,8 @@ class WebStore:
     def level_values(self, indicator: str, period: int, level: str,
                      gemeente: str | None = None) -> pd.DataFrame:
         """All CBS regions of one level (optionally within one gemeente) for one indicator and
-        period, with name; ``value`` NaN unless ``ok``."""
+        period, with name; ``value`` NaN unless ``ok``; last the value's 95 % interval
+        (:data:`wijkmonitor.uncertainty.INTERVAL_COLUMNS`, as ``/api/v1/value`` gives it)."""
         where = ["v.indicator = ?", "v.period = ?", "r.level = ?"]
         params: list = [indicator, int(period), level]
         if gemeente:
@@ -449,14 +452,19 @@ class WebStore:
         df = self.df(f"""
             SELECT v.region_code AS code, r.name, {self.name_year_sql("r.")}, r.gemeente_code AS gemeente, v.geo_year,
                    v.period, CASE WHEN v.status = 'ok' THEN v.value END AS value, v.status,
-                   v.estimate, v.source_id AS source
+                   v.estimate, v.source_id AS source,
+                   CASE WHEN v.status = 'ok' THEN v.numerator END AS numerator, v.denominator
             FROM indicator_values v JOIN regions r ON r.code = v.region_code AND r.year = v.geo_year
             WHERE {' AND '.join(where)}
             QUALIFY row_number() OVER (PARTITION BY v.region_code
                                        ORDER BY (v.geo_year = v.period) DESC, v.geo_year DESC) = 1
             ORDER BY v.region_code""", params)
         df["reason"] = df["status"].map(REASONS).fillna("")
-        return df
+        # the interval of each value (issue 15), by the function `/api/v1/value` uses: one
+        # vectorised call for the whole level; numerator and denominator stay internal
+        from ..uncertainty import interval_columns
+        iv = interval_columns(df, self.catalogue, indicator=indicator)
+        return pd.concat([df.drop(columns=["numerator", "denominator"]), iv], axis=1)
 
     def indicator_periods(self, indicator: str) -> dict[str, list[int]]:
         """Periods with at least one shown value, per level (and ``gebied`` for areas)."""

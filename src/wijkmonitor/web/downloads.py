@@ -53,7 +53,7 @@ INTEGER_COLUMNS = ("period", "year", "baseline_year", "latest_year", "geo_year",
                    "kernindicator", "decimals", "kleiner", "groter", "gelijk",
                    "beter dan referentie", "te weinig waarnemingen")
 #: Columns that hold values of the table's indicator(s): formatted with its decimals.
-_VALUE_COLUMN = re.compile(r"^(value|gemeente_value|gap_baseline|gap_latest|ref:.*|.*_baseline|.*_latest)$")
+_VALUE_COLUMN = re.compile(r"^(value|lower|upper|gemeente_value|gap_baseline|gap_latest|ref:.*|.*_baseline|.*_latest)$")
 #: Rules written on the second XLSX sheet of every table.
 GENERAL_RULES = [
     ("lege cel", "Een cel zonder getal is een waarde die niet getoond wordt; de kolommen status "

@@ -448,6 +448,8 @@ def _with_name_note(regs: pd.DataFrame) -> list[dict]:
     for r in rows:
         ny, gy = r.get("name_year"), r.get("geo_year")
         r["name_from"] = int(ny) if ny is not None and ny == ny and gy == gy and int(ny) != int(gy) else None
+        if r.get("interval_method") in (None, "afronding") or r.get("lower") != r.get("lower"):
+            r["lower"] = r["upper"] = None  # as the area page: a rounding is in the shown decimals
     return rows
 
 
