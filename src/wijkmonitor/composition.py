@@ -394,19 +394,26 @@ def load_rates(con, measure: str, periods: Sequence[int], codes: Sequence[str]) 
     DataFrame
         ``code, period, group, value, status``; a code without an observation is absent.
     """
+    df = load_rates_many(con, [measure], periods, codes)
+    return df[["code", "period", "group", "value", "status"]].reset_index(drop=True)
+
+
+def load_rates_many(con, measures: Sequence[str], periods: Sequence[int], codes: Sequence[str]) -> pd.DataFrame:
+    """Like :func:`load_rates` for several measures in one query (column ``measure`` added)."""
     groups = (CRUDE_GROUP, *AGE_GROUPS)
-    var_group = {_variable(measure, g): g for g in groups}
+    var_key = {_variable(m, g): (m, g) for m in measures for g in groups}
     df = con.execute("""
         SELECT o.region_code AS code, o.period, o.variable, o.value, o.status, s.rank
         FROM observations o JOIN sources s USING (source_id)
         WHERE s.table_id = ? AND o.geo_year = ? AND o.variable IN (SELECT unnest(?))
           AND o.period IN (SELECT unnest(?)) AND o.region_code IN (SELECT unnest(?))""",
-                     [TABLE_ID, GEO_YEAR, list(var_group), [int(p) for p in periods], list(codes)]).df()
-    df = df.sort_values("rank").drop_duplicates(["code", "period", "variable"])
-    df["group"] = df["variable"].map(var_group)
+                     [TABLE_ID, GEO_YEAR, list(var_key), [int(p) for p in periods], list(codes)]).df()
+    df = df.sort_values("rank", kind="stable").drop_duplicates(["code", "period", "variable"])
+    df["measure"] = df["variable"].map(lambda v: var_key[v][0])
+    df["group"] = df["variable"].map(lambda v: var_key[v][1])
     df["period"] = df["period"].astype(int)
     df.loc[df["status"] != STATUS_OK, "value"] = np.nan
-    return df[["code", "period", "group", "value", "status"]].reset_index(drop=True)
+    return df[["measure", "code", "period", "group", "value", "status"]].reset_index(drop=True)
 
 
 def load_weights(con, codes: Sequence[str], periods: Sequence[int], standard: Standard) -> pd.DataFrame:
@@ -658,9 +665,16 @@ def standardised_gap(con, subject: str | Subject, indicator: str, baseline: int,
     rates = load_rates(con, measure, years, codes)
     weights = load_weights(con, codes, years, standard)
     derive = {y: not young_published(con, measure, y) for y in years}
+    return _result(subj, catalogue[indicator], b, l, rates, weights, derive, standard)
+
+
+def _result(subj: Subject, ind, b: int, l: int, rates: pd.DataFrame, weights: pd.DataFrame,
+            derive: dict[int, bool], standard: Standard) -> dict:
+    """The result of :func:`standardised_gap` from the rates of one measure and the weights."""
+    years = sorted({b, l})
     area = {y: unit_period(rates, weights, subj.codes, y, standard, derive=derive[y]) for y in years}
     ref = {y: unit_period(rates, weights, (subj.reference,), y, standard, derive=derive[y]) for y in years}
-    ind = catalogue[indicator]
+    indicator = ind.id
 
     def row(label: str, pick) -> dict:
         out = {"measure": label}
@@ -701,6 +715,105 @@ def standardised_gap(con, subject: str | Subject, indicator: str, baseline: int,
                          "reference_latest": list(ref[l].weight_years)},
         "rule": rule_text(standard), "notes": notes, "rows": rows,
     }
+
+
+# ---------------------------------------------------------------------------------------
+# Many indicators of one unit at once (the website and the report)
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class StoreFacts:
+    """What the store holds of 50090NED, read once per store version.
+
+    Attributes
+    ----------
+    periods:
+        Per measure, the periods with shown 18+ and 65+ values (:func:`periods_available`).
+    young:
+        ``(measure, period)`` pairs with any 18-65 observation (:func:`young_published`).
+    table:
+        :func:`standardisable` of the store.
+    """
+
+    periods: dict[str, list[int]]
+    young: frozenset
+    table: pd.DataFrame
+
+
+def store_facts(con, catalogue: Catalogue | None = None) -> StoreFacts:
+    """Read :class:`StoreFacts` (two queries; cache the result per store version)."""
+    catalogue = catalogue or load_catalogue()
+    have = con.execute("""
+        SELECT o.variable, o.period, count(*) FILTER (WHERE o.status = 'ok') AS n_ok, count(*) AS n_all
+        FROM observations o JOIN sources s USING (source_id)
+        WHERE s.table_id = ? AND o.variable LIKE 'gez_%' GROUP BY ALL""", [TABLE_ID]).df()
+    ok = {(v, int(p)) for v, p, n in have[["variable", "period", "n_ok"]].itertuples(index=False) if n > 0}
+    young, periods = set(), {}
+    for v, p in {(v, int(p)) for v, p in have[["variable", "period"]].itertuples(index=False)}:
+        if v.startswith("gez_") and v.endswith("_18_65"):
+            young.add((v[4:-6], p))
+    for v, p in ok:
+        m = _VALUE_RE.match(v)
+        if m and (_variable(m.group("measure"), "65plus"), p) in ok:
+            periods.setdefault(m.group("measure"), []).append(p)
+    return StoreFacts({m: sorted(ps) for m, ps in periods.items()}, frozenset(young),
+                      standardisable(con, catalogue))
+
+
+def standardised_gaps(con, subject: str | Subject, indicators: Sequence[str], baseline: int, latest: int,
+                      *, facts: StoreFacts | None = None, standard: Standard | None = None,
+                      catalogue: Catalogue | None = None) -> list[dict]:
+    """:func:`standardised_gap` for several indicators of one unit, reading the store once.
+
+    Returns
+    -------
+    list of dict
+        Per indicator, in the order asked: the result of :func:`standardised_gap` (the same
+        numbers), or ``{"indicator", "indicator_name", "error"}`` with the Dutch reason why it
+        cannot be computed.
+
+    Raises
+    ------
+    CompositionError
+        Unknown area (Dutch message).
+    """
+    catalogue = catalogue or load_catalogue()
+    standard = standard or load_standard()
+    facts = facts or store_facts(con, catalogue)
+    subj = subject if isinstance(subject, Subject) else resolve_subject(con, subject)
+    reasons = facts.table.set_index("indicator")["reason"]
+    plan, out = {}, []
+    for indicator in indicators:
+        ind = catalogue[indicator]
+        measure = measure_of(indicator, catalogue)
+        periods = facts.periods.get(measure, []) if measure else []
+        if measure is None:
+            out.append(dict(indicator=indicator, indicator_name=ind.name,
+                            error=f"kan niet worden gestandaardiseerd: {reasons.get(indicator, '')}"))
+            continue
+        if not periods:
+            out.append(dict(indicator=indicator, indicator_name=ind.name,
+                            error="geen 50090NED-cijfers voor 18+ en 65+ in de store"))
+            continue
+        b = _nearest(periods, int(baseline), prefer_later=False)
+        l = _nearest(periods, int(latest), prefer_later=True)
+        plan[indicator] = (measure, b, l)
+        out.append(None)
+    codes = tuple(dict.fromkeys((*subj.codes, subj.reference)))
+    years = sorted({y for _, b, l in plan.values() for y in (b, l)})
+    if plan:
+        rates = load_rates_many(con, sorted({m for m, _, _ in plan.values()}), years, codes)
+        weights = load_weights(con, codes, years, standard)
+        by_measure = {m: g.drop(columns="measure") for m, g in rates.groupby("measure")}
+        empty = rates.iloc[0:0].drop(columns="measure")
+    for i, indicator in enumerate(indicators):
+        if out[i] is not None:
+            continue
+        measure, b, l = plan[indicator]
+        derive = {y: (measure, y) not in facts.young for y in {b, l}}
+        out[i] = _result(subj, catalogue[indicator], b, l, by_measure.get(measure, empty), weights,
+                         derive, standard)
+    return out
 
 
 # ---------------------------------------------------------------------------------------
