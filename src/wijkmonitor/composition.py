@@ -479,14 +479,19 @@ def _part_values(rates: pd.DataFrame, weights: pd.DataFrame, codes: Sequence[str
                  derive: bool) -> dict[str, tuple[np.ndarray, list[str], np.ndarray]]:
     """Per group: values, statuses and weights of the parts, in the order of ``codes``."""
     out = {}
-    r = rates[rates["period"] == period]
-    w = weights[weights["period"] == period]
+    # plain dicts rather than pandas lookups: this runs for every unit, period and indicator
+    # of an area page (rates and weights are unique per code, period and group)
+    period = int(period)
+    rv = {(c, g): (v, st) for c, p, g, v, st in zip(rates["code"], rates["period"], rates["group"],
+                                                   rates["value"], rates["status"]) if p == period}
+    wv = {(c, g): wt for c, p, g, wt in zip(weights["code"], weights["period"], weights["group"],
+                                           weights["weight"]) if p == period}
+    missing = (np.nan, STATUS_MISSING)
     for group in (CRUDE_GROUP, *AGE_GROUPS):
-        rg = r[r["group"] == group].set_index("code")
-        wg = w[w["group"] == group].set_index("code")["weight"]
-        vals = np.array([rg["value"].get(c, np.nan) for c in codes], dtype="float64")
-        stats = [rg["status"].get(c, STATUS_MISSING) for c in codes]
-        wts = np.array([wg.get(c, np.nan) for c in codes], dtype="float64")
+        got = [rv.get((c, group), missing) for c in codes]
+        vals = np.array([v for v, _ in got], dtype="float64")
+        stats = [st for _, st in got]
+        wts = np.array([wv.get((c, group), np.nan) for c in codes], dtype="float64")
         out[group] = (vals, stats, wts)
     if derive:
         va, sa, _ = out[CRUDE_GROUP]
@@ -868,3 +873,61 @@ def derivation_check(con, measure: str = "ervaren_goed", *, level: str = "WK",
                         gap_mean_abs_error=gap_err.abs().mean(),
                         gap_p90_abs_error=gap_err.abs().quantile(0.9)))
     return pd.DataFrame(out)
+
+
+# ---------------------------------------------------------------------------------------
+# One line per indicator: crude and standardised gap change (the website and the report)
+# ---------------------------------------------------------------------------------------
+
+def _why_not(result: dict, row: dict) -> str | None:
+    """Dutch reason why a row's gap change is missing (None when it is there)."""
+    if row["gap_change"] is not None:
+        return None
+    b, l = result["baseline_year"], result["latest_year"]
+    if b == l:
+        return f"50090NED heeft deze maat alleen voor {b}: geen verandering te berekenen"
+    why = []
+    for tag, year in (("baseline", b), ("latest", l)):
+        if row[f"status_{tag}"] != STATUS_OK:
+            why.append(f"{result['area_name']} {year}: {row[f'status_{tag}']}")
+        if row[f"reference_status_{tag}"] != STATUS_OK:
+            why.append(f"{result['reference_name']} {year}: {row[f'reference_status_{tag}']}")
+    return "; ".join(why) or STATUS_MISSING
+
+
+def gap_summary(result: dict) -> dict:
+    """The crude and the standardised gap change of one :func:`standardised_gap` result (or
+    an error entry of :func:`standardised_gaps`), with the Dutch reason where one is missing.
+
+    Returns
+    -------
+    dict
+        ``indicator, indicator_name, baseline_year, latest_year, crude_baseline, crude_latest,
+        crude_change, standardised_baseline, standardised_latest, standardised_change, derived``
+        (gaps in the indicator's unit; None where not computable) and ``crude_reason``,
+        ``standardised_reason`` (None where computed).
+    """
+    if "error" in result:
+        return dict(indicator=result["indicator"], indicator_name=result["indicator_name"],
+                    baseline_year=None, latest_year=None, crude_baseline=None, crude_latest=None,
+                    crude_change=None, standardised_baseline=None, standardised_latest=None,
+                    standardised_change=None, derived=False,
+                    crude_reason=result["error"], standardised_reason=result["error"])
+    rows = {r["measure"]: r for r in result["rows"]}
+    crude, std = rows["ruw (18+)"], rows["leeftijdsgestandaardiseerd"]
+    return dict(indicator=result["indicator"], indicator_name=result["indicator_name"],
+                baseline_year=result["baseline_year"], latest_year=result["latest_year"],
+                crude_baseline=crude["gap_baseline"], crude_latest=crude["gap_latest"],
+                crude_change=crude["gap_change"], standardised_baseline=std["gap_baseline"],
+                standardised_latest=std["gap_latest"], standardised_change=std["gap_change"],
+                derived=bool(std["derived_baseline"] or std["derived_latest"]),
+                crude_reason=_why_not(result, crude), standardised_reason=_why_not(result, std))
+
+
+def plain_rule(standard: Standard) -> str:
+    """The method in two plain Dutch sentences (the full rule is :func:`rule_text`)."""
+    return ("Een gebied met veel ouderen scoort bij gezondheid vaak lager, ook als er niets verandert. "
+            "Daarom staat naast de gewone (ruwe) afstand tot de gemeente ook de afstand na "
+            "leeftijdsstandaardisatie: gebied en gemeente worden omgerekend naar dezelfde leeftijdsopbouw, "
+            f"die van de standaardbevolking {standard.name} ("
+            + ", ".join(f"{AGE_LABELS[g]} {_pct(standard.shares[g])}" for g in AGE_GROUPS) + ").")
