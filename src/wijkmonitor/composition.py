@@ -368,6 +368,24 @@ def _variable(measure: str, group: str) -> str:
     return f"gez_{measure}_{group}"
 
 
+def _marks(values) -> str:
+    """``?, ?, ?``: one placeholder per value (the values are passed as parameters)."""
+    return ", ".join("?" * len(values))
+
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def _names(values) -> str:
+    """Variable names as SQL literals (checked: letters, digits, underscores only). Constants,
+    unlike parameters, let DuckDB skip row groups by their min/max (several times faster)."""
+    values = list(values)
+    bad = [v for v in values if not _NAME_RE.match(str(v))]
+    if bad or not values:
+        raise CompositionError(f"ongeldige variabelenaam {bad[:1]!r}")
+    return ", ".join(f"'{v}'" for v in values)
+
+
 def periods_available(con, measure: str) -> list[int]:
     """50090NED periods with 18+ and 65+ values of ``measure`` in the store."""
     df = con.execute("""
@@ -402,12 +420,14 @@ def load_rates_many(con, measures: Sequence[str], periods: Sequence[int], codes:
     """Like :func:`load_rates` for several measures in one query (column ``measure`` added)."""
     groups = (CRUDE_GROUP, *AGE_GROUPS)
     var_key = {_variable(m, g): (m, g) for m in measures for g in groups}
-    df = con.execute("""
+    periods, codes = [int(p) for p in periods] or [-1], list(codes) or [""]
+    # IN lists, not unnest(?): DuckDB then skips row groups (several times faster)
+    df = con.execute(f"""
         SELECT o.region_code AS code, o.period, o.variable, o.value, o.status, s.rank
         FROM observations o JOIN sources s USING (source_id)
-        WHERE s.table_id = ? AND o.geo_year = ? AND o.variable IN (SELECT unnest(?))
-          AND o.period IN (SELECT unnest(?)) AND o.region_code IN (SELECT unnest(?))""",
-                     [TABLE_ID, GEO_YEAR, list(var_key), [int(p) for p in periods], list(codes)]).df()
+        WHERE s.table_id = ? AND o.geo_year = ? AND o.variable IN ({_names(var_key)})
+          AND o.period IN ({_marks(periods)}) AND o.region_code IN ({_marks(codes)})""",
+                     [TABLE_ID, GEO_YEAR, *periods, *codes]).df()
     df = df.sort_values("rank", kind="stable").drop_duplicates(["code", "period", "variable"])
     df["measure"] = df["variable"].map(lambda v: var_key[v][0])
     df["group"] = df["variable"].map(lambda v: var_key[v][1])
@@ -430,11 +450,12 @@ def load_weights(con, codes: Sequence[str], periods: Sequence[int], standard: St
         ``code, period, group, weight, weight_period``.
     """
     wvars = sorted({v for vs in standard.weights.values() for v in vs})
-    df = con.execute("""
+    listed = list(codes) or [""]
+    df = con.execute(f"""
         SELECT o.region_code AS code, o.period, o.variable, o.value, o.status, s.rank
         FROM observations o JOIN sources s USING (source_id)
-        WHERE o.variable IN (SELECT unnest(?)) AND o.region_code IN (SELECT unnest(?))""",
-                     [wvars, list(codes)]).df()
+        WHERE o.variable IN ({_names(wvars)}) AND o.region_code IN ({_marks(listed)})""",
+                     listed).df()
     df = df.sort_values("rank").drop_duplicates(["code", "variable", "period"])
     df["ok"] = df["status"] == STATUS_OK
     frames = []
