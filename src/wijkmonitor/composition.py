@@ -945,10 +945,12 @@ def gap_summary(result: dict) -> dict:
                 crude_reason=_why_not(result, crude), standardised_reason=_why_not(result, std))
 
 
-def plain_rule(standard: Standard) -> str:
-    """The method in two plain Dutch sentences (the full rule is :func:`rule_text`)."""
+def plain_rule(standard: Standard, reference: str = "de gemeente") -> str:
+    """The method in two plain Dutch sentences (the full rule is :func:`rule_text`);
+    ``reference``: what the unit is compared with (``Nederland`` for a gemeente)."""
     return ("Een gebied met veel ouderen scoort bij gezondheid vaak lager, ook als er niets verandert. "
-            "Daarom staat naast de gewone (ruwe) afstand tot de gemeente ook de afstand na "
-            "leeftijdsstandaardisatie: gebied en gemeente worden omgerekend naar dezelfde leeftijdsopbouw, "
+            f"Daarom staat naast de gewone (ruwe) afstand tot {reference} ook de afstand na "
+            f"leeftijdsstandaardisatie: gebied en {reference.removeprefix('de ')} worden omgerekend naar "
+            "dezelfde leeftijdsopbouw, "
             f"die van de standaardbevolking {standard.name} ("
             + ", ".join(f"{AGE_LABELS[g]} {_pct(standard.shares[g])}" for g in AGE_GROUPS) + ").")

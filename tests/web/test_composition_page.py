@@ -99,3 +99,14 @@ def test_a_region_outside_the_2020_division_says_why(client):
     out = composition_section.section(client.app.state.ws, Unit(id="WK099999", kind="wijk", name="Nergens"), 2012, 2020)
     assert out["rows"] == []
     assert out["error"] == "regio WK099999 bestaat niet in de indeling 2020 (50090NED is op die indeling gepubliceerd)"
+
+
+def test_gemeente_page_compares_with_the_country(client, real_store):
+    sec = _section(client.get("/gebied/GM0344?basisjaar=2012&laatstejaar=2016").text)
+    text = _text(sec)
+    assert "afstand tot Nederland ook de afstand na leeftijdsstandaardisatie" in text
+    assert "Utrecht tegenover Nederland" in text
+    cli = _cli_json(real_store, "GM0344", "ervaren_gezondheid_pct", 2012, 2016)
+    assert cli["reference"] == "NL00"
+    std = {r["measure"]: r for r in cli["rows"]}["leeftijdsgestandaardiseerd"]
+    assert _row(sec, "ervaren_gezondheid_pct").endswith(nl_difference(std["gap_change"], 1))

@@ -61,5 +61,7 @@ def section(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict | None:
             std=(_gap(s["standardised_baseline"], dec), _gap(s["standardised_latest"], dec)),
             std_change=_gap(s["standardised_change"], dec), std_reason=s["standardised_reason"],
             derived=s["derived"]))
+    if out["reference_name"] == "Nederland":  # a gemeente is compared with the country
+        out["plain"] = composition.plain_rule(standard, "Nederland")
     out["any_derived"] = any(r["derived"] for r in out["rows"])
     return out
