@@ -368,6 +368,24 @@ def _variable(measure: str, group: str) -> str:
     return f"gez_{measure}_{group}"
 
 
+def _marks(values) -> str:
+    """``?, ?, ?``: one placeholder per value (the values are passed as parameters)."""
+    return ", ".join("?" * len(values))
+
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def _names(values) -> str:
+    """Variable names as SQL literals (checked: letters, digits, underscores only). Constants,
+    unlike parameters, let DuckDB skip row groups by their min/max (several times faster)."""
+    values = list(values)
+    bad = [v for v in values if not _NAME_RE.match(str(v))]
+    if bad or not values:
+        raise CompositionError(f"ongeldige variabelenaam {bad[:1]!r}")
+    return ", ".join(f"'{v}'" for v in values)
+
+
 def periods_available(con, measure: str) -> list[int]:
     """50090NED periods with 18+ and 65+ values of ``measure`` in the store."""
     df = con.execute("""
@@ -394,19 +412,28 @@ def load_rates(con, measure: str, periods: Sequence[int], codes: Sequence[str]) 
     DataFrame
         ``code, period, group, value, status``; a code without an observation is absent.
     """
+    df = load_rates_many(con, [measure], periods, codes)
+    return df[["code", "period", "group", "value", "status"]].reset_index(drop=True)
+
+
+def load_rates_many(con, measures: Sequence[str], periods: Sequence[int], codes: Sequence[str]) -> pd.DataFrame:
+    """Like :func:`load_rates` for several measures in one query (column ``measure`` added)."""
     groups = (CRUDE_GROUP, *AGE_GROUPS)
-    var_group = {_variable(measure, g): g for g in groups}
-    df = con.execute("""
+    var_key = {_variable(m, g): (m, g) for m in measures for g in groups}
+    periods, codes = [int(p) for p in periods] or [-1], list(codes) or [""]
+    # IN lists, not unnest(?): DuckDB then skips row groups (several times faster)
+    df = con.execute(f"""
         SELECT o.region_code AS code, o.period, o.variable, o.value, o.status, s.rank
         FROM observations o JOIN sources s USING (source_id)
-        WHERE s.table_id = ? AND o.geo_year = ? AND o.variable IN (SELECT unnest(?))
-          AND o.period IN (SELECT unnest(?)) AND o.region_code IN (SELECT unnest(?))""",
-                     [TABLE_ID, GEO_YEAR, list(var_group), [int(p) for p in periods], list(codes)]).df()
-    df = df.sort_values("rank").drop_duplicates(["code", "period", "variable"])
-    df["group"] = df["variable"].map(var_group)
+        WHERE s.table_id = ? AND o.geo_year = ? AND o.variable IN ({_names(var_key)})
+          AND o.period IN ({_marks(periods)}) AND o.region_code IN ({_marks(codes)})""",
+                     [TABLE_ID, GEO_YEAR, *periods, *codes]).df()
+    df = df.sort_values("rank", kind="stable").drop_duplicates(["code", "period", "variable"])
+    df["measure"] = df["variable"].map(lambda v: var_key[v][0])
+    df["group"] = df["variable"].map(lambda v: var_key[v][1])
     df["period"] = df["period"].astype(int)
     df.loc[df["status"] != STATUS_OK, "value"] = np.nan
-    return df[["code", "period", "group", "value", "status"]].reset_index(drop=True)
+    return df[["measure", "code", "period", "group", "value", "status"]].reset_index(drop=True)
 
 
 def load_weights(con, codes: Sequence[str], periods: Sequence[int], standard: Standard) -> pd.DataFrame:
@@ -423,11 +450,12 @@ def load_weights(con, codes: Sequence[str], periods: Sequence[int], standard: St
         ``code, period, group, weight, weight_period``.
     """
     wvars = sorted({v for vs in standard.weights.values() for v in vs})
-    df = con.execute("""
+    listed = list(codes) or [""]
+    df = con.execute(f"""
         SELECT o.region_code AS code, o.period, o.variable, o.value, o.status, s.rank
         FROM observations o JOIN sources s USING (source_id)
-        WHERE o.variable IN (SELECT unnest(?)) AND o.region_code IN (SELECT unnest(?))""",
-                     [wvars, list(codes)]).df()
+        WHERE o.variable IN ({_names(wvars)}) AND o.region_code IN ({_marks(listed)})""",
+                     listed).df()
     df = df.sort_values("rank").drop_duplicates(["code", "variable", "period"])
     df["ok"] = df["status"] == STATUS_OK
     frames = []
@@ -472,14 +500,19 @@ def _part_values(rates: pd.DataFrame, weights: pd.DataFrame, codes: Sequence[str
                  derive: bool) -> dict[str, tuple[np.ndarray, list[str], np.ndarray]]:
     """Per group: values, statuses and weights of the parts, in the order of ``codes``."""
     out = {}
-    r = rates[rates["period"] == period]
-    w = weights[weights["period"] == period]
+    # plain dicts rather than pandas lookups: this runs for every unit, period and indicator
+    # of an area page (rates and weights are unique per code, period and group)
+    period = int(period)
+    rv = {(c, g): (v, st) for c, p, g, v, st in zip(rates["code"], rates["period"], rates["group"],
+                                                   rates["value"], rates["status"]) if p == period}
+    wv = {(c, g): wt for c, p, g, wt in zip(weights["code"], weights["period"], weights["group"],
+                                           weights["weight"]) if p == period}
+    missing = (np.nan, STATUS_MISSING)
     for group in (CRUDE_GROUP, *AGE_GROUPS):
-        rg = r[r["group"] == group].set_index("code")
-        wg = w[w["group"] == group].set_index("code")["weight"]
-        vals = np.array([rg["value"].get(c, np.nan) for c in codes], dtype="float64")
-        stats = [rg["status"].get(c, STATUS_MISSING) for c in codes]
-        wts = np.array([wg.get(c, np.nan) for c in codes], dtype="float64")
+        got = [rv.get((c, group), missing) for c in codes]
+        vals = np.array([v for v, _ in got], dtype="float64")
+        stats = [st for _, st in got]
+        wts = np.array([wv.get((c, group), np.nan) for c in codes], dtype="float64")
         out[group] = (vals, stats, wts)
     if derive:
         va, sa, _ = out[CRUDE_GROUP]
@@ -658,9 +691,16 @@ def standardised_gap(con, subject: str | Subject, indicator: str, baseline: int,
     rates = load_rates(con, measure, years, codes)
     weights = load_weights(con, codes, years, standard)
     derive = {y: not young_published(con, measure, y) for y in years}
+    return _result(subj, catalogue[indicator], b, l, rates, weights, derive, standard)
+
+
+def _result(subj: Subject, ind, b: int, l: int, rates: pd.DataFrame, weights: pd.DataFrame,
+            derive: dict[int, bool], standard: Standard) -> dict:
+    """The result of :func:`standardised_gap` from the rates of one measure and the weights."""
+    years = sorted({b, l})
     area = {y: unit_period(rates, weights, subj.codes, y, standard, derive=derive[y]) for y in years}
     ref = {y: unit_period(rates, weights, (subj.reference,), y, standard, derive=derive[y]) for y in years}
-    ind = catalogue[indicator]
+    indicator = ind.id
 
     def row(label: str, pick) -> dict:
         out = {"measure": label}
@@ -701,6 +741,105 @@ def standardised_gap(con, subject: str | Subject, indicator: str, baseline: int,
                          "reference_latest": list(ref[l].weight_years)},
         "rule": rule_text(standard), "notes": notes, "rows": rows,
     }
+
+
+# ---------------------------------------------------------------------------------------
+# Many indicators of one unit at once (the website and the report)
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class StoreFacts:
+    """What the store holds of 50090NED, read once per store version.
+
+    Attributes
+    ----------
+    periods:
+        Per measure, the periods with shown 18+ and 65+ values (:func:`periods_available`).
+    young:
+        ``(measure, period)`` pairs with any 18-65 observation (:func:`young_published`).
+    table:
+        :func:`standardisable` of the store.
+    """
+
+    periods: dict[str, list[int]]
+    young: frozenset
+    table: pd.DataFrame
+
+
+def store_facts(con, catalogue: Catalogue | None = None) -> StoreFacts:
+    """Read :class:`StoreFacts` (two queries; cache the result per store version)."""
+    catalogue = catalogue or load_catalogue()
+    have = con.execute("""
+        SELECT o.variable, o.period, count(*) FILTER (WHERE o.status = 'ok') AS n_ok, count(*) AS n_all
+        FROM observations o JOIN sources s USING (source_id)
+        WHERE s.table_id = ? AND o.variable LIKE 'gez_%' GROUP BY ALL""", [TABLE_ID]).df()
+    ok = {(v, int(p)) for v, p, n in have[["variable", "period", "n_ok"]].itertuples(index=False) if n > 0}
+    young, periods = set(), {}
+    for v, p in {(v, int(p)) for v, p in have[["variable", "period"]].itertuples(index=False)}:
+        if v.startswith("gez_") and v.endswith("_18_65"):
+            young.add((v[4:-6], p))
+    for v, p in ok:
+        m = _VALUE_RE.match(v)
+        if m and (_variable(m.group("measure"), "65plus"), p) in ok:
+            periods.setdefault(m.group("measure"), []).append(p)
+    return StoreFacts({m: sorted(ps) for m, ps in periods.items()}, frozenset(young),
+                      standardisable(con, catalogue))
+
+
+def standardised_gaps(con, subject: str | Subject, indicators: Sequence[str], baseline: int, latest: int,
+                      *, facts: StoreFacts | None = None, standard: Standard | None = None,
+                      catalogue: Catalogue | None = None) -> list[dict]:
+    """:func:`standardised_gap` for several indicators of one unit, reading the store once.
+
+    Returns
+    -------
+    list of dict
+        Per indicator, in the order asked: the result of :func:`standardised_gap` (the same
+        numbers), or ``{"indicator", "indicator_name", "error"}`` with the Dutch reason why it
+        cannot be computed.
+
+    Raises
+    ------
+    CompositionError
+        Unknown area (Dutch message).
+    """
+    catalogue = catalogue or load_catalogue()
+    standard = standard or load_standard()
+    facts = facts or store_facts(con, catalogue)
+    subj = subject if isinstance(subject, Subject) else resolve_subject(con, subject)
+    reasons = facts.table.set_index("indicator")["reason"]
+    plan, out = {}, []
+    for indicator in indicators:
+        ind = catalogue[indicator]
+        measure = measure_of(indicator, catalogue)
+        periods = facts.periods.get(measure, []) if measure else []
+        if measure is None:
+            out.append(dict(indicator=indicator, indicator_name=ind.name,
+                            error=f"kan niet worden gestandaardiseerd: {reasons.get(indicator, '')}"))
+            continue
+        if not periods:
+            out.append(dict(indicator=indicator, indicator_name=ind.name,
+                            error="geen 50090NED-cijfers voor 18+ en 65+ in de store"))
+            continue
+        b = _nearest(periods, int(baseline), prefer_later=False)
+        l = _nearest(periods, int(latest), prefer_later=True)
+        plan[indicator] = (measure, b, l)
+        out.append(None)
+    codes = tuple(dict.fromkeys((*subj.codes, subj.reference)))
+    years = sorted({y for _, b, l in plan.values() for y in (b, l)})
+    if plan:
+        rates = load_rates_many(con, sorted({m for m, _, _ in plan.values()}), years, codes)
+        weights = load_weights(con, codes, years, standard)
+        by_measure = {m: g.drop(columns="measure") for m, g in rates.groupby("measure")}
+        empty = rates.iloc[0:0].drop(columns="measure")
+    for i, indicator in enumerate(indicators):
+        if out[i] is not None:
+            continue
+        measure, b, l = plan[indicator]
+        derive = {y: (measure, y) not in facts.young for y in {b, l}}
+        out[i] = _result(subj, catalogue[indicator], b, l, by_measure.get(measure, empty), weights,
+                         derive, standard)
+    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -755,3 +894,63 @@ def derivation_check(con, measure: str = "ervaren_goed", *, level: str = "WK",
                         gap_mean_abs_error=gap_err.abs().mean(),
                         gap_p90_abs_error=gap_err.abs().quantile(0.9)))
     return pd.DataFrame(out)
+
+
+# ---------------------------------------------------------------------------------------
+# One line per indicator: crude and standardised gap change (the website and the report)
+# ---------------------------------------------------------------------------------------
+
+def _why_not(result: dict, row: dict) -> str | None:
+    """Dutch reason why a row's gap change is missing (None when it is there)."""
+    if row["gap_change"] is not None:
+        return None
+    b, l = result["baseline_year"], result["latest_year"]
+    if b == l:
+        return f"50090NED heeft deze maat alleen voor {b}: geen verandering te berekenen"
+    why = []
+    for tag, year in (("baseline", b), ("latest", l)):
+        if row[f"status_{tag}"] != STATUS_OK:
+            why.append(f"{result['area_name']} {year}: {row[f'status_{tag}']}")
+        if row[f"reference_status_{tag}"] != STATUS_OK:
+            why.append(f"{result['reference_name']} {year}: {row[f'reference_status_{tag}']}")
+    return "; ".join(why) or STATUS_MISSING
+
+
+def gap_summary(result: dict) -> dict:
+    """The crude and the standardised gap change of one :func:`standardised_gap` result (or
+    an error entry of :func:`standardised_gaps`), with the Dutch reason where one is missing.
+
+    Returns
+    -------
+    dict
+        ``indicator, indicator_name, baseline_year, latest_year, crude_baseline, crude_latest,
+        crude_change, standardised_baseline, standardised_latest, standardised_change, derived``
+        (gaps in the indicator's unit; None where not computable) and ``crude_reason``,
+        ``standardised_reason`` (None where computed).
+    """
+    if "error" in result:
+        return dict(indicator=result["indicator"], indicator_name=result["indicator_name"],
+                    baseline_year=None, latest_year=None, crude_baseline=None, crude_latest=None,
+                    crude_change=None, standardised_baseline=None, standardised_latest=None,
+                    standardised_change=None, derived=False,
+                    crude_reason=result["error"], standardised_reason=result["error"])
+    rows = {r["measure"]: r for r in result["rows"]}
+    crude, std = rows["ruw (18+)"], rows["leeftijdsgestandaardiseerd"]
+    return dict(indicator=result["indicator"], indicator_name=result["indicator_name"],
+                baseline_year=result["baseline_year"], latest_year=result["latest_year"],
+                crude_baseline=crude["gap_baseline"], crude_latest=crude["gap_latest"],
+                crude_change=crude["gap_change"], standardised_baseline=std["gap_baseline"],
+                standardised_latest=std["gap_latest"], standardised_change=std["gap_change"],
+                derived=bool(std["derived_baseline"] or std["derived_latest"]),
+                crude_reason=_why_not(result, crude), standardised_reason=_why_not(result, std))
+
+
+def plain_rule(standard: Standard, reference: str = "de gemeente") -> str:
+    """The method in two plain Dutch sentences (the full rule is :func:`rule_text`);
+    ``reference``: what the unit is compared with (``Nederland`` for a gemeente)."""
+    return ("Een gebied met veel ouderen scoort bij gezondheid vaak lager, ook als er niets verandert. "
+            f"Daarom staat naast de gewone (ruwe) afstand tot {reference} ook de afstand na "
+            f"leeftijdsstandaardisatie: gebied en {reference.removeprefix('de ')} worden omgerekend naar "
+            "dezelfde leeftijdsopbouw, "
+            f"die van de standaardbevolking {standard.name} ("
+            + ", ".join(f"{AGE_LABELS[g]} {_pct(standard.shares[g])}" for g in AGE_GROUPS) + ").")

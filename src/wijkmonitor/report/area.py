@@ -11,7 +11,7 @@ import pandas as pd
 from .. import analysis
 from ..catalogue import THEMES
 from . import wijkindex as _wijkindex
-from . import charts, effect_chapter, provenance
+from . import charts, composition_table, effect_chapter, provenance
 from .data import PROGRAMMES, StoreData
 from .format import is_number, nl_join, nl_number, nl_value
 from ..comparability import BREAK_CLASS
@@ -415,6 +415,9 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
     if not measured:
         summary.append("Voor geen enkele indicator is de ontwikkeling van de afstand tot het stedelijk "
                        "gemiddelde te meten.")
+    leeftijd = composition_table.area(data, area_id, baseline, latest)
+    if leeftijd and themes and leeftijd["theme"] not in {t["id"] for t in themes}:
+        leeftijd["theme"] = themes[-1]["id"]  # no health theme in this fiche: after the last theme
     return dict(
         kind="area", area_id=area_id, name=name, gemeente_name=str(a["gemeente_name"]),
         gemeente=str(a["gemeente"]), programme=str(a["programme"]), programme_label=p["label"],
@@ -433,4 +436,5 @@ def build(data: StoreData, area: str, baseline: int, latest: int, *, database_ur
         catalogue_version=data.catalogue_version, reference_name="stedelijk gemiddelde",
         effect=effect_chapter.area(data, area_id, baseline, latest),
         wijkindex=_wijkindex.fiche(data, area_id),
+        leeftijd=leeftijd,
     )

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from .. import analysis, comparability
 from ..bounds import MAX_TEXT, NO_CONTROL, Formaat, GemeenteCode, IdPath, IndicatorPath, YearQuery
 from ..local import public as local_public
-from . import breaks, downloads, effect_section, maps, present, svg
+from . import breaks, composition_section, downloads, effect_section, maps, present, svg
 from .layout import TEMPLATES
 from .data import LEVEL_NAMES, PROGRAMMES, REASONS, Unit, WebStore
 
@@ -399,6 +399,7 @@ def gebied(request: Request, uid: IdPath, basisjaar: YearQuery = None, laatsteja
                        downloads_map=_download_links(request, "kaart", ("geojson", "csv", "xlsx", "parquet", "csv-en")) if locator.get("svg") else [],
                        lokaal_html=Markup(_LOKAAL_MARKER),
                        effect=effect_section.section(ws, u, b, l),
+                       leeftijd=composition_section.section(ws, u, b, l),
                        wijkindex=wijkindex_profile.section(ws, u)).body
         head, tail = body.split(_LOKAAL_MARKER.encode())
         return head, tail
