@@ -105,6 +105,10 @@ def test_renames_between_editions_are_declared_with_their_sources():
     cited_2016 = {c.variable: c.key for c in kwb["83487NED"].columns if not c.unverified}
     assert cited_2016["g_wozbag"] == "GemiddeldeWoningwaarde_35" and cited_2016["p_hh_li"] == "k_40HuishoudensMetLaagsteInkomen_70"
     assert len(cited_2016) == 15
+    # 2019: the header of the 84583NED rows exported by marcopellegrinoit/DHZW_synthetic-population
+    cited_2019 = {c.variable: c.key for c in kwb["84583NED"].columns if not c.unverified}
+    assert cited_2019["a_opl_lg"] == "OpleidingsniveauLaag_64" and cited_2019["a_nw_all"] == "NietWestersTotaal_18"
+    assert "g_ink_pi" not in cited_2019  # its income key was not seen with the table id
     assert all(c.unverified for c in kwb["82339NED"].columns)  # 2013: no key with an identifiable source
     # 2013 names its regions in the dimension RegioS (the later editions: WijkenEnBuurten)
     assert (kwb["82339NED"].code_column, kwb["82339NED"].names) == ("RegioS", "RegioS")
