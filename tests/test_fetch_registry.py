@@ -350,3 +350,27 @@ def test_a_damaged_fetched_table_is_a_dutch_error_naming_it(tmp_path):
         registry_online.read(tmp_path)
     assert "registry/85984NED" in str(err.value) and "onleesbaar" in str(err.value)
     assert "--only 85984NED" in str(err.value)
+
+
+def test_the_2013_table_is_selected_and_read_by_its_own_region_dimension(tmp_path):
+    """82339NED (KWB 2013) names its regions in RegioS: the fetch selects RegioS (not the family's
+    WijkenEnBuurten), takes the names from the RegioS entity and reads the codes back from it; a
+    recording that still had WijkenEnBuurten fails the table with the column named."""
+    replay = Replay()
+    report = fetch_all(tmp_path, transport=replay.transport(), only=["82339NED"], **NO_WAIT)
+    assert report.fetched == ["82339NED"], report.failed
+    rows = [httpx.URL(u) for u in replay.urls if "82339NED/UntypedDataSet" in u]
+    assert rows[0].params["$select"].split(",")[0] == "RegioS"
+    assert any("82339NED/RegioS" in u for u in replay.urls)
+    [res] = [r for r in registry_online.read(tmp_path) if r.info.table_id == "82339NED"]
+    regions = res.regions.set_index("code")
+    assert regions.loc["BU03440300", "name"] == "Zambesidreef e.o." and regions.loc["GM0363", "name"] == "Amsterdam"
+    assert {"NL00", "GM0344", "WK034403", "BU03440300", "BU03630000"} <= set(res.observations.region_code)
+    # the same rows under WijkenEnBuurten: the selected RegioS is not in the rows
+    rec = load()
+    for page in rec["odata"]["82339NED"]["UntypedDataSet"]:
+        for row in page["value"]:
+            row["WijkenEnBuurten"] = row.pop("RegioS")
+    shutil.rmtree(registry_dir(tmp_path) / "82339NED")
+    report = fetch_all(tmp_path, transport=Replay(rec).transport(), only=["82339NED"], **NO_WAIT)
+    assert "kolom RegioS ontbreekt" in report.failed["82339NED"]

@@ -84,10 +84,35 @@ def test_renames_between_editions_are_declared_with_their_sources():
     assert col["85318NED"]["a_opl_lg"].key == "OpleidingsniveauLaag_64"
     assert col["85618NED"]["a_opl_lg"].key == "BasisonderwijsVmboMbo1_70"
     # editions without a full key list: only the keys seen in public code are cited, the rest
-    # stays unverified (83765NED: the two keys of reidhin/grenswijzigen)
+    # stays unverified. 83765NED: the two keys of reidhin/grenswijzigen, five that
+    # dat-nguyen96/Micro-Neighbourhood build_clusters.py requires of its 83765NED download and
+    # three its App.jsx reads from a 83765NED row; the crime keys only appear in a repository
+    # that also selects wrong keys of 83765NED, so they stay unverified.
     cited_2017 = {c.variable: c.key for c in kwb["83765NED"].columns if not c.unverified}
-    assert cited_2017 == {"a_inw": "AantalInwoners_5", "a_65_oo": "k_65JaarOfOuder_12"}
-    assert all(c.unverified for c in kwb["82339NED"].columns)  # 2013: nothing found yet
+    assert cited_2017 == {"a_inw": "AantalInwoners_5", "a_65_oo": "k_65JaarOfOuder_12",
+                          "a_00_14": "k_0Tot15Jaar_8", "a_25_44": "k_25Tot45Jaar_10",
+                          "a_hh": "HuishoudensTotaal_28", "g_ink_pi": "GemiddeldInkomenPerInwoner_66",
+                          "p_hh_osm": "HuishOnderOfRondSociaalMinimum_73", "a_15_24": "k_15Tot25Jaar_9",
+                          "a_45_64": "k_45Tot65Jaar_11", "p_hh_li": "k_40HuishoudensMetLaagsteInkomen_70"}
+    assert {c.variable for c in kwb["83765NED"].columns if c.variable.startswith("misdr_") and c.unverified} == {
+        "misdr_diefstal_woning_p1000", "misdr_vernieling_p1000", "misdr_geweld_p1000"}
+    # 2018: the BigQuery datamart over 84286NED (dkapitan/nl-open-data) adds the age bands, westers,
+    # income per inwoner, AO and WW to the keys of lauradatta/neighbourhood_choice
+    cited_2018 = {c.variable: c.key for c in kwb["84286NED"].columns if not c.unverified}
+    assert cited_2018["a_45_64"] == "k_45Tot65Jaar_11" and cited_2018["g_ink_pi"] == "GemiddeldInkomenPerInwoner_66"
+    assert cited_2018["a_soz_ao"] == "PersonenPerSoortUitkeringAO_75" and cited_2018["a_soz_wb"] == "PersonenPerSoortUitkeringBijstand_74"
+    # 2016: the 83487NED row read by MJvRijn/VAS_pset6 (demographics, housing, income, uitkeringen)
+    cited_2016 = {c.variable: c.key for c in kwb["83487NED"].columns if not c.unverified}
+    assert cited_2016["g_wozbag"] == "GemiddeldeWoningwaarde_35" and cited_2016["p_hh_li"] == "k_40HuishoudensMetLaagsteInkomen_70"
+    assert len(cited_2016) == 15
+    # 2019: the header of the 84583NED rows exported by marcopellegrinoit/DHZW_synthetic-population
+    cited_2019 = {c.variable: c.key for c in kwb["84583NED"].columns if not c.unverified}
+    assert cited_2019["a_opl_lg"] == "OpleidingsniveauLaag_64" and cited_2019["a_nw_all"] == "NietWestersTotaal_18"
+    assert "g_ink_pi" not in cited_2019  # its income key was not seen with the table id
+    assert all(c.unverified for c in kwb["82339NED"].columns)  # 2013: no key with an identifiable source
+    # 2013 names its regions in the dimension RegioS (the later editions: WijkenEnBuurten)
+    assert (kwb["82339NED"].code_column, kwb["82339NED"].names) == ("RegioS", "RegioS")
+    assert all(kwb[t].code_column is None for t in kwb if t != "82339NED")  # the family's WijkenEnBuurten
 
 
 def test_every_cited_odata_key_is_cited_from_a_source_that_names_its_table():
@@ -166,6 +191,23 @@ def test_loader_accepts_a_cited_key_and_an_unverified_stem(tmp_path):
     a_inw, woz = fam.tables["T1"].columns
     assert (a_inw.stem, a_inw.cite, a_inw.unverified) == ("AantalInwoners", "repo/path", False)
     assert woz.unverified and woz.factor == 0.001  # euro -> x 1 000 euro
+
+
+def test_a_table_may_name_its_own_region_dimension(tmp_path):
+    from wijkmonitor.sources.registry import code_column, names_entity
+    text = BASE.format(name="fam").replace("code_column: WijkenEnBuurten\n", "code_column: WijkenEnBuurten\nnames: WijkenEnBuurten\n")
+    text = text.replace("    levels: [buurt]\n", "    levels: [buurt]\n    code_column: RegioS\n")
+    text += "      a_inw: {key: AantalInwoners_4, cite: src}\n"
+    text += "  T2:\n    period: 2024\n    geo_year: 2024\n    levels: [buurt]\n    columns:\n"
+    text += "      a_inw: {key: AantalInwoners_5, cite: src}\n"
+    fam = load_file(_write(tmp_path, "fam", text))
+    t1, t2 = fam.tables["T1"], fam.tables["T2"]
+    assert (code_column(t1, fam), names_entity(t1, fam)) == ("RegioS", "RegioS")  # its dimension names it
+    assert (code_column(t2, fam), names_entity(t2, fam)) == ("WijkenEnBuurten", "WijkenEnBuurten")
+    bad = text.replace("    code_column: RegioS\n", "    code_column: [RegioS]\n")
+    with pytest.raises(RegistryError) as err:
+        load_file(_write(tmp_path, "fam", bad))
+    assert err.value.field == "tables.T1.code_column" and "kolomnaam" in str(err.value)
 
 
 def test_family_name_must_match_the_file(tmp_path):

@@ -45,7 +45,7 @@ from typing import Callable
 import httpx
 import pandas as pd
 
-from .registry import Family, Table, load_registry, norm_unit, unit_factor
+from .registry import Family, Table, code_column, load_registry, names_entity, norm_unit, unit_factor
 
 FOLDER = "registry"
 MANIFEST = "manifest.json"
@@ -188,6 +188,8 @@ def declaration(table: Table) -> str:
     import hashlib
 
     parts = [table.filter or "", json.dumps(table.layers, sort_keys=True)]
+    if table.code_column or table.names:  # only when the table overrides its family's
+        parts.append(f"code={table.code_column or ''}|names={table.names or ''}")
     parts += [f"{c.variable}={c.key or ''}|{c.stem}|{'/'.join(c.aliases)}|{c.unit}|{sorted(c.where.items())}"
               for c in table.columns]
     return hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()[:12]
@@ -381,7 +383,7 @@ class Fetcher:
         resolved, warnings, missing = _resolve(table, available, suffixed=True)
         dims = sorted({d for spec in resolved.values() for d in spec["where"]})
         period_col = fam.period_column
-        select = [fam.code_column] + ([period_col] if period_col else []) + dims
+        select = [code_column(table, fam)] + ([period_col] if period_col else []) + dims
         select += sorted({spec["key"] for spec in resolved.values()})
         params = {**fmt, "$select": ",".join(dict.fromkeys(select))}
         if table.filter:
@@ -405,8 +407,8 @@ class Fetcher:
         frame.to_parquet(tmp / "data.parquet", index=False)
         (tmp / "DataProperties.json").write_text(json.dumps(props, ensure_ascii=False), encoding="utf-8")
         (tmp / "TableInfos.json").write_text(json.dumps(infos, ensure_ascii=False), encoding="utf-8")
-        if fam.names:
-            names = self._paged(f"{base}/{fam.names}", fmt, task)
+        if names_entity(table, fam):
+            names = self._paged(f"{base}/{names_entity(table, fam)}", fmt, task)
             (tmp / "names.json").write_text(json.dumps(
                 {str(r["Key"]).strip(): str(r.get("Title") or "").strip() for r in names},
                 ensure_ascii=False), encoding="utf-8")

@@ -18,7 +18,7 @@ import pandas as pd
 from . import base
 from .base import SourceError, SourceInfo, SourceResult
 from .fetch_registry import FOLDER, MANIFEST
-from .registry import load_registry
+from .registry import code_column, load_registry
 
 #: Read from the fetched-tables directory too (see pipeline.ingest).
 ONLINE = True
@@ -62,7 +62,8 @@ class _Melt:
 
 def _read_odata(folder: Path, rel: str, manifest: dict, table, fam) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame = pd.read_parquet(folder / "data.parquet")
-    code = base.normalise_national(frame[fam.code_column].fillna("").str.strip())
+    code_col = code_column(table, fam)
+    code = base.normalise_national(frame[code_col].fillna("").str.strip())
     if fam.period_column:
         period_raw = frame[fam.period_column].fillna("").str.strip()
         years = period_raw.str.extract(r"^(\d{4})", expand=False)
@@ -90,7 +91,7 @@ def _read_odata(folder: Path, rel: str, manifest: dict, table, fam) -> tuple[pd.
     names_path = folder / "names.json"
     names = json.loads(names_path.read_text(encoding="utf-8")) if names_path.exists() else {}
     uniq = pd.unique(code)
-    raw_codes = frame[fam.code_column].fillna("").str.strip()
+    raw_codes = frame[code_col].fillna("").str.strip()
     first_raw = dict(zip(code, raw_codes))
     regions = base.regions_from_codes(uniq, [names.get(first_raw.get(c, c), c) if names else None
                                              for c in uniq], table.geo_year)

@@ -39,6 +39,8 @@ File layout (keys in ``<>`` are free names)::
             where: {Leeftijd: "20300"} # dimension codes selecting the rows (long tables)
         access: mirror                 # optional: overrides the family's access
         fetch: false                   # optional: declared (public), not fetched
+        code_column: RegioS            # optional: overrides the family's code_column (and
+                                       # names, unless the table sets its own names)
             aliases: [OtherKey_35]     # other spellings of the key seen for this table
 
 A column is *verified* when it has ``key`` and ``cite``; it is *unverified* when it says
@@ -130,6 +132,8 @@ class Table:
     layers: dict = field(default_factory=dict)  # wfs: level -> {layer, code, name}
     urls: tuple[str, ...] = ()  # download: public URLs
     fetch: bool = True  # False: declared (what is public), not fetched
+    code_column: str | None = None  # odata: overrides the family's code_column (None: the family's)
+    names: str | None = None  # odata: overrides the family's names dimension (None: the family's)
 
     @property
     def fetchable(self) -> bool:
@@ -275,12 +279,20 @@ def load_file(path: Path) -> Family:
                 if not isinstance(lay, dict) or not {"layer", "code", "name"} <= set(lay):
                     raise RegistryError(path, f"{where}layers.{lv}", "verwacht layer, code en name")
         urls = tuple(spec.get("urls") or ())
+        overrides = {}
+        for opt in ("code_column", "names"):
+            if spec.get(opt) is not None:
+                if not isinstance(spec[opt], str) or not spec[opt].strip():
+                    raise RegistryError(path, f"{where}{opt}", f"verwacht een kolomnaam, kreeg {spec[opt]!r}")
+                overrides[opt] = spec[opt]
+        if "code_column" in overrides and "names" not in overrides and data.get("names"):
+            overrides["names"] = overrides["code_column"]  # the region dimension names its regions
         if t_access == "download" and not urls and not spec.get("note"):
             raise RegistryError(path, f"{where}urls", "een download-tabel noemt URL's of een note")
         tables[tid] = Table(family=name, table_id=tid, title=str(spec.get("title", "")),
                             periods=periods, geo_year=geo_year, levels=levels, columns=columns,
                             access=t_access, filter=spec.get("filter"), note=spec.get("note"),
-                            layers=layers, urls=urls, fetch=fetch)
+                            layers=layers, urls=urls, fetch=fetch, **overrides)
     return Family(name=name, file=path, title=_req(data, "title", path, ""),
                   publisher=_req(data, "publisher", path, ""), licence=_req(data, "licence", path, ""),
                   access=access, service=data.get("service"),
@@ -313,3 +325,13 @@ def all_tables(folder: Path = HERE) -> dict[str, Table]:
 
 def family_of(table: Table, folder: Path = HERE) -> Family:
     return load_registry(folder)[table.family]
+
+
+def code_column(table: Table, fam: Family) -> str | None:
+    """The region code column of an OData table: its own, else its family's."""
+    return table.code_column or fam.code_column
+
+
+def names_entity(table: Table, fam: Family) -> str | None:
+    """The dimension whose Title names the regions of an OData table: its own, else its family's."""
+    return table.names or fam.names
