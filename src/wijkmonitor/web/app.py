@@ -71,6 +71,8 @@ def _warm(ws: WebStore) -> None:
         index_for(ws)          # names of every region (~1 s)
         from .effect_section import effect_data
         effect_data(ws)        # the comparison areas' values of the area pages (~1 s CPU)
+        from .composition_section import rows
+        rows(ws)               # rates and weights of the age standardisation (~1 s, ~40 MB)
         postcodes.index()      # PC4 -> buurt (~2 s of JSON)
     except store.StoreMissing:
         return

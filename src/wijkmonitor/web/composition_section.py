@@ -1,6 +1,7 @@
 """The section "Leeftijd meegerekend" on an area page: the crude and the age-standardised gap
 change of the 50090NED health indicators (:mod:`wijkmonitor.composition`), worded for the site.
-Nothing is computed here but the layout; the store facts are read once per store version and
+Nothing is computed here but the layout; the store facts and the rows the standardisation
+reads (:func:`rows`) are read once per store version and
 the page itself is cached per store version by :func:`wijkmonitor.web.pages.gebied`."""
 
 from __future__ import annotations
@@ -18,6 +19,15 @@ NOT_COMPUTABLE = "niet te berekenen"
 def facts(ws: WebStore) -> composition.StoreFacts:
     """What the site's store holds of 50090NED (read once per store version)."""
     return ws.built("composition_facts", lambda: composition.store_facts(ws.con(), ws.catalogue))
+
+
+def rows(ws: WebStore) -> composition.StoreRows:
+    """The rates and weights the section reads, in memory (read once per store version; warmed
+    at server start, so that an uncached area page needs no query for this section)."""
+    measures = [m for m in (composition.measure_of(i, ws.catalogue) for i in indicators(ws)) if m]
+    # (the facts are read before: ``built`` runs one build at a time and does not nest)
+    return ws.built("composition_rows",
+                    lambda: composition.store_rows(ws.con(), measures, composition.load_standard()))
 
 
 def indicators(ws: WebStore) -> list[str]:
@@ -42,7 +52,8 @@ def section(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict | None:
     cat = ws.catalogue
     try:
         results = composition.standardised_gaps(ws.con(), u.id, indicators(ws), baseline, latest,
-                                                facts=facts(ws), standard=standard, catalogue=cat)
+                                                facts=facts(ws), standard=standard, catalogue=cat,
+                                                rows=rows(ws))
     except composition.CompositionError as exc:
         out["error"] = str(exc)
         return out

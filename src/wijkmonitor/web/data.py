@@ -142,6 +142,7 @@ class LRU:
         self.nbytes = 0
         self._d: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
+        self._flights: dict = {}  # key -> Event of the thread computing it
 
     @staticmethod
     def _size(value) -> int:
@@ -168,12 +169,35 @@ class LRU:
                 self.nbytes -= self._size(self._d.popitem(last=False)[1])
 
     def get_or_put(self, key, fn):
-        """The value under ``key``, else ``fn()`` (stored)."""
+        """The value under ``key``, else ``fn()`` (stored).
+
+        Single flight: while one thread computes ``fn()`` for a key, other threads asking for
+        the same key wait for that result instead of computing it again (under 50 connections
+        the same uncached page was otherwise rendered by many threads at once, multiplying the
+        CPU time and the memory of the render; ``benchmarks/bench_hardening.py``). If ``fn``
+        raises, one of the waiting threads computes it next."""
         value = self.get(key, _MISSING)
-        if value is _MISSING:
+        if value is not _MISSING:
+            return value
+        with self._lock:
+            flight = self._flights.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._flights[key] = threading.Event()
+        if not leader:
+            flight.wait()
+            value = self.get(key, _MISSING)
+            if value is not _MISSING:
+                return value
+            return self.get_or_put(key, fn)  # the leader failed (or its entry was evicted at once)
+        try:
             value = fn()
             self.put(key, value)
-        return value
+            return value
+        finally:
+            with self._lock:
+                self._flights.pop(key, None)
+            flight.set()
 
     def __len__(self) -> int:
         return len(self._d)
