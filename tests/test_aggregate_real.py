@@ -496,6 +496,11 @@ def _compare_a_b(custom, a, b, extra):
         x = region_values(custom.con, [extra], ind, period, unit_codes=b_codes)
         extra_shown = (extra in x.index and x.loc[extra, "status"] == "ok"
                        and (cat[ind].aggregation == "som" or not pd.isna(x.loc[extra, "denominator"])))
+        if extra in x.index and "benadering: gewogen met huishoudens" in str(rb["method"]):
+            # B weighted with the declared stand-in: the extra buurt counts when its own value
+            # and its household count (both published) are shown
+            hh = obs(custom.con, [extra], "a_hh", period, int(x.loc[extra, "geo_year"])).get(extra, (None, None))
+            extra_shown = x.loc[extra, "status"] == "ok" and hh[1] == "ok"
         if (ind, period) not in xa.index:
             continue
         ra = xa.loc[(ind, period)]

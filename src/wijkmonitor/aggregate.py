@@ -566,9 +566,11 @@ def bridge_recoded(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, units: 
     new.loc[low, "status"] = STATUS_NOT_COMPARABLE
     # provenance: the publication keeps its form "<table>, indeling <year>" (the comparison rule
     # of analysis.same_publication reads it); the method names the crosswalk and its share
+    # (an approximation clause, "; benadering: ...", stays at the end)
     new["method"] = [
-        f"{m} via de {info[i][0].name} "
+        f"{m.split('; ', 1)[0]} via de {info[i][0].name} "
         f"({nl_value(100 * info[i][1].share, 0, '%')} van de inwoners van {info[i][2].reference_year} gevolgd)"
+        + (f"; {m.split('; ', 1)[1]}" if "; " in m else "")
         for m, i in zip(new["method"], new["unit_id"])]
     mine = values["unit_id"].isin(set(new["unit_id"]))
     lost = mine & (values["status"] == STATUS_NOT_COMPARABLE) & (values["n_used"] == 0)
