@@ -108,3 +108,20 @@ def test_the_script_prints_the_yaml_block(real_store):
     for ind_id, d in declared.items():
         assert printed[ind_id]["p95"] == pytest.approx(d["p95"], abs=5e-5)
         assert np.isclose(printed[ind_id]["mean"], d["mean"], atol=5e-5)
+
+
+def test_the_area_page_marks_the_approximation_and_shows_its_interval(real_store, con):
+    from fastapi.testclient import TestClient
+
+    from wijkmonitor.nlformat import nl_number
+    from wijkmonitor.web.app import create_app
+
+    row = con.execute("SELECT value FROM area_values WHERE unit_id = 'rotterdam-zuid' "
+                      "AND indicator = 'woz_gemiddeld' AND period = 2024").fetchone()
+    p95 = uncertainty.fallback_parameters()["woz_gemiddeld"]["p95"]
+    half = 0.5 + p95 * row[0]
+    page = TestClient(create_app(real_store)).get("/gebied/rotterdam-zuid").text
+    assert f'title="{APPROX_WIJK}">b</abbr>' in page
+    assert f"{APPROX_WIJK}: een benadering, het interval bevat de gemeten fout ervan" in page
+    # the value with its widened interval (a plain rounding interval is not shown)
+    assert f"({nl_number(row[0] - half, 0)}–{nl_number(row[0] + half, 0)})" in page
