@@ -125,3 +125,21 @@ def test_the_area_page_marks_the_approximation_and_shows_its_interval(real_store
     assert f"{APPROX_WIJK}: een benadering, het interval bevat de gemeten fout ervan" in page
     # the value with its widened interval (a plain rounding interval is not shown)
     assert f"({nl_number(row[0] - half, 0)}–{nl_number(row[0] + half, 0)})" in page
+
+
+def test_the_api_names_the_approximation_and_its_interval(real_store):
+    from fastapi.testclient import TestClient
+
+    from wijkmonitor.web.app import create_app
+
+    client = TestClient(create_app(real_store))
+    r = client.get("/api/v1/value/rotterdam-zuid/koopwoningen_pct/2024").json()
+    assert r["approximation"] == APPROX_WIJK and r["interval_method"] == "vervangend_gewicht"
+    p95 = uncertainty.fallback_parameters()["koopwoningen_pct"]["p95"]
+    assert r["upper"] - r["lower"] == pytest.approx(2 * (0.5 + p95))
+    # a published value: no approximation, the rounding only
+    g = client.get("/api/v1/value/GM0599/koopwoningen_pct/2024").json()
+    assert g["approximation"] is None and g["interval_method"] == "afronding"
+    rows = client.get("/api/v1/values?unit=rotterdam-zuid&indicator=koopwoningen_pct&period=2024").json()
+    rows = rows["data"] if isinstance(rows, dict) else rows
+    assert [x["interval_method"] for x in rows] == ["vervangend_gewicht"]

@@ -230,7 +230,8 @@ def interval_columns(df, catalogue, indicator: str | None = None):
     Parameters
     ----------
     df : DataFrame with ``value``, ``status`` and, where known, ``numerator``,
-        ``denominator`` and ``method`` (an approximation widens the interval); and
+        ``denominator`` and ``method`` or ``source`` (the provenance: an approximation widens
+        the interval); and
         ``indicator`` unless ``indicator`` is given
     catalogue : the catalogue (indicators not in it, e.g. the wijkindex, get no interval)
     indicator : the indicator of all rows (a table of one indicator)
@@ -255,7 +256,9 @@ def interval_columns(df, catalogue, indicator: str | None = None):
         shown = (df["status"] == "ok").to_numpy(bool) if "status" in df.columns else np.ones(n, bool)
         val = np.where(shown, col("value"), np.nan)
         num, den = col("numerator"), col("denominator")
-        approx = is_approximation(df["method"]) if "method" in df.columns else np.zeros(n, bool)
+        # the provenance: ``method`` of area_values (``source`` in the web's value tables)
+        prov = "method" if "method" in df.columns else "source" if "source" in df.columns else None
+        approx = is_approximation(df[prov]) if prov else np.zeros(n, bool)
         ids = np.full(n, indicator, dtype=object) if indicator else df["indicator"].to_numpy(object)
         for ind_id in pd.unique(ids):
             if ind_id not in catalogue:
