@@ -143,3 +143,38 @@ def test_the_api_names_the_approximation_and_its_interval(real_store):
     rows = client.get("/api/v1/values?unit=rotterdam-zuid&indicator=koopwoningen_pct&period=2024").json()
     rows = rows["data"] if isinstance(rows, dict) else rows
     assert [x["interval_method"] for x in rows] == ["vervangend_gewicht"]
+
+
+def test_readme_counts_of_areas_with_housing_figures_and_an_index_in_2024(con):
+    """README, Wijkindex, "What the data allow per year": with the stand-in weight 54 of the 60
+    areas (19 of the 20 focusgebieden) have WOZ and koopwoningen for 2024, and 58 (all 20
+    focusgebieden) a 2024 index; the rest are named with their reason there."""
+    both = dict(con.execute("""
+        SELECT i.programme, count(*) FROM (
+            SELECT unit_id FROM area_values WHERE unit_kind = 'area' AND period = 2024 AND status = 'ok'
+              AND indicator IN ('woz_gemiddeld', 'koopwoningen_pct') GROUP BY 1 HAVING count(*) = 2) v
+        JOIN area_index i ON i.area_id = v.unit_id GROUP BY 1""").fetchall())
+    assert both == {"nplv": 19, "aandachtswijken": 35}
+    index = dict(con.execute("""
+        SELECT programme, count(*) FILTER (WHERE status = 'ok') FROM wijkindex_values
+        WHERE unit_kind = 'area' AND period = 2024 AND component = 'wijkindex' GROUP BY 1""").fetchall())
+    assert index == {"nplv": 20, "aandachtswijken": 38}
+    missing = sorted(r[0] for r in con.execute("""
+        SELECT unit_id FROM wijkindex_values WHERE unit_kind = 'area' AND period = 2024
+          AND component = 'wijkindex' AND status <> 'ok'""").fetchall())
+    assert missing == ["amsterdam-bos-en-lommer", "groningen-de-hoogte-korrewegwijk"]
+    wonen = con.execute("""SELECT count(*) FILTER (WHERE status = 'ok') FROM wijkindex_values
+        WHERE unit_kind = 'area' AND period = 2024 AND component = 'wijkindex_wonen'""").fetchone()[0]
+    assert wonen == 59
+
+
+def test_readme_the_approximated_areas_and_the_calibration_table(con):
+    """README: 32 of the 54 areas with 2024 WOZ figures are weighted with households; the
+    calibration table's rounded figures are those of uncertainty.yaml."""
+    n = con.execute("""SELECT count(*) FROM area_values WHERE unit_kind = 'area' AND period = 2024
+        AND indicator = 'woz_gemiddeld' AND status = 'ok' AND method LIKE '%benadering: gewogen met huishoudens%'""").fetchone()[0]
+    assert n == 32
+    prm = uncertainty.fallback_parameters()
+    assert (round(100 * prm["woz_gemiddeld"]["p95"], 2), round(100 * prm["woz_gemiddeld"]["mean"], 2)) == (1.42, 0.30)
+    assert (round(prm["koopwoningen_pct"]["p95"], 2), round(prm["koopwoningen_pct"]["mean"], 2)) == (1.33, 0.10)
+    assert (prm["woz_gemiddeld"]["n"], prm["woz_gemiddeld"]["n_wijken"]) == (249, 114)
