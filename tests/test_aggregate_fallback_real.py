@@ -178,3 +178,16 @@ def test_readme_the_approximated_areas_and_the_calibration_table(con):
     assert (round(100 * prm["woz_gemiddeld"]["p95"], 2), round(100 * prm["woz_gemiddeld"]["mean"], 2)) == (1.42, 0.30)
     assert (round(prm["koopwoningen_pct"]["p95"], 2), round(prm["koopwoningen_pct"]["mean"], 2)) == (1.33, 0.10)
     assert (prm["woz_gemiddeld"]["n"], prm["woz_gemiddeld"]["n_wijken"]) == (249, 114)
+
+
+def test_the_outcomemonitor_table_counts_the_approximations(real_store, con):
+    out = subprocess.run([sys.executable, "-m", "wijkmonitor", "gap", "--areas", "nplv", "--format", "markdown",
+                          "--store", str(real_store)], capture_output=True, text=True, check=True).stdout
+    n = con.execute("""SELECT count(*) FROM area_values v JOIN area_index i ON i.area_id = v.unit_id
+        WHERE i.programme = 'nplv' AND v.period = 2024 AND v.indicator = 'woz_gemiddeld' AND v.status = 'ok'
+          AND v.method LIKE '%benadering:%'""").fetchone()[0]
+    assert n > 10 and f"Gemiddelde WOZ-waarde 2024: {n} gebieden" in out
+    one = subprocess.run([sys.executable, "-m", "wijkmonitor", "gap", "--area", "rotterdam-zuid", "--indicator",
+                          "woz_gemiddeld", "--store", str(real_store)], capture_output=True, text=True, check=True).stdout
+    one = " ".join(one.split())  # the console wraps long lines
+    assert one.count(f"Gemiddelde WOZ-waarde 2024: {APPROX_WIJK}.") == 1

@@ -501,8 +501,10 @@ def register_gap(app: typer.Typer) -> None:
             for ind_id, why in df.loc[df["class_reason"].notna(), ["indicator", "class_reason"]].itertuples(index=False):
                 console.print(f"{cat[ind_id].name}: bron veranderd: {why}.")
             for r in df.itertuples(index=False):
+                said = set()
                 for year, text in ((r.baseline_year, r.approximation_baseline), (r.latest_year, r.approximation_latest)):
-                    if isinstance(text, str):
+                    if isinstance(text, str) and int(year) not in said:
+                        said.add(int(year))
                         console.print(f"{cat[r.indicator].name} {int(year)}: {text}.")
             console.print("Regel per indicator: zie --format json (veld 'rule').")
             return
