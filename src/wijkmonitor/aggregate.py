@@ -271,9 +271,10 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
         agg AS (
             SELECT v.unit_id, any_value(v.unit_kind) AS unit_kind, v.indicator, v.period, v.wt,
                    count(*) FILTER (WHERE v.used) AS n_used,
-                   sum(v.value) FILTER (WHERE v.used) AS sum_value,
-                   sum(v.numerator) FILTER (WHERE v.used) AS sum_num,
-                   sum(v.denominator) FILTER (WHERE v.used) AS sum_den,
+                   -- summed in code order: the same parts give the very same sum in every unit
+                   sum(v.value ORDER BY v.code) FILTER (WHERE v.used) AS sum_value,
+                   sum(v.numerator ORDER BY v.code) FILTER (WHERE v.used) AS sum_num,
+                   sum(v.denominator ORDER BY v.code) FILTER (WHERE v.used) AS sum_den,
                    count(*) FILTER (WHERE v.status = 'ok' AND NOT v.used) AS n_no_den,
                    count(*) FILTER (WHERE v.status = 'geheim') AS n_secret,
                    count(*) FILTER (WHERE v.status = 'te weinig waarnemingen') AS n_small,
