@@ -386,7 +386,9 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
     ``area, indicator, baseline_year, latest_year, value_baseline, value_latest,
     reference_baseline, reference_latest, gap_baseline, gap_latest, class, rule`` and more:
     per value ``lower_*``/``upper_*`` (95 %), ``change`` (of the achterstand) with
-    ``change_lower``/``change_upper``, ``interval_method``, ``publication_*`` and
+    ``change_lower``/``change_upper``, ``interval_method`` (``vervangend_gewicht`` where a value
+    was added up with a declared stand-in weight), ``approximation_*`` and
+    ``reference_approximation_*`` (that approximation in words, else None), ``publication_*`` and
     ``reference_publication_*`` (the publication of each value), ``rule_name``; and (issue
     17.6) ``series_*`` / ``reference_series_*`` (the publication series of each value),
     ``break_before``/``break_after`` and ``class_reason``: where the area's or the reference's
