@@ -20,6 +20,17 @@ Rules
   none known, every part counts the same). Below :data:`MIN_COVERAGE` the area gets
   ``niet vergelijkbaar``; sums need full coverage, since a partial sum is an undercount.
 * The minimum base of the indicator applies to the aggregate's denominator too.
+* **Declared stand-in weight** (``weight_fallback`` in the catalogue: the woningvoorraad
+  indicators, weighted with households). Where an area-year's parts are added up with the
+  formula's own base or weight and that leaves the area ``niet vergelijkbaar`` because shown
+  parts lack that base (the 2024 KWB per buurt on the mirror has WOZ and koopwoningen but no
+  woningvoorraad), the area is added up again with the stand-in weight for *all* its parts
+  (never a mix of the two weights in one sum), by the same rules (only shown parts, coverage,
+  minimum base). It is used only where it gives a shown value; its ``method`` says
+  ``opgeteld; benadering: gewogen met huishoudens, woningvoorraad per buurt ontbreekt`` and
+  its interval includes the measured error of the approximation (:mod:`wijkmonitor.uncertainty`).
+  The weight is the part's own observation (best source) of the same division and period.
+  Published values and the CBS regions' own values are never replaced.
 * Parts are matched by code for every period: an area drawn on one year's buurten follows the
   codes that persist; codes that changed lower the coverage (see :mod:`wijkmonitor.harmonise`
   for moving figures between boundaries). All parts of an area in one period come from one
@@ -57,8 +68,9 @@ STATUS_NOT_ADDITIVE = "niet optelbaar"
 
 #: Why an aggregate is ``niet vergelijkbaar``, as a clause (the web, API and report use it).
 NOT_COMPARABLE_REASON = (f"minder dan {nl_value(MIN_COVERAGE * 100, 0, '%')} van de inwoners valt in "
-                         "delen met een cijfer dat meetelt (een percentage waarvan de bron de basis niet "
-                         "geeft, telt niet mee; of de indeling veranderde)")
+                         "delen met een cijfer dat meetelt (een percentage of gemiddelde waarvan de bron de "
+                         "basis of het gewicht niet geeft, ook niet het vastgelegde vervangende gewicht, "
+                         "telt niet mee; of de indeling veranderde)")
 
 AREA_STATUS_EXPLANATION = {
     STATUS_NOT_COMPARABLE: f"niet vergelijkbaar: {NOT_COMPARABLE_REASON}",
@@ -134,7 +146,7 @@ def aggregate_national(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | No
     for year in years:
         agg = every[every["unit_id"] == f"NL@{year}"].assign(unit_id="NL")
         # only the periods this division describes, and only where nothing is published
-        agg = agg[(agg["period"] == year) & (agg["method"] == "opgeteld")]
+        agg = agg[(agg["period"] == year) & agg["method"].str.startswith("opgeteld")]
         agg = agg[[(i, p) not in have for i, p in zip(agg["indicator"], agg["period"])]]
         frames.append(agg)
     out = pd.concat(frames, ignore_index=True)
@@ -142,13 +154,33 @@ def aggregate_national(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | No
 
 
 def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
-              catalogue: Catalogue | None = None, *, table: str = "indicator_values") -> pd.DataFrame:
+              catalogue: Catalogue | None = None, *, table: str = "indicator_values",
+              weight_fallback: bool | None = None) -> pd.DataFrame:
     """Indicator values for ``units`` from the store's ``indicator_values`` and ``regions``.
 
     ``table`` names another table or view with the columns of ``indicator_values`` to add up
     from (e.g. the harmonised gemeente series, see :mod:`wijkmonitor.series`).
+    ``weight_fallback``: use the catalogue's declared stand-in weights (read from the store's
+    ``observations`` for the parts' own codes; see the module docstring); default: only when
+    adding up the CBS regions of ``indicator_values`` (not a harmonised series, whose codes
+    describe another geography).
     """
     catalogue = catalogue or load_catalogue()
+    if weight_fallback is None:
+        weight_fallback = table == "indicator_values"
+    fb_rows = [(i.id, v, _ratio_scale({i.id: i}).get(i.id, 1.0) if i.aggregation == "verhouding" else 1.0,
+                len(i.weight_fallback.weight))
+               for i in catalogue.values() if i.weight_fallback is not None for v in i.weight_fallback.weight]
+    if not (weight_fallback and fb_rows and _has_table(con, "observations")):
+        fb_rows = []
+    fb_vars = pd.DataFrame(fb_rows, columns=["indicator", "variable", "per", "n_vars"])
+    fb_vars = fb_vars.astype({"indicator": "object", "variable": "object", "per": "float64", "n_vars": "int64"})
+    obs_sql = ("(SELECT o.*, s.rank FROM observations o LEFT JOIN sources s USING (source_id))"
+               if _has_sources(con) else "(SELECT *, 0 AS rank FROM observations)")
+    if not fb_rows:
+        obs_sql = ("(SELECT NULL::VARCHAR AS region_code, NULL::INTEGER AS geo_year, NULL::INTEGER AS period, "
+                   "NULL::VARCHAR AS variable, NULL::DOUBLE AS value, NULL::VARCHAR AS status, "
+                   "NULL::VARCHAR AS source_id, 0 AS rank WHERE false)")
     parts = pd.DataFrame(
         [(u.id, u.kind, c, u.reference_year, u.period) for u in units for c in u.codes],
         columns=["unit_id", "unit_kind", "code", "ref_year", "only_period"])
@@ -162,9 +194,29 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
     con.register("u_parts", parts)
     con.register("u_pub", published)
     con.register("u_inds", inds)
+    con.register("u_fb", fb_vars)
     try:
         df = con.execute(f"""
         WITH
+        -- the declared stand-in weight of each part (weight_fallback): per code, division and
+        -- period the best observation (source rank) of each of its variables, all of them shown
+        fb_obs AS (
+            SELECT * FROM (
+                SELECT o.region_code AS code, o.geo_year, o.period, o.variable, o.value, o.status,
+                       o.source_id AS w_source,
+                       row_number() OVER (PARTITION BY o.region_code, o.geo_year, o.period, o.variable
+                           ORDER BY o.rank, o.source_id, o.status <> 'ok') AS rn
+                FROM {obs_sql} o
+                WHERE o.variable IN (SELECT variable FROM u_fb)
+                  AND o.region_code IN (SELECT code FROM u_parts))
+            WHERE rn = 1),
+        fbw AS (
+            SELECT f.indicator, b.code, b.geo_year, b.period, any_value(f.per) AS per,
+                   CASE WHEN count(*) = any_value(f.n_vars) AND bool_and(b.status = 'ok' AND b.value IS NOT NULL)
+                        THEN sum(b.value) END AS w,
+                   min(b.w_source) AS w_source
+            FROM fb_obs b JOIN u_fb f USING (variable)
+            GROUP BY f.indicator, b.code, b.geo_year, b.period),
         -- population weight of each part: inhabitants in the division nearest the reference year
         pw AS (
             -- (ties, and units without a reference year: the latest such division)
@@ -204,16 +256,25 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
                      count(pop) AS n_with_pop FROM pw GROUP BY unit_id),
         -- a part is used when its value is shown and, for ratios and weighted means, its base is
         -- known (a percentage published without its base cannot be added: it lowers the coverage)
+        -- wt = 0: the formula's own base or weight; wt = 1: every part with the declared stand-in
+        -- weight instead (never mixed: each is added up on its own, one is chosen below)
         vu AS (
-            SELECT v.*, v.status = 'ok' AND (v.denominator IS NOT NULL
+            SELECT v.*, 0 AS wt, NULL::VARCHAR AS w_source,
+                   v.status = 'ok' AND (v.denominator IS NOT NULL
                         OR i.aggregation NOT IN ('verhouding', 'gewogen gemiddelde')) AS used
-            FROM v JOIN u_inds i USING (indicator)),
+            FROM v JOIN u_inds i USING (indicator)
+            UNION ALL
+            SELECT v.* REPLACE (v.value * w.w / w.per AS numerator, w.w AS denominator),
+                   1 AS wt, w.w_source, v.status = 'ok' AND w.w IS NOT NULL AS used
+            FROM v JOIN fbw w ON w.indicator = v.indicator AND w.code = v.code
+                 AND w.geo_year = v.part_geo_year AND w.period = v.period),
         agg AS (
-            SELECT v.unit_id, any_value(v.unit_kind) AS unit_kind, v.indicator, v.period,
+            SELECT v.unit_id, any_value(v.unit_kind) AS unit_kind, v.indicator, v.period, v.wt,
                    count(*) FILTER (WHERE v.used) AS n_used,
-                   sum(v.value) FILTER (WHERE v.used) AS sum_value,
-                   sum(v.numerator) FILTER (WHERE v.used) AS sum_num,
-                   sum(v.denominator) FILTER (WHERE v.used) AS sum_den,
+                   -- summed in code order: the same parts give the very same sum in every unit
+                   sum(v.value ORDER BY v.code) FILTER (WHERE v.used) AS sum_value,
+                   sum(v.numerator ORDER BY v.code) FILTER (WHERE v.used) AS sum_num,
+                   sum(v.denominator ORDER BY v.code) FILTER (WHERE v.used) AS sum_den,
                    count(*) FILTER (WHERE v.status = 'ok' AND NOT v.used) AS n_no_den,
                    count(*) FILTER (WHERE v.status = 'geheim') AS n_secret,
                    count(*) FILTER (WHERE v.status = 'te weinig waarnemingen') AS n_small,
@@ -223,10 +284,12 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
                    -- provenance: the sources and divisions of the parts added up
                    string_agg(DISTINCT v.part_source, ',' ORDER BY v.part_source)
                        FILTER (WHERE v.used) AS source_id,
+                   string_agg(DISTINCT v.w_source, ',' ORDER BY v.w_source)
+                       FILTER (WHERE v.used) AS w_source_id,
                    CASE WHEN count(DISTINCT v.part_geo_year) FILTER (WHERE v.used) = 1
                         THEN min(v.part_geo_year) FILTER (WHERE v.used) END AS geo_year
             FROM vu v LEFT JOIN pw ON pw.unit_id = v.unit_id AND pw.code = v.code
-            GROUP BY v.unit_id, v.indicator, v.period),
+            GROUP BY v.unit_id, v.indicator, v.period, v.wt),
         summed AS (
             SELECT a.*, n.n_parts, i.aggregation, i.min_base, i.estimate,
                    -- population share; a part without a known population counts as a part of
@@ -237,7 +300,8 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
                         ELSE a.n_used::DOUBLE / n.n_parts END AS coverage
             FROM agg a JOIN n USING (unit_id) JOIN u_inds i USING (indicator)),
         computed AS (
-            SELECT unit_id, unit_kind, indicator, period, n_parts, n_used, coverage, aggregation,
+            SELECT unit_id, unit_kind, indicator, period, wt, n_no_den, w_source_id,
+                   n_parts, n_used, coverage, aggregation,
                    estimate OR coalesce(any_estimate, false) AS estimate, source_id, geo_year,
                    CASE
                      WHEN aggregation = 'niet optelbaar' THEN '{STATUS_NOT_ADDITIVE}'
@@ -255,6 +319,18 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
                      ELSE 'ok' END AS status,
                    sum_value, sum_num, sum_den
             FROM summed),
+        -- the stand-in weight only where the own weight leaves the area not comparable because
+        -- shown parts lack it, and only when the stand-in gives a shown value
+        chosen AS (
+            SELECT c.* EXCLUDE (wt, n_no_den), c.wt = 1 AS fallback FROM computed c
+            WHERE c.wt = 0 AND NOT EXISTS (
+                SELECT 1 FROM computed f WHERE f.wt = 1 AND f.status = 'ok' AND f.unit_id = c.unit_id
+                   AND f.indicator = c.indicator AND f.period = c.period
+                   AND c.status = '{STATUS_NOT_COMPARABLE}' AND c.n_no_den > 0)
+               OR c.wt = 1 AND c.status = 'ok' AND EXISTS (
+                SELECT 1 FROM computed p WHERE p.wt = 0 AND p.unit_id = c.unit_id
+                   AND p.indicator = c.indicator AND p.period = c.period
+                   AND p.status = '{STATUS_NOT_COMPARABLE}' AND p.n_no_den > 0)),
         aggregated AS (
             SELECT unit_id, unit_kind, indicator, period,
                    -- ratio indicators get their scale (x100, per 1 000) applied below
@@ -263,14 +339,17 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
                         ELSE sum_num / sum_den END AS value,
                    CASE WHEN status = 'ok' THEN CASE WHEN aggregation = 'som' THEN sum_value ELSE sum_num END END AS numerator,
                    CASE WHEN status = 'ok' AND aggregation <> 'som' THEN sum_den END AS denominator,
-                   status, coverage, n_parts, n_used, estimate, 'opgeteld' AS method, source_id, geo_year
-            FROM computed),
+                   status, coverage, n_parts, n_used, estimate, 'opgeteld' AS method,
+                   CASE WHEN fallback THEN array_to_string(list_sort(list_distinct(
+                            string_split(source_id, ',') || string_split(w_source_id, ','))), ',')
+                        ELSE source_id END AS source_id, geo_year, fallback
+            FROM chosen),
         pub AS (
             SELECT * EXCLUDE (rn) FROM (
                 SELECT u.unit_id, u.unit_kind, iv.indicator, iv.period, iv.value, iv.numerator,
                        iv.denominator, iv.status, 1.0 AS coverage, 1 AS n_parts,
                        CASE WHEN iv.status = 'ok' THEN 1 ELSE 0 END AS n_used, iv.estimate,
-                       'gepubliceerd' AS method, iv.source_id, iv.geo_year,
+                       'gepubliceerd' AS method, iv.source_id, iv.geo_year, false AS fallback,
                        -- the division nearest the unit's reference year, as for parts (a
                        -- region published on two divisions, e.g. 50090NED on 2020 and 50150NED
                        -- on 2024, keeps one source whether it stands alone or within an area)
@@ -302,7 +381,7 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
                         ELSE '{STATUS_NOT_COMPARABLE}' END AS status,
                    0.0::DOUBLE AS coverage, any_value(n.n_parts) AS n_parts, 0 AS n_used,
                    any_value(i.estimate) AS estimate, 'opgeteld' AS method,
-                   NULL::VARCHAR AS source_id, NULL::INTEGER AS geo_year
+                   NULL::VARCHAR AS source_id, NULL::INTEGER AS geo_year, false AS fallback
             FROM unit_keys k JOIN key_data d USING (key)
             JOIN u_inds i ON i.indicator = d.indicator
             JOIN n ON n.unit_id = k.unit_id
@@ -323,15 +402,26 @@ def aggregate(con: duckdb.DuckDBPyConnection, units: Sequence[Unit],
                           AND p.period = l.period)
         """).df()
     finally:
-        for name in ("u_parts", "u_pub", "u_inds"):
+        for name in ("u_parts", "u_pub", "u_inds", "u_fb"):
             con.unregister(name)
     # ratio indicators: numerator/denominator carry the ratio's scale (e.g. x100, per 1000)
     scale = _ratio_scale(catalogue)
     factor = np.array([scale[i] if m == "opgeteld" and catalogue[i].aggregation == "verhouding" else 1.0
                        for i, m in zip(df["indicator"], df["method"])], dtype="float64")
     df["value"] = df["value"].astype("float64") * factor
+    # provenance of a value added up with the stand-in weight: the approximation, in words
+    fb = df["fallback"].fillna(False).to_numpy(bool)
+    if fb.any():
+        part = {u.id: _PART_WORDS.get(u.codes[0][:2], "deel") if u.codes else "deel" for u in units}
+        df.loc[fb, "method"] = [
+            f"opgeteld; {catalogue[i].weight_fallback.method_text(catalogue[i].primary_weight_label, part.get(u, 'deel'))}"
+            for i, u in zip(df.loc[fb, "indicator"], df.loc[fb, "unit_id"])]
     df["publication"] = publication_names(con, df["source_id"], df["geo_year"])
     return df[AREA_VALUE_COLUMNS]
+
+
+#: The word for an area's parts in the provenance text, by code prefix.
+_PART_WORDS = {"BU": "buurt", "WK": "wijk", "GM": "gemeente"}
 
 
 #: The columns of ``area_values`` (and of :func:`aggregate`'s result).
@@ -366,10 +456,15 @@ def publication_names(con: duckdb.DuckDBPyConnection, source_ids, geo_years) -> 
 
 
 def _has_sources(con) -> bool:
+    return _has_table(con, "sources")
+
+
+def _has_table(con, name: str) -> bool:
+    """Whether the store has a table or view ``name``."""
     # fetchall, not fetchone: DuckDB keeps a half-read result open on the connection, and the
     # next register() on it fails ("connection has an unfinished result")
     return bool(con.execute("SELECT count(*) FROM information_schema.tables "
-                            "WHERE table_name = 'sources'").fetchall()[0][0])
+                            "WHERE table_name = ?", [name]).fetchall()[0][0])
 
 
 def _ratio_scale(catalogue: Catalogue) -> dict[str, float]:
@@ -472,9 +567,11 @@ def bridge_recoded(con: duckdb.DuckDBPyConnection, values: pd.DataFrame, units: 
     new.loc[low, "status"] = STATUS_NOT_COMPARABLE
     # provenance: the publication keeps its form "<table>, indeling <year>" (the comparison rule
     # of analysis.same_publication reads it); the method names the crosswalk and its share
+    # (an approximation clause, "; benadering: ...", stays at the end)
     new["method"] = [
-        f"{m} via de {info[i][0].name} "
+        f"{m.split('; ', 1)[0]} via de {info[i][0].name} "
         f"({nl_value(100 * info[i][1].share, 0, '%')} van de inwoners van {info[i][2].reference_year} gevolgd)"
+        + (f"; {m.split('; ', 1)[1]}" if "; " in m else "")
         for m, i in zip(new["method"], new["unit_id"])]
     mine = values["unit_id"].isin(set(new["unit_id"]))
     lost = mine & (values["status"] == STATUS_NOT_COMPARABLE) & (values["n_used"] == 0)

@@ -386,7 +386,9 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
     ``area, indicator, baseline_year, latest_year, value_baseline, value_latest,
     reference_baseline, reference_latest, gap_baseline, gap_latest, class, rule`` and more:
     per value ``lower_*``/``upper_*`` (95 %), ``change`` (of the achterstand) with
-    ``change_lower``/``change_upper``, ``interval_method``, ``publication_*`` and
+    ``change_lower``/``change_upper``, ``interval_method`` (``vervangend_gewicht`` where a value
+    was added up with a declared stand-in weight), ``approximation_*`` and
+    ``reference_approximation_*`` (that approximation in words, else None), ``publication_*`` and
     ``reference_publication_*`` (the publication of each value), ``rule_name``; and (issue
     17.6) ``series_*`` / ``reference_series_*`` (the publication series of each value),
     ``break_before``/``break_after`` and ``class_reason``: where the area's or the reference's
@@ -439,12 +441,13 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
     col["reference_unit"] = _reference_units(idx, reference, n_i)
     # look the four numbers up with one merge (first row wins where a key occurs twice)
     # a store built before issue 15 (or a hand-made frame) may lack these
-    missing = {c: (None if c == "publication" else np.nan)
-               for c in ("numerator", "denominator", "publication") if c not in values.columns}
+    missing = {c: (None if c in ("publication", "method") else np.nan)
+               for c in ("numerator", "denominator", "publication", "method") if c not in values.columns}
     if missing:  # (assign copies the frame: only when needed)
         values = values.assign(**missing)
     look = values[["unit_id", "indicator", "period", "value", "numerator", "denominator", "status",
-                   "estimate", "publication"]].drop_duplicates(["unit_id", "indicator", "period"], keep="first")
+                   "estimate", "publication", "method"]].drop_duplicates(["unit_id", "indicator", "period"],
+                                                                          keep="first")
     look = look.assign(period=look["period"].astype("float64"),
                        value=look["value"].where(look["status"] == "ok"))
     wanted = pd.DataFrame({
@@ -460,16 +463,22 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
     den = m["denominator"].to_numpy(dtype="float64", na_value=np.nan)
     numr = m["numerator"].to_numpy(dtype="float64", na_value=np.nan)
     pub = m["publication"].to_numpy(dtype=object, na_value=None)
-    # 95 % interval of each of the four values (by indicator; see wijkmonitor.uncertainty)
+    # 95 % interval of each of the four values (by indicator; see wijkmonitor.uncertainty);
+    # a value added up with a declared stand-in weight is an approximation (wider interval)
     from . import uncertainty
+    approx = uncertainty.is_approximation(m["method"].to_numpy(dtype=object, na_value=None)) & np.isfinite(val)
+    approx_text = np.array([uncertainty.approximation_text(x) if a else None
+                            for x, a in zip(m["method"].to_numpy(dtype=object, na_value=None), approx)], dtype=object)
     lo4, hi4, se4 = (np.full(4 * n, np.nan) for _ in range(3))
     # rows are indicator-major (n_a per indicator) in each of the four blocks of n
     block = np.arange(n_a)
     for j, ind in enumerate(inds):
         sel = np.concatenate([k * n + j * n_a + block for k in range(4)])
-        iv = uncertainty.intervals(ind, val[sel], numr[sel], den[sel])
+        iv = uncertainty.intervals(ind, val[sel], numr[sel], den[sel], approx=approx[sel])
         lo4[sel], hi4[sel], se4[sel] = iv["lower"], iv["upper"], iv["se"]
     methods = np.repeat(np.array([uncertainty.method_of(i) for i in inds], dtype=object), n_a)
+    any_approx = approx[:n] | approx[n:2 * n] | approx[2 * n:3 * n] | approx[3 * n:]
+    methods[any_approx] = uncertainty.FALLBACK_METHOD
     # one publication per comparison: the gemeente (or the rest of it) must come from the
     # publication of the area's own value in that year
     if reference in ("gemeente", "rest"):
@@ -487,6 +496,7 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
             idx_ref = np.flatnonzero(clash) + k_ref * n
             val[idx_ref] = np.nan
             lo4[idx_ref] = hi4[idx_ref] = se4[idx_ref] = np.nan
+            approx_text[idx_ref] = None
             status[idx_ref] = "niet vergelijkbaar"
     for k, (v_col, s_col, e_col) in enumerate((
             ("value_baseline", "status_baseline", "estimate_baseline"),
@@ -499,6 +509,7 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
         col["hi_" + v_col] = hi4[k * n:(k + 1) * n]
         col["se_" + v_col] = se4[k * n:(k + 1) * n]
         col["pub_" + v_col] = pub[k * n:(k + 1) * n]
+        col["approx_" + v_col] = approx_text[k * n:(k + 1) * n]
         if e_col:
             col[e_col] = estimate[k * n:(k + 1) * n]
     vb, vl, rb, rl = col["value_baseline"], col["value_latest"], col["reference_baseline"], col["reference_latest"]
@@ -567,6 +578,10 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
         "reference_upper_latest": col["hi_reference_latest"],
         "change": change, "change_lower": change_lower, "change_upper": change_upper,
         "interval_method": methods,
+        # where a value was added up with a stand-in weight: the approximation, in words
+        "approximation_baseline": col["approx_value_baseline"], "approximation_latest": col["approx_value_latest"],
+        "reference_approximation_baseline": col["approx_reference_baseline"],
+        "reference_approximation_latest": col["approx_reference_latest"],
         "publication_baseline": col["pub_value_baseline"], "publication_latest": col["pub_value_latest"],
         "reference_publication_baseline": col["pub_reference_baseline"],
         "reference_publication_latest": col["pub_reference_latest"],

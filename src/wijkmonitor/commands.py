@@ -325,6 +325,9 @@ GAP_FIELDS = ["area", "area_name", "indicator", "baseline_year", "latest_year", 
               "lower_baseline", "upper_baseline", "lower_latest", "upper_latest",
               "reference_lower_baseline", "reference_upper_baseline", "reference_lower_latest",
               "reference_upper_latest", "change", "change_lower", "change_upper", "interval_method",
+              # a value added up with a declared stand-in weight (an approximation), in words
+              "approximation_baseline", "approximation_latest", "reference_approximation_baseline",
+              "reference_approximation_latest",
               "publication_baseline", "publication_latest", "reference_publication_baseline",
               "reference_publication_latest", "rule_name",
               # issue 17.6: the publication series of each value, and no class across a break
@@ -497,6 +500,12 @@ def register_gap(app: typer.Typer) -> None:
             _print_df(shown, title=f"{df['area_name'].iloc[0]}: afstand tot {analysis.REFERENCE_NAMES[reference]}")
             for ind_id, why in df.loc[df["class_reason"].notna(), ["indicator", "class_reason"]].itertuples(index=False):
                 console.print(f"{cat[ind_id].name}: bron veranderd: {why}.")
+            for r in df.itertuples(index=False):
+                said = set()
+                for year, text in ((r.baseline_year, r.approximation_baseline), (r.latest_year, r.approximation_latest)):
+                    if isinstance(text, str) and int(year) not in said:
+                        said.add(int(year))
+                        console.print(f"{cat[r.indicator].name} {int(year)}: {text}.")
             console.print("Regel per indicator: zie --format json (veld 'rule').")
             return
         set_unit = f"alle:{areas}" if areas in ("nplv", "aandachtswijken") else None
@@ -519,6 +528,7 @@ def register_gap(app: typer.Typer) -> None:
         rule = analysis.general_rule_text(reference, rule)
         note = ("Zonder meetbare ontwikkeling (in geen enkel gebied vier cijfers, of basisjaar = laatste jaar): "
                 + ("; ".join(not_measured) if not_measured else "geen") + ".")
+        note += _approximation_note(df, cat)
         if fmt == "markdown":
             sys.stdout.write(f"**{title}.** {rule}\n\n")
             sys.stdout.write(_markdown(shown.rename(columns={"theme": "thema", "name": "indicator",
@@ -529,6 +539,20 @@ def register_gap(app: typer.Typer) -> None:
         _print_df(shown, title=title)
         console.print("Regel: " + rule + " (de regel met de getallen per indicator: --format json, veld 'rule').")
         console.print(note)
+
+
+def _approximation_note(df: pd.DataFrame, cat) -> str:
+    """A sentence naming, per indicator and year, how many areas' values were added up with a
+    declared stand-in weight (an approximation), or ''."""
+    parts = []
+    for ind_id, sub in df.groupby("indicator", sort=False):
+        for k, year_col in (("baseline", "baseline_year"), ("latest", "latest_year")):
+            texts = sub[f"approximation_{k}"].dropna()
+            if len(texts) and not (k == "latest" and sub["baseline_year"].iloc[0] == sub["latest_year"].iloc[0]):
+                parts.append(f"{cat[ind_id].name} {int(sub[year_col].iloc[0])}: {len(texts)} gebieden "
+                             f"({texts.iloc[0]})")
+    return (" Een benadering (interval inclusief de gemeten fout van de benadering): " + "; ".join(parts) + ".") \
+        if parts else ""
 
 
 #: Order of the themes in tables (the Outcomemonitor's order).

@@ -32,6 +32,16 @@ of the gap. The method follows the indicator (:func:`method_of`):
 ``geen``
     Counts (no gap), scores, classes and medians: no interval is known (NULL).
 
+``vervangend_gewicht``
+    An area added up with the catalogue's declared stand-in weight (``weight_fallback``:
+    households where the woningvoorraad per buurt is missing, :mod:`wijkmonitor.aggregate`):
+    the indicator's own interval widened by the error of that approximation, measured on the
+    mirror where buurten publish both weights (:func:`calibrate_weight_fallback`,
+    ``scripts/calibrate-weight-fallback``, ``uncertainty.yaml`` ``weight_fallback``): per wijk
+    of at least two buurten the value weighted both ways; the 95th percentile of the absolute
+    difference (relative for means such as the WOZ value, in procentpunten for percentages) is
+    added to the half-width, and as a standard error ``p95 / 1.96`` in quadrature.
+
 Aggregates carry the interval by the same rule on their own numerator, denominator or weight
 (an area's model error follows its summed weight; Wilson and Poisson use the summed counts;
 rounding keeps its half unit, a weighted mean of bounded errors). **Independence**: the gap
@@ -49,7 +59,7 @@ import numpy as np
 import yaml
 from scipy import stats
 
-from .catalogue import Indicator
+from .catalogue import APPROXIMATION, Catalogue, Indicator
 
 #: Two-sided 95 %.
 Z = 1.959963984540054
@@ -62,7 +72,13 @@ METHOD_LABELS = {
     "poisson": "exact Poisson-interval op het aantal",
     "afronding": "afronding door de bron (een halve eenheid van het laatste decimaal)",
     "geen": "geen interval bekend",
+    "vervangend_gewicht": "afronding door de bron plus de fout van de benadering met een vervangend gewicht "
+                          "(95e percentiel van het verschil met de eigen weging, gemeten op wijken waar "
+                          "beide gewichten per buurt bekend zijn)",
 }
+
+#: ``interval_method`` of a value added up with a stand-in weight.
+FALLBACK_METHOD = "vervangend_gewicht"
 
 _PARAMS = Path(__file__).with_name("uncertainty.yaml")
 
@@ -71,6 +87,28 @@ _PARAMS = Path(__file__).with_name("uncertainty.yaml")
 def model_parameters() -> dict:
     """The calibrated parameters of the model approximation (``uncertainty.yaml``)."""
     return yaml.safe_load(_PARAMS.read_text(encoding="utf-8"))["model"]
+
+
+@functools.lru_cache(maxsize=1)
+def fallback_parameters() -> dict:
+    """The measured error of each indicator's stand-in weight (``uncertainty.yaml``)."""
+    return yaml.safe_load(_PARAMS.read_text(encoding="utf-8")).get("weight_fallback") or {}
+
+
+def is_approximation(method) -> np.ndarray:
+    """Per ``method`` (the provenance text of ``area_values``): added up with a declared
+    stand-in weight, i.e. an approximation (:mod:`wijkmonitor.aggregate`)?"""
+    m = np.asarray(method, dtype=object).reshape(-1)
+    mark = f"; {APPROXIMATION}:"
+    return np.array([isinstance(x, str) and mark in x for x in m], dtype=bool)
+
+
+def approximation_text(method) -> str | None:
+    """The approximation clause of a provenance text (``benadering: gewogen met ...``), or None."""
+    mark = f"; {APPROXIMATION}:"
+    if isinstance(method, str) and mark in method:
+        return method.split("; ", 1)[1]
+    return None
 
 
 def method_of(ind: Indicator) -> str:
@@ -88,18 +126,21 @@ def method_of(ind: Indicator) -> str:
     return "afronding"
 
 
-def intervals(ind: Indicator, value, numerator=None, denominator=None) -> dict[str, np.ndarray]:
+def intervals(ind: Indicator, value, numerator=None, denominator=None, approx=None) -> dict[str, np.ndarray]:
     """95 % interval of values of one indicator (vectorised).
 
     Parameters
     ----------
     value, numerator, denominator : arrays as in ``indicator_values`` / ``area_values``
         (NaN where not shown; for weighted means the denominator is the weight)
+    approx : bool array (or None): rows added up with the indicator's stand-in weight
+        (:func:`is_approximation` of ``area_values.method``); their interval is widened by the
+        measured error of that approximation
 
     Returns
     -------
-    dict with ``lower``, ``upper``, ``se`` (NaN where unknown) and ``method`` (one key of
-    :data:`METHOD_LABELS` for all rows).
+    dict with ``lower``, ``upper``, ``se`` (NaN where unknown), ``method`` (one key of
+    :data:`METHOD_LABELS` for all rows) and ``approx`` (the rows widened for the stand-in weight).
     """
     v = np.asarray(value, dtype="float64")
     n = np.broadcast_to(np.asarray(np.nan if numerator is None else numerator, dtype="float64"), v.shape)
@@ -130,17 +171,40 @@ def intervals(ind: Indicator, value, numerator=None, denominator=None) -> dict[s
             lower, upper = v - half, v + half
             se = np.where(np.isfinite(v), half / np.sqrt(3.0), np.nan)
     shown = np.isfinite(v)
+    widened = np.zeros(v.shape, dtype=bool)
+    if approx is not None:
+        prm = fallback_parameters().get(ind.id)
+        widened = np.broadcast_to(np.asarray(approx, dtype=bool), v.shape) & shown
+        if prm and widened.any():
+            p95 = float(prm["p95"])
+            half = np.abs(v) * p95 if prm["scale"] == "relatief" else np.full(v.shape, p95)
+            if method == "afronding" or not np.isfinite(lower[widened]).all():
+                # the rounding bound plus the approximation's bound
+                base_half = 0.5 * 10.0 ** (-ind.decimals) if method == "afronding" else 0.0
+                lo, hi = v - base_half - half, v + base_half + half
+            else:
+                lo, hi = lower - half, upper + half
+            lower, upper = np.where(widened, lo, lower), np.where(widened, hi, upper)
+            base_se = np.where(np.isfinite(se), se, 0.0)
+            se = np.where(widened, np.sqrt(base_se ** 2 + (half / Z) ** 2), se)
+            if ind.unit.strip() == "%":
+                lower = np.where(widened, np.clip(lower, 0, 100), lower)
+                upper = np.where(widened, np.clip(upper, 0, 100), upper)
+        elif widened.any():  # declared but not calibrated: no interval can be claimed
+            lower, upper, se = (np.where(widened, np.nan, a) for a in (lower, upper, se))
     for a in (lower, upper, se):
         a[~shown] = np.nan
-    return dict(lower=lower, upper=upper, se=se, method=method)
+    return dict(lower=lower, upper=upper, se=se, method=method, approx=widened)
 
 
-def interval_fields(ind: Indicator, value, numerator=None, denominator=None, status: str = "ok") -> dict:
+def interval_fields(ind: Indicator, value, numerator=None, denominator=None, status: str = "ok",
+                    method: str | None = None) -> dict:
     """``lower``, ``upper``, ``interval_method`` and ``interval_note`` of one shown value, as the
     CLI (``wijkmonitor value``), the Python API and the web API (``/api/v1/value``) give them.
 
     All four are ``None`` where no interval is known: a value that is not shown (``status`` not
-    ``ok``, or no value) and the methods without an interval (``geen``).
+    ``ok``, or no value) and the methods without an interval (``geen``). ``method``: the row's
+    provenance (``area_values.method``); an approximation widens the interval.
     """
     def num(x):
         return None if x is None or not np.isfinite(x) else float(x)
@@ -148,11 +212,12 @@ def interval_fields(ind: Indicator, value, numerator=None, denominator=None, sta
     shown = status == "ok" and value is not None and np.isfinite(float(value))
     iv = intervals(ind, [float(value) if shown else np.nan],
                    [np.nan if numerator is None else numerator],
-                   [np.nan if denominator is None else denominator])
+                   [np.nan if denominator is None else denominator], approx=is_approximation([method]))
     lo, hi = num(iv["lower"][0]), num(iv["upper"][0])
     known = lo is not None and hi is not None
-    return dict(lower=lo, upper=hi, interval_method=iv["method"] if known else None,
-                interval_note=METHOD_LABELS[iv["method"]] if known else None)
+    key = FALLBACK_METHOD if iv["approx"][0] else iv["method"]
+    return dict(lower=lo, upper=hi, interval_method=key if known else None,
+                interval_note=METHOD_LABELS[key] if known else None)
 
 
 #: The columns :func:`interval_columns` adds, in this order (as :func:`interval_fields`).
@@ -164,8 +229,10 @@ def interval_columns(df, catalogue, indicator: str | None = None):
 
     Parameters
     ----------
-    df : DataFrame with ``value``, ``status`` and, where known, ``numerator`` and
-        ``denominator``; and ``indicator`` unless ``indicator`` is given
+    df : DataFrame with ``value``, ``status`` and, where known, ``numerator``,
+        ``denominator`` and ``method`` or ``source`` (the provenance: an approximation widens
+        the interval); and
+        ``indicator`` unless ``indicator`` is given
     catalogue : the catalogue (indicators not in it, e.g. the wijkindex, get no interval)
     indicator : the indicator of all rows (a table of one indicator)
 
@@ -189,16 +256,20 @@ def interval_columns(df, catalogue, indicator: str | None = None):
         shown = (df["status"] == "ok").to_numpy(bool) if "status" in df.columns else np.ones(n, bool)
         val = np.where(shown, col("value"), np.nan)
         num, den = col("numerator"), col("denominator")
+        # the provenance: ``method`` of area_values (``source`` in the web's value tables)
+        prov = "method" if "method" in df.columns else "source" if "source" in df.columns else None
+        approx = is_approximation(df[prov]) if prov else np.zeros(n, bool)
         ids = np.full(n, indicator, dtype=object) if indicator else df["indicator"].to_numpy(object)
         for ind_id in pd.unique(ids):
             if ind_id not in catalogue:
                 continue
             sel = ids == ind_id if not indicator else slice(None)
-            iv = intervals(catalogue[ind_id], val[sel], num[sel], den[sel])
+            iv = intervals(catalogue[ind_id], val[sel], num[sel], den[sel], approx=approx[sel])
             lower[sel], upper[sel] = iv["lower"], iv["upper"]
             known = np.isfinite(iv["lower"]) & np.isfinite(iv["upper"])
-            method[sel] = np.where(known, iv["method"], None)
-            note[sel] = np.where(known, METHOD_LABELS[iv["method"]], None)
+            key = np.where(iv["approx"], FALLBACK_METHOD, iv["method"])
+            method[sel] = np.where(known, key, None)
+            note[sel] = np.where(known, [METHOD_LABELS[k] for k in key], None)
     return pd.DataFrame(dict(lower=lower, upper=upper, interval_method=method, interval_note=note),
                         index=df.index)
 
@@ -326,5 +397,69 @@ def se_by_period(rows, ind: Indicator) -> dict[int, float]:
     ok = rows[rows["status"] == "ok"]
     iv = intervals(ind, ok["value"].to_numpy("float64"),
                    ok["numerator"].to_numpy("float64") if "numerator" in ok else None,
-                   ok["denominator"].to_numpy("float64") if "denominator" in ok else None)
+                   ok["denominator"].to_numpy("float64") if "denominator" in ok else None,
+                   approx=is_approximation(ok["method"]) if "method" in ok else None)
     return {int(p): float(s) for p, s in zip(ok["period"], iv["se"]) if np.isfinite(s)}
+
+
+# ---------------------------------------------------------------------------------------
+# Calibration of the stand-in weights (weight_fallback) on buurten that publish both
+# ---------------------------------------------------------------------------------------
+
+def calibrate_weight_fallback(con, catalogue: Catalogue | None = None, *, min_buurten: int = 2,
+                              weight: list[str] | None = None) -> dict:
+    """Reproduce ``uncertainty.yaml`` ``weight_fallback`` from a built store.
+
+    For every indicator with a declared stand-in weight: every publication (source and period)
+    that gives, per buurt, the indicator's value, its own base or weight and the stand-in
+    weight (all shown, both weights above 0). Per wijk (buurt code ``BU gggg ww bb`` -> ``WK
+    gggg ww``) with at least ``min_buurten`` such buurten, the value weighted with the own weight
+    and with the stand-in; ``d`` = their difference, relative to the own-weighted value for
+    means (``gewogen gemiddelde``), in procentpunten for percentages. Returns per indicator
+    ``weight``, ``scale``, ``n`` (wijk-years), ``n_wijken`` (distinct wijken), ``sources``,
+    ``p95`` (95th percentile of ``|d|``), ``rms``, ``mean`` (bias) and ``max`` of ``|d|``.
+    ``weight``: measure another stand-in than the declared one (e.g. ``["a_inw"]``, to compare).
+    """
+    import pandas as pd
+
+    from .catalogue import load_catalogue
+
+    catalogue = catalogue or load_catalogue()
+    out = {}
+    for ind in catalogue.values():
+        if ind.weight_fallback is None:
+            continue
+        f = ind.formulas[0]
+        value, own = list(f.value), list(f.base or f.weight)
+        alt = list(weight) if weight else list(ind.weight_fallback.weight)
+        wanted = sorted(set(value + own + alt))
+        obs = con.execute(
+            "SELECT source_id, period, region_code AS code, variable, value FROM observations "
+            "WHERE status = 'ok' AND value IS NOT NULL AND left(region_code, 2) = 'BU' "
+            "AND variable IN (SELECT unnest(?))", [wanted]).df()
+        wide = obs.pivot_table(index=["source_id", "period", "code"], columns="variable", values="value",
+                               aggfunc="first")
+        if not set(wanted) <= set(wide.columns):
+            continue
+        wide = wide.dropna(subset=wanted).reset_index()
+        v = wide[value].sum(axis=1)
+        w_own, w_alt = wide[own].sum(axis=1), wide[alt].sum(axis=1)
+        keep = (w_own > 0) & (w_alt > 0)
+        d = pd.DataFrame({"source_id": wide["source_id"], "period": wide["period"],
+                          "wk": "WK" + wide["code"].str[2:8], "own_x": v * w_own, "own_w": w_own,
+                          "alt_x": v * w_alt, "alt_w": w_alt})[keep]
+        g = d.groupby(["source_id", "period", "wk"]).agg(
+            n=("own_w", "size"), own_x=("own_x", "sum"), own_w=("own_w", "sum"),
+            alt_x=("alt_x", "sum"), alt_w=("alt_w", "sum")).reset_index()
+        g = g[g["n"] >= min_buurten]
+        own_v, alt_v = g["own_x"] / g["own_w"], g["alt_x"] / g["alt_w"]
+        relative = ind.aggregation == "gewogen gemiddelde"
+        diff = ((alt_v / own_v - 1.0) if relative else (alt_v - own_v)).to_numpy("float64")
+        if not len(diff):
+            continue
+        out[ind.id] = dict(
+            weight=list(alt), scale="relatief" if relative else "procentpunt", n=int(len(diff)),
+            n_wijken=int(g["wk"].nunique()), sources=sorted(set(g["source_id"])),
+            p95=float(np.quantile(np.abs(diff), 0.95)), rms=float(np.sqrt(np.mean(diff ** 2))),
+            mean=float(np.mean(diff)), max=float(np.max(np.abs(diff))))
+    return out

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
-from wijkmonitor.uncertainty import interval_fields
+from wijkmonitor.uncertainty import approximation_text, interval_fields
 from wijkmonitor.web.app import create_app
 from wijkmonitor.web.data import REASONS, WebStore, dumps, records
 
@@ -33,9 +33,11 @@ def legacy_value(ws: WebStore, unit: str, indicator: str, year: int) -> bytes | 
         return dumps(base | dict(value=None, status="niet beschikbaar",
                                  reason=REASONS["niet beschikbaar"]))
     rec = records(row)[0]
-    # issue 15: every shown value carries its 95 % interval (the fields of `wijkmonitor value`)
-    return dumps(base | rec | interval_fields(ind, rec["value"], rec["numerator"], rec["denominator"],
-                                              status=rec["status"]))
+    # issue 15: every shown value carries its 95 % interval (the fields of `wijkmonitor value`);
+    # an area value added up with a stand-in weight names the approximation, which widens it
+    return dumps(base | rec | dict(approximation=approximation_text(rec["source"]))
+                 | interval_fields(ind, rec["value"], rec["numerator"], rec["denominator"],
+                                   status=rec["status"], method=rec["source"]))
 
 
 def _sample(path, n: int, where: str = "", table: str = "indicator_values", seed: int = 6) -> list:

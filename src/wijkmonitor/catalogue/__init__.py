@@ -26,6 +26,13 @@ means the sum of its variables):
 Several formulas may cover the same year (for example counts from one source, a published
 percentage from another): they are tried in the order written, and for each region and period
 the first formula that gives a value is used.
+
+``weight_fallback`` (``weight`` + ``label``)
+    For a published percentage or mean whose base or weight is missing for an area's parts
+    (the 2024 KWB on the mirror has WOZ and koopwoningen per buurt but no woningvoorraad): the
+    monitor's own area aggregation may weight all parts of that area and year with this other
+    variable instead, marked as an approximation (see :mod:`wijkmonitor.aggregate`). Published
+    values are never touched.
 """
 
 from __future__ import annotations
@@ -168,6 +175,33 @@ class Formula(BaseModel):
         return self.years[0] <= year <= self.years[1]
 
 
+#: The word that marks an approximation in an aggregate's ``method`` (provenance) text.
+APPROXIMATION = "benadering"
+
+
+class WeightFallback(BaseModel):
+    """A declared stand-in weight for an indicator's area aggregation (see the module
+    docstring): one weight for all parts of one area and year, never mixed with the primary."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    weight: tuple[str, ...]
+    #: What the weight counts, in Dutch plural ("huishoudens"); used in the provenance text.
+    label: str = Field(min_length=1, max_length=40)
+
+    @field_validator("weight", mode="before")
+    @classmethod
+    def _listify(cls, v):
+        v = _as_list(v)
+        if not v:
+            raise ValueError("geef minstens één variabele")
+        return tuple(v)
+
+    def method_text(self, primary: str, part: str = "deel") -> str:
+        """The provenance clause of a value aggregated with this weight."""
+        return f"{APPROXIMATION}: gewogen met {self.label}, {primary} per {part} ontbreekt"
+
+
 class Nplv(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     actielijn: int | None = None
@@ -223,6 +257,9 @@ class Indicator(BaseModel):
     #: Fixed map classes (integer values, in order) instead of quantile classes, for indicators
     #: whose publisher uses a fixed legend (Leefbaarometer 1-9).
     classes: tuple[MapClass, ...] | None = None
+    #: Stand-in weight for areas whose parts lack the formulas' base or weight (an
+    #: approximation; see :class:`WeightFallback`).
+    weight_fallback: WeightFallback | None = None
     formulas: tuple[Formula, ...]
 
     @model_validator(mode="after")
@@ -242,6 +279,16 @@ class Indicator(BaseModel):
                 raise ValueError(f"formulas[{i}]: aggregatie 'som' vraagt alleen 'value'")
         if not self.formulas:
             raise ValueError("minstens één formule nodig")
+        if self.weight_fallback is not None:
+            for var in self.weight_fallback.weight:
+                if var not in known:
+                    raise ValueError(f"weight_fallback.weight: onbekende variabele {var!r}")
+            for i, f in enumerate(self.formulas):
+                if f.mode not in ("percentage", "weighted"):
+                    raise ValueError(f"weight_fallback hoort bij een gepubliceerd percentage (value+base) of "
+                                     f"gemiddelde (value+weight); formulas[{i}] is dat niet")
+                if set(self.weight_fallback.weight) == set(f.base or f.weight or ()):
+                    raise ValueError(f"weight_fallback.weight is hetzelfde als het gewicht van formulas[{i}]")
         if self.classes is not None:
             values = [c.value for c in self.classes]
             if not values or values != sorted(set(values)):
@@ -257,6 +304,14 @@ class Indicator(BaseModel):
         """Formulas covering ``year``, in order of precedence (the first that gives a value
         for a region wins)."""
         return [f for f in self.formulas if f.covers(year)]
+
+    @property
+    def primary_weight_label(self) -> str:
+        """The formulas' base or weight in words (lower case), e.g. ``woningvoorraad``."""
+        f = self.formulas[0]
+        names = f.base or f.weight or ()
+        known = variables()
+        return " + ".join(str(known.get(v, {}).get("description", v)).lower() for v in names)
 
     @property
     def kernindicator_name(self) -> str | None:

@@ -568,9 +568,11 @@ class WebStore:
             return dumps(base | dict(value=None, status="niet beschikbaar",
                                      reason=REASONS["niet beschikbaar"]))
         # the value's 95 % interval, as `wijkmonitor value` and the area page give it (issue 15)
-        from ..uncertainty import interval_fields
-        return dumps(base | rec | interval_fields(ind, rec["value"], rec["numerator"], rec["denominator"],
-                                                  status=rec["status"]))
+        # an area value added up with a declared stand-in weight says so (``approximation``)
+        from ..uncertainty import approximation_text, interval_fields
+        return dumps(base | rec | dict(approximation=approximation_text(rec.get("source")))
+                     | interval_fields(ind, rec["value"], rec["numerator"], rec["denominator"],
+                                       status=rec["status"], method=rec.get("source")))
 
     # -- analysis (read from the analysis module, never re-derived) ---------------------------
     def gaps(self, areas, baseline: int, latest: int, reference: str = "gemeente",

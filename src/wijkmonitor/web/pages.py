@@ -149,7 +149,9 @@ def _lut(df: pd.DataFrame, catalogue=None) -> dict:
     lower = upper = None
     if catalogue is not None and len(df):
         from ..uncertainty import intervals
+        from ..uncertainty import is_approximation
         lower, upper = np.full(len(df), np.nan), np.full(len(df), np.nan)
+        approx = (is_approximation(df["source"]) if "source" in df.columns else np.zeros(len(df), bool))
         ind_col = df["indicator"].to_numpy(object)
         val = np.where(df["status"].to_numpy(object) == "ok", df["value"].to_numpy("float64", na_value=np.nan), np.nan)
         num = df["numerator"].to_numpy("float64", na_value=np.nan)
@@ -157,13 +159,19 @@ def _lut(df: pd.DataFrame, catalogue=None) -> dict:
         for ind_id in set(ind_col):
             if ind_id in catalogue:
                 sel = ind_col == ind_id
-                iv = intervals(catalogue[ind_id], val[sel], num[sel], den[sel])
-                if iv["method"] != "afronding":  # the rounding is already in the shown decimals
-                    lower[sel], upper[sel] = iv["lower"], iv["upper"]
+                iv = intervals(catalogue[ind_id], val[sel], num[sel], den[sel], approx=approx[sel])
+                # the rounding is already in the shown decimals; an approximation is not
+                show = iv["approx"] | (iv["method"] != "afronding")
+                lower[sel] = np.where(show, iv["lower"], np.nan)
+                upper[sel] = np.where(show, iv["upper"], np.nan)
+    from ..uncertainty import approximation_text
+    sources = df["source"].to_numpy(object) if "source" in df.columns else np.full(len(df), None, dtype=object)
     for k, r in enumerate(df[["indicator", "period", "value", "status", "reason", "estimate"]].itertuples(index=False)):
         ok = r.status == "ok"
         cell = dict(value=float(r.value) if ok and pd.notna(r.value) else None, status=r.status,
-                    reason=r.reason, estimate=bool(r.estimate) if pd.notna(r.estimate) else False)
+                    reason=r.reason, estimate=bool(r.estimate) if pd.notna(r.estimate) else False,
+                    # added up with a declared stand-in weight: the approximation, in words
+                    approximation=approximation_text(sources[k]) if ok else None)
         if lower is not None and np.isfinite(lower[k]):
             cell.update(lower=float(lower[k]), upper=float(upper[k]))
         out.setdefault(r.indicator, {})[int(r.period)] = cell
@@ -209,6 +217,7 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
     overview, series, blocks = [], [], []
     statuses: set[str] = set()
     estimate = False
+    approximation = None  # the first approximation shown (its words, for the legend)
     for ind in _theme_sorted(cat):
         v = own.get(ind.id, {})
         rv = {uid: d.get(ind.id, {}) for uid, d in ref_vals.items()}
@@ -289,12 +298,14 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
         cells_shown = [cur] + refs_at + [c for t in table for c in t["cells"]]
         statuses.update(c["status"] for c in cells_shown if c["status"] != "ok")
         estimate = estimate or any(c.get("estimate") and c["status"] == "ok" for c in cells_shown)
+        approximation = approximation or next((c["approximation"] for c in cells_shown if c.get("approximation")), None)
         blocks.append(dict(ind=ind, row=row, cur=cur, refs=refs_at, cls=cls, gi=gid, table=table,
                            breaks=break_notes,
                            unit_names=[n for n, _, _ in units], chart=chart, why=why, sentence=sentence,
                            legend=[(n, *svg.legend_swatch(i), bool(sv)) for i, (n, sv) in enumerate(chart_series)]))
     return dict(overview=pd.DataFrame(overview), series=pd.DataFrame(series), blocks=blocks,
-                refs=refs, gap_ref=gap_ref, ref_name=ref_name, statuses=statuses, estimate=estimate)
+                refs=refs, gap_ref=gap_ref, ref_name=ref_name, statuses=statuses, estimate=estimate,
+                approximation=approximation)
 
 
 def _locator(u: Unit) -> dict:
