@@ -42,8 +42,36 @@ HERE = Path(__file__).resolve().parent
 WARM_ENV = "WIJKMONITOR_WARM"
 
 
+#: Threads per process for the synchronous endpoints (pages, downloads, the editable store);
+#: ``WIJKMONITOR_THREADS`` overrides it. AnyIO's default is 40: under 50 connections a worker
+#: then renders up to 40 uncached pages at once, which under the GIL is no faster than a few at a
+#: time but holds 40 renders' memory at once (``benchmarks/bench_hardening.py``).
+THREADS_ENV = "WIJKMONITOR_THREADS"
+DEFAULT_THREADS = 8
+
+
+def request_threads() -> int:
+    """The number of request threads: ``WIJKMONITOR_THREADS`` (1-256) or :data:`DEFAULT_THREADS`."""
+    raw = os.environ.get(THREADS_ENV, "").strip()
+    try:
+        n = int(raw) if raw else DEFAULT_THREADS
+    except ValueError:
+        raise SystemExit(f"{THREADS_ENV}={raw!r}: geef een geheel getal van 1 tot en met 256") from None
+    if not 1 <= n <= 256:
+        raise SystemExit(f"{THREADS_ENV}={raw!r}: geef een geheel getal van 1 tot en met 256")
+    return n
+
+
+def limit_request_threads(n: int | None = None) -> None:
+    """Bound the threads of this event loop's synchronous endpoints (call inside the loop)."""
+    import anyio.to_thread
+
+    anyio.to_thread.current_default_thread_limiter().total_tokens = n or request_threads()
+
+
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI):
+    limit_request_threads()
     if os.environ.get(WARM_ENV) == "1":
         threading.Thread(target=_warm, args=(app.state.ws,), name="wijkmonitor-warm",
                          daemon=True).start()
