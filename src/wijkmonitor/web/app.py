@@ -65,7 +65,7 @@ def _warm(ws: WebStore) -> None:
         ws.area_values()
         ws.value_index()
         for area_id in ws.area_index()["area_id"]:
-            pages._locator(ws.unit(area_id))
+            pages._locator(ws.unit(area_id), ws)
         from .. import postcodes
         from .search import index_for
         index_for(ws)          # names of every region (~1 s)
