@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 
@@ -151,3 +152,38 @@ def test_the_gebied_page_of_a_linked_buurt_has_a_map(client):
     parts = [f["properties"]["code"] for f in gj["features"] if f["properties"]["part"]]
     assert parts == ["BU00900705"]
     assert "gekoppeld op naam en ligging" in gj["wijkmonitor"]["note"]
+
+
+def test_calibration_of_the_90_percent_rule(ws, raw14, raw_wijken24):
+    """The figures in the comment of ``buurtkoppeling.MIN_INSIDE``, from the raw files: buurten
+    with the same code and name in 2014 and 2024 (the same buurt by CBS's own code) and the
+    share of their 2014 polygon inside their 2024 wijk."""
+    regs = ws.df("SELECT code, name, wijk_code FROM regions WHERE level = 'buurt' AND year = 2024")
+    shares = []
+    for code, name, wijk in regs.itertuples(index=False):
+        old = raw14.get(code)
+        if old is None or old[1].is_empty or wijk not in raw_wijken24:
+            continue
+        if old[0].strip().casefold() != str(name).strip().casefold():
+            continue
+        shares.append(old[1].intersection(raw_wijken24[wijk]).area / old[1].area)
+    shares = np.array(shares)
+    assert len(shares) == 6071
+    assert 0.90 <= np.median(shares) <= 0.94
+    assert 0.50 <= (shares >= 0.9).mean() <= 0.60
+
+
+def test_buurt_maps_of_2020_before_and_after(ws, data_dir):
+    """The 2020 division (the figures of 2012-2020): no 2020 wijk polygons, so the location
+    is checked against the gemeente polygon of 2020."""
+    before = maps.buurt_map_coverage(ws, 2020, linked=False).set_index("gemeente")
+    after = maps.buurt_map_coverage(ws, 2020).set_index("gemeente")
+    raw = json.loads((data_dir / GEO / "Buurt_2014_layer_q1e3.json").read_text(encoding="utf-8"))
+    raw_codes = {g["properties"]["statcode"].strip() for g in raw["objects"]["layer"]["geometries"]}
+    regs = ws.df("SELECT code, gemeente_code FROM regions WHERE level = 'buurt' AND year = 2020")
+    expected_before = set(regs.loc[regs["code"].isin(raw_codes), "gemeente_code"]) | {"GM0363"}
+    assert len(before) == 355 and len(expected_before) == 317
+    assert set(before.index[before["drawn"] > 0]) == expected_before
+    assert (after["drawn"] > 0).sum() == 348 and expected_before <= set(after.index[after["drawn"] > 0])
+    table = maps.link_table(ws, 2020)
+    assert set(table.loc[table["method"] == "naam_ligging", "territory"]) == {"gemeente"}

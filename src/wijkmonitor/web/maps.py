@@ -166,8 +166,14 @@ def choose_layer(level: str, year: int, codes=(), gemeente: str | None = None,
     level at all.
     """
     codes = set(codes)
-    linked = linked_layer(ws, codes, year) if ws is not None and level == buurtkoppeling.LEVEL and codes else None
-    cands = _candidates(level, year, gemeente, codes, linked)
+    cands = _candidates(level, year, gemeente, codes)
+    if ws is not None and level == buurtkoppeling.LEVEL and codes and not any(
+            codes <= layer_codes(c) for c in cands if c.kind != "cbs" or c.year == buurtkoppeling.POLYGON_YEAR):
+        # only when the 2014 buurten (or Amsterdam's) miss some of the codes: the links cost
+        # seconds per division the first time, which a map that needs none does not pay
+        linked = linked_layer(ws, codes, year)
+        if linked is not None:
+            cands = _candidates(level, year, gemeente, codes, linked)
     if not cands:
         return None
     cbs = [c for c in cands if c.kind == "cbs"]
@@ -214,6 +220,14 @@ def link_table(ws: WebStore, year: int) -> pd.DataFrame:
                      "WHERE level = 'buurt' AND year = ? ORDER BY code", [int(year)])
         return buurtkoppeling.link_division(regs, int(year))
     return ws.built(("buurtkoppeling_tabel", int(year)), build)
+
+
+def warm_links(ws: WebStore) -> None:
+    """Build the links of the latest buurt division (the site's default year) ahead of the
+    first buurt map that needs them (about 3 s of CPU on the real store)."""
+    latest = ws.df("SELECT max(year) AS y FROM regions WHERE level = 'buurt'")["y"].iloc[0]
+    if latest is not None and not pd.isna(latest):
+        link_table(ws, int(latest))
 
 
 def _build_linked(ws: WebStore, year: int) -> MapLayer | None:
