@@ -187,3 +187,22 @@ def test_buurt_maps_of_2020_before_and_after(ws, data_dir):
     assert (after["drawn"] > 0).sum() == 348 and expected_before <= set(after.index[after["drawn"] > 0])
     table = maps.link_table(ws, 2020)
     assert set(table.loc[table["method"] == "naam_ligging", "territory"]) == {"gemeente"}
+
+
+def test_cli_lists_every_buurt_with_its_2014_polygon_or_the_reason(real_store):
+    import io
+
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from wijkmonitor.cli import app
+
+    res = CliRunner().invoke(app, ["regions", "--koppeling", "2024", "--gemeente", "GM1980",
+                                   "--format", "csv", "--store", str(real_store)])
+    assert res.exit_code == 0, res.output
+    df = pd.read_csv(io.StringIO(res.output), dtype=str)
+    assert len(df) == 69 and df["code"].str.startswith("BU1980").all()
+    row = df.set_index("code").loc["BU19801302"]  # Recreatiebuurt <- Langedijk's of 2014
+    assert (row["polygon_code"], row["method"]) == ("BU03980602", "naam_ligging")
+    assert df["polygon_code"].notna().sum() == 1
+    assert df.loc[df["polygon_code"].isna(), "reason"].notna().all()
