@@ -168,9 +168,11 @@ def choose_layer(level: str, year: int, codes=(), gemeente: str | None = None,
     codes = set(codes)
     cands = _candidates(level, year, gemeente, codes)
     if ws is not None and level == buurtkoppeling.LEVEL and codes and not any(
-            codes <= layer_codes(c) for c in cands if c.kind != "cbs" or c.year == buurtkoppeling.POLYGON_YEAR):
-        # only when the 2014 buurten (or Amsterdam's) miss some of the codes: the links cost
-        # seconds per division the first time, which a map that needs none does not pay
+            codes <= layer_codes(c) for c in cands
+            if c is cands[0] or c.kind != "cbs" or c.year == buurtkoppeling.POLYGON_YEAR):
+        # only when the nearest layer, the 2014 buurten and Amsterdam's all miss some of the
+        # codes: the links cost seconds per division the first time, which a map that needs
+        # none does not pay
         linked = linked_layer(ws, codes, year)
         if linked is not None:
             cands = _candidates(level, year, gemeente, codes, linked)
@@ -265,13 +267,31 @@ def frame(layer: MapLayer):
 @functools.lru_cache(maxsize=32)
 def layer_codes(layer: MapLayer) -> frozenset[str]:
     """Codes with a (non-empty) polygon in the layer."""
+    if layer.kind == "gekoppeld":
+        base = layer_codes(MapLayer("cbs", layer.year, layer.level))
+        old = {o for _, _, o in layer.links}
+        return frozenset((base - old) | {c for c, _, o in layer.links if o in base})
     f = frame(layer)
     return frozenset(f.loc[~f.geometry.is_empty, "code"])
+
+
+def _relinked(layer: MapLayer, base: dict, make) -> dict:
+    """``base`` (code -> drawing of the plain CBS layer) with each linked 2014 buurt under its
+    later code (``make(code, name, old)``): the drawings are shared, not computed again."""
+    old = {o for _, _, o in layer.links}
+    out = {c: v for c, v in base.items() if c not in old}
+    for code, name, o in layer.links:
+        if o in base:
+            out[code] = make(code, name, base[o])
+    return out
 
 
 @functools.lru_cache(maxsize=16)
 def shapes(layer: MapLayer) -> dict:
     """SVG path data of the layer (see :func:`svg.shapes_of`)."""
+    if layer.kind == "gekoppeld":
+        base = shapes(MapLayer("cbs", layer.year, layer.level))
+        return _relinked(layer, base, lambda code, name, s: svg.Shape(code, name or code, s.d, s.bounds))
     if layer.kind == "cbs" and layer.origin == geometries.ORIGIN_MIRROR:
         return svg.layer_shapes(layer.year, layer.level)
     return svg.shapes_of(frame(layer), layer.level)
@@ -280,6 +300,9 @@ def shapes(layer: MapLayer) -> dict:
 @functools.lru_cache(maxsize=16)
 def _geojson_geometries(layer: MapLayer) -> dict[str, tuple[str, tuple[float, float, float, float]]]:
     """``code -> (GeoJSON geometry text, WGS84 bounds)`` of the simplified layer."""
+    if layer.kind == "gekoppeld":
+        base = _geojson_geometries(MapLayer("cbs", layer.year, layer.level))
+        return _relinked(layer, base, lambda code, name, g: g)
     web = geometries.to_wgs84(frame(layer), precision=PRECISION)
     out = {}
     for code, g in zip(web["code"], web.geometry):
