@@ -86,12 +86,20 @@ def register(app: typer.Typer) -> None:
         level: Optional[str] = typer.Option(None, help="land, gemeente, wijk of buurt."),
         gemeente: Optional[str] = typer.Option(None, help="Alleen deze gemeente (GMxxxx) en haar wijken/buurten."),
         changes: Optional[tuple[int, int]] = typer.Option(None, help="Codes die verschijnen/verdwijnen tussen twee jaren, bv. --changes 2020 2024."),
+        koppeling: Optional[int] = typer.Option(None, help="Buurten van dit indelingsjaar met hun buurtgrens van 2014 (zelfde code, of gekoppeld op naam en ligging) of de reden waarom niet, bv. --koppeling 2024."),
         fmt: str = typer.Option("table", "--format", help="table, json of csv."),
         store_path: Optional[Path] = typer.Option(None, "--store"),
     ):
         """Toon CBS-regio's per jaar (of de codewijzigingen tussen twee jaren)."""
         try:
-            if changes and changes[0] is not None:
+            if koppeling is not None:
+                from .buurtkoppeling import link_division
+                regs = api.regions(koppeling, "buurt", gemeente=gemeente, path=store_path)
+                if regs.empty:
+                    _fail(f"geen buurten van indelingsjaar {koppeling} in de store")
+                df = link_division(regs[["code", "name", "wijk_code", "gemeente_code"]], koppeling)
+                title = f"Buurten {koppeling} en hun buurtgrens van 2014"
+            elif changes and changes[0] is not None:
                 df = api.code_changes(changes[0], changes[1], level, path=store_path)
                 title = f"Codewijzigingen {changes[0]} -> {changes[1]}"
             elif year is None and level is None and gemeente is None:

@@ -284,14 +284,18 @@ def test_catalogue_rejects_bad_map_classes(tmp_path):
 
 
 def test_no_buurt_map_says_why(client):
-    """GM0090's buurt codes of 2024 are all newer than the 2014 buurt polygons: no map, and the
-    page says which boundaries exist instead of drawing nothing silently."""
-    params = dict(jaar=2024, niveau="buurt", gemeente="GM0090")
+    """GM1963 Hoeksche Waard (merged 2019): its buurt codes of 2024 are all newer than the 2014
+    buurt polygons and none of its buurt names is that of a 2014 buurt (2024 "Oud-Beijerland
+    Centrum", 2014 "Centrum"): no map, and the page says which boundaries exist instead of
+    drawing nothing silently. (GM0090 Smallingerland, the example before the links on name and
+    location, has a map now: tests/web/test_maps_koppeling.py.)"""
+    params = dict(jaar=2024, niveau="buurt", gemeente="GM1963")
     rows = client.get("/api/v1/region-values", params=dict(indicator="eengezinswoningen_pct", period=2024,
-                                                          level="buurt", gemeente="GM0090")).json()
+                                                          level="buurt", gemeente="GM1963")).json()
     assert len(rows) > 20
     gj = client.get("/api/v1/kaart/indicator/eengezinswoningen_pct", params=params).json()
     assert gj["features"] == [] and sorted(gj["wijkmonitor"]["not_on_map"]) == sorted(r["code"] for r in rows)
     page = client.get("/indicator/eengezinswoningen_pct", params=params).text
     assert "Geen kaart: geen van deze buurten komt voor" in page and "indeling 2014" in page
+    assert "Ook op naam en ligging is geen van deze buurten aan een buurt van 2014 gekoppeld" in page
     assert "data-wm-kaart" not in page

@@ -80,9 +80,10 @@ async def _lifespan(app: FastAPI):
 
 def _warm(ws: WebStore) -> None:
     """Read what every worker needs (the area tables, the value index, the map layers of the
-    areas' pages), then freeze the garbage collector's view of it: the collector would
-    otherwise walk these ~300,000 long-lived objects in every full collection, a pause of
-    ~200 ms in the middle of some request (measured: the area page's p99)."""
+    areas' pages, the buurt links of the latest division), then freeze the garbage
+    collector's view of it: the collector would otherwise walk these ~300,000 long-lived
+    objects in every full collection, a pause of ~200 ms in the middle of some request
+    (measured: the area page's p99)."""
     import gc
     import logging
 
@@ -93,7 +94,9 @@ def _warm(ws: WebStore) -> None:
         ws.area_values()
         ws.value_index()
         for area_id in ws.area_index()["area_id"]:
-            pages._locator(ws.unit(area_id))
+            pages._locator(ws.unit(area_id), ws)
+        from .maps import warm_links
+        warm_links(ws)         # buurten of 2024 linked to the 2014 polygons (~3 s CPU)
         from .. import postcodes
         from .search import index_for
         index_for(ws)          # names of every region (~1 s)

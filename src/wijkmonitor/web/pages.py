@@ -308,8 +308,8 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
                 approximation=approximation)
 
 
-def _locator(u: Unit) -> dict:
-    return maps.locator(u)
+def _locator(u: Unit, ws: WebStore | None = None) -> dict:
+    return maps.locator(u, ws)
 
 
 def _crumbs(ws: WebStore, u: Unit) -> list[tuple[str | None, str]]:
@@ -385,7 +385,7 @@ def gebied(request: Request, uid: IdPath, basisjaar: YearQuery = None, laatsteja
     years = [y for y in ws.area_periods() if y >= 2012]
     b, l = _years_default(years, basisjaar, laatstejaar, ws.area_periods(min_values=100))
     if formaat and tabel == "kaart":
-        loc = _locator(u)
+        loc = _locator(u, ws)
         geom = maps.geometry_dicts(loc["layer"]) if formaat == "geojson" and loc.get("layer") else None
         df = pd.DataFrame(loc.get("shapes", []), columns=["code", "name", "part_of_area"])
         return downloads.respond(df.assign(layer_year=loc.get("layer_year")), formaat,
@@ -401,7 +401,7 @@ def gebied(request: Request, uid: IdPath, basisjaar: YearQuery = None, laatsteja
         # everything from the analytical store, rendered once per unit, query and store
         # version, around a marker where the editable store's section goes
         data = gebied_tables(ws, u, b, l)
-        locator = _locator(u)
+        locator = _locator(u, ws)
         body = _render(request, "gebied.html", title=u.name, u=u, baseline=b, latest=l, years=years,
                        data=data, locator=locator, class_labels=CLASS_LABELS,
                        breadcrumb=_crumbs(ws, u), related=_related(ws, u),
@@ -522,7 +522,7 @@ def indicator_page(request: Request, indicator: IndicatorPath, jaar: YearQuery =
         if tabel == "gebieden":
             return downloads.respond(area_table, formaat, f"{indicator}-{year}-gebieden", table="gebieden",
                                      ws=ws, indicator=indicator)
-        layer = maps.choose_layer(niveau, year or 2024, regs["code"], gemeente) if formaat == "geojson" else None
+        layer = maps.choose_layer(niveau, year or 2024, regs["code"], gemeente, ws) if formaat == "geojson" else None
         geom = maps.geometry_dicts(layer) if layer is not None else None
         return downloads.respond(regs, formaat, f"{indicator}-{year}-{niveau}", geometry=geom,
                                  table="regios", ws=ws, indicator=indicator)

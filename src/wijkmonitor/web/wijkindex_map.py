@@ -147,7 +147,8 @@ def wijkindex_kaart(request: Request,
             where = f"gemeente {gname['name'].iloc[0]}"
         title = f"{info['name']} per {niveau}, {where}, {year} (deciel)"
         items = _items(rows)
-        layer = maps.choose_layer(niveau, year, [i["code"] for i in items], gemeente)
+        codes = [i["code"] for i in items]
+        layer = maps.choose_layer(niveau, year, codes, gemeente, ws)
         classes = decile_classes()
         if layer is None:
             mp = svg.choropleth(items, year=year, level=niveau, unit="", decimals=0, title=title,
@@ -156,7 +157,7 @@ def wijkindex_kaart(request: Request,
             q = f"jaar={year}&niveau={niveau}" + (f"&gemeente={gemeente}" if niveau != "gemeente" else "")
             mp = svg.choropleth(items, year=year, level=niveau, unit="", decimals=0, title=title,
                                 classes=classes, shapes=maps.shapes(layer), shapes_year=layer.year) | dict(
-                note=layer.note(year), short_note=layer.short_note(year), source=layer.source,
+                note=layer.note(year, codes=codes), short_note=layer.short_note(year, codes), source=layer.source,
                 src=f"/api/v1/kaart/wijkindex/{component}?{q}")
     return TEMPLATES.TemplateResponse(request, "wijkindex_kaart.html", dict(
         title="Wijkindex op de kaart", breadcrumb=[("/", "Start"), ("/wijkindex", "Wijkindex"), (None, "Kaart")],
@@ -180,14 +181,15 @@ def wijkindex_geojson(request: Request, component: Annotated[str, Path(max_lengt
     except MapRequestError as exc:
         raise HTTPException(404, str(exc))
     items = _items(rows)
-    layer = maps.choose_layer(niveau, jaar, [i["code"] for i in items], gemeente)
+    codes = [i["code"] for i in items]
+    layer = maps.choose_layer(niveau, jaar, codes, gemeente, ws)
     if layer is None:
         raise HTTPException(404, f"geen grenzen voor {LEVEL_PLURAL[niveau]}")
     cls = svg.classify(items, decimals=0, classes=decile_classes())
     feats = [dict(code=r["code"], name=r["name"], href=f"/gebied/{r['code']}", fill=cls["fill"].get(r["code"]),
                   label=_label(r)) for r in rows]
     meta = dict(indicator=component, name=info["name"], unit="score 0-100", year=jaar, level=niveau,
-                gemeente=gemeente if niveau != "gemeente" else None, note=layer.note(jaar), fixed_classes=True,
+                gemeente=gemeente if niveau != "gemeente" else None, note=layer.note(jaar, codes=codes), fixed_classes=True,
                 legend=[dict(fill=c, label=lab.strip(), count=n) for c, lab, n in cls["legend"]],
                 index_version=info["version"])
     return Response(maps.feature_collection(layer, feats, meta).encode(), media_type="application/geo+json")
