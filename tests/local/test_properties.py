@@ -25,7 +25,7 @@ from wijkmonitor.local.errors import ValidationFailed
 from wijkmonitor.local.models import (AuditEntry, Intervention, InterventionArea,
                                       InterventionLink, LocalUpload, LocalValue, Milestone,
                                       Target)
-from wijkmonitor.local.tabular import read_table
+from wijkmonitor.local.tabular import parse_year, read_table
 
 from test_web_security import app, logged_in  # noqa: F401  (fixture + helper)
 
@@ -178,6 +178,20 @@ def test_target_form_never_500_and_atomic(app, Session, users, fields):
     r = c.post("/beheer/streefwaarden/nieuw", data=dict(fields, csrf_token=c.token),
                follow_redirects=False)
     _outcome(Session, before, r.status_code, TABLES.index(Target))
+
+
+@pytest.mark.parametrize("field, text", [("tussendoelen", "²: 5"), ("tussendoelen", "2026: 5\n²"),
+                                         ("streefjaar", "²"), ("beginjaar", "2²"), ("streefjaar", "٢٠٢٤")])
+def test_target_form_digits_int_refuses_are_a_dutch_4xx(app, Session, users, field, text):
+    # found by the property above: str.isdigit() accepts '²', int() does not (a 500 before)
+    c = _client(app)
+    before = counts(Session)
+    fields = {"gebied": "Utrecht Overvecht", "indicator": "eenzaam_pct", "streefwaarde": "40",
+              "streefjaar": "2030", "beginjaar": "2020", "richting": "lager", field: text}
+    r = c.post("/beheer/streefwaarden/nieuw", data=dict(fields, csrf_token=c.token), follow_redirects=False)
+    assert 400 <= r.status_code < 500
+    assert counts(Session) == before
+    assert parse_year("²") is None and parse_year(" 2024 ") == 2024 and parse_year("٢٠٢٤") is None
 
 
 @DB

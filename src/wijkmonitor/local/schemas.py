@@ -53,10 +53,15 @@ def _num(value: Any) -> Any:
     return float(value)
 
 
+def _ascii_digits(text: str) -> bool:
+    """Only the digits 0-9 (``str.isdigit`` also accepts '²' and other digits ``int`` refuses)."""
+    return text.isascii() and text.isdigit()
+
+
 def _year(value: Any) -> Any:
     if value is None:
         return None
-    if isinstance(value, str) and value.strip().removesuffix(".0").isdigit() \
+    if isinstance(value, str) and _ascii_digits(value.strip().removesuffix(".0")) \
             and len(value.strip()) <= 6:
         value = int(value.strip().removesuffix(".0"))
     elif isinstance(value, float) and value.is_integer() and abs(value) < 1e6:

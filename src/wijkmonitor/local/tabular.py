@@ -392,7 +392,7 @@ def parse_year(text: str) -> int | None:
     t = text.strip()
     if t.endswith(".0"):
         t = t[:-2]
-    if not t.isdigit():
+    if not (t.isascii() and t.isdigit()):  # str.isdigit() also accepts '²' and other digits int() refuses
         return None
     year = int(t)
     return year if YEAR_MIN <= year <= YEAR_MAX else None

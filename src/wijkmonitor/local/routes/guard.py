@@ -98,7 +98,7 @@ async def _guard(request: Request) -> None:
     """Checks before a state-changing request reaches its handler: body size, content type,
     body parsing, and the CSRF token (unless the API call authenticates with HTTP Basic)."""
     length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+    if length and length.isascii() and length.isdigit() and int(length) > MAX_BODY_BYTES:
         raise Refused(413, f"Het verzoek is te groot (meer dan {MAX_BODY_BYTES // 1024 // 1024} "
                            "MB); er is niets opgeslagen.")
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -147,7 +147,7 @@ async def _guard(request: Request) -> None:
 async def _read_limited(request: Request, limit: int) -> bytes | None:
     """The body, or ``None`` as soon as it grows past ``limit`` bytes (also when chunked)."""
     length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > limit:
+    if length and length.isascii() and length.isdigit() and int(length) > limit:
         return None
     chunks, size = [], 0
     async for chunk in request.stream():
