@@ -92,11 +92,15 @@ def main() -> None:
                 t = pg.evaluate("""() => { const n = performance.getEntriesByType('navigation')[0];
                   const g = performance.getEntriesByType('resource').find(e => e.name.includes('/api/v1/kaart/'));
                   const j = performance.getEntriesByType('resource').find(e => e.name.includes('maplibre-gl.js'));
+                  const m = s => { const e = performance.getEntriesByName('wm-kaart:' + s)[0]; return e ? e.startTime : NaN; };
                   return {ready: window.wmKaartKlaar, html: n.responseEnd, dcl: n.domContentLoadedEventEnd,
-                          geojson: g ? g.responseEnd : null, maplibre: j ? j.responseEnd : null}; }""")
+                          geojson: g ? g.responseEnd : null, maplibre: j ? j.responseEnd : null,
+                          start: m('start'), read: m('gegevens'), made: m('kaart'), drawn: m('geladen')}; }""")
                 runs.append(t["ready"])
                 print(f"run {i + 1}: interactive {t['ready']:.0f} ms (html {t['html']:.0f}, maplibre-gl.js "
-                      f"{t['maplibre']:.0f}, geojson {t['geojson']:.0f}, DOMContentLoaded {t['dcl']:.0f} ms)")
+                      f"{t['maplibre']:.0f}, geojson {t['geojson']:.0f}, DOMContentLoaded {t['dcl']:.0f} ms; "
+                      f"kaart.js: start {t['start']:.0f}, GeoJSON read {t['read']:.0f}, map made "
+                      f"{t['made']:.0f}, regions drawn {t['drawn']:.0f} ms)")
                 ctx.close()
             b.close()
     finally:
