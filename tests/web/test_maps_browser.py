@@ -328,6 +328,45 @@ def test_without_javascript_the_svg_map_stays(browser, server, path):
         c.close()
 
 
+def test_svg_map_is_not_painted_while_the_map_loads(browser, server):
+    """With scripting on, the SVG map under a map drawn at once is not painted while MapLibre
+    starts (kaart.css: painting its paths held up the WebGL start, benchmarks/README.md); once
+    the interactive map is drawn the SVG is out of the layout."""
+    c = CspContext(browser, viewport={"width": 1280, "height": 900})
+    c.ctx.add_init_script(
+        "document.addEventListener('DOMContentLoaded', () => { const s = document.querySelector("
+        "'.wm-kaart-svg svg.wm-map'); window.__svgBijStart = s ? getComputedStyle(s).visibility : null; });")
+    try:
+        pg = c.page()
+        _open_map(pg, server, AMSTERDAM_BUURT)
+        assert pg.evaluate("window.__svgBijStart") == "hidden"
+        assert not pg.locator(".wm-kaart-svg svg.wm-map").is_visible()
+        assert pg.locator(".wm-kaart .maplibregl-canvas").is_visible()
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("blocked", ["**/maplibre-gl.js", "**/static/kaart.js"])
+def test_svg_map_shows_when_a_map_script_does_not_load(browser, server, blocked):
+    """Without MapLibre the script shows the SVG map at once (.wm-kaart-mis); without the map
+    script itself, kaart.css shows it after 4 s."""
+    c = CspContext(browser, viewport={"width": 1280, "height": 900})
+    c.ctx.route(blocked, lambda route: route.abort())
+    try:
+        pg = c.page()
+        pg.goto(server + AMSTERDAM_BUURT, wait_until="load")
+        svg = pg.locator(".wm-kaart-svg svg.wm-map")
+        if "maplibre" in blocked:
+            pg.wait_for_selector("figure.wm-kaart-mis", state="attached", timeout=10000)
+            assert svg.is_visible()
+        else:
+            svg.wait_for(state="visible", timeout=15000)
+        assert not pg.locator("[data-wm-kaart]").is_visible()
+        assert pg.locator("#tabel-regios tbody tr").count() == 517
+    finally:
+        c.close()
+
+
 def test_without_webgl_the_svg_map_stays(playwright, server):
     """Chromium with WebGL switched off: the script leaves the SVG map and the table; an area
     page offers no button (the interactive map could not be drawn) and loads no MapLibre."""

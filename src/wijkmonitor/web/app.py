@@ -22,7 +22,6 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
@@ -30,6 +29,7 @@ from starlette.requests import ClientDisconnect
 from .. import bounds, store
 from . import security
 from .data import WebStore
+from .static_files import CompressedStaticFiles
 from .layout import TEMPLATES  # the site's templates, shared with the beheer forms
 
 HERE = Path(__file__).resolve().parent
@@ -149,7 +149,8 @@ def create_app(store_path: Path | str | None = None, database_url: str | None = 
     # pages, JSON and CSS compressed for every client that accepts gzip (an area page ~0,7 MB
     # -> well under the 250 KB budget; tests/web/test_browser_website.py)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
-    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    # static files compressed once per file version, not per request (static_files.py)
+    app.mount("/static", CompressedStaticFiles(directory=str(HERE / "static")), name="static")
 
     from . import api, compare, maps, pages, signalen_page, wijkindex_page
     app.include_router(api.router)

@@ -471,6 +471,19 @@ def indicator_page(request: Request, indicator: IndicatorPath, jaar: YearQuery =
                    gemeente: GemeenteCode = None, formaat: Formaat = None,
                    tabel: Literal["regios", "gebieden"] = "regios"):
     ws = _ws(request)
+    if formaat is None and indicator in ws.catalogue:
+        # the page depends on the store only (no editable data): rendered once per query,
+        # house style and store version (the first view of the map waits for it)
+        hs = present.house_style()
+        body = ws.lru("indicator_pages", 256, maxbytes=PAGE_CACHE_BYTES).get_or_put(
+            (indicator, request.url.query, hs["css"], hs["body_class"]),
+            lambda: _indicator_page(request, ws, indicator, jaar, niveau, gemeente).body)
+        return HTMLResponse(body)
+    return _indicator_page(request, ws, indicator, jaar, niveau, gemeente, formaat, tabel)
+
+
+def _indicator_page(request: Request, ws: WebStore, indicator: str, jaar: int | None, niveau: str,
+                    gemeente: str | None, formaat: str | None = None, tabel: str = "regios"):
     cat = ws.catalogue
     if indicator not in cat:
         from . import wijkindex_map

@@ -18,6 +18,13 @@
  * For tests and the benchmark: the map element gets data-wm-status="klaar" at the map's first
  * "idle" after its regions are drawn (window.wmKaartKlaar: ms since navigation start),
  * data-wm-actief="<code>" while a region is highlighted, and window.wmKaarten lists the maps.
+ * The steps before are performance marks: wm-kaart:start (script runs), :gegevens (GeoJSON
+ * read), :kaart (MapLibre map made: its WebGL context), :geladen (regions drawn).
+ *
+ * First view (benchmarks/bench_map.py): a map drawn at once starts without a WebGL probe (a
+ * context costs ~0.3 s in a software renderer; MapLibre throws without WebGL and the SVG
+ * shows), kaart.css does not paint the SVG map while the interactive one loads, and the fills
+ * have no antialiased outline pass (the border layer draws the edges).
  */
 (function () {
   "use strict";
@@ -38,6 +45,11 @@
     "CooperativeGesturesHandler.MobileHelpText": "Gebruik twee vingers om de kaart te bewegen"
   };
   var HATCH = "geen-cijfer";
+
+  /* Steps of the first view, for the benchmark (performance marks "wm-kaart:<step>"). */
+  function mark(step) {
+    if (window.performance && performance.mark) { performance.mark("wm-kaart:" + step); }
+  }
 
   function webglAvailable() {
     try {
@@ -89,7 +101,7 @@
         if (!r.ok) { throw new Error("kaart " + r.status); }
         return r.json();
       })
-      .then(function (data) { self.draw(data); })
+      .then(function (data) { mark("gegevens"); self.draw(data); })
       .catch(function (err) { self.fail(err); });
   };
 
@@ -97,28 +109,25 @@
     // keep the SVG map (the fallback) and say nothing more than the page already says
     this.el.hidden = true;
     this.figure.classList.remove("wm-kaart-aan");
+    this.figure.classList.add("wm-kaart-mis");  // kaart.css: the SVG map shows at once
     if (window.console) { window.console.warn("wijkmonitor: interactieve kaart niet beschikbaar", err); }
   };
 
-  Kaart.prototype.draw = function (data) {
-    var self = this;
+  /* The MapLibre map of the GeoJSON ``data`` in ``container`` (throws without WebGL). */
+  Kaart.prototype.newMap = function (container, data) {
     var meta = data.wijkmonitor || {};
-    data.features.forEach(function (f) { self.byCode[f.properties.code] = f; });
-    var canvasBox = this.el.querySelector(".wm-kaart__canvas");
-    this.el.hidden = false;
-    this.figure.classList.add("wm-kaart-aan");
     var bounds = bboxOf(data);
-    var map = new maplibregl.Map({
-      container: canvasBox,
+    return new maplibregl.Map({
+      container: container,
       style: {
         version: 8,
         sources: { regios: { type: "geojson", data: data, promoteId: "code" } },
         layers: [
           { id: "achtergrond", type: "background", paint: { "background-color": "#f7f7f7" } },
           { id: "regio-vlak", type: "fill", source: "regios", filter: ["!=", ["get", "fill"], null],
-            paint: { "fill-color": ["get", "fill"] } },
+            paint: { "fill-color": ["get", "fill"], "fill-antialias": false } },
           { id: "regio-geen", type: "fill", source: "regios", filter: ["==", ["get", "fill"], null],
-            paint: { "fill-pattern": HATCH } },
+            paint: { "fill-pattern": HATCH, "fill-antialias": false } },
           { id: "regio-rand", type: "line", source: "regios",
             paint: { "line-color": ["case", ["==", ["get", "part"], true], "#5c0016", "#555555"],
                      "line-width": ["case", ["==", ["get", "part"], true], 1.5, 0.6] } },
@@ -135,8 +144,24 @@
       touchPitch: false,
       maxPitch: 0,
       renderWorldCopies: false,
+      fadeDuration: 0,
       attributionControl: { compact: false, customAttribution: meta.source ? "Grenzen: " + meta.source : "" }
     });
+  };
+
+  Kaart.prototype.draw = function (data) {
+    var self = this;
+    data.features.forEach(function (f) { self.byCode[f.properties.code] = f; });
+    this.el.hidden = false;
+    this.figure.classList.add("wm-kaart-aan");
+    var map;
+    try {
+      map = this.newMap(this.el.querySelector(".wm-kaart__canvas"), data);
+    } catch (err) {
+      // no WebGL after all (MapLibre throws "Failed to initialize WebGL"): the SVG stays
+      this.fail(err);
+      return;
+    }
     map.touchZoomRotate.disableRotation();
     map.keyboard.disableRotation();
     map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
@@ -145,9 +170,11 @@
     });
     map.on("error", function (e) { if (!self.ready) { self.fail(e && e.error); } });
     this.map = map;
+    mark("kaart");
     // a map drawn on request (button): keyboard users land on the map they asked for
     if (this.focusOnDraw) { map.getCanvas().focus({ preventScroll: true }); }
     map.once("load", function () {
+      mark("geladen");
       map.once("idle", function () {
         self.ready = true;
         self.el.setAttribute("data-wm-status", "klaar");
@@ -386,14 +413,22 @@
   }
 
   function init() {
+    mark("start");
     var els = document.querySelectorAll("[data-wm-kaart]");
     window.wmKaarten = [];
-    if (!els.length || !webglAvailable()) { return; }
-    var auto = [], i;
+    var auto = [], later = [], i;
     for (i = 0; i < els.length; i++) {
-      if (els[i].hasAttribute("data-wm-op-verzoek")) { offerMap(els[i]); } else { auto.push(els[i]); }
+      (els[i].hasAttribute("data-wm-op-verzoek") ? later : auto).push(els[i]);
     }
-    if (!auto.length || typeof maplibregl === "undefined") { return; }
+    var gl = !!window.WebGLRenderingContext;
+    // a button only where WebGL works (a probe: a WebGL context costs ~0.3 s in a software
+    // renderer, so a map drawn at once skips it and falls back to the SVG if MapLibre throws)
+    if (gl && later.length && webglAvailable()) { later.forEach(offerMap); }
+    if (!auto.length) { return; }
+    if (!gl || typeof maplibregl === "undefined") {
+      auto.forEach(function (el) { new Kaart(el).fail("geen WebGL of MapLibre"); });
+      return;
+    }
     maplibregl.prewarm();  // start the worker while the GeoJSON loads
     for (i = 0; i < auto.length; i++) { startMap(auto[i]); }
   }
