@@ -128,3 +128,38 @@ def summary(*, bench: str, target: str, measured: str, met: bool | None, baselin
     print("BENCH-SUMMARY " + json.dumps(dict(bench=bench, target=target, measured=measured, met=met,
                                               baseline=baseline, ratio=ratio, note=note)),
           flush=True)
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) of process ``root`` and all its descendants."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent, cpu = {}, {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{d}/stat").read()
+        except OSError:
+            continue
+        f = stat[stat.rindex(")") + 2:].split()
+        parent[int(d)] = int(f[1])
+        cpu[int(d)] = (int(f[11]) + int(f[12])) / tick
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += cpu.get(pid, 0.0)
+        todo.extend(c for c, p in parent.items() if p == pid)
+    return total
+
+
+def wait_idle(root: int, *, idle_share: float = 0.05, timeout: float = 120.0) -> float:
+    """Wait until process ``root`` and its descendants use under ``idle_share`` of a core over
+    a second (e.g. a server that warms its caches in the background after it answers); the
+    seconds waited."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        before = tree_cpu(root)
+        time.sleep(1.0)
+        if tree_cpu(root) - before < idle_share:
+            break
+    return time.perf_counter() - t0

@@ -74,6 +74,27 @@ def _cpu_of_tree(root: int) -> dict[int, float]:
     return out
 
 
+def _process_cpu(pid: int) -> float:
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        return 0.0
+    f = stat[stat.rindex(")") + 2:].split()
+    return (int(f[11]) + int(f[12])) / _TICK
+
+
+def _wait_idle(pids: list[int], *, idle_share: float = 0.05, timeout: float = 120.0) -> float:
+    """Wait until the processes together use under ``idle_share`` of a core over a second;
+    the seconds waited."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        before = sum(_process_cpu(p) for p in pids)
+        time.sleep(1.0)
+        if sum(_process_cpu(p) for p in pids) - before < idle_share:
+            break
+    return time.perf_counter() - t0
+
+
 def _serve(store: str, src: str | None) -> tuple[subprocess.Popen, str]:
     """``wijkmonitor serve`` (of ``src`` when given) on a free port, answering."""
     port = _free_port()
@@ -117,6 +138,11 @@ def main() -> None:
             httpx.get(obase + args.path, timeout=120)
             httpx.get(obase + src, timeout=120)
             sites.append(("compare ", obase))
+        # the server warms its caches in a background thread at start (value index, map layers,
+        # buurt links: ~15 s of CPU); the views are timed once it is idle, so that they measure
+        # the browser's first view and not the server's start competing for the 2 cores
+        waited = _wait_idle([p.pid for p in procs])
+        print(f"server_idle_after_s: {waited:.1f}")
         print(f"load_average_before: {open('/proc/loadavg').read().split()[0]}")
         print(f"page: {args.path} ({len(page.content) // 1024} KB), geojson {len(gj.content) // 1024} KB, "
               f"{n_features} regions drawn")

@@ -323,13 +323,17 @@ def main(argv: list[str] | None = None) -> int:
     cold: dict[str, list[float]] = {}
     for mix in ("value", "gap", "page"):
         with server(wm_cmd, base + "/api/v1/classes") as proc:
+            # after the server's start-up warm-up (background, ~15 s of CPU): the first requests
+            # measure an uncached render, not a render competing with the warm-up
+            idle_s = _util.wait_idle(proc.pid)
             rss0 = worker_rss(proc)
             cold[mix] = first_requests(base, urls[mix])
             rss1 = worker_rss(proc)
         first, rest = cold[mix][0], cold[mix][1:]
         print(f"  first request per URL, {mix:<5}: median {_util.median(rest):7.2f}  p99 {pct(rest, 99):7.2f}  "
               f"max {max(rest):7.1f} ms ({len(rest)} URLs, sequential, fresh server; the very first "
-              f"{first:.0f} ms{' incl. building the value index' if mix == 'value' else ''}); worker RSS "
+              f"{first:.0f} ms{' incl. building the value index' if mix == 'value' else ''}; server idle after "
+              f"{idle_s:.0f} s); worker RSS "
               f"{'/'.join(_util.fmt_bytes(x) for x in rss0)} -> {'/'.join(_util.fmt_bytes(x) for x in rss1)}",
               flush=True)
     results["cold"] = {m: dict(first=c[0], median=_util.median(c[1:]), p99=pct(c[1:], 99)) for m, c in cold.items()}

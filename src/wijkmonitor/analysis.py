@@ -466,9 +466,8 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
     # 95 % interval of each of the four values (by indicator; see wijkmonitor.uncertainty);
     # a value added up with a declared stand-in weight is an approximation (wider interval)
     from . import uncertainty
-    approx = uncertainty.is_approximation(m["method"].to_numpy(dtype=object, na_value=None)) & np.isfinite(val)
-    approx_text = np.array([uncertainty.approximation_text(x) if a else None
-                            for x, a in zip(m["method"].to_numpy(dtype=object, na_value=None), approx)], dtype=object)
+    approx = uncertainty.is_approximation(m["method"]) & np.isfinite(val)
+    approx_text = np.where(approx, uncertainty.approximation_texts(m["method"]), None)
     lo4, hi4, se4 = (np.full(4 * n, np.nan) for _ in range(3))
     # rows are indicator-major (n_a per indicator) in each of the four blocks of n
     block = np.arange(n_a)

@@ -98,9 +98,28 @@ def fallback_parameters() -> dict:
 def is_approximation(method) -> np.ndarray:
     """Per ``method`` (the provenance text of ``area_values``): added up with a declared
     stand-in weight, i.e. an approximation (:mod:`wijkmonitor.aggregate`)?"""
-    m = np.asarray(method, dtype=object).reshape(-1)
+    codes, uniques = _factorize(method)
     mark = f"; {APPROXIMATION}:"
-    return np.array([isinstance(x, str) and mark in x for x in m], dtype=bool)
+    flags = np.array([isinstance(u, str) and mark in u for u in uniques] + [False], dtype=bool)
+    return flags[codes]  # code -1 (missing) takes the trailing False
+
+
+def approximation_texts(method) -> np.ndarray:
+    """:func:`approximation_text` of every element (object array; None where there is none)."""
+    codes, uniques = _factorize(method)
+    texts = np.array([approximation_text(u) for u in uniques] + [None], dtype=object)
+    return texts[codes]
+
+
+def _factorize(method) -> tuple[np.ndarray, list]:
+    """Codes and distinct values of a column of provenance texts (a few distinct texts over many
+    rows: each is looked at once)."""
+    import pandas as pd
+
+    col = method if isinstance(method, pd.Series) else pd.Series(np.asarray(method, dtype=object).reshape(-1),
+                                                                    dtype=object)
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    return np.asarray(codes), list(uniques)
 
 
 def approximation_text(method) -> str | None:

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from .. import analysis, comparability
 from ..bounds import MAX_TEXT, NO_CONTROL, Formaat, GemeenteCode, IdPath, IndicatorPath, YearQuery
 from ..local import public as local_public
-from . import breaks, composition_section, downloads, effect_section, maps, present, svg
+from . import breaks, composition_section, downloads, effect_section, gzipped, maps, present, svg
 from .layout import TEMPLATES
 from .data import LEVEL_NAMES, PROGRAMMES, REASONS, Unit, WebStore
 
@@ -416,15 +416,20 @@ def gebied(request: Request, uid: IdPath, basisjaar: YearQuery = None, laatsteja
         return head, tail
 
     hs = present.house_style()
-    head, tail = ws.lru("gebied_pages", 256, maxbytes=PAGE_CACHE_BYTES).get_or_put(
-        (u.id, request.url.query, hs["css"], hs["body_class"]), render_cached)
+    key = (u.id, request.url.query, hs["css"], hs["body_class"])
+    head, tail = ws.lru("gebied_pages", 256, maxbytes=PAGE_CACHE_BYTES).get_or_put(key, render_cached)
     # streefwaarden, interventions, local values: read from the editable store per request, so
     # that an edit in /beheer shows at once (_lokaal.html)
     lokaal = local_public.area_section(
         u.id, u.codes, database_url=getattr(request.app.state, "database_url", None),
         store_path=ws.path) if u.kind in ("area", "gemeente", "wijk", "buurt") else None
-    section = TEMPLATES.get_template("_lokaal.html").render(u=u, lokaal=lokaal)
-    return HTMLResponse(head + section.encode() + tail)
+    section = TEMPLATES.get_template("_lokaal.html").render(u=u, lokaal=lokaal).encode()
+    if gzipped.accepts_gzip(request):
+        # the cached parts compressed once too; only the live section per request
+        head_z, tail_z = ws.lru("gebied_pages_gz", 256, maxbytes=PAGE_CACHE_BYTES // 4).get_or_put(
+            key, lambda: (gzipped.piece(head), gzipped.piece(tail, final=True)))
+        return gzipped.html([(head, head_z), (section, gzipped.piece(section)), (tail, tail_z)])
+    return HTMLResponse(head + section + tail)
 
 
 #: where the live section goes in a cached area page
