@@ -130,10 +130,11 @@ def summary(*, bench: str, target: str, measured: str, met: bool | None, baselin
           flush=True)
 
 
-def tree_cpu(root: int) -> float:
-    """CPU seconds (user + system) of process ``root`` and all its descendants."""
+
+def cpu_by_descendant(root: int) -> dict[int, float]:
+    """CPU seconds (user + system) of every living descendant of ``root`` (Linux /proc)."""
     tick = os.sysconf("SC_CLK_TCK")
-    parent, cpu = {}, {}
+    children: dict[int, list[tuple[int, float]]] = {}
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
@@ -142,24 +143,38 @@ def tree_cpu(root: int) -> float:
         except OSError:
             continue
         f = stat[stat.rindex(")") + 2:].split()
-        parent[int(d)] = int(f[1])
-        cpu[int(d)] = (int(f[11]) + int(f[12])) / tick
-    total, todo = 0.0, [root]
+        children.setdefault(int(f[1]), []).append((int(d), (int(f[11]) + int(f[12])) / tick))
+    out, todo = {}, [root]
     while todo:
-        pid = todo.pop()
-        total += cpu.get(pid, 0.0)
-        todo.extend(c for c, p in parent.items() if p == pid)
-    return total
+        for pid, cpu in children.get(todo.pop(), []):
+            out[pid] = cpu
+            todo.append(pid)
+    return out
 
 
-def wait_idle(root: int, *, idle_share: float = 0.05, timeout: float = 120.0) -> float:
-    """Wait until process ``root`` and its descendants use under ``idle_share`` of a core over
-    a second (e.g. a server that warms its caches in the background after it answers); the
-    seconds waited."""
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of process ``pid`` itself (0 when it is gone)."""
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        return 0.0
+    f = stat[stat.rindex(")") + 2:].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(*roots: int) -> float:
+    """CPU seconds of the processes ``roots`` and all their descendants."""
+    return sum(process_cpu(r) + sum(cpu_by_descendant(r).values()) for r in roots)
+
+
+def wait_idle(*roots: int, idle_share: float = 0.05, timeout: float = 120.0) -> float:
+    """Wait until the processes ``roots`` and their descendants use under ``idle_share`` of a
+    core over a second (e.g. a server that warms its caches in the background after it
+    answers); the seconds waited."""
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < timeout:
-        before = tree_cpu(root)
+        before = tree_cpu(*roots)
         time.sleep(1.0)
-        if tree_cpu(root) - before < idle_share:
+        if tree_cpu(*roots) - before < idle_share:
             break
     return time.perf_counter() - t0

@@ -51,50 +51,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_of_tree(root: int) -> dict[int, float]:
-    """CPU seconds (user + system) of every living descendant of ``root`` (Linux /proc)."""
-    children: dict[int, list[tuple[int, float]]] = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            stat = open(f"/proc/{d}/stat").read()
-        except OSError:
-            continue
-        f = stat[stat.rindex(")") + 2:].split()
-        children.setdefault(int(f[1]), []).append((int(d), (int(f[11]) + int(f[12])) / _TICK))
-    out, todo = {}, [root]
-    while todo:
-        for pid, cpu in children.get(todo.pop(), []):
-            out[pid] = cpu
-            todo.append(pid)
-    return out
-
-
-def _process_cpu(pid: int) -> float:
-    try:
-        stat = open(f"/proc/{pid}/stat").read()
-    except OSError:
-        return 0.0
-    f = stat[stat.rindex(")") + 2:].split()
-    return (int(f[11]) + int(f[12])) / _TICK
-
-
-def _wait_idle(pids: list[int], *, idle_share: float = 0.05, timeout: float = 120.0) -> float:
-    """Wait until the processes together use under ``idle_share`` of a core over a second;
-    the seconds waited."""
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < timeout:
-        before = sum(_process_cpu(p) for p in pids)
-        time.sleep(1.0)
-        if sum(_process_cpu(p) for p in pids) - before < idle_share:
-            break
-    return time.perf_counter() - t0
-
-
 def _serve(store: str, src: str | None) -> tuple[subprocess.Popen, str]:
     """``wijkmonitor serve`` (of ``src`` when given) on a free port, answering."""
     port = _free_port()
@@ -141,7 +97,7 @@ def main() -> None:
         # the server warms its caches in a background thread at start (value index, map layers,
         # buurt links: ~15 s of CPU); the views are timed once it is idle, so that they measure
         # the browser's first view and not the server's start competing for the 2 cores
-        waited = _wait_idle([p.pid for p in procs])
+        waited = _util.wait_idle(*(p.pid for p in procs))
         print(f"server_idle_after_s: {waited:.1f}")
         print(f"load_average_before: {open('/proc/loadavg').read().split()[0]}")
         print(f"page: {args.path} ({len(page.content) // 1024} KB), geojson {len(gj.content) // 1024} KB, "
@@ -159,10 +115,10 @@ def main() -> None:
                 for label, site in (sites if i % 2 == 0 else sites[::-1]):
                     ctx = b.new_context(viewport={"width": 1280, "height": 900})
                     pg = ctx.new_page()
-                    cpu0 = _cpu_of_tree(os.getpid())
+                    cpu0 = _util.cpu_by_descendant(os.getpid())
                     pg.goto(site + args.path, wait_until="commit")
                     pg.wait_for_selector("[data-wm-kaart][data-wm-status=klaar]", timeout=120000)
-                    cpu = sum(c - cpu0.get(pid, 0.0) for pid, c in _cpu_of_tree(os.getpid()).items())
+                    cpu = sum(c - cpu0.get(pid, 0.0) for pid, c in _util.cpu_by_descendant(os.getpid()).items())
                     t = pg.evaluate("""() => { const n = performance.getEntriesByType('navigation')[0];
                       const g = performance.getEntriesByType('resource').find(e => e.name.includes('/api/v1/kaart/'));
                       const j = performance.getEntriesByType('resource').find(e => e.name.includes('maplibre-gl.js'));
