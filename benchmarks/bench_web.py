@@ -50,8 +50,10 @@ p99 < 100 ms.
 
 Targets (issue 17, printed as ``target_met_pages``): area pages with ``--workers 2`` and wrk at
 50 connections (no think time, the warm server) at 200 requests/s or more with p99 under
-100 ms, and a cold first render (the first-request median of the ``page`` mix: a fresh
-server, each area page requested once) under 150 ms.
+100 ms, and a cold first render under 150 ms. The server renders the 60 area pages (default
+years) at start, so the first requests of the ``page`` mix come from that cache; the render
+itself is timed on the same pages with other years (``?laatstejaar=2022``, a fresh server,
+each once), and that median is held against the 150 ms.
 """
 
 from __future__ import annotations
@@ -336,6 +338,14 @@ def main(argv: list[str] | None = None) -> int:
               f"{idle_s:.0f} s); worker RSS "
               f"{'/'.join(_util.fmt_bytes(x) for x in rss0)} -> {'/'.join(_util.fmt_bytes(x) for x in rss1)}",
               flush=True)
+    # the server renders the 60 area pages at start (default years: the mix's URLs); an area
+    # page with other years is rendered on request: the render time itself
+    with server(wm_cmd, base + "/api/v1/classes") as proc:
+        _util.wait_idle(proc.pid)
+        cold["render"] = first_requests(base, [p + "?laatstejaar=2022" for p in urls["page"]])
+    rest = cold["render"][1:]
+    print(f"  uncached render of an area page (other years, not rendered at start): median "
+          f"{_util.median(rest):7.2f}  p99 {pct(rest, 99):7.2f}  max {max(rest):7.1f} ms ({len(rest)} URLs)", flush=True)
     results["cold"] = {m: dict(first=c[0], median=_util.median(c[1:]), p99=pct(c[1:], 99)) for m, c in cold.items()}
     print("  warm runs below: served from the caches (value index, gap JSON, area page parts)")
 
@@ -416,18 +426,19 @@ def main(argv: list[str] | None = None) -> int:
     p50c = results["wijkmonitor page 50 conn"]
     pages_ok = (p50c["rps_median"] >= TARGET_PAGES_RPS and p50c["p99"] < TARGET_PAGES_P99_MS
                 and p50c["errors"] == 0 and p50c["non2xx"] == 0)
-    cold_ok = c["page"]["median"] < TARGET_COLD_RENDER_MS
+    cold_ok = c["render"]["median"] < TARGET_COLD_RENDER_MS
     print(f"issue 17: area pages at {TARGET_PAGES_CONNECTIONS} connections {p50c['rps_median']:.0f} req/s, p99 "
           f"{p50c['p99']:.1f} ms (target >= {TARGET_PAGES_RPS} req/s, p99 < {TARGET_PAGES_P99_MS:g} ms): "
-          f"{'yes' if pages_ok else 'no'}; cold first render median {c['page']['median']:.0f} ms "
-          f"(target < {TARGET_COLD_RENDER_MS:g} ms): {'yes' if cold_ok else 'no'}")
+          f"{'yes' if pages_ok else 'no'}; uncached render median {c['render']['median']:.0f} ms "
+          f"(target < {TARGET_COLD_RENDER_MS:g} ms): {'yes' if cold_ok else 'no'}; first request of a page "
+          f"rendered at start {c['page']['median']:.0f} ms")
     print(f"target_met_pages: {'yes' if pages_ok and cold_ok else 'no'}")
     _util.summary(bench="web", target=f"API p99 < {TARGET_API_P99_MS:g} ms @{TARGET_RATE}/s; page p99 < {TARGET_PAGE_P99_MS:g} ms",
                   measured=(f"value {v['p99']:.1f} ms @{v['rps_median']:.0f}/s, gap {g['p99']:.1f} ms "
                             f"@{g['rps_median']:.0f}/s, page {p['p99']:.0f} ms (cached; "
                             f"uncached p99 {c['value']['p99']:.0f}/{c['gap']['p99']:.0f}/{c['page']['p99']:.0f} ms); "
                             f"pages @50 conn {p50c['rps_median']:.0f} req/s p99 {p50c['p99']:.0f} ms, "
-                            f"cold render median {c['page']['median']:.0f} ms"),
+                            f"uncached render median {c['render']['median']:.0f} ms"),
                   met=api_ok and page_ok,
                   baseline=f"Datasette value {ds['p99']:.1f} ms @{ds['rps_median']:.0f}/s" if ds else "Datasette: skipped",
                   ratio=ratio)

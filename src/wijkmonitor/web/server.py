@@ -2,7 +2,8 @@
 
 ``wijkmonitor serve --workers N`` (N > 1) runs gunicorn with uvicorn's worker class and
 ``preload_app``: the master process builds the app and reads everything a worker needs (area
-tables, value index, map layers, search and effect data: :func:`wijkmonitor.web.app._warm`)
+tables, value index, map layers, search and effect data, and the rendered pages of the programme
+areas: :func:`wijkmonitor.web.app._warm`)
 *before* it forks the workers. The forked workers share those pages with the master
 copy-on-write, and ``gc.freeze()`` keeps the garbage collector from writing to them, so the
 server holds the warmed data once instead of once per worker (measured on the real store:
@@ -39,7 +40,7 @@ def preload(app) -> None:
     from .app import _warm
 
     ws = app.state.ws
-    _warm(ws)
+    _warm(ws, app)
     ws.close_connections()
     db.dispose_engines()
     _two_malloc_arenas()
