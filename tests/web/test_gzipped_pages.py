@@ -45,3 +45,12 @@ def test_area_page_is_the_same_page_with_and_without_compression(client, accept)
         assert "content-encoding" not in r.headers
     assert r.content == ref.content  # httpx decodes gzip; same page either way
     assert r.headers["content-security-policy"] == ref.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("header, ok", [("gzip", True), ("deflate, gzip;q=0.5", True), ("*", True),
+                                        ("gzip;q=0", False), ("gzip; q=0.0, br", False),
+                                        ("identity", False), ("", False), ("br, deflate", False)])
+def test_accept_encoding_is_read_with_its_weights(header, ok):
+    from starlette.datastructures import Headers
+    assert gzipped.accepts_gzip(Headers({"accept-encoding": header})) is ok
+

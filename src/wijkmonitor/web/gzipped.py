@@ -16,7 +16,7 @@ from __future__ import annotations
 import struct
 import zlib
 
-from starlette.requests import Request
+from starlette.datastructures import Headers
 from starlette.responses import Response
 
 LEVEL = 6
@@ -24,9 +24,14 @@ LEVEL = 6
 _HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 
 
-def accepts_gzip(request: Request) -> bool:
-    """Does the client accept gzip (as Starlette's GZipMiddleware decides it)?"""
-    return "gzip" in request.headers.get("accept-encoding", "")
+def accepts_gzip(headers: Headers) -> bool:
+    """Does ``Accept-Encoding`` allow gzip (``gzip`` or ``*``, not with ``q=0``)?"""
+    for part in headers.get("accept-encoding", "").split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            q = params.strip().lower()
+            return not (q.startswith("q=") and q[2:].strip() in ("0", "0.0", "0.00", "0.000"))
+    return False
 
 
 def piece(data: bytes, *, final: bool = False) -> bytes:

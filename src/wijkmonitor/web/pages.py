@@ -164,14 +164,15 @@ def _lut(df: pd.DataFrame, catalogue=None) -> dict:
                 show = iv["approx"] | (iv["method"] != "afronding")
                 lower[sel] = np.where(show, iv["lower"], np.nan)
                 upper[sel] = np.where(show, iv["upper"], np.nan)
-    from ..uncertainty import approximation_text
-    sources = df["source"].to_numpy(object) if "source" in df.columns else np.full(len(df), None, dtype=object)
+    from ..uncertainty import approximation_texts
+    approx_words = (approximation_texts(df["source"]) if "source" in df.columns
+                    else np.full(len(df), None, dtype=object))
     for k, r in enumerate(df[["indicator", "period", "value", "status", "reason", "estimate"]].itertuples(index=False)):
         ok = r.status == "ok"
         cell = dict(value=float(r.value) if ok and pd.notna(r.value) else None, status=r.status,
                     reason=r.reason, estimate=bool(r.estimate) if pd.notna(r.estimate) else False,
                     # added up with a declared stand-in weight: the approximation, in words
-                    approximation=approximation_text(sources[k]) if ok else None)
+                    approximation=approx_words[k] if ok else None)
         if lower is not None and np.isfinite(lower[k]):
             cell.update(lower=float(lower[k]), upper=float(upper[k]))
         out.setdefault(r.indicator, {})[int(r.period)] = cell
@@ -424,7 +425,7 @@ def gebied(request: Request, uid: IdPath, basisjaar: YearQuery = None, laatsteja
         u.id, u.codes, database_url=getattr(request.app.state, "database_url", None),
         store_path=ws.path) if u.kind in ("area", "gemeente", "wijk", "buurt") else None
     section = TEMPLATES.get_template("_lokaal.html").render(u=u, lokaal=lokaal).encode()
-    if gzipped.accepts_gzip(request):
+    if gzipped.accepts_gzip(request.headers):
         # the cached parts compressed once too; only the live section per request
         head_z, tail_z = ws.lru("gebied_pages_gz", 256, maxbytes=PAGE_CACHE_BYTES // 4).get_or_put(
             key, lambda: (gzipped.piece(head), gzipped.piece(tail, final=True)))

@@ -19,6 +19,8 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
+from .gzipped import accepts_gzip
+
 #: file name endings that are sent compressed
 COMPRESSIBLE = (".js", ".css", ".svg", ".json", ".txt", ".md", ".html", ".map")
 #: smaller files are sent as they are (the middleware's own threshold)
@@ -31,15 +33,6 @@ def _gzipped(path: str, size: int, mtime_ns: int) -> bytes:
         return gzip.compress(fh.read(), compresslevel=9, mtime=0)
 
 
-def _accepts_gzip(headers: Headers) -> bool:
-    for part in headers.get("accept-encoding", "").split(","):
-        coding, _, params = part.strip().partition(";")
-        if coding.strip().lower() in ("gzip", "*"):
-            q = params.strip().lower()
-            return not (q.startswith("q=") and q[2:].strip() in ("0", "0.0", "0.00", "0.000"))
-    return False
-
-
 class CompressedStaticFiles(StaticFiles):
     """:class:`StaticFiles` that sends text files gzip-compressed from a per-process cache."""
 
@@ -49,7 +42,7 @@ class CompressedStaticFiles(StaticFiles):
         request = Headers(scope=scope)
         if (response.status_code != 200 or scope.get("method") != "GET" or "range" in request
                 or not str(full_path).endswith(COMPRESSIBLE) or stat_result.st_size < MINIMUM_SIZE
-                or not _accepts_gzip(request)):
+                or not accepts_gzip(request)):
             return response
         body = _gzipped(str(full_path), stat_result.st_size, stat_result.st_mtime_ns)
         headers = {k: v for k, v in response.headers.items()
