@@ -363,7 +363,9 @@ def monte_carlo(design: Design, targets: np.ndarray, groups: dict[str, np.ndarra
     names = list(groups)
     sel = {name: np.flatnonzero(np.asarray(groups[name]) >= 0) for name in names}
     dense = {name: _dense(np.asarray(groups[name])[sel[name]]) for name in names}
-    all_ranks = {name: np.zeros((draws, len(sel[name])), dtype="int32") for name in names}
+    # target-major (targets x draws): each thread writes its chunk's columns, and the
+    # percentiles below sort contiguous rows without a transposed copy of the whole array
+    all_ranks = {name: np.zeros((len(sel[name]), draws), dtype="int32") for name in names}
     # two targets of a group can only tie in a draw when their scores are equal in both
     # normalisations (the index is a function of them); without such pairs the rank
     # functions skip their tie handling
@@ -474,11 +476,11 @@ def monte_carlo(design: Design, targets: np.ndarray, groups: dict[str, np.ndarra
                     sub = np.full(len(psel), -1, dtype="int64")
                     sub[np.searchsorted(psel, sel[name])] = dense[name]
                     r = _nested_min_ranks(idx[:, psel], porder, sub, ties=ties[name])
-                    all_ranks[name][start:start + b] = r[:, np.searchsorted(psel, sel[name])]
+                    all_ranks[name][:, start:start + b] = r[:, np.searchsorted(psel, sel[name])].T
                 else:
                     r, order = _group_min_ranks(idx[:, sel[name]], dense[name], return_order=True,
                                                 ties=ties[name])
-                    all_ranks[name][start:start + b] = r
+                    all_ranks[name][:, start:start + b] = r.T
                     orders[name] = (sel[name], order)
 
     # The chunks are independent (all random numbers are drawn above, and each chunk writes
@@ -497,14 +499,24 @@ def monte_carlo(design: Design, targets: np.ndarray, groups: dict[str, np.ndarra
     # below it: numpy's "inverted_cdf")
     k_lo = max(int(np.ceil(0.05 * draws)) - 1, 0)
     k_hi = max(int(np.ceil(0.95 * draws)) - 1, 0)
+    def sort_rows(block: np.ndarray) -> None:
+        block.sort(axis=1)
+
+    # a full in-place sort of each target's int32 ranks (SIMD) is cheaper than np.partition at
+    # two kth; the rows are split over the threads (the sort releases the GIL)
+    blocks = [blk for name in names if len(sel[name])
+              for blk in np.array_split(all_ranks[name], n_threads) if len(blk)]
+    if n_threads == 1:
+        for blk in blocks:
+            sort_rows(blk)
+    else:
+        with ThreadPoolExecutor(n_threads) as pool:
+            list(pool.map(sort_rows, blocks))
     for name in names:
         lo_r = np.zeros(nt, dtype="int64")
         hi_r = np.zeros(nt, dtype="int64")
         if len(sel[name]):
-            # a full in-place sort of the int32 ranks (SIMD) is cheaper than np.partition at
-            # two kth
-            part = np.ascontiguousarray(all_ranks[name].T)
-            part.sort(axis=1)
+            part = all_ranks[name]
             lo_r[sel[name]] = part[:, k_lo]
             hi_r[sel[name]] = part[:, k_hi]
         if point_ranks is not None and name in point_ranks:
