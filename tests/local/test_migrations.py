@@ -12,7 +12,7 @@ from wijkmonitor.local.models import Base
 
 TABLES = {"users", "targets", "target_milestones", "interventions", "intervention_areas",
           "intervention_indicators", "intervention_links", "local_uploads", "local_values",
-          "audit_log", "user_sessions", "login_throttle"}
+          "audit_log", "user_sessions", "login_throttle", "content_revision"}
 
 
 def _tables(url: str) -> set[str]:
@@ -47,7 +47,8 @@ def test_audit_trigger_created_and_removed(empty_url):
                "WHERE NOT t.tgisinternal AND c.oid = 'audit_log'::regclass ORDER BY 1")
         expected = ["audit_log_append_only", "audit_log_no_truncate"]
     else:
-        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+        sql = ("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log' "
+               "ORDER BY name")
         expected = ["audit_log_no_delete", "audit_log_no_update"]
     with engine.connect() as conn:
         assert [r[0] for r in conn.execute(sa.text(sql))] == expected

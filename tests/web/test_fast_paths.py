@@ -129,8 +129,8 @@ def test_gap_json_is_cached_per_query_and_equal_to_the_frame(client):
 
 def test_area_page_is_cached_but_shows_an_edit_at_once(real_store, tmp_path):
     """The parts of the area page from the analytical store come from a cache; the editable
-    store's section (streefwaarden) is read per request: a target set after the page was
-    cached shows on the next request."""
+    store's section (streefwaarden) follows the editable store: a target set after the page
+    was cached shows on the next request."""
     from wijkmonitor.local import accounts, db, targets
     from wijkmonitor.local.permissions import SystemActor
 
@@ -156,6 +156,60 @@ def test_area_page_is_cached_but_shows_an_edit_at_once(real_store, tmp_path):
         # everything else is the same page
         assert before[:before.index('id="lokaal"')] == after[:after.index('id="lokaal"')]
         assert before[before.index('id="per-indicator"'):] == after[after.index('id="per-indicator"'):]
+
+
+def test_area_page_section_is_kept_per_content_revision(real_store, tmp_path, monkeypatch):
+    """The editable store's section is read once per area and content revision (the database
+    raises it on every write, migration 0003), so that a cached page costs one row, not three
+    tables: requests without a write in between read nothing; a write through the application
+    or by plain SQL shows on the next request; without the revision (a schema from before
+    0003) the section is read per request, as before."""
+    import sqlalchemy as sa
+
+    from wijkmonitor.local import accounts, db, public, targets
+    from wijkmonitor.local.permissions import SystemActor
+
+    calls = []
+    real_section = public.area_section
+
+    def counting(*args, **kwargs):
+        calls.append(args[0])
+        return real_section(*args, **kwargs)
+
+    monkeypatch.setattr(public, "area_section", counting)
+    url = f"sqlite:///{tmp_path / 'edit.sqlite'}"
+    area = "utrecht-overvecht"
+    with TestClient(create_app(real_store, database_url=url), base_url="http://127.0.0.1") as c:
+        def page() -> str:
+            r = c.get(f"/gebied/{area}")
+            assert r.status_code == 200
+            return r.text
+
+        page(), page()
+        assert calls == [area]  # the second request read nothing
+        with db.session_scope(url) as s:  # an account is not public content
+            accounts.create_user(s, SystemActor(), "utrecht", "gemeente-editor",
+                                 "correct horse battery", gemeente="GM0344")
+        page()
+        assert len(calls) == 1
+        with db.session_scope(url) as s:
+            targets.set_target(s, accounts.get_user(s, "utrecht"), area, "eenzaam_pct",
+                               target_value=40, target_year=2030, baseline_year=2012,
+                               reason="NPLV-doel eenzaamheid")
+        assert "NPLV-doel eenzaamheid" in page() and len(calls) == 2
+        with db.get_engine(url).begin() as conn:  # past the application
+            conn.execute(sa.text("UPDATE targets SET reason = 'Bijgesteld doel'"))
+        text = page()
+        assert "Bijgesteld doel" in text and "NPLV-doel eenzaamheid" not in text and len(calls) == 3
+        # compressed, the same section from the same cache entry
+        gz = c.get(f"/gebied/{area}", headers={"accept-encoding": "gzip"})
+        assert gz.headers["content-encoding"] == "gzip" and "Bijgesteld doel" in gz.text
+        assert len(calls) == 3
+        # an editable store without the revision: read per request
+        with db.get_engine(url).begin() as conn:
+            conn.execute(sa.text("DROP TABLE content_revision"))
+        page(), page()
+        assert len(calls) == 5
 
 
 def test_serve_warms_the_value_index_at_start(real_store, monkeypatch):

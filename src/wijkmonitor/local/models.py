@@ -32,7 +32,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (JSON, CheckConstraint, Date, DateTime, Float, ForeignKey, Integer,
+from sqlalchemy import (JSON, BigInteger, CheckConstraint, Date, DateTime, Float, ForeignKey, Integer,
                         MetaData, Numeric, String, Text, UniqueConstraint, event, func)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
@@ -287,6 +287,17 @@ class AuditEntry(Base):
     entity_id: Mapped[str | None] = mapped_column(String(100))
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+
+
+class ContentRevision(Base):
+    """One row whose ``revision`` the database raises on every write to the tables the public
+    area page shows (triggers of migration 0003; never written by the application): the site
+    keeps that page section per area and revision."""
+
+    __tablename__ = "content_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(BigInteger)
 
 
 @event.listens_for(Session, "before_flush")

@@ -312,6 +312,30 @@ def area_section(area_id: str, codes: Iterable[str] = (), *, database_url: str |
     }
 
 
+def content_revision(database_url: str | None = None) -> int | None:
+    """The editable store's content revision (raised by the database on every write to the
+    tables :func:`area_section` reads; migration 0003), or ``None`` when it cannot be read
+    (no database, an older schema, a server that does not answer): then nothing may be
+    cached on it. Never raises."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from . import db
+
+    if not _reachable(database_url):
+        return None
+    try:
+        url = db.resolve_url(database_url)
+        if not _database_available(url):
+            return None
+        with db.get_engine(url).connect() as conn:
+            rev = conn.execute(text("SELECT revision FROM content_revision WHERE id = 1")).scalar()
+    except SQLAlchemyError as exc:
+        log.debug("no content revision: %s", exc)
+        return None
+    return None if rev is None else int(rev)
+
+
 #: The progress rule in one Dutch paragraph (the page shows it next to the statuses).
 PROGRESS_RULE = (
     "De verwachte lijn loopt recht van de nulmeting via de eventuele tussendoelen naar de "

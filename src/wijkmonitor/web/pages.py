@@ -419,18 +419,36 @@ def gebied(request: Request, uid: IdPath, basisjaar: YearQuery = None, laatsteja
     hs = present.house_style()
     key = (u.id, request.url.query, hs["css"], hs["body_class"])
     head, tail = ws.lru("gebied_pages", 256, maxbytes=PAGE_CACHE_BYTES).get_or_put(key, render_cached)
-    # streefwaarden, interventions, local values: read from the editable store per request, so
-    # that an edit in /beheer shows at once (_lokaal.html)
-    lokaal = local_public.area_section(
-        u.id, u.codes, database_url=getattr(request.app.state, "database_url", None),
-        store_path=ws.path) if u.kind in ("area", "gemeente", "wijk", "buurt") else None
-    section = TEMPLATES.get_template("_lokaal.html").render(u=u, lokaal=lokaal).encode()
+    section, section_z = _lokaal_section(request, ws, u)
     if gzipped.accepts_gzip(request.headers):
-        # the cached parts compressed once too; only the live section per request
+        # the cached parts compressed once too
         head_z, tail_z = ws.lru("gebied_pages_gz", 256, maxbytes=PAGE_CACHE_BYTES // 4).get_or_put(
             key, lambda: (gzipped.piece(head), gzipped.piece(tail, final=True)))
-        return gzipped.html([(head, head_z), (section, gzipped.piece(section)), (tail, tail_z)])
+        return gzipped.html([(head, head_z), (section, section_z), (tail, tail_z)])
     return HTMLResponse(head + section + tail)
+
+
+def _lokaal_section(request: Request, ws, u) -> tuple[bytes, bytes]:
+    """The editable store's section of an area page (streefwaarden, interventions, local
+    values; ``_lokaal.html``), plain and as a gzip piece. An edit in /beheer
+    shows at once: the section is kept per area and the editable store's content revision
+    (raised by the database on every write, :func:`wijkmonitor.local.public.content_revision`),
+    which costs one row per request instead of three tables; where that revision cannot be
+    read, the section is read and rendered per request."""
+    database_url = getattr(request.app.state, "database_url", None)
+
+    def render() -> tuple[bytes, bytes]:
+        lokaal = local_public.area_section(
+            u.id, u.codes, database_url=database_url,
+            store_path=ws.path) if u.kind in ("area", "gemeente", "wijk", "buurt") else None
+        section = TEMPLATES.get_template("_lokaal.html").render(u=u, lokaal=lokaal).encode()
+        return section, gzipped.piece(section)
+
+    rev = local_public.content_revision(database_url)
+    if rev is None:
+        return render()
+    return ws.lru("gebied_lokaal", 1024, maxbytes=PAGE_CACHE_BYTES // 8).get_or_put(
+        (u.id, database_url, rev), render)
 
 
 #: where the live section goes in a cached area page
