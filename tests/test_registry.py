@@ -115,6 +115,21 @@ def test_renames_between_editions_are_declared_with_their_sources():
     assert all(kwb[t].code_column is None for t in kwb if t != "82339NED")  # the family's WijkenEnBuurten
 
 
+def test_the_2015_edition_is_cited_from_its_full_dataproperties():
+    """83220NED: every declared column the edition has is cited from one full DataProperties
+    list (runhar/CityViewR dataproperties2015.json); the columns it lacks stay unverified stems
+    whose reason says they are absent."""
+    table = load_registry()["cbs_kwb"].tables["83220NED"]
+    cited = {c.variable: c.key for c in table.columns if not c.unverified}
+    assert len(cited) == 25
+    assert cited["g_wozbag"] == "GemiddeldeWoningwaarde_35" and cited["g_ink_pi"] == "GemiddeldInkomenPerInwoner_66"
+    assert cited["p_hh_lkk"] == "HuishoudensMetEenLaagInkomen_72" and cited["a_soz_ww"] == "PersonenPerSoortUitkeringWW_76"
+    assert all("dataproperties2015.json" in c.cite for c in table.columns if not c.unverified)
+    absent = {c.variable for c in table.columns if c.unverified}
+    assert absent == {"p_jz_tn", "misdr_diefstal_woning_p1000", "misdr_vernieling_p1000", "misdr_geweld_p1000"}
+    assert all(c.reason.startswith("absent from this edition") for c in table.columns if c.unverified)
+
+
 def test_every_cited_odata_key_is_cited_from_a_source_that_names_its_table():
     """Numeric suffixes move between editions, so a key seen for one table id may never be
     carried to another: the citation of every verified OData key names the table it is for."""
