@@ -93,7 +93,13 @@ def test_renames_between_editions_are_declared_with_their_sources():
                           "a_00_14": "k_0Tot15Jaar_8", "a_25_44": "k_25Tot45Jaar_10",
                           "a_hh": "HuishoudensTotaal_28", "g_ink_pi": "GemiddeldInkomenPerInwoner_66",
                           "p_hh_osm": "HuishOnderOfRondSociaalMinimum_73", "a_15_24": "k_15Tot25Jaar_9",
-                          "a_45_64": "k_45Tot65Jaar_11", "p_hh_li": "k_40HuishoudensMetLaagsteInkomen_70"}
+                          "a_45_64": "k_45Tot65Jaar_11", "p_hh_li": "k_40HuishoudensMetLaagsteInkomen_70",
+                          # four more from the rows of kmazurek95/attitudes-toward-income-inequality, whose
+                          # populations are those of 1 January 2017 (the repository labels them 84286NED)
+                          "a_w_all": "WestersTotaal_17", "a_nw_all": "NietWestersTotaal_18",
+                          "g_wozbag": "GemiddeldeWoningwaarde_35", "p_hh_lkk": "HuishoudensMetEenLaagInkomen_72"}
+    assert {c.variable for c in kwb["83765NED"].columns if not c.unverified and "indicators_buurt_wijk_gemeente.csv" in c.cite} == {
+        "a_w_all", "a_nw_all", "g_wozbag", "p_hh_lkk"}
     assert {c.variable for c in kwb["83765NED"].columns if c.variable.startswith("misdr_") and c.unverified} == {
         "misdr_diefstal_woning_p1000", "misdr_vernieling_p1000", "misdr_geweld_p1000"}
     # 2018: the BigQuery datamart over 84286NED (dkapitan/nl-open-data) adds the age bands, westers,
