@@ -136,6 +136,16 @@ def test_the_2015_edition_is_cited_from_its_full_dataproperties():
     assert all(c.reason.startswith("absent from this edition") for c in table.columns if c.unverified)
 
 
+def test_the_2014_edition_declares_herkomst_as_shares():
+    """82931NED publishes Westers / niet-westers as % of inwoners (CBS table page), 2015 as
+    counts: a count column whose live unit is % cannot be converted and would fail the table."""
+    kwb = load_registry()["cbs_kwb"].tables
+    herkomst = {c.variable: c.unit for c in kwb["82931NED"].columns if c.stem in ("WestersTotaal", "NietWestersTotaal")}
+    assert herkomst == {"p_w_all": "%", "p_nw_all": "%"}
+    assert {c.variable: c.unit for c in kwb["83220NED"].columns if c.stem in ("WestersTotaal", "NietWestersTotaal")} == {
+        "a_w_all": "aantal", "a_nw_all": "aantal"}
+
+
 def test_every_cited_odata_key_is_cited_from_a_source_that_names_its_table():
     """Numeric suffixes move between editions, so a key seen for one table id may never be
     carried to another: the citation of every verified OData key names the table it is for."""
