@@ -115,6 +115,8 @@ def test_renames_between_editions_are_declared_with_their_sources():
     cited_2019 = {c.variable: c.key for c in kwb["84583NED"].columns if not c.unverified}
     assert cited_2019["a_opl_lg"] == "OpleidingsniveauLaag_64" and cited_2019["a_nw_all"] == "NietWestersTotaal_18"
     assert "g_ink_pi" not in cited_2019  # its income key was not seen with the table id
+    # WOZ and huur from the cbsodataR $select of check-the-facts/CTFv3-nl global.R on 84583NED
+    assert (cited_2019["g_wozbag"], cited_2019["p_huurw"]) == ("GemiddeldeWoningwaarde_35", "HuurwoningenTotaal_41")
     assert all(c.unverified for c in kwb["82339NED"].columns)  # 2013: no key with an identifiable source
     # 2013 names its regions in the dimension RegioS (the later editions: WijkenEnBuurten)
     assert (kwb["82339NED"].code_column, kwb["82339NED"].names) == ("RegioS", "RegioS")
