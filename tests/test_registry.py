@@ -107,6 +107,8 @@ def test_renames_between_editions_are_declared_with_their_sources():
     cited_2018 = {c.variable: c.key for c in kwb["84286NED"].columns if not c.unverified}
     assert cited_2018["a_45_64"] == "k_45Tot65Jaar_11" and cited_2018["g_ink_pi"] == "GemiddeldInkomenPerInwoner_66"
     assert cited_2018["a_soz_ao"] == "PersonenPerSoortUitkeringAO_75" and cited_2018["a_soz_wb"] == "PersonenPerSoortUitkeringBijstand_74"
+    # corporatiebezit from the columns VNG-Realisatie/Data-Science-Hub-CDF indexes its 84286NED download with
+    assert cited_2018["p_wcorpw"] == "InBezitWoningcorporatie_42"
     # 2016: the 83487NED row read by MJvRijn/VAS_pset6 (demographics, housing, income, uitkeringen)
     cited_2016 = {c.variable: c.key for c in kwb["83487NED"].columns if not c.unverified}
     assert cited_2016["g_wozbag"] == "GemiddeldeWoningwaarde_35" and cited_2016["p_hh_li"] == "k_40HuishoudensMetLaagsteInkomen_70"
