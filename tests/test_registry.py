@@ -97,7 +97,13 @@ def test_renames_between_editions_are_declared_with_their_sources():
                           # four more from the rows of kmazurek95/attitudes-toward-income-inequality, whose
                           # populations are those of 1 January 2017 (the repository labels them 84286NED)
                           "a_w_all": "WestersTotaal_17", "a_nw_all": "NietWestersTotaal_18",
-                          "g_wozbag": "GemiddeldeWoningwaarde_35", "p_hh_lkk": "HuishoudensMetEenLaagInkomen_72"}
+                          "g_wozbag": "GemiddeldeWoningwaarde_35", "p_hh_lkk": "HuishoudensMetEenLaagInkomen_72",
+                          # and seven from recently served rows (rickyssss/-aggregation-bias-thesis), 2017 values
+                          "a_man": "Mannen_6", "a_vrouw": "Vrouwen_7", "a_woning": "Woningvoorraad_34",
+                          "p_1gezw": "PercentageEengezinswoning_36", "p_leegsw": "PercentageOnbewoond_39",
+                          "p_koopw": "Koopwoningen_40", "p_huurw": "HuurwoningenTotaal_41"}
+    # those rows spell the WOZ column as 84799NED's revision does: declared as an alias of the same table
+    assert col["83765NED"]["g_wozbag"].aliases == ("GemiddeldeWOZWaardeVanWoningen_35",)
     assert {c.variable for c in kwb["83765NED"].columns if not c.unverified and "indicators_buurt_wijk_gemeente.csv" in c.cite} == {
         "a_w_all", "a_nw_all", "g_wozbag", "p_hh_lkk"}
     assert {c.variable for c in kwb["83765NED"].columns if c.variable.startswith("misdr_") and c.unverified} == {
@@ -286,3 +292,16 @@ def test_the_revised_2024_table_resolves_through_aliases_except_the_two_dropped_
     old = [c.key for c in table.columns]
     resolved, warnings, missing = _resolve(table, {k: None for k in old}, suffixed=True)
     assert warnings == [] and missing == [] and resolved["g_ink_pi"]["key"] == "GemiddeldInkomenPerInwoner_83"
+
+
+def test_the_2017_woz_column_resolves_under_both_spellings():
+    """83765NED as exported in 2017 has GemiddeldeWoningwaarde_35, as served recently
+    GemiddeldeWOZWaardeVanWoningen_35 (kwb2017_live): both are found without a stem warning."""
+    from wijkmonitor.sources.fetch_registry import _resolve
+    table = load_registry()["cbs_kwb"].tables["83765NED"]
+    declared = [c.key or f"{c.stem}_900" for c in table.columns]
+    for woz in ("GemiddeldeWoningwaarde_35", "GemiddeldeWOZWaardeVanWoningen_35"):
+        live = {k: None for k in declared if k != "GemiddeldeWoningwaarde_35"} | {woz: None}
+        resolved, warnings, missing = _resolve(table, live, suffixed=True)
+        assert resolved["g_wozbag"]["key"] == woz
+        assert not [w for w in warnings if "g_wozbag" in w] and missing == []
