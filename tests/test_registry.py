@@ -93,7 +93,19 @@ def test_renames_between_editions_are_declared_with_their_sources():
                           "a_00_14": "k_0Tot15Jaar_8", "a_25_44": "k_25Tot45Jaar_10",
                           "a_hh": "HuishoudensTotaal_28", "g_ink_pi": "GemiddeldInkomenPerInwoner_66",
                           "p_hh_osm": "HuishOnderOfRondSociaalMinimum_73", "a_15_24": "k_15Tot25Jaar_9",
-                          "a_45_64": "k_45Tot65Jaar_11", "p_hh_li": "k_40HuishoudensMetLaagsteInkomen_70"}
+                          "a_45_64": "k_45Tot65Jaar_11", "p_hh_li": "k_40HuishoudensMetLaagsteInkomen_70",
+                          # four more from the rows of kmazurek95/attitudes-toward-income-inequality, whose
+                          # populations are those of 1 January 2017 (the repository labels them 84286NED)
+                          "a_w_all": "WestersTotaal_17", "a_nw_all": "NietWestersTotaal_18",
+                          "g_wozbag": "GemiddeldeWoningwaarde_35", "p_hh_lkk": "HuishoudensMetEenLaagInkomen_72",
+                          # and seven from recently served rows (rickyssss/-aggregation-bias-thesis), 2017 values
+                          "a_man": "Mannen_6", "a_vrouw": "Vrouwen_7", "a_woning": "Woningvoorraad_34",
+                          "p_1gezw": "PercentageEengezinswoning_36", "p_leegsw": "PercentageOnbewoond_39",
+                          "p_koopw": "Koopwoningen_40", "p_huurw": "HuurwoningenTotaal_41"}
+    # those rows spell the WOZ column as 84799NED's revision does: declared as an alias of the same table
+    assert col["83765NED"]["g_wozbag"].aliases == ("GemiddeldeWOZWaardeVanWoningen_35",)
+    assert {c.variable for c in kwb["83765NED"].columns if not c.unverified and "indicators_buurt_wijk_gemeente.csv" in c.cite} == {
+        "a_w_all", "a_nw_all", "g_wozbag", "p_hh_lkk"}
     assert {c.variable for c in kwb["83765NED"].columns if c.variable.startswith("misdr_") and c.unverified} == {
         "misdr_diefstal_woning_p1000", "misdr_vernieling_p1000", "misdr_geweld_p1000"}
     # 2018: the BigQuery datamart over 84286NED (dkapitan/nl-open-data) adds the age bands, westers,
@@ -101,6 +113,8 @@ def test_renames_between_editions_are_declared_with_their_sources():
     cited_2018 = {c.variable: c.key for c in kwb["84286NED"].columns if not c.unverified}
     assert cited_2018["a_45_64"] == "k_45Tot65Jaar_11" and cited_2018["g_ink_pi"] == "GemiddeldInkomenPerInwoner_66"
     assert cited_2018["a_soz_ao"] == "PersonenPerSoortUitkeringAO_75" and cited_2018["a_soz_wb"] == "PersonenPerSoortUitkeringBijstand_74"
+    # corporatiebezit from the columns VNG-Realisatie/Data-Science-Hub-CDF indexes its 84286NED download with
+    assert cited_2018["p_wcorpw"] == "InBezitWoningcorporatie_42"
     # 2016: the 83487NED row read by MJvRijn/VAS_pset6 (demographics, housing, income, uitkeringen)
     cited_2016 = {c.variable: c.key for c in kwb["83487NED"].columns if not c.unverified}
     assert cited_2016["g_wozbag"] == "GemiddeldeWoningwaarde_35" and cited_2016["p_hh_li"] == "k_40HuishoudensMetLaagsteInkomen_70"
@@ -109,10 +123,37 @@ def test_renames_between_editions_are_declared_with_their_sources():
     cited_2019 = {c.variable: c.key for c in kwb["84583NED"].columns if not c.unverified}
     assert cited_2019["a_opl_lg"] == "OpleidingsniveauLaag_64" and cited_2019["a_nw_all"] == "NietWestersTotaal_18"
     assert "g_ink_pi" not in cited_2019  # its income key was not seen with the table id
+    # WOZ and huur from the cbsodataR $select of check-the-facts/CTFv3-nl global.R on 84583NED
+    assert (cited_2019["g_wozbag"], cited_2019["p_huurw"]) == ("GemiddeldeWoningwaarde_35", "HuurwoningenTotaal_41")
     assert all(c.unverified for c in kwb["82339NED"].columns)  # 2013: no key with an identifiable source
     # 2013 names its regions in the dimension RegioS (the later editions: WijkenEnBuurten)
     assert (kwb["82339NED"].code_column, kwb["82339NED"].names) == ("RegioS", "RegioS")
     assert all(kwb[t].code_column is None for t in kwb if t != "82339NED")  # the family's WijkenEnBuurten
+
+
+def test_the_2015_edition_is_cited_from_its_full_dataproperties():
+    """83220NED: every declared column the edition has is cited from one full DataProperties
+    list (runhar/CityViewR dataproperties2015.json); the columns it lacks stay unverified stems
+    whose reason says they are absent."""
+    table = load_registry()["cbs_kwb"].tables["83220NED"]
+    cited = {c.variable: c.key for c in table.columns if not c.unverified}
+    assert len(cited) == 25
+    assert cited["g_wozbag"] == "GemiddeldeWoningwaarde_35" and cited["g_ink_pi"] == "GemiddeldInkomenPerInwoner_66"
+    assert cited["p_hh_lkk"] == "HuishoudensMetEenLaagInkomen_72" and cited["a_soz_ww"] == "PersonenPerSoortUitkeringWW_76"
+    assert all("dataproperties2015.json" in c.cite for c in table.columns if not c.unverified)
+    absent = {c.variable for c in table.columns if c.unverified}
+    assert absent == {"p_jz_tn", "misdr_diefstal_woning_p1000", "misdr_vernieling_p1000", "misdr_geweld_p1000"}
+    assert all(c.reason.startswith("absent from this edition") for c in table.columns if c.unverified)
+
+
+def test_the_2014_edition_declares_herkomst_as_shares():
+    """82931NED publishes Westers / niet-westers as % of inwoners (CBS table page), 2015 as
+    counts: a count column whose live unit is % cannot be converted and would fail the table."""
+    kwb = load_registry()["cbs_kwb"].tables
+    herkomst = {c.variable: c.unit for c in kwb["82931NED"].columns if c.stem in ("WestersTotaal", "NietWestersTotaal")}
+    assert herkomst == {"p_w_all": "%", "p_nw_all": "%"}
+    assert {c.variable: c.unit for c in kwb["83220NED"].columns if c.stem in ("WestersTotaal", "NietWestersTotaal")} == {
+        "a_w_all": "aantal", "a_nw_all": "aantal"}
 
 
 def test_every_cited_odata_key_is_cited_from_a_source_that_names_its_table():
@@ -251,3 +292,16 @@ def test_the_revised_2024_table_resolves_through_aliases_except_the_two_dropped_
     old = [c.key for c in table.columns]
     resolved, warnings, missing = _resolve(table, {k: None for k in old}, suffixed=True)
     assert warnings == [] and missing == [] and resolved["g_ink_pi"]["key"] == "GemiddeldInkomenPerInwoner_83"
+
+
+def test_the_2017_woz_column_resolves_under_both_spellings():
+    """83765NED as exported in 2017 has GemiddeldeWoningwaarde_35, as served recently
+    GemiddeldeWOZWaardeVanWoningen_35 (kwb2017_live): both are found without a stem warning."""
+    from wijkmonitor.sources.fetch_registry import _resolve
+    table = load_registry()["cbs_kwb"].tables["83765NED"]
+    declared = [c.key or f"{c.stem}_900" for c in table.columns]
+    for woz in ("GemiddeldeWoningwaarde_35", "GemiddeldeWOZWaardeVanWoningen_35"):
+        live = {k: None for k in declared if k != "GemiddeldeWoningwaarde_35"} | {woz: None}
+        resolved, warnings, missing = _resolve(table, live, suffixed=True)
+        assert resolved["g_wozbag"]["key"] == woz
+        assert not [w for w in warnings if "g_wozbag" in w] and missing == []
