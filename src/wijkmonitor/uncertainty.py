@@ -391,7 +391,7 @@ def interval_fields(ind: Indicator, value, numerator=None, denominator=None, sta
 INTERVAL_COLUMNS = ["lower", "upper", "interval_method", "interval_note"]
 
 
-def interval_columns(df, catalogue, indicator: str | None = None):
+def interval_columns(df, catalogue, indicator: str | None = None, context: dict | None = None):
     """The :func:`interval_fields` of every row of a table of values, vectorised per indicator.
 
     Parameters
@@ -402,6 +402,8 @@ def interval_columns(df, catalogue, indicator: str | None = None):
         ``indicator`` unless ``indicator`` is given
     catalogue : the catalogue (indicators not in it, e.g. the wijkindex, get no interval)
     indicator : the indicator of all rows (a table of one indicator)
+    context : the publication of each row as :func:`intervals` takes it (``source``, ``level``,
+        ``n_parts``, ``base_source``: arrays on ``df``'s rows); default :func:`rounding_context`
 
     Returns
     -------
@@ -427,7 +429,8 @@ def interval_columns(df, catalogue, indicator: str | None = None):
         prov = "method" if "method" in df.columns else "source" if "source" in df.columns else None
         approx = is_approximation(df[prov]) if prov else np.zeros(n, bool)
         ids = np.full(n, indicator, dtype=object) if indicator else df["indicator"].to_numpy(object)
-        ctx = rounding_context(df)
+        ctx = rounding_context(df) if context is None else {
+            k: np.asarray(a, dtype="float64" if k == "n_parts" else object) for k, a in context.items()}
         for ind_id in pd.unique(ids):
             if ind_id not in catalogue:
                 continue
@@ -462,15 +465,21 @@ def rounding_context(df) -> dict:
         level = df["level"].to_numpy(object)
     elif "unit_kind" in df.columns:
         kind = df["unit_kind"].to_numpy(object)
-        # an area is made of buurten (or published as a wijk): the KWB rounds both alike
-        level = np.where(kind == "gemeente", "gemeente", np.where(kind == "area", "buurt", None))
+        # an area or the rest of a gemeente is made of buurten (or published as a wijk): the KWB
+        # rounds both alike; a group is made of gemeenten
+        level = np.where(np.isin(kind, ["gemeente", "group"]), "gemeente",
+                         np.where(np.isin(kind, ["area", "rest"]), "buurt", None))
     else:
         level = np.full(n, None, dtype=object)
     parts = np.ones(n)
     if "n_used" in df.columns and "method" in df.columns:
         used = pd.to_numeric(df["n_used"], errors="coerce").to_numpy("float64", na_value=np.nan)
-        added = np.array([isinstance(m, str) and m.startswith("opgeteld") for m in df["method"]], dtype=bool)
-        parts = np.where(added & np.isfinite(used), used, 1.0)
+        how = [m.split("; ", 1)[0] if isinstance(m, str) else None for m in df["method"]]
+        parts = np.where(np.array([h == "opgeteld" for h in how]) & np.isfinite(used), used, 1.0)
+        # carried through a crosswalk (parts split by share) or harmonised: not a plain sum of
+        # published counts, so no rounding interval is claimed
+        plain = np.array([h in ("opgeteld", "gepubliceerd") for h in how], dtype=bool)
+        level = np.where(plain, level, None)
     base = df["base_source_id"].to_numpy(object) if "base_source_id" in df.columns else np.full(n, None, object)
     return dict(source=source, level=level, n_parts=parts, base_source=base)
 

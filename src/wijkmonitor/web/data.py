@@ -487,7 +487,11 @@ class WebStore:
         # the interval of each value (issue 15), by the function `/api/v1/value` uses: one
         # vectorised call for the whole level; numerator and denominator stay internal
         from ..uncertainty import interval_columns
-        iv = interval_columns(df, self.catalogue, indicator=indicator)
+        # the publication of each value: a count rounded by its publisher gets that interval
+        n = len(df)
+        iv = interval_columns(df, self.catalogue, indicator=indicator,
+                              context=dict(source=df["source"].to_numpy(object), level=np.full(n, level, object),
+                                           n_parts=np.ones(n), base_source=np.full(n, None, object)))
         return pd.concat([df.drop(columns=["numerator", "denominator"]), iv], axis=1)
 
     def indicator_periods(self, indicator: str) -> dict[str, list[int]]:
@@ -569,10 +573,15 @@ class WebStore:
                                      reason=REASONS["niet beschikbaar"]))
         # the value's 95 % interval, as `wijkmonitor value` and the area page give it (issue 15)
         # an area value added up with a declared stand-in weight says so (``approximation``)
-        from ..uncertainty import approximation_text, interval_fields
+        from ..uncertainty import approximation_text, interval_fields, level_of_code
+        # a CBS region's record names its publication (source_id): a count rounded by its
+        # publisher gets that interval; an area's record names its provenance instead
+        region = uid not in idx.area_units and _is_cbs_code(uid)
         return dumps(base | rec | dict(approximation=approximation_text(rec.get("source")))
                      | interval_fields(ind, rec["value"], rec["numerator"], rec["denominator"],
-                                       status=rec["status"], method=rec.get("source")))
+                                       status=rec["status"], method=rec.get("source"),
+                                       source=rec.get("source") if region else None,
+                                       level=level_of_code(uid) if region else None))
 
     # -- analysis (read from the analysis module, never re-derived) ---------------------------
     def gaps(self, areas, baseline: int, latest: int, reference: str = "gemeente",
