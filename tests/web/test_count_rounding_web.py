@@ -24,3 +24,24 @@ def test_gemeente_population_published_unrounded_has_no_interval(client):
                                                            level="gemeente")).json()
     row = next(r for r in rows if r["code"] == "GM0344")
     assert row["value"] == 374238.0 and row["lower"] is None and row["interval_method"] is None
+
+
+def test_area_summed_from_buurten_has_the_interval_of_the_sum_on_the_web(client):
+    # Groningen-Noord 2024: 13 buurten of KWB 2024, each rounded at random to 5:
+    # half = 1.959964 x 5 x sqrt(13/6) = 14.4248
+    half = 1.959964 * 5 * (13 / 6) ** 0.5
+    v = client.get("/api/v1/value/groningen-noord/inwoners/2024").json()
+    assert v["interval_method"] == "afronding_aantal"
+    assert abs(v["upper"] - v["value"] - half) < 1e-3 and abs(v["value"] - v["lower"] - half) < 1e-3
+    rows = client.get("/api/v1/values", params=dict(unit="groningen-noord", indicator="inwoners",
+                                                    period=2024)).json()
+    assert len(rows) == 1
+    assert (rows[0]["lower"], rows[0]["upper"], rows[0]["interval_method"]) == (v["lower"], v["upper"],
+                                                                               "afronding_aantal")
+
+
+def test_area_page_shows_the_count_interval_and_none_for_the_unrounded_gemeente(client):
+    # Overvecht 2024 on its own page: 35.255 (35.251–35.259); Utrecht 374.238 without interval
+    html = client.get("/gebied/utrecht-overvecht").text
+    assert '35.255 <span class="wm-interval" title="95%-interval">(35.251–35.259)</span>' in html
+    assert 'data-label="Eigen gemeente (Utrecht)">374.238</td>' in html
