@@ -608,7 +608,8 @@ def se_by_period(rows, ind: Indicator) -> dict[int, float]:
     iv = intervals(ind, ok["value"].to_numpy("float64"),
                    ok["numerator"].to_numpy("float64") if "numerator" in ok else None,
                    ok["denominator"].to_numpy("float64") if "denominator" in ok else None,
-                   approx=is_approximation(ok["method"]) if "method" in ok else None)
+                   approx=is_approximation(ok["method"]) if "method" in ok else None,
+                   **rounding_context(ok))
     return {int(p): float(s) for p, s in zip(ok["period"], iv["se"]) if np.isfinite(s)}
 
 
