@@ -169,3 +169,29 @@ def test_real_area_summed_from_buurten_carries_the_interval_of_the_sum(real_stor
     assert iv["interval_method"] == "afronding_aantal"
     assert iv["lower"] == pytest.approx(v - half, abs=1e-3)
     assert iv["upper"] == pytest.approx(v + half, abs=1e-3)
+
+
+def test_declared_rounding_matches_the_real_files(real_store):
+    # scripts/measure-count-rounding: every shown value of a declared (source, variable, level)
+    # is a multiple of its unit; no count the monitor adds up or divides is a multiple of 5
+    # everywhere in a publication of 20+ values without a declaration (unrounded counts are
+    # multiples of 5 about 20 % of the time: 20 in a row has chance 0.2^20)
+    from wijkmonitor import store
+
+    con = store.connect(real_store)
+    cat = load_catalogue()
+    used = {v for ind in cat.values() for f in ind.formulas
+            for v in (f.value or ()) + (f.numerator or ()) + (f.denominator or ())}
+    df = uncertainty.measure_count_rounding(con, sorted(used | {v for r in uncertainty.count_rounding_rules()
+                                                                   for v in r["variables"]}))
+    con.close()
+    declared = df[np.isfinite(df["declared_unit"])]
+    assert len(declared) >= 40
+    mult = np.where(declared["declared_unit"] == 10, declared["multiple_10"], declared["multiple_5"])
+    assert (mult == declared["n"]).all(), declared[mult < declared["n"]]
+    counts = {v for ind in cat.values() if ind.aggregation == "som" for f in ind.formulas for v in (f.value or ())}
+    counts |= {v for ind in cat.values() for f in ind.formulas if f.mode == "ratio"
+               for v in (f.numerator or ()) + (f.denominator or ())}
+    loose = df[~np.isfinite(df["declared_unit"]) & df["variable"].isin(counts) & (df["n"] >= 20)
+               & (df["multiple_5"] == df["n"])]
+    assert loose.empty, loose
