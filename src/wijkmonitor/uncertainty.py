@@ -29,8 +29,35 @@ of the gap. The method follows the indicator (:func:`method_of`):
     Published percentages, means and amounts rounded by the publisher (CBS KWB): the rounding
     itself, +/- half a unit of the last published decimal (the catalogue's ``decimals``); as a
     standard error the uniform one, half-width / sqrt(3).
+``afronding_aantal``
+    Counts rounded by their publisher (``uncertainty.yaml`` ``count_rounding``, one rule per
+    sources, variables and level, each cited from the publisher's text or measured on the real
+    files: ``scripts/measure-count-rounding``). CBS rounds the KWB population and households per
+    wijk and buurt *at random* to fives ("aselect afgerond": up or down with probabilities
+    inverse to the distance, so the error of one integer count is at most ``unit - 1``, not half
+    a unit; with the remainder unknown it is triangular, variance ``unit^2/6``); uitkeringen and
+    education counts are multiples of ten at every level, CBS 83648NED crime counts multiples of
+    five (measured; the kind of rounding unknown, so treated as random, the wider case). One
+    published count: ``min(bound, z sd)``, +/- 4 for fives. A **sum of n** independently
+    rounded counts (an area of n buurten): the normal 95 % interval of the sum of n errors,
+    ``z unit sqrt(n k)`` (``k`` = 1/6 random, 1/12 nearest), capped by the worst case ``n x
+    bound``. The worst case itself grows with n and would be a bound nobody meets (13 buurten:
+    +/- 52 against the 95 % interval's +/- 14.4), so the 95 % interval is given, as for the
+    other methods. A count carried through a crosswalk or harmonised (parts split by share) or
+    without a known publication claims no rounding interval.
+``wilson_afronding``, ``poisson_afronding``
+    A ratio whose numerator or denominator is such a rounded count (bijstand, WW and AO per
+    1 000 from counts rounded to tens; herkomst and age shares of rounded wijk counts; 83648NED
+    crime per 1 000): the Wilson or Poisson interval widened on each side by the rounding's
+    half-width carried to the rate (first order: ``scale h_k / d + rate h_d / d``), and its
+    standard error added in quadrature.
 ``geen``
-    Counts (no gap), scores, classes and medians: no interval is known (NULL).
+    Counts published unrounded (the woningvoorraad, gemeente population and households of KWB
+    except the 2012 layer, Politie 47013NED and the woonikveilig crime counts: measured 9-27 %
+    multiples of five per source and level, about one in five as chance gives), scores, classes
+    and medians: no interval is known (NULL). An unrounded register count is not given a
+    zero-width interval: that would claim a precision the register does not have; the
+    publisher adds no error, and none is known.
 
 ``vervangend_gewicht``
     An area added up with the catalogue's declared stand-in weight (``weight_fallback``:
@@ -44,7 +71,8 @@ of the gap. The method follows the indicator (:func:`method_of`):
 
 Aggregates carry the interval by the same rule on their own numerator, denominator or weight
 (an area's model error follows its summed weight; Wilson and Poisson use the summed counts;
-rounding keeps its half unit, a weighted mean of bounded errors). **Independence**: the gap
+rounding keeps its half unit, a weighted mean of bounded errors; a sum of rounded counts takes
+the interval of the sum of its ``n_used`` parts). **Independence**: the gap
 change combines the four values' errors as independent (``se^2`` added); the area is part of
 its gemeente, which makes this slightly conservative for counts and neutral for the model
 approximation, whose calibration measured the change of the gap directly.
