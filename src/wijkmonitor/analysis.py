@@ -445,9 +445,12 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
                for c in ("numerator", "denominator", "publication", "method") if c not in values.columns}
     if missing:  # (assign copies the frame: only when needed)
         values = values.assign(**missing)
+    # the publication of each value (source, kind of unit, parts added up): a count rounded by
+    # its publisher widens the interval of a ratio of it (wijkmonitor.uncertainty)
+    extra = [c for c in ("source_id", "unit_kind", "n_used") if c in values.columns]
     look = values[["unit_id", "indicator", "period", "value", "numerator", "denominator", "status",
-                   "estimate", "publication", "method"]].drop_duplicates(["unit_id", "indicator", "period"],
-                                                                          keep="first")
+                   "estimate", "publication", "method"] + extra].drop_duplicates(["unit_id", "indicator", "period"],
+                                                                                  keep="first")
     look = look.assign(period=look["period"].astype("float64"),
                        value=look["value"].where(look["status"] == "ok"))
     wanted = pd.DataFrame({
@@ -469,13 +472,21 @@ def gaps(*, areas: Sequence[str] | str | None = None, indicators: Sequence[str] 
     approx = uncertainty.is_approximation(m["method"]) & np.isfinite(val)
     approx_text = np.where(approx, uncertainty.approximation_texts(m["method"]), None)
     lo4, hi4, se4 = (np.full(4 * n, np.nan) for _ in range(3))
+    ctx = uncertainty.rounding_context(m) if len(extra) == 3 else {}
+    rounded = np.zeros(4 * n, dtype=bool)
     # rows are indicator-major (n_a per indicator) in each of the four blocks of n
     block = np.arange(n_a)
     for j, ind in enumerate(inds):
         sel = np.concatenate([k * n + j * n_a + block for k in range(4)])
-        iv = uncertainty.intervals(ind, val[sel], numr[sel], den[sel], approx=approx[sel])
+        iv = uncertainty.intervals(ind, val[sel], numr[sel], den[sel], approx=approx[sel],
+                                   **{k: a[sel] for k, a in ctx.items()})
         lo4[sel], hi4[sel], se4[sel] = iv["lower"], iv["upper"], iv["se"]
+        rounded[sel] = np.array([str(x).endswith("_afronding") for x in iv["methods"]], dtype=bool)
     methods = np.repeat(np.array([uncertainty.method_of(i) for i in inds], dtype=object), n_a)
+    # a ratio one of whose four values was widened by the rounding of its counts says so
+    any_rounded = rounded[:n] | rounded[n:2 * n] | rounded[2 * n:3 * n] | rounded[3 * n:]
+    methods = np.where(any_rounded & np.isin(methods, ["wilson", "poisson"]),
+                       np.char.add(methods.astype(str), "_afronding").astype(object), methods)
     any_approx = approx[:n] | approx[n:2 * n] | approx[2 * n:3 * n] | approx[3 * n:]
     methods[any_approx] = uncertainty.FALLBACK_METHOD
     # one publication per comparison: the gemeente (or the rest of it) must come from the

@@ -144,10 +144,13 @@ def value(region: str, indicator: str, year: int, *, path: Path | None = None) -
 
 def _interval(ind, row) -> dict:
     """``lower``, ``upper``, ``interval_method`` and ``interval_note`` of one value row."""
-    from .uncertainty import interval_fields
+    from .uncertainty import interval_fields, level_of_code
 
+    base = row.get("base_source_id")
     return interval_fields(ind, _num(row["value"]), _num(row["numerator"]), _num(row["denominator"]),
-                           status=row["status"])
+                           status=row["status"], source=row.get("source_id"),
+                           level=level_of_code(row.get("region_code")),
+                           base_source=base if isinstance(base, str) else None)
 
 
 def _num(x):

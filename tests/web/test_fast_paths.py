@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
-from wijkmonitor.uncertainty import approximation_text, interval_fields
+from wijkmonitor.uncertainty import approximation_text, interval_fields, level_of_code, rounding_context
 from wijkmonitor.web.app import create_app
 from wijkmonitor.web.data import REASONS, WebStore, dumps, records
 
@@ -33,11 +33,20 @@ def legacy_value(ws: WebStore, unit: str, indicator: str, year: int) -> bytes | 
         return dumps(base | dict(value=None, status="niet beschikbaar",
                                  reason=REASONS["niet beschikbaar"]))
     rec = records(row)[0]
+    # the publication of the value (a count rounded by its publisher gets that interval): an
+    # area_values row's source, kind and parts, else the CBS region's own source_id and level
+    av = ws.area_values()
+    a = av[(av["unit_id"] == u.id) & (av["indicator"] == indicator) & (av["period"] == year)]
+    if len(a):
+        ctx = rounding_context(a.iloc[:1])
+        pub = dict(source=ctx["source"][0], level=ctx["level"][0], n_parts=ctx["n_parts"][0])
+    else:
+        pub = dict(source=rec["source"], level=level_of_code(u.id), n_parts=1)
     # issue 15: every shown value carries its 95 % interval (the fields of `wijkmonitor value`);
     # an area value added up with a stand-in weight names the approximation, which widens it
     return dumps(base | rec | dict(approximation=approximation_text(rec["source"]))
                  | interval_fields(ind, rec["value"], rec["numerator"], rec["denominator"],
-                                   status=rec["status"], method=rec["source"]))
+                                   status=rec["status"], method=rec["source"], **pub))
 
 
 def _sample(path, n: int, where: str = "", table: str = "indicator_values", seed: int = 6) -> list:

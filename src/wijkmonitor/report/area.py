@@ -293,13 +293,14 @@ def _theme_text(rows: list[dict], name: str) -> str:
 def _band(rows: pd.DataFrame, ind) -> dict[int, tuple[float, float]]:
     """``{period: (lower, upper)}``: the 95 % interval of the area's shown values
     (:mod:`wijkmonitor.uncertainty`, the same as on the site), drawn as a band in its chart."""
-    from ..uncertainty import intervals
+    from ..uncertainty import intervals, rounding_context
 
     ok = rows[rows["status"] == "ok"]
     if ok.empty:
         return {}
+    # the publication of each value (area_values: a count rounded by its publisher)
     iv = intervals(ind, ok["value"].to_numpy("float64"), ok["numerator"].to_numpy("float64"),
-                   ok["denominator"].to_numpy("float64"))
+                   ok["denominator"].to_numpy("float64"), **rounding_context(ok))
     return {int(p): (float(lo), float(hi)) for p, lo, hi in zip(ok["period"], iv["lower"], iv["upper"])
             if pd.notna(lo) and pd.notna(hi)}
 

@@ -132,7 +132,7 @@ def values(request: Request,
     df, total = _page(df.reset_index(drop=True), limit, offset)
     # each value's 95 % interval, by the function `/api/v1/value` uses (issue 15)
     from ..uncertainty import interval_columns
-    df = pd.concat([df, interval_columns(df, ws.catalogue)], axis=1)
+    df = pd.concat([df, interval_columns(df, ws.catalogue, context=ws.rounding_context(df))], axis=1)
     return _out(df, format, "waarden", _ws(request), total=total)
 
 

@@ -343,6 +343,44 @@ class WebStore:
     def sources(self) -> pd.DataFrame:
         return self.cached("sources", lambda: self.df("SELECT * FROM sources ORDER BY rank"))
 
+    def rounding_context(self, df: pd.DataFrame) -> dict:
+        """The publication of each row of a web value table (columns ``unit`` or ``code``,
+        ``indicator``, ``period``, ``source``), as :func:`wijkmonitor.uncertainty.intervals`
+        takes it: a CBS region's row names its ``source_id``; an area's row names its provenance,
+        so its publication (source, level, number of parts added up) is looked up in
+        ``area_values`` (:func:`wijkmonitor.uncertainty.rounding_context`). A count rounded by
+        its publisher then gets the same interval as in `wijkmonitor value` and the report."""
+        from ..uncertainty import level_of_code, rounding_context
+
+        def load():
+            av = self.area_values()
+            ctx = rounding_context(av)
+            if not ctx:
+                return {}
+            keys = zip(av["unit_id"], av["indicator"], av["period"].astype(int))
+            out: dict = {}
+            for k, s, lv, n in zip(keys, ctx["source"], ctx["level"], ctx["n_parts"]):
+                out.setdefault(k, (s, lv, n))  # the first row of a key, as the value index
+            return out
+        by_area = self.cached("area_rounding_context", load)
+        n = len(df)
+        source, level = np.full(n, None, dtype=object), np.full(n, None, dtype=object)
+        parts = np.ones(n)
+        unit_col = "unit" if "unit" in df.columns else "code"
+        if n and unit_col in df.columns:
+            src = df["source"].to_numpy(object) if "source" in df.columns else np.full(n, None, object)
+            for i, (u, ind, per) in enumerate(zip(df[unit_col], df["indicator"], df["period"])):
+                hit = by_area.get((u, ind, int(per))) if pd.notna(per) else None
+                if hit is not None:
+                    source[i], level[i], parts[i] = hit
+                elif _is_cbs_code(u) and u not in self.area_unit_ids():
+                    source[i], level[i] = src[i], level_of_code(u)
+        return dict(source=source, level=level, n_parts=parts, base_source=np.full(n, None, dtype=object))
+
+    def area_unit_ids(self) -> set:
+        """The ids of units with rows in ``area_values``."""
+        return self.cached("area_unit_ids", lambda: set(self.area_values()["unit_id"]))
+
     def name_year_sql(self, alias: str = "") -> str:
         """The column ``name_year`` of ``regions`` (``alias.``-qualified); stores built before
         it existed have names of their own year only."""
@@ -487,7 +525,11 @@ class WebStore:
         # the interval of each value (issue 15), by the function `/api/v1/value` uses: one
         # vectorised call for the whole level; numerator and denominator stay internal
         from ..uncertainty import interval_columns
-        iv = interval_columns(df, self.catalogue, indicator=indicator)
+        # the publication of each value: a count rounded by its publisher gets that interval
+        n = len(df)
+        iv = interval_columns(df, self.catalogue, indicator=indicator,
+                              context=dict(source=df["source"].to_numpy(object), level=np.full(n, level, object),
+                                           n_parts=np.ones(n), base_source=np.full(n, None, object)))
         return pd.concat([df.drop(columns=["numerator", "denominator"]), iv], axis=1)
 
     def indicator_periods(self, indicator: str) -> dict[str, list[int]]:
@@ -570,9 +612,14 @@ class WebStore:
         # the value's 95 % interval, as `wijkmonitor value` and the area page give it (issue 15)
         # an area value added up with a declared stand-in weight says so (``approximation``)
         from ..uncertainty import approximation_text, interval_fields
+        # the publication of the value (a count rounded by its publisher gets that interval)
+        ctx = self.rounding_context(pd.DataFrame(dict(unit=[uid], indicator=[indicator], period=[year],
+                                                      source=[rec.get("source")])))
         return dumps(base | rec | dict(approximation=approximation_text(rec.get("source")))
                      | interval_fields(ind, rec["value"], rec["numerator"], rec["denominator"],
-                                       status=rec["status"], method=rec.get("source")))
+                                       status=rec["status"], method=rec.get("source"),
+                                       source=ctx["source"][0], level=ctx["level"][0],
+                                       n_parts=ctx["n_parts"][0]))
 
     # -- analysis (read from the analysis module, never re-derived) ---------------------------
     def gaps(self, areas, baseline: int, latest: int, reference: str = "gemeente",

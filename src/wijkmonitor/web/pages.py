@@ -142,7 +142,7 @@ def _examples(ws: WebStore) -> dict:
 _NA = dict(value=None, status="niet beschikbaar", reason=REASONS["niet beschikbaar"], estimate=False)
 
 
-def _lut(df: pd.DataFrame, catalogue=None) -> dict:
+def _lut(df: pd.DataFrame, catalogue=None, context: dict | None = None) -> dict:
     """``{indicator: {period: cell}}`` of a unit's values (cell: value, status, reason, estimate
     and, with a catalogue, the 95 % interval ``lower``/``upper`` of :mod:`wijkmonitor.uncertainty`)."""
     out: dict = {}
@@ -159,9 +159,11 @@ def _lut(df: pd.DataFrame, catalogue=None) -> dict:
         for ind_id in set(ind_col):
             if ind_id in catalogue:
                 sel = ind_col == ind_id
-                iv = intervals(catalogue[ind_id], val[sel], num[sel], den[sel], approx=approx[sel])
-                # the rounding is already in the shown decimals; an approximation is not
-                show = iv["approx"] | (iv["method"] != "afronding")
+                iv = intervals(catalogue[ind_id], val[sel], num[sel], den[sel], approx=approx[sel],
+                               **({k: np.asarray(a)[sel] for k, a in context.items()} if context else {}))
+                # the rounding of a percentage or mean is already in the shown decimals; an
+                # approximation is not, nor the rounding of a count to fives or tens
+                show = iv["approx"] | (iv["methods"] != "afronding")
                 lower[sel] = np.where(show, iv["lower"], np.nan)
                 upper[sel] = np.where(show, iv["upper"], np.nan)
     from ..uncertainty import approximation_texts
@@ -193,8 +195,8 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
     refs = ws.references(u)
     own_df = ws.unit_values(u.id)
     ref_dfs = {uid: ws.unit_values(uid) for _, uid in refs}
-    own = _lut(own_df, cat)
-    ref_vals = {uid: _lut(d, cat) for uid, d in ref_dfs.items()}
+    own = _lut(own_df, cat, ws.rounding_context(own_df))
+    ref_vals = {uid: _lut(d, cat, ws.rounding_context(d)) for uid, d in ref_dfs.items()}
     if u.kind == "area":
         g = ws.gaps([u.id], baseline, latest, "gemeente").set_index("indicator")
         gap_ref = "eigen gemeente"
