@@ -524,25 +524,44 @@ def load_weights(con, codes: Sequence[str], periods: Sequence[int], standard: St
             WHERE o.variable IN ({_names(wvars)}) AND o.region_code IN ({_marks(listed)})""",
                          listed).df()
     df = df.sort_values("rank").drop_duplicates(["code", "variable", "period"])
-    df["ok"] = df["status"] == STATUS_OK
-    frames = []
-    all_codes = pd.DataFrame({"code": list(dict.fromkeys(codes))})
+    # per (code, period): which variables are there, whether all are ok, and their values;
+    # plain dicts (a few hundred rows per area) instead of a pandas group-by per group and year
+    cell: dict = {}
+    for c, p, v, val, st in zip(df["code"], df["period"], df["variable"], df["value"], df["status"]):
+        cell.setdefault((c, int(p)), {})[v] = (val, st == STATUS_OK)
+    by_code: dict = {}
+    for c, p in cell:
+        by_code.setdefault(c, []).append(p)
+    codes_u = list(dict.fromkeys(codes))
+    out_code, out_period, out_group, out_weight, out_wp = [], [], [], [], []
     for group, gvars in standard.weights.items():
-        per = (df[df["variable"].isin(gvars)].groupby(["code", "period"], as_index=False)
-               .agg(n=("variable", "nunique"), ok=("ok", "min"), w=("value", "sum")))
+        gset = set(gvars)
+        # per code the periods with any of the group's variables: (n, all ok, sum)
+        agg = {}
+        for c, ps in by_code.items():
+            for p in ps:
+                got = [x for v, x in cell[(c, p)].items() if v in gset]
+                if got:
+                    vals = [val for val, _ in got if val == val]  # NaN skipped, as pandas' sum
+                    agg.setdefault(c, []).append(
+                        (p, len(got), all(ok for _, ok in got), float(sum(vals)) if vals else 0.0))
         for period in periods:
-            near = per.assign(d=(per["period"] - int(period)).abs())
-            near = near[near["d"] <= standard.weight_window]
-            near = near.sort_values(["code", "d", "period"], ascending=[True, True, False])
-            near = near.drop_duplicates("code")
-            near["weight"] = np.where((near["n"] == len(gvars)) & near["ok"].astype(bool),
-                                      near["w"], np.nan)
-            got = all_codes.merge(near[["code", "weight", "period"]].rename(
-                columns={"period": "weight_period"}), on="code", how="left")
-            got["period"] = int(period)
-            got["group"] = group
-            frames.append(got)
-    out = pd.concat(frames, ignore_index=True)
+            period = int(period)
+            for c in codes_u:
+                near = [a for a in agg.get(c, ()) if abs(a[0] - period) <= standard.weight_window]
+                if near:
+                    p, n, ok, w = min(near, key=lambda a: (abs(a[0] - period), -a[0]))
+                    out_weight.append(w if n == len(gvars) and ok else np.nan)
+                    out_wp.append(p)
+                else:
+                    out_weight.append(np.nan)
+                    out_wp.append(pd.NA)
+                out_code.append(c)
+                out_period.append(period)
+                out_group.append(group)
+    out = pd.DataFrame({"code": pd.Series(out_code, dtype="str"), "period": np.array(out_period, dtype="int64"),
+                        "group": pd.Series(out_group, dtype="str"),
+                        "weight": np.array(out_weight, dtype="float64"), "weight_period": out_wp})
     out["weight_period"] = out["weight_period"].astype("Int64")
     return out[["code", "period", "group", "weight", "weight_period"]]
 
@@ -619,8 +638,10 @@ def unit_period(rates: pd.DataFrame, weights: pd.DataFrame, codes: Sequence[str]
     both = ~np.isnan(wy) & ~np.isnan(wo)
     share = float(wo[both].sum() / (wy[both].sum() + wo[both].sum())) if both.any() and \
         (wy[both].sum() + wo[both].sum()) > 0 else None
-    wyears = weights[(weights["period"] == period) & weights["code"].isin(codes)]["weight_period"].dropna()
-    return UnitPeriod(int(period), groups, std, share, derive, tuple(sorted({int(y) for y in wyears})))
+    wanted = set(codes)
+    wyears = {int(wp) for c, p, wp in zip(weights["code"], weights["period"], weights["weight_period"])
+              if p == period and c in wanted and not pd.isna(wp)}
+    return UnitPeriod(int(period), groups, std, share, derive, tuple(sorted(wyears)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -654,17 +675,23 @@ def resolve_subject(con, name_or_code: str) -> Subject:
     text = str(name_or_code).strip()
     if not text or len(text) > 200 or "\x00" in text:
         raise CompositionError("geef een gebied-id, gebiedsnaam of CBS-code")
-    regions = con.execute("SELECT code, level, name, gemeente_code FROM regions WHERE year = ?",
-                          [GEO_YEAR]).df().set_index("code")
+    def region_rows(codes) -> pd.DataFrame:
+        # only the rows asked for (the whole division is ~17 000 rows: ms per page)
+        codes = list(dict.fromkeys(codes)) or [""]
+        return con.execute("SELECT code, level, name, gemeente_code FROM regions "
+                           f"WHERE year = ? AND code IN ({_marks(codes)})",
+                           [GEO_YEAR, *codes]).df().set_index("code")
+
     if _CODE_RE.match(text):
         code = text.upper()
+        regions = region_rows([code])
         if code not in regions.index:
             raise CompositionError(f"regio {code} bestaat niet in de indeling {GEO_YEAR} "
                                    f"(50090NED is op die indeling gepubliceerd)")
         row = regions.loc[code]
         ref = "NL00" if row["level"] == "gemeente" else row["gemeente_code"]
-        ref_name = "Nederland" if ref == "NL00" else (regions["name"].get(ref) or ref)
-        return Subject(code, row["name"] or code, "region", (code,), ref, ref_name)
+        ref_name = "Nederland" if ref == "NL00" else _name_or(region_rows([ref])["name"].get(ref), ref)
+        return Subject(code, _name_or(row["name"], code), "region", (code,), ref, ref_name)
     index = con.execute("SELECT area_id, name, programme, gemeente, codes FROM area_index").df()
     order = index.assign(_o=index["programme"].map({"nplv": 2, "aandachtswijken": 1}).fillna(0))
     order = order.sort_values("_o", kind="stable")
@@ -676,12 +703,19 @@ def resolve_subject(con, name_or_code: str) -> Subject:
     row = index.set_index("area_id").loc[key]
     codes = tuple(c for c in str(row["codes"]).split(",") if c)
     gem = row["gemeente"]
+    regions = region_rows([*codes, gem])
     if gem not in regions.index:  # the area's gemeente is not on the 2020 division: that of its parts
         parts = regions.reindex([c for c in codes if c in regions.index])["gemeente_code"].dropna()
         if parts.empty:
             raise CompositionError(f"gebied {key}: geen van de codes bestaat in de indeling {GEO_YEAR}")
         gem = parts.mode().iloc[0]
-    return Subject(key, row["name"], "area", codes, gem, regions["name"].get(gem) or gem)
+        regions = region_rows([gem])
+    return Subject(key, row["name"], "area", codes, gem, _name_or(regions["name"].get(gem), gem))
+
+
+def _name_or(name, code: str) -> str:
+    """A region's name, or its code where the division names none (never NaN)."""
+    return name if isinstance(name, str) and name else code
 
 
 def _nearest(available: Sequence[int], asked: int, *, prefer_later: bool) -> int | None:

@@ -45,7 +45,7 @@ def section(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict | None:
     per standardisable indicator in the 50090NED years nearest to the page's years."""
     if u.kind not in KINDS:
         return None
-    standard = composition.load_standard()
+    standard = ws.cached("composition_standard", composition.load_standard)
     out = dict(title=TITLE, plain=composition.plain_rule(standard), rule=composition.rule_text(standard),
                standard_name=standard.name, standard_source=standard.source, rows=[], error=None,
                notes=[], reference_name=None, derived_text=composition.DERIVED_TEXT)

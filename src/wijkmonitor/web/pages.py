@@ -144,7 +144,9 @@ _NA = dict(value=None, status="niet beschikbaar", reason=REASONS["niet beschikba
 
 def _lut(df: pd.DataFrame, catalogue=None, context: dict | None = None) -> dict:
     """``{indicator: {period: cell}}`` of a unit's values (cell: value, status, reason, estimate
-    and, with a catalogue, the 95 % interval ``lower``/``upper`` of :mod:`wijkmonitor.uncertainty`)."""
+    and, with a catalogue, the 95 % interval ``lower``/``upper`` of :mod:`wijkmonitor.uncertainty`).
+    The result may be shared between requests (``gebied_tables`` keeps it per unit): read it,
+    never change it."""
     out: dict = {}
     lower = upper = None
     if catalogue is not None and len(df):
@@ -195,8 +197,12 @@ def gebied_tables(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
     refs = ws.references(u)
     own_df = ws.unit_values(u.id)
     ref_dfs = {uid: ws.unit_values(uid) for _, uid in refs}
-    own = _lut(own_df, cat, ws.rounding_context(own_df))
-    ref_vals = {uid: _lut(d, cat, ws.rounding_context(d)) for uid, d in ref_dfs.items()}
+    # the cells of a unit do not depend on the page's years: kept per unit (a gemeente, NL and
+    # the G-groups are the references of many pages; another choice of years reuses them all)
+    luts = ws.lru("unit_cells", 128)
+    own = luts.get_or_put(u.id, lambda: _lut(own_df, cat, ws.rounding_context(own_df)))
+    ref_vals = {uid: luts.get_or_put(uid, lambda d=d: _lut(d, cat, ws.rounding_context(d)))
+                for uid, d in ref_dfs.items()}
     if u.kind == "area":
         g = ws.gaps([u.id], baseline, latest, "gemeente").set_index("indicator")
         gap_ref = "eigen gemeente"
