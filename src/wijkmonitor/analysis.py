@@ -755,6 +755,12 @@ def select_areas(index: pd.DataFrame, areas) -> pd.DataFrame:
             return index[index["programme"] == areas]
         areas = [areas]
     wanted = list(areas)
+    # area ids as such (ids win over names below too): their rows without the look-up table
+    # (the web pages ask for one area many times per render)
+    pos = {a: i for i, a in enumerate(index["area_id"])}
+    if len(pos) == len(index) and all(isinstance(w, str) and w in pos for w in wanted):
+        cols = ["area_id"] + [c for c in index.columns if c != "area_id"]
+        return index.iloc[[pos[w] for w in wanted]][cols].reset_index(drop=True)
     # a name shared by an NPLV area and a 2007 aandachtswijk means the current (NPLV) one;
     # the older one stays reachable by its id
     order = index.assign(_o=index["programme"].map({"nplv": 2, "aandachtswijken": 1}).fillna(0))

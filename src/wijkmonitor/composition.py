@@ -887,6 +887,23 @@ def store_facts(con, catalogue: Catalogue | None = None) -> StoreFacts:
                       standardisable(con, catalogue))
 
 
+def effective_years(facts: StoreFacts, indicators: Sequence[str], baseline: int, latest: int,
+                    catalogue: Catalogue) -> tuple[tuple[str, int | None, int | None], ...]:
+    """Per indicator the 50090NED periods :func:`standardised_gaps` uses for the asked years
+    (nearest; ties: earlier baseline, later latest), ``None`` where it has none: two pairs of
+    asked years with the same effective years give the same result."""
+    out = []
+    for indicator in indicators:
+        measure = measure_of(indicator, catalogue)
+        periods = facts.periods.get(measure, []) if measure else []
+        if not periods:
+            out.append((indicator, None, None))
+            continue
+        out.append((indicator, _nearest(periods, int(baseline), prefer_later=False),
+                    _nearest(periods, int(latest), prefer_later=True)))
+    return tuple(out)
+
+
 def standardised_gaps(con, subject: str | Subject, indicators: Sequence[str], baseline: int, latest: int,
                       *, facts: StoreFacts | None = None, standard: Standard | None = None,
                       catalogue: Catalogue | None = None, rows: StoreRows | None = None) -> list[dict]:
@@ -910,6 +927,7 @@ def standardised_gaps(con, subject: str | Subject, indicators: Sequence[str], ba
     facts = facts or store_facts(con, catalogue)
     subj = subject if isinstance(subject, Subject) else resolve_subject(con, subject)
     reasons = facts.table.set_index("indicator")["reason"]
+    years_of = {i: (b, l) for i, b, l in effective_years(facts, indicators, baseline, latest, catalogue)}
     plan, out = {}, []
     for indicator in indicators:
         ind = catalogue[indicator]
@@ -923,8 +941,7 @@ def standardised_gaps(con, subject: str | Subject, indicators: Sequence[str], ba
             out.append(dict(indicator=indicator, indicator_name=ind.name,
                             error="geen 50090NED-cijfers voor 18+ en 65+ in de store"))
             continue
-        b = _nearest(periods, int(baseline), prefer_later=False)
-        l = _nearest(periods, int(latest), prefer_later=True)
+        b, l = years_of[indicator]
         plan[indicator] = (measure, b, l)
         out.append(None)
     codes = tuple(dict.fromkeys((*subj.codes, subj.reference)))

@@ -45,6 +45,12 @@ def section(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict | None:
     per standardisable indicator in the 50090NED years nearest to the page's years."""
     if u.kind not in KINDS:
         return None
+    # the same for every pair of page years with the same 50090NED years: kept per unit and those
+    key = (u.id, composition.effective_years(facts(ws), indicators(ws), baseline, latest, ws.catalogue))
+    return ws.lru("composition_section", 256).get_or_put(key, lambda: _section(ws, u, baseline, latest))
+
+
+def _section(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict:
     standard = ws.cached("composition_standard", composition.load_standard)
     out = dict(title=TITLE, plain=composition.plain_rule(standard), rule=composition.rule_text(standard),
                standard_name=standard.name, standard_source=standard.source, rows=[], error=None,

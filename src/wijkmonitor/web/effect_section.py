@@ -25,6 +25,12 @@ def section(ws: WebStore, u: Unit, baseline: int, latest: int) -> dict | None:
     data = effect_data(ws)
     if u.id not in set(data.index["area_id"]):
         return None
+    # the same for every pair of page years with the same effective years: kept per unit and those
+    key = (u.id, tuple(effect.nearest_years(data, ind, baseline, latest) for ind in effect.INDICATORS))
+    return ws.lru("effect_section", 256).get_or_put(key, lambda: _section(ws, data, u, baseline, latest))
+
+
+def _section(ws: WebStore, data, u: Unit, baseline: int, latest: int) -> dict:
     rows = effect.effects_all(data, [u.id], baseline, latest)
     cat = ws.catalogue
     out = []

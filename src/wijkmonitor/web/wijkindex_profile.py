@@ -18,6 +18,11 @@ def section(ws, u) -> dict | None:
     """Context of ``_wijkindex_profiel.html`` for unit ``u`` (None: no Wijkindex rows)."""
     if u.kind not in ("area", "gemeente", "wijk", "buurt"):
         return None
+    # the same whatever the page's years: kept per unit and store version
+    return ws.lru("wijkindex_profile", 256).get_or_put(u.id, lambda: _section(ws, u))
+
+
+def _section(ws, u) -> dict | None:
     try:
         prof = unit_profile(ws.con(), u.id)
     except Exception:  # noqa: BLE001 - an index file that fails to load must not break the page
