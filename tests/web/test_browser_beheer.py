@@ -180,6 +180,7 @@ def test_editor_pages_pass_axe(page, beheer_server):
         ("interventie-nieuw", "/beheer/interventies/nieuw"),
         ("lokale-gegevens", "/beheer/lokale-gegevens"),
         ("auditlog", "/beheer/auditlog"),
+        ("wachtwoord", "/beheer/wachtwoord"),
         ("niet-gevonden", "/beheer/streefwaarden/999999/wijzigen"),
     ]:
         r = page.goto(base + path, wait_until="load")

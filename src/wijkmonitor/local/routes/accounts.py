@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from .. import accounts, sessions
-from ..errors import NotFound
+from ..errors import NotFound, ValidationFailed
 from .context import Beheer, Who
 from .cookies import web_session
 from .forms import FormErrors, field_text, posted_form, safe_next
@@ -17,8 +17,8 @@ from .rendering import render
 
 
 def pages(router: APIRouter, ctx: Beheer) -> None:
-    """The pages ``/beheer/``, ``/beheer/inloggen``, ``/beheer/uitloggen`` and
-    ``/beheer/sessies/beeindigen``."""
+    """The pages ``/beheer/``, ``/beheer/inloggen``, ``/beheer/uitloggen``,
+    ``/beheer/wachtwoord`` and ``/beheer/sessies/beeindigen``."""
     tx = ctx.tx
     current = ctx.current
     login_required = ctx.login_required
@@ -61,6 +61,62 @@ def pages(router: APIRouter, ctx: Beheer) -> None:
             return RedirectResponse("/beheer/inloggen", status_code=303)
         web_session(request).flash(f"{name} is overal uitgelogd ({n} sessie(s) beëindigd).")
         return RedirectResponse("/beheer/", status_code=303)
+
+    @router.get("/beheer/wachtwoord", response_class=HTMLResponse, include_in_schema=False)
+    def password_form(request: Request):
+        who = login_required(request)
+        return _password_page(request, who, FormErrors("huidig"))
+
+    def _password_page(request, who, errors, status=200):
+        return render(request, "beheer/wachtwoord.html", status=status,
+                      title=("Fout: " if errors else "") + "Wachtwoord wijzigen", who=who,
+                      errors=errors, min_length=accounts.MIN_PASSWORD_LENGTH)
+
+    @router.post("/beheer/wachtwoord", response_class=HTMLResponse, include_in_schema=False)
+    def change_password(request: Request):
+        """The user's own password (ASVS 2.1.6: the current password and the new one). A wrong
+        current password counts as a failed login (the same throttle); a change ends every
+        session of the account, this one too, so the user logs in again with the new one."""
+        who = login_required(request)
+        form = posted_form(request)
+        current_pw = form.get("huidig") or ""
+        new_pw, repeat = form.get("nieuw") or "", form.get("herhaling") or ""
+        errors = FormErrors("huidig")
+        if not current_pw:
+            errors.add("huidig", "Vul uw huidige wachtwoord in.")
+        if not new_pw:
+            errors.add("nieuw", "Vul een nieuw wachtwoord in.")
+        elif new_pw != repeat:
+            errors.add("herhaling", "De herhaling is niet gelijk aan het nieuwe wachtwoord.")
+        elif new_pw == current_pw:
+            errors.add("nieuw", "Het nieuwe wachtwoord is gelijk aan het huidige.")
+        status = 422
+        if not errors:
+            try:
+                user = check_login(request, who.name, current_pw)
+            except Refused as exc:
+                user, status = None, exc.status
+                errors.add("huidig", exc.message)
+                request.state.wm_retry_after = exc.headers
+            else:
+                if user is None:
+                    status = 401
+                    errors.add("huidig", "Het huidige wachtwoord klopt niet.")
+        if not errors:
+            try:
+                with tx() as s:
+                    accounts.set_password(s, who, who.name, new_pw)
+            except ValidationFailed as exc:
+                errors.add("nieuw", str(exc)[:1].upper() + str(exc)[1:] + ".")
+        if errors:
+            response = _password_page(request, who, errors, status=status)
+            response.headers.update(getattr(request.state, "wm_retry_after", None) or {})
+            return response
+        web_session(request).rotate()
+        request.state.wm_who = None
+        web_session(request).flash("Uw wachtwoord is gewijzigd. U bent overal uitgelogd: log in met het "
+                                   "nieuwe wachtwoord.")
+        return RedirectResponse("/beheer/inloggen", status_code=303)
 
     @router.get("/beheer/inloggen", response_class=HTMLResponse, include_in_schema=False)
     def login_form(request: Request, volgende: str | None = None):
