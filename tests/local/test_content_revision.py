@@ -109,3 +109,32 @@ def test_downgrade_removes_the_triggers(empty_url):
                 "WHERE NOT t.tgisinternal AND n.nspname = current_schema() "
                 "AND t.tgname LIKE '%content_revision%'"))]
     assert names == []
+
+
+def test_sqlite_revision_is_read_through_a_kept_connection_that_follows_the_file(tmp_path):
+    """The SQLite fast path sees a commit of another connection at once, and a file replaced
+    at the same path (another inode) is read anew, not through the old connection."""
+    import os
+    import shutil
+
+    url = f"sqlite:///{tmp_path / 'edit.sqlite'}"
+    db.upgrade(url)
+    assert public.content_revision(url) == 0
+    with db.get_engine(url).begin() as conn:
+        conn.execute(sa.text("UPDATE content_revision SET revision = 7 WHERE id = 1"))
+    assert public.content_revision(url) == 7
+    # another database moved into place at the same path
+    other = f"sqlite:///{tmp_path / 'other.sqlite'}"
+    db.upgrade(other)
+    with db.get_engine(other).begin() as conn:
+        conn.execute(sa.text("UPDATE content_revision SET revision = 41 WHERE id = 1"))
+    db.get_engine(other).dispose()
+    db.get_engine(url).dispose()
+    shutil.copyfile(tmp_path / "other.sqlite", tmp_path / "new.sqlite")
+    os.replace(tmp_path / "new.sqlite", tmp_path / "edit.sqlite")
+    assert public.content_revision(url) == 41
+    # a file without the table (an older schema): None, and the next call still answers
+    os.replace(tmp_path / "edit.sqlite", tmp_path / "gone.sqlite")
+    import sqlite3
+    sqlite3.connect(tmp_path / "edit.sqlite").close()
+    assert public.content_revision(url) is None

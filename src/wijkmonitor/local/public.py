@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -328,12 +330,49 @@ def content_revision(database_url: str | None = None) -> int | None:
         url = db.resolve_url(database_url)
         if not _database_available(url):
             return None
+        if url.startswith("sqlite:///"):
+            return _sqlite_revision(url.removeprefix("sqlite:///").split("?", 1)[0])
         with db.get_engine(url).connect() as conn:
             rev = conn.execute(text("SELECT revision FROM content_revision WHERE id = 1")).scalar()
     except SQLAlchemyError as exc:
         log.debug("no content revision: %s", exc)
         return None
     return None if rev is None else int(rev)
+
+
+_sqlite_readers = threading.local()
+
+
+def _sqlite_revision(path: str) -> int | None:
+    """:func:`content_revision` of an SQLite file through a connection kept per thread (a page
+    asks on every request; through SQLAlchemy that cost ~0,2 ms, about a tenth of a cached
+    page). Every SELECT outside a transaction reads the committed state, so a write by another
+    connection shows at once; the connection is opened anew when the file at ``path`` is
+    another one (replaced or recreated). ``None`` where the revision cannot be read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    ident = (st.st_dev, st.st_ino)
+    readers = getattr(_sqlite_readers, "by_path", None)
+    if readers is None:
+        readers = _sqlite_readers.by_path = {}
+    held = readers.get(path)
+    if held is not None and held[0] != ident:
+        held[1].close()
+        held = None
+    try:
+        if held is None:
+            conn = sqlite3.connect(path, timeout=10, isolation_level=None)  # autocommit
+            held = readers[path] = (ident, conn)
+        row = held[1].execute("SELECT revision FROM content_revision WHERE id = 1").fetchone()
+    except sqlite3.Error as exc:
+        log.debug("no content revision in %s: %s", path, exc)
+        if held is not None:
+            held[1].close()
+            readers.pop(path, None)
+        return None
+    return None if row is None else int(row[0])
 
 
 #: The progress rule in one Dutch paragraph (the page shows it next to the statuses).

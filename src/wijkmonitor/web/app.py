@@ -28,7 +28,7 @@ from starlette.requests import ClientDisconnect
 
 from .. import bounds, store
 from . import security
-from .data import WebStore
+from .data import RequestMemo, WebStore
 from .static_files import CompressedStaticFiles
 from .layout import TEMPLATES  # the site's templates, shared with the beheer forms
 
@@ -230,6 +230,7 @@ def create_app(store_path: Path | str | None = None, database_url: str | None = 
     # innermost first: the 503 of a read that takes too long also carries the headers
     app.add_middleware(security.RequestTimeout, render_page=_timeout_page)
     app.add_middleware(security.SecurityHeaders)
+    app.add_middleware(RequestMemo)  # outermost: one store version per request
     return app
 
 

@@ -22,6 +22,7 @@ number.
 from __future__ import annotations
 
 import atexit
+import contextvars
 import functools
 import json
 import os
@@ -132,6 +133,28 @@ class Unknown(LookupError):
         self.what, self.name = what, name
 
 
+#: Within one web request (set by :class:`RequestMemo`), the store version seen first: every
+#: cache look-up of the request then uses that version (one ``stat`` per request instead of
+#: one per look-up, and one version for the whole page). Outside a request: a ``stat`` each time.
+REQUEST_MEMO: contextvars.ContextVar[dict | None] = contextvars.ContextVar("wijkmonitor_request_memo",
+                                                                           default=None)
+
+
+class RequestMemo:
+    """Pure ASGI middleware: a fresh :data:`REQUEST_MEMO` for every request (the synchronous
+    endpoints run in threads that get a copy of the request's context, holding the same dict)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        token = REQUEST_MEMO.set({})
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            REQUEST_MEMO.reset(token)
+
+
 class LRU:
     """A bounded, thread-safe least-recently-used map (for serialized responses): at most
     ``maxsize`` entries and, with ``maxbytes``, at most that many bytes (``len`` of a value, or
@@ -220,11 +243,17 @@ class WebStore:
 
     # -- connections and caches -------------------------------------------------------------
     def _signature(self):
+        memo = REQUEST_MEMO.get()
+        if memo is not None and self.path in memo:
+            return memo[self.path]
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
             raise store.StoreMissing.at(self.path) from None
-        return (st.st_ino, st.st_mtime_ns, st.st_size)
+        sig = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if memo is not None:
+            memo[self.path] = sig
+        return sig
 
     #: database instances of earlier store versions kept open for threads still reading them
     KEEP_ROOTS = 2
