@@ -683,3 +683,40 @@ def test_read_inputs_carries_the_approximation_of_areas_and_added_up_wijken(monk
     # every buurt weighted with households (150 each): (200 + 300 + 400) / 3 = 300
     assert got["WK000101"] == (pytest.approx(300.0), APPROX_BU)
     assert got["WK000102"][1] is None
+
+
+def test_approximation_on_pages_names_the_index_indicators_and_keeps_the_wording():
+    from wijkmonitor.catalogue import load_catalogue
+    from wijkmonitor.wijkindex.select import readable
+
+    cat = load_catalogue()
+    assert "huishoudens" in cat and "woningvoorraad" in cat  # ids that are words of the wording too
+    text = "benadering: woz_gemiddeld, koopwoningen_pct " + APPROX_BU.split(": ", 1)[1]
+    assert readable(text, ["woz_gemiddeld", "koopwoningen_pct"]) == (
+        f"benadering: {cat['woz_gemiddeld'].name}, {cat['koopwoningen_pct'].name} gewogen met huishoudens, "
+        "woningvoorraad per buurt ontbreekt")
+
+
+def test_select_json_rows_and_value_record_carry_the_approximation():
+    from wijkmonitor.wijkindex.cli import records
+    from wijkmonitor.wijkindex.select import profile_frame, value_record
+
+    spec = load_index()
+    con = _stored(_unit_rows("WK000101", 2024, 46.5, [12, 18, 30, 40, 55])
+                  + _unit_rows("WK000102", 2024, 30.0, [12, 18, 30, 40, 55]))
+    words = "benadering: woz_gemiddeld gewogen met huishoudens, woningvoorraad per buurt ontbreekt"
+    con.execute("UPDATE wijkindex_values SET approximation = ? WHERE unit_id = 'WK000101' "
+                "AND component IN ('wijkindex', 'wijkindex_wonen')", [words])
+    con.execute("UPDATE wijkindex_values SET gemeente = 'GM0001'")
+    con.execute("CREATE TABLE regions AS SELECT 'WK000101' AS code, 2024 AS year, 'Een' AS name")
+    con.execute("CREATE TABLE wijkindex_meta AS SELECT 'wijkindex' AS index_id, 'Wijkindex' AS name, "
+                "'default.yaml' AS file, 2020 AS base_year, 'rang-normaal' AS normalisation, 1000 AS draws")
+    prof = profile_frame(con, spec, "wijk", 2024)
+    rows = {r["code"]: r for r in records(prof, dict(index=spec.id, year=2024, domains=[d.id for d in spec.domeinen]))}
+    assert rows["WK000101"]["approximation"] == words
+    assert rows["WK000101"]["domains"]["wonen"]["approximation"] == words
+    assert rows["WK000101"]["domains"]["gezondheid"]["approximation"] is None
+    assert rows["WK000102"]["approximation"] is None
+    assert all(d["approximation"] is None for d in rows["WK000102"]["domains"].values())
+    assert value_record(con, "WK000101", "wijkindex_wonen", 2024)["approximation"] == words
+    assert value_record(con, "WK000102", "wijkindex", 2024)["approximation"] is None
