@@ -135,4 +135,5 @@ def test_area_page_and_fiche_mark_the_approximated_scores(store_path):
     assert "wm-est" not in exact and "benadering" not in exact
     data = rdata.load(store_path)
     fiche = report.area_html(APPROX_AREA, 2016, 2024, data=data)
+    assert " b (0-100, hoger is meer achterstand)" in fiche  # the index value's mark
     assert f"b: {words}: een benadering" in fiche
