@@ -538,3 +538,185 @@ def test_monte_carlo_gives_the_same_intervals_on_one_or_two_threads():
         assert one.low[name].tolist() == two.low[name].tolist()
         assert one.high[name].tolist() == two.high[name].tolist()
     assert (one.high["nl"] - one.low["nl"] > 0).any()
+
+
+# ----------------------------------------------------------------------------------------
+# approximated inputs (values added up with a declared stand-in weight)
+# ----------------------------------------------------------------------------------------
+
+APPROX_BU = "benadering: gewogen met huishoudens, woningvoorraad per buurt ontbreekt"
+APPROX_WK = "benadering: gewogen met huishoudens, woningvoorraad per wijk ontbreekt"
+
+
+def _approx_inputs():
+    """Six reference buurten (exact) and three areas of 2024: ``benaderd`` whose WOZ is an
+    approximation, ``exact`` with both wonen values exact, ``half`` with only an approximated
+    WOZ (below the wonen minimum of 2)."""
+    rows = []
+    for i in range(6):
+        code = f"BU000100{i}"
+        rows += [(code, "ervaren_gezondheid_pct", 2024, 70.0 + i), (code, "woz_gemiddeld", 2024, 200.0 + 10 * i),
+                 (code, "koopwoningen_pct", 2024, 40.0 + i)]
+    df = _inputs(rows).assign(approximation=None)
+    areas = pd.DataFrame([
+        ("benaderd", "woz_gemiddeld", 2024, 215.0, APPROX_BU), ("benaderd", "koopwoningen_pct", 2024, 42.0, None),
+        ("benaderd", "ervaren_gezondheid_pct", 2024, 72.0, None),
+        ("exact", "woz_gemiddeld", 2024, 215.0, None), ("exact", "koopwoningen_pct", 2024, 42.0, None),
+        ("exact", "ervaren_gezondheid_pct", 2024, 72.0, None),
+        ("half", "woz_gemiddeld", 2024, 230.0, APPROX_BU), ("half", "ervaren_gezondheid_pct", 2024, 72.0, None),
+    ], columns=["unit_id", "indicator", "period", "value", "approximation"]).assign(
+        unit_kind="area", programme="nplv", gemeente="GM0001", area_level="buurt")
+    return pd.concat([df, areas], ignore_index=True)
+
+
+def test_approximated_input_is_named_on_its_domain_and_the_index_only(tmp_path):
+    spec = _spec(tmp_path, TWO_DOMAINS)
+    out, _ = compute_index(spec, _approx_inputs(), draws=0)
+    ap = out.set_index(["unit_id", "component"])["approximation"].astype(object)
+    st = out.set_index(["unit_id", "component"])["status"].astype(object)
+    want = "benadering: woz_gemiddeld gewogen met huishoudens, woningvoorraad per buurt ontbreekt"
+    # the area whose WOZ is an approximation: its wonen domain and its index say so, its
+    # gezondheid domain (no approximated input) does not
+    assert ap[("benaderd", "testindex_wonen")] == want
+    assert ap[("benaderd", "testindex")] == want
+    assert pd.isna(ap[("benaderd", "testindex_gezondheid")])
+    # the same values, exact: nothing
+    for comp in ("testindex", "testindex_wonen", "testindex_gezondheid"):
+        assert pd.isna(ap[("exact", comp)])
+    # an approximated input of a domain without a score (1 of minimum 2) marks nothing
+    assert st[("half", "testindex_wonen")] == "niet beschikbaar" and pd.isna(ap[("half", "testindex_wonen")])
+    assert st[("half", "testindex")] == "niet beschikbaar" and pd.isna(ap[("half", "testindex")])
+    assert ap[[u for u in ap.index if u[0].startswith("BU")]].isna().all()
+
+
+def test_approximation_changes_no_value_rank_or_interval(tmp_path):
+    spec = _spec(tmp_path, TWO_DOMAINS)
+    inp = _approx_inputs()
+    with_ap, ref1 = compute_index(spec, inp, draws=50)
+    without, ref2 = compute_index(spec, inp.drop(columns="approximation"), draws=50)
+    pd.testing.assert_frame_equal(with_ap.drop(columns="approximation"), without.drop(columns="approximation"))
+    pd.testing.assert_frame_equal(ref1, ref2)
+    assert without["approximation"].isna().all()
+    # the approximated and the exact area have the same values, so the same scores and ranks
+    a = with_ap.set_index(["unit_id", "component"])
+    assert a.loc[("benaderd", "testindex"), "value"] == a.loc[("exact", "testindex"), "value"]
+    assert a.loc[("benaderd", "testindex"), "rank_programme"] == a.loc[("exact", "testindex"), "rank_programme"]
+
+
+def test_approximation_words_group_indicators_with_the_same_clause():
+    from wijkmonitor.wijkindex.build import approximation_words
+
+    assert approximation_words({}) is None
+    assert approximation_words({"woz_gemiddeld": APPROX_BU, "koopwoningen_pct": APPROX_BU}) == (
+        "benadering: woz_gemiddeld, koopwoningen_pct gewogen met huishoudens, woningvoorraad per buurt ontbreekt")
+    assert approximation_words({"woz_gemiddeld": APPROX_BU, "koopwoningen_pct": APPROX_WK}) == (
+        "benadering: woz_gemiddeld gewogen met huishoudens, woningvoorraad per buurt ontbreekt; "
+        "koopwoningen_pct gewogen met huishoudens, woningvoorraad per wijk ontbreekt")
+
+
+def _approx_store():
+    """A store with two wijken of 2024 without a published WOZ: WK000101 (buurten A, B, C; C
+    has no woningvoorraad, so the wijk is added up with households) and WK000102 (D, E, both
+    with woningvoorraad); and two areas in ``area_values``, one added up with the stand-in
+    weight, one with the own weight. (A published wijk value of the same indicator and year
+    would stop every wijk from being added up: see ``_wijken_from_buurten``.)"""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE regions (code VARCHAR, year INTEGER, level VARCHAR, name VARCHAR, "
+                "gemeente_code VARCHAR, wijk_code VARCHAR, population DOUBLE)")
+    parts = {"BU00010001": "WK000101", "BU00010002": "WK000101", "BU00010003": "WK000101",
+             "BU00010004": "WK000102", "BU00010005": "WK000102"}
+    for code, wk in parts.items():
+        con.execute("INSERT INTO regions VALUES (?, 2024, 'buurt', ?, 'GM0001', ?, 1000)", [code, code, wk])
+    for wk in ("WK000101", "WK000102"):
+        con.execute("INSERT INTO regions VALUES (?, 2024, 'wijk', ?, 'GM0001', NULL, 3000)", [wk, wk])
+    con.execute("CREATE TABLE indicator_values (indicator VARCHAR, region_code VARCHAR, geo_year INTEGER, "
+                "period INTEGER, value DOUBLE, numerator DOUBLE, denominator DOUBLE, status VARCHAR, "
+                "estimate BOOLEAN, source_id VARCHAR)")
+    woz = {"BU00010001": (200.0, 100.0), "BU00010002": (300.0, 200.0), "BU00010003": (400.0, None),
+           "BU00010004": (250.0, 100.0), "BU00010005": (350.0, 100.0)}
+    for code, (v, w) in woz.items():
+        con.execute("INSERT INTO indicator_values VALUES ('woz_gemiddeld', ?, 2024, 2024, ?, ?, ?, 'ok', false, "
+                    "'kwb')", [code, v, None if w is None else v * w, w])
+    con.execute("CREATE TABLE observations (region_code VARCHAR, geo_year INTEGER, period INTEGER, "
+                "variable VARCHAR, value DOUBLE, status VARCHAR, source_id VARCHAR)")
+    for code in parts:
+        con.execute("INSERT INTO observations VALUES (?, 2024, 2024, 'a_hh', 150, 'ok', 'kwb')", [code])
+    con.execute("CREATE TABLE sources (source_id VARCHAR, table_id VARCHAR, rank INTEGER)")
+    con.execute("INSERT INTO sources VALUES ('kwb', '85984NED', 1)")
+    con.execute("CREATE TABLE area_index (area_id VARCHAR, programme VARCHAR, gemeente VARCHAR, level VARCHAR)")
+    con.execute("INSERT INTO area_index VALUES ('benaderd', 'nplv', 'GM0001', 'wijk'), "
+                "('exact', 'nplv', 'GM0001', 'wijk')")
+    con.execute("CREATE TABLE area_values (unit_id VARCHAR, unit_kind VARCHAR, indicator VARCHAR, period INTEGER, "
+                "value DOUBLE, status VARCHAR, method VARCHAR)")
+    con.execute("INSERT INTO area_values VALUES "
+                f"('benaderd', 'area', 'woz_gemiddeld', 2024, 310, 'ok', 'opgeteld; {APPROX_WK}'), "
+                "('exact', 'area', 'woz_gemiddeld', 2024, 320, 'ok', 'opgeteld')")
+    return con
+
+
+def test_read_inputs_carries_the_approximation_of_areas_and_added_up_wijken(monkeypatch):
+    from wijkmonitor import aggregate as agg
+    from wijkmonitor.catalogue import load_catalogue
+    from wijkmonitor.wijkindex.build import read_inputs
+
+    cat = load_catalogue()
+    # as built: wijken are added up from a view of the buurt values, for which aggregate uses
+    # no stand-in weight; WK000101 (C without woningvoorraad: 2 of 3 equal buurten = 67 % <
+    # 90 %) gets no value, WK000102 its own-weight value
+    inp = read_inputs(_approx_store(), ["woz_gemiddeld"], cat)
+    got = {u: (v, a) for u, v, a in zip(inp["unit_id"], inp["value"], inp["approximation"])}
+    assert "WK000101" not in got
+    # WK000102: own weight (100 each): (250 + 350) / 2 = 300, exact
+    assert got["WK000102"][0] == pytest.approx(300.0) and got["WK000102"][1] is None
+    # published (buurt) values are never approximations
+    assert [c for c in got if c.startswith("BU")] and all(got[c][1] is None for c in got if c.startswith("BU"))
+    # areas: from the provenance of area_values
+    assert got["benaderd"] == (310.0, APPROX_WK) and got["exact"] == (320.0, None)
+
+    # a wijk that aggregate does add up with the stand-in weight carries its approximation
+    real = agg.aggregate
+    monkeypatch.setattr(agg, "aggregate", lambda *a, **k: real(*a, **(k | dict(weight_fallback=True))))
+    inp = read_inputs(_approx_store(), ["woz_gemiddeld"], cat)
+    got = {u: (v, a) for u, v, a in zip(inp["unit_id"], inp["value"], inp["approximation"])}
+    # every buurt weighted with households (150 each): (200 + 300 + 400) / 3 = 300
+    assert got["WK000101"] == (pytest.approx(300.0), APPROX_BU)
+    assert got["WK000102"][1] is None
+
+
+def test_approximation_on_pages_names_the_index_indicators_and_keeps_the_wording():
+    from wijkmonitor.catalogue import load_catalogue
+    from wijkmonitor.wijkindex.select import readable
+
+    cat = load_catalogue()
+    assert "huishoudens" in cat and "woningvoorraad" in cat  # ids that are words of the wording too
+    text = "benadering: woz_gemiddeld, koopwoningen_pct " + APPROX_BU.split(": ", 1)[1]
+    assert readable(text, ["woz_gemiddeld", "koopwoningen_pct"]) == (
+        f"benadering: {cat['woz_gemiddeld'].name}, {cat['koopwoningen_pct'].name} gewogen met huishoudens, "
+        "woningvoorraad per buurt ontbreekt")
+
+
+def test_select_json_rows_and_value_record_carry_the_approximation():
+    from wijkmonitor.wijkindex.cli import records
+    from wijkmonitor.wijkindex.select import profile_frame, value_record
+
+    spec = load_index()
+    con = _stored(_unit_rows("WK000101", 2024, 46.5, [12, 18, 30, 40, 55])
+                  + _unit_rows("WK000102", 2024, 30.0, [12, 18, 30, 40, 55]))
+    words = "benadering: woz_gemiddeld gewogen met huishoudens, woningvoorraad per buurt ontbreekt"
+    con.execute("UPDATE wijkindex_values SET approximation = ? WHERE unit_id = 'WK000101' "
+                "AND component IN ('wijkindex', 'wijkindex_wonen')", [words])
+    con.execute("UPDATE wijkindex_values SET gemeente = 'GM0001'")
+    con.execute("CREATE TABLE regions AS SELECT 'WK000101' AS code, 2024 AS year, 'Een' AS name")
+    con.execute("CREATE TABLE wijkindex_meta AS SELECT 'wijkindex' AS index_id, 'Wijkindex' AS name, "
+                "'default.yaml' AS file, 2020 AS base_year, 'rang-normaal' AS normalisation, 1000 AS draws")
+    prof = profile_frame(con, spec, "wijk", 2024)
+    rows = {r["code"]: r for r in records(prof, dict(index=spec.id, year=2024, domains=[d.id for d in spec.domeinen]))}
+    assert rows["WK000101"]["approximation"] == words
+    assert rows["WK000101"]["domains"]["wonen"]["approximation"] == words
+    assert rows["WK000101"]["domains"]["gezondheid"]["approximation"] is None
+    assert rows["WK000102"]["approximation"] is None
+    assert all(d["approximation"] is None for d in rows["WK000102"]["domains"].values())
+    assert value_record(con, "WK000101", "wijkindex_wonen", 2024)["approximation"] == words
+    assert value_record(con, "WK000102", "wijkindex", 2024)["approximation"] is None

@@ -22,6 +22,10 @@ OVERLAP_RULE = ("Tussen haakjes staat bij elke rang het 90%-interval: de rang va
                 "verschillend.")
 
 
+#: The mark of a score computed from an approximated input (the area page's 'b').
+APPROX_MARK = " b"
+
+
 def _signed(x: float) -> str:
     s = nl_number(abs(x), 1)
     return ("+" if x > 0 else "−" if x < 0 else "") + s
@@ -40,7 +44,7 @@ def fiche(data, area_id: str) -> dict | None:
     if prof is None:
         return None
     if prof["value"] is not None:
-        text = (f"{prof['name']} {prof['year']}: {nl_number(prof['value'], 1)} (0-100, hoger is meer "
+        text = (f"{prof['name']} {prof['year']}: {nl_number(prof['value'], 1)}{APPROX_MARK if prof['approximation'] else ''} (0-100, hoger is meer "
                 f"achterstand), deciel {prof['decile']} van de {prof['n_nl']} gebieden van dit niveau in "
                 f"Nederland (plaats {prof['rank_nl']})")
         if prof["rank_programme"]:
@@ -52,12 +56,16 @@ def fiche(data, area_id: str) -> dict | None:
                  f"Verandering sinds het basisjaar {prof['base_year']}: niet te berekenen ({prof['change_reason']}).")
     else:
         text = f"Geen {prof['name'].lower()} in {prof['year']}: {prof['reason']}."
-    rows = [dict(naam=d["naam"], score=nl_number(d["score"], 1) if d["score"] is not None else "–",
+    rows = [dict(naam=d["naam"], score=(nl_number(d["score"], 1) + (APPROX_MARK if d["approximation"] else ""))
+                 if d["score"] is not None else "–",
                  decile=str(d["decile"]) if d["decile"] else "",
                  change=_signed(d["change"]) if d["change"] is not None else (d["change_reason"] or ""))
             for d in prof["domains"]]
+    texts = [prof["approximation"]] + [d["approximation"] for d in prof["domains"]]
+    notes = [f"b: {t}: een benadering; de score is berekend uit die waarden, de rang-intervallen bevatten "
+             f"de fout van de benadering niet." for t in dict.fromkeys(t for t in texts if t)]
     return dict(text=text, rows=rows, year=prof["year"], base_year=prof["base_year"], version=prof["version"],
-                rule=OVERLAP_RULE)
+                rule=OVERLAP_RULE, approximation_notes=notes)
 
 
 def programme_ranking(con, programme: str, index: str | None = None) -> dict | None:

@@ -33,6 +33,9 @@ def _section(ws, u) -> dict | None:
     prof["rank_nl_text"] = rank_text(prof["rank_nl"], prof["rank_nl_interval"])
     prof["rank_gemeente_text"] = rank_text(prof["rank_gemeente"], prof["rank_gemeente_interval"])
     prof["rank_programme_text"] = rank_text(prof["rank_programme"], prof["rank_programme_interval"])
+    # the approximated inputs the scores used, once each, for the legend of the 'b' mark
+    texts = [prof.get("approximation")] + [d.get("approximation") for d in prof["domains"]]
+    prof["approximations"] = list(dict.fromkeys(t for t in texts if t))
     return prof
 
 

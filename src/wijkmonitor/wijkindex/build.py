@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..catalogue import Catalogue, load_catalogue
+from ..catalogue import APPROXIMATION, Catalogue, load_catalogue
 from . import method
 from .model import IndexSpec, load_indices
 
@@ -49,7 +49,7 @@ CREATE TABLE wijkindex_values (
     rank_nl_high INTEGER, rank_gemeente INTEGER, n_gemeente INTEGER, rank_gemeente_low INTEGER,
     rank_gemeente_high INTEGER, rank_programme INTEGER, n_programme INTEGER,
     rank_programme_low INTEGER, rank_programme_high INTEGER, domains_available VARCHAR,
-    indicators_used VARCHAR)
+    indicators_used VARCHAR, approximation VARCHAR)
 """
 
 KINDS = ("buurt", "wijk", "gemeente", "area")
@@ -105,8 +105,14 @@ def build_wijkindex(con: duckdb.DuckDBPyConnection, indices: list[IndexSpec] | N
 # ----------------------------------------------------------------------------------------
 
 def read_inputs(con: duckdb.DuckDBPyConnection, indicators: list[str], catalogue: Catalogue) -> pd.DataFrame:
-    """Long frame ``unit_id, unit_kind, programme, gemeente, indicator, period, value`` of
-    shown values of ``indicators`` for regions (buurt, wijk, gemeente) and areas."""
+    """Long frame ``unit_id, unit_kind, programme, gemeente, indicator, period, value,
+    approximation`` of shown values of ``indicators`` for regions (buurt, wijk, gemeente) and
+    areas. ``approximation``: the approximation clause of the value's provenance
+    (:func:`wijkmonitor.uncertainty.approximation_text`: added up with a declared stand-in
+    weight) for area values and wijken added up from their buurten, None otherwise (a
+    published value is never an approximation)."""
+    from ..uncertainty import approximation_texts
+
     reg = con.execute("""
         SELECT * EXCLUDE (rn) FROM (
             SELECT v.region_code AS unit_id, v.indicator, v.period, v.value,
@@ -117,6 +123,7 @@ def read_inputs(con: duckdb.DuckDBPyConnection, indicators: list[str], catalogue
             WHERE v.indicator IN (SELECT unnest(?))
               AND left(v.region_code, 2) IN ('BU', 'WK', 'GM'))
         WHERE rn = 1 AND status = 'ok' AND value IS NOT NULL""", [indicators]).df().drop(columns="status")
+    reg["approximation"] = None
     published_wk = con.execute("""
         SELECT DISTINCT region_code AS unit_id, indicator, period FROM indicator_values
         WHERE indicator IN (SELECT unnest(?)) AND left(region_code, 2) = 'WK'
@@ -125,7 +132,8 @@ def read_inputs(con: duckdb.DuckDBPyConnection, indicators: list[str], catalogue
     if len(wk):
         wk = wk.merge(published_wk, on=["unit_id", "indicator", "period"], how="left", indicator=True)
         wk = wk[wk["_merge"] == "left_only"].drop(columns="_merge")
-        reg = pd.concat([reg, wk[["unit_id", "indicator", "period", "value"]]], ignore_index=True)
+        reg = pd.concat([reg, wk[["unit_id", "indicator", "period", "value", "approximation"]]],
+                        ignore_index=True)
     reg["unit_kind"] = reg["unit_id"].str[:2].map(_PREFIX_KIND)
     gem = con.execute("""
         SELECT code AS unit_id, arg_max(gemeente_code, year) AS gemeente FROM regions
@@ -140,23 +148,27 @@ def read_inputs(con: duckdb.DuckDBPyConnection, indicators: list[str], catalogue
     if has_areas:
         ar = con.execute("""
             SELECT v.unit_id, v.indicator, v.period, v.value, i.programme, i.gemeente,
-                   i.level AS area_level
+                   i.level AS area_level, v.method
             FROM area_values v JOIN area_index i ON i.area_id = v.unit_id
             WHERE v.unit_kind = 'area' AND v.status = 'ok' AND v.value IS NOT NULL
               AND v.indicator IN (SELECT unnest(?))""", [indicators]).df()
         ar["unit_kind"] = "area"
+        ar["approximation"] = approximation_texts(ar.pop("method"))
         frames.append(ar)
     out = pd.concat(frames, ignore_index=True)
     out["period"] = out["period"].astype("int64")
     out["value"] = out["value"].astype("float64")
+    out["approximation"] = out["approximation"].astype(object).where(out["approximation"].notna(), None)
     return out[["unit_id", "unit_kind", "programme", "gemeente", "area_level", "indicator", "period",
-                "value"]]
+                "value", "approximation"]]
 
 
 def _wijken_from_buurten(con, indicators: list[str], catalogue: Catalogue) -> pd.DataFrame:
     """Values of wijken added up from their buurten (aggregate.aggregate), per division year
-    in which buurten have values of these indicators."""
+    in which buurten have values of these indicators, with the approximation clause of each
+    value's provenance (None: added up with the formula's own weight)."""
     from ..aggregate import Unit, aggregate
+    from ..uncertainty import approximation_texts
 
     # only (indicator, division year) pairs where buurten have shown values and no wijk has a
     # published one (a published value wins anyway: adding up the others would be wasted work)
@@ -173,7 +185,7 @@ def _wijken_from_buurten(con, indicators: list[str], catalogue: Catalogue) -> pd
         """, [indicators, indicators]).fetchall()
     years = sorted({y for _, y in pairs})
     if not years:
-        return pd.DataFrame(columns=["unit_id", "indicator", "period", "value"])
+        return pd.DataFrame(columns=["unit_id", "indicator", "period", "value", "approximation"])
     parts = con.execute("""
         SELECT wijk_code, year, list(code ORDER BY code) AS codes FROM regions
         WHERE level = 'buurt' AND wijk_code IS NOT NULL AND year IN (SELECT unnest(?))
@@ -189,7 +201,8 @@ def _wijken_from_buurten(con, indicators: list[str], catalogue: Catalogue) -> pd
               AND left(region_code, 2) = 'BU' AND geo_year = {int(year)}""")
         df = aggregate(con, units, sub, table="wi_buurt_values")
         df = df[df["status"] == "ok"]
-        frames.append(df[["unit_id", "indicator", "period", "value"]])
+        frames.append(df[["unit_id", "indicator", "period", "value"]].assign(
+            approximation=approximation_texts(df["method"])))
     con.execute("DROP VIEW IF EXISTS wi_buurt_values")
     out = pd.concat(frames, ignore_index=True)
     # a wijk on two divisions: keep one value per period (the later division)
@@ -233,6 +246,11 @@ def compute_index(spec: IndexSpec, inputs: pd.DataFrame, *, draws: int = DRAWS, 
     # rows: (unit, year) for the kind's years where the unit has a value in the window
     if "area_level" not in data:
         data = data.assign(area_level=None)
+    # approximated inputs (added up with a stand-in weight): a code per distinct clause, -1 none
+    ap_codes, ap_texts = pd.factorize(data["approximation"] if "approximation" in data
+                                      else pd.Series(None, index=data.index, dtype=object),
+                                      use_na_sentinel=True)
+    data = data.assign(_ac=ap_codes.astype("int64"))
     units = data.drop_duplicates("unit_id")[["unit_id", "unit_kind", "programme", "gemeente", "area_level"]]
     row_frames = []
     for kind, ys in years.items():
@@ -251,6 +269,7 @@ def compute_index(spec: IndexSpec, inputs: pd.DataFrame, *, draws: int = DRAWS, 
     n_ind = len(pairs)
     raw_vals = np.full((n, n_ind), np.nan)
     used_year = np.zeros((n, n_ind), dtype="int64")
+    approx_code = np.full((n, n_ind), -1, dtype="int64")
     # per indicator the most recent value within [year - max_age, year]
     # (units as integer codes: an asof merge by an int key is far cheaper than by a string)
     by_ind = {ind: g for ind, g in data.groupby("indicator", sort=False, observed=True)}
@@ -258,12 +277,12 @@ def compute_index(spec: IndexSpec, inputs: pd.DataFrame, *, draws: int = DRAWS, 
     left = pd.DataFrame({"uc": unit_code.get_indexer(rows["unit_id"]), "period": rows["period"].to_numpy(),
                          "_row": np.arange(n)}).sort_values("period", kind="stable")
     empty = pd.DataFrame({"uc": pd.Series(dtype="int64"), "from_period": pd.Series(dtype="int64"),
-                          "value": pd.Series(dtype="float64")})
+                          "value": pd.Series(dtype="float64"), "ac": pd.Series(dtype="int64")})
     for j, ind in enumerate(ind_ids):
         g = by_ind.get(ind)
         d = empty if g is None else pd.DataFrame({
             "uc": unit_code.get_indexer(g["unit_id"]), "from_period": g["period"].to_numpy(),
-            "value": g["value"].to_numpy()})
+            "value": g["value"].to_numpy(), "ac": g["_ac"].to_numpy()})
         d = d.sort_values("from_period", kind="stable")
         m = pd.merge_asof(left, d, left_on="period", right_on="from_period", by="uc",
                           tolerance=spec.max_leeftijd, direction="backward")
@@ -271,6 +290,7 @@ def compute_index(spec: IndexSpec, inputs: pd.DataFrame, *, draws: int = DRAWS, 
         r = m["_row"].to_numpy()[hit]
         raw_vals[r, j] = m["value"].to_numpy()[hit]
         used_year[r, j] = m["from_period"].to_numpy()[hit].astype("int64")
+        approx_code[r, j] = m["ac"].to_numpy()[hit].astype("int64")
     # reference distributions of the indicators: base level, reference year, actual values
     is_base = (rows["unit_kind"] == spec.basisniveau).to_numpy()
     ref_rows_out = []
@@ -334,6 +354,8 @@ def compute_index(spec: IndexSpec, inputs: pd.DataFrame, *, draws: int = DRAWS, 
     area_level = rows["area_level"].fillna("").to_numpy(dtype=object)
     placing = _area_placing(kind, period, area_level)
     used_txt_raw = _used_text(ind_ids, used_year, raw_vals)
+    approx_txt = _component_approximations(ind_ids, dom_of, approx_code, list(ap_texts), res,
+                                           len(spec.domeinen))
     comps = [(None, res.index, None)] + [(d, res.x[:, k], res.raw[:, k]) for k, d in enumerate(spec.domeinen)]
     cols: dict[str, list] = {}
 
@@ -358,6 +380,7 @@ def compute_index(spec: IndexSpec, inputs: pd.DataFrame, *, draws: int = DRAWS, 
                                                          "rank_programme_high")}
         if dom is None:
             add("reason", _index_reasons(spec, res.raw))
+            add("approximation", approx_txt[0])
             add("domains_available", _domains_available(spec, res.raw))
             targets = np.flatnonzero(~np.isnan(res.index))
             if len(targets) and draws > 0:
@@ -375,6 +398,7 @@ def compute_index(spec: IndexSpec, inputs: pd.DataFrame, *, draws: int = DRAWS, 
         else:
             k = spec.domeinen.index(dom)
             add("reason", _domain_reasons(spec, dom, k, dom_of, raw_vals, ind_ids))
+            add("approximation", approx_txt[k + 1])
             add("domains_available", np.full(n, None, dtype=object))
         for c, v in lo_hi.items():
             add(c, v)
@@ -404,7 +428,7 @@ def compute_index(spec: IndexSpec, inputs: pd.DataFrame, *, draws: int = DRAWS, 
               "rank_gemeente_low", "rank_gemeente_high", "rank_programme", "n_programme",
               "rank_programme_low", "rank_programme_high"):
         out[c] = _nullable(np.concatenate(cols[c]))
-    for c in ("reason", "domains_available"):
+    for c in ("reason", "domains_available", "approximation"):
         codes, cats = pd.factorize(np.concatenate(cols[c]), use_na_sentinel=True)
         out[c] = pd.Categorical.from_codes(codes, cats)
     ucodes, ucats = pd.factorize(used_txt_raw, use_na_sentinel=True)
@@ -510,6 +534,60 @@ def _used_text(ind_ids, used_year, raw_vals) -> np.ndarray:
     texts = np.array([";".join(f"{ind}:{y + 1900 - 1}" for ind, y in zip(ind_ids, row) if y) or None
                       for row in combos], dtype=object)
     return texts[inv]
+
+
+def _component_approximations(ind_ids, dom_of, approx_code, texts, res, n_dom) -> list[np.ndarray]:
+    """Per component (the index, then each domain) and row: which of the inputs its value used
+    are approximations (:func:`approximation_words`), None where none is or the component has no
+    value. A domain uses its own indicators; the index the indicators of all its domains."""
+    n = len(approx_code)
+    none = np.full(n, None, dtype=object)
+    if not texts or not (approx_code >= 0).any():
+        return [none] * (n_dom + 1)
+    has_dom = ~np.isnan(res.x)  # (n, n_dom)
+    out = []
+    codes = np.where(has_dom[:, dom_of], approx_code, -1)
+    codes[np.isnan(res.index)] = -1
+    out.append(_approx_by_row(ind_ids, codes, texts))
+    for k in range(n_dom):
+        cols = np.flatnonzero(dom_of == k)
+        codes = approx_code[:, cols].copy()
+        codes[~has_dom[:, k]] = -1
+        out.append(_approx_by_row([ind_ids[c] for c in cols], codes, texts))
+    return out
+
+
+def _approx_by_row(ind_ids, codes, texts) -> np.ndarray:
+    """:func:`approximation_words` per row of a matrix of approximation codes (-1: exact),
+    built once per distinct combination."""
+    if not len(codes) or not codes.shape[1]:
+        return np.full(len(codes), None, dtype=object)
+    bits = max(1, int(codes.max() + 1).bit_length())
+    if codes.shape[1] * bits <= 62:
+        combos, inv = _row_codes(codes + 1, bits)
+    else:
+        combos, inv = np.unique(codes + 1, axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+    words = np.array([approximation_words({i: texts[c - 1] for i, c in zip(ind_ids, row) if c > 0})
+                      for row in combos], dtype=object)
+    return words[inv]
+
+
+def approximation_words(clauses: dict[str, str]) -> str | None:
+    """One text for the approximated inputs of a value, from each indicator's approximation
+    clause (:func:`wijkmonitor.uncertainty.approximation_text`), indicators with the same clause
+    together: ``{woz_gemiddeld: 'benadering: gewogen met huishoudens, ...', koopwoningen_pct:
+    (the same)}`` -> ``benadering: woz_gemiddeld, koopwoningen_pct gewogen met huishoudens, ...``.
+    None: no approximated input."""
+    if not clauses:
+        return None
+    prefix = f"{APPROXIMATION}: "
+    groups: dict[str, list[str]] = {}
+    for ind, clause in clauses.items():
+        groups.setdefault(clause, []).append(ind)
+    parts = [f"{', '.join(inds)} {clause[len(prefix):]}" if clause.startswith(prefix)
+             else f"{', '.join(inds)} ({clause})" for clause, inds in groups.items()]
+    return prefix + "; ".join(parts)
 
 
 def _domain_reasons(spec, dom, k, dom_of, raw_vals, ind_ids) -> np.ndarray:

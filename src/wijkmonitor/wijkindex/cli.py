@@ -29,7 +29,8 @@ def _interval(lo, hi) -> str:
 
 
 def records(df: pd.DataFrame, info: dict) -> list[dict]:
-    """The JSON rows of a selection."""
+    """The JSON rows of a selection (``approximation``: which approximated inputs the index,
+    and per domain the domain score, used; None: none)."""
     out = []
     for r in df.itertuples(index=False):
         r = r._asdict()
@@ -40,6 +41,9 @@ def records(df: pd.DataFrame, info: dict) -> list[dict]:
         def intn(x):
             return None if pd.isna(x) else int(x)
 
+        def text(x):
+            return x if isinstance(x, str) else None
+
         out.append(dict(
             code=r["code"], name=r["name"] if isinstance(r["name"], str) else None, gemeente=r["gemeente"],
             period=info["year"], wijkindex=num(r[info["index"]]), status=r["status"],
@@ -49,9 +53,12 @@ def records(df: pd.DataFrame, info: dict) -> list[dict]:
             rank_gemeente=intn(r["rank_gemeente"]), n_gemeente=intn(r["n_gemeente"]),
             rank_gemeente_interval=[intn(r["rank_gemeente_low"]), intn(r["rank_gemeente_high"])]
             if not pd.isna(r["rank_gemeente_low"]) else None,
-            domains={d: dict(score=num(r[d]), decile=intn(r[d + "_decile"])) for d in info["domains"]},
+            domains={d: dict(score=num(r[d]), decile=intn(r[d + "_decile"]),
+                             approximation=text(r.get(d + "_approximation")))
+                     for d in info["domains"]},
             domains_bottom_decile=int(r["domains_bottom_decile"]),
             domains_available=r["domains_available"].split(",") if isinstance(r["domains_available"], str) else [],
+            approximation=text(r.get("approximation")),
         ))
     return out
 

@@ -56,11 +56,19 @@ def _has_table(con, name: str) -> bool:
                             [name]).fetchone()[0])
 
 
+def _approximation_col(con, alias: str = "") -> str:
+    """``approximation`` of ``wijkindex_values``, or NULL in a store built before it existed."""
+    has = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'wijkindex_values' "
+                      "AND column_name = 'approximation'").fetchone()[0]
+    return f"{alias}approximation" if has else "NULL::VARCHAR AS approximation"
+
+
 def profile_frame(con: duckdb.DuckDBPyConnection, spec: IndexSpec, level: str, year: int,
                   gemeente: str | None = None) -> pd.DataFrame:
     """One row per unit of ``level`` in ``year``: the index, its decile and ranks with their
     intervals, and per domain the score and decile (columns ``<domain>`` and
-    ``<domain>_decile``)."""
+    ``<domain>_decile``); ``approximation`` (and ``<domain>_approximation``): which approximated
+    inputs the index (domain) used, None: none."""
     if not _has_table(con, "wijkindex_values"):
         raise store.StoreMissing(STATUS_EXPLANATION_NOT_BUILT)
     params = [spec.id, level, int(year)]
@@ -71,7 +79,8 @@ def profile_frame(con: duckdb.DuckDBPyConnection, spec: IndexSpec, level: str, y
     df = con.execute(f"""
         SELECT v.component, v.domain, v.unit_id, v.gemeente, v.value, v.status, v.reason, v.decile,
                v.rank_nl, v.n_nl, v.rank_nl_low, v.rank_nl_high, v.rank_gemeente, v.n_gemeente,
-               v.rank_gemeente_low, v.rank_gemeente_high, v.domains_available, v.index_version
+               v.rank_gemeente_low, v.rank_gemeente_high, v.domains_available, v.index_version,
+               {_approximation_col(con, "v.")}
         FROM wijkindex_values v
         WHERE v.index_id = ? AND v.unit_kind = ? AND v.period = ?{where}""", params).df()
     if df.empty:
@@ -79,12 +88,13 @@ def profile_frame(con: duckdb.DuckDBPyConnection, spec: IndexSpec, level: str, y
     idx = df[df["domain"].isna()].set_index("unit_id")
     out = idx[["gemeente", "value", "status", "reason", "decile", "rank_nl", "n_nl", "rank_nl_low",
                "rank_nl_high", "rank_gemeente", "n_gemeente", "rank_gemeente_low", "rank_gemeente_high",
-               "domains_available", "index_version"]].rename(columns={"value": spec.id})
+               "domains_available", "index_version", "approximation"]].rename(columns={"value": spec.id})
     dom = df[df["domain"].notna()]
     for d in spec.domeinen:
         part = dom[dom["domain"] == d.id].set_index("unit_id")
         out[d.id] = part["value"].reindex(out.index)
         out[d.id + "_decile"] = part["decile"].reindex(out.index)
+        out[d.id + "_approximation"] = part["approximation"].reindex(out.index)
     cols = [d.id + "_decile" for d in spec.domeinen]
     out["domains_bottom_decile"] = (out[cols] == 1).sum(axis=1).astype("int64")
     names = con.execute("""
@@ -188,6 +198,7 @@ def value_record(con: duckdb.DuckDBPyConnection, unit: str, indicator: str, year
         if not pd.isna(r["rank_gemeente_low"]) else None,
         domains_available=r["domains_available"] if isinstance(r["domains_available"], str) else None,
         indicators_used=r["indicators_used"] if isinstance(r["indicators_used"], str) else None,
+        approximation=r["approximation"] if ok and isinstance(r.get("approximation"), str) else None,
         index_version=r["index_version"],
         source=dict(source_id=f"{r['index_id']}:{r['index_version']}", table_id=r["index_id"],
                     title=f"{r['index_name']} (berekend door wijkmonitor uit de catalogusindicatoren)",
@@ -239,17 +250,18 @@ def unit_profile(con: duckdb.DuckDBPyConnection, unit: str, year: int | None = N
                  index: str | None = None) -> dict | None:
     """The Wijkindex of one unit (CBS code or area id) for the area page and the area fiche:
     the latest year with an index (else with any domain score) or ``year``; the index with
-    decile, ranks and their 90 % intervals; per domain the score and decile; and per component
-    the change since the index's base year (``None`` where either year has no score, with
-    ``base_reason``). ``None``: the unit has no row at all."""
+    decile, ranks and their 90 % intervals; per domain the score and decile; per component the
+    change since the index's base year (``None`` where either year has no score, with
+    ``base_reason``) and ``approximation``, the approximated inputs its score used, indicator
+    names in words (None: none). ``None``: the unit has no row at all."""
     if not _has_table(con, "wijkindex_values"):
         return None
     spec = _spec(index)
-    df = con.execute("""
+    df = con.execute(f"""
         SELECT component, domain, period, value, status, reason, decile, rank_nl, n_nl, rank_nl_low,
                rank_nl_high, rank_gemeente, n_gemeente, rank_gemeente_low, rank_gemeente_high,
                rank_programme, n_programme, rank_programme_low, rank_programme_high, domains_available,
-               unit_kind, programme, index_version
+               unit_kind, programme, index_version, {_approximation_col(con)}
         FROM wijkindex_values WHERE index_id = ? AND unit_id = ?""", [spec.id, unit]).df()
     if df.empty:
         return None
@@ -277,6 +289,9 @@ def unit_profile(con: duckdb.DuckDBPyConnection, unit: str, year: int | None = N
             return None, f"geen score in {base_year if then.empty else year}"
         return float(now["value"].iloc[0] - then["value"].iloc[0]), None
 
+    # approximation texts name the index's own indicators (their wording, e.g. "gewogen met
+    # huishoudens", holds words that are catalogue ids too and must stay words)
+    own = [i.id for _, i in spec.indicators()]
     idx = cur[cur["domain"].isna()]
     r = idx.iloc[0] if len(idx) else None
     index_change, index_change_reason = change(spec.id)
@@ -286,12 +301,14 @@ def unit_profile(con: duckdb.DuckDBPyConnection, unit: str, year: int | None = N
         c, why = change(spec.component_id(d.id))
         if row.empty:
             domains.append(dict(id=d.id, naam=d.naam, weight=d.gewicht, score=None, decile=None,
-                                reason="geen cijfers in dit jaar", change=None, change_reason=why))
+                                approximation=None, reason="geen cijfers in dit jaar", change=None, change_reason=why))
             continue
         x = row.iloc[0]
         shown = x["status"] == "ok"
         domains.append(dict(id=d.id, naam=d.naam, weight=d.gewicht, score=num(x["value"]) if shown else None,
                             decile=intn(x["decile"]) if shown else None,
+                            approximation=readable(x["approximation"], own) if shown and
+                            isinstance(x["approximation"], str) else None,
                             reason=None if shown else readable(x["reason"] if isinstance(x["reason"], str)
                                                                else x["status"]),
                             change=c, change_reason=why))
@@ -317,6 +334,7 @@ def unit_profile(con: duckdb.DuckDBPyConnection, unit: str, year: int | None = N
         n_programme=intn(r["n_programme"]) if shown else None,
         rank_programme_interval=interval(r["rank_programme_low"], r["rank_programme_high"]) if shown else None,
         change=index_change, change_reason=index_change_reason, domains=domains,
+        approximation=readable(r["approximation"], own) if shown and isinstance(r["approximation"], str) else None,
         unit_kind=str(df["unit_kind"].iloc[0]))
 
 
@@ -332,16 +350,16 @@ def rank_text(rank: int | None, interval: list[int] | None) -> str:
     return f"rang {rank} ({interval[0]}-{interval[1]})"
 
 
-def readable(text):
+def readable(text, only=None):
     """A stored reason with every catalogue indicator id replaced by the indicator's name
     (``ontbreekt: woz_gemiddeld`` -> ``ontbreekt: Gemiddelde WOZ-waarde``): pages and
-    reports show names, never ids."""
+    reports show names, never ids. ``only``: replace these ids only."""
     if not isinstance(text, str) or not text:
         return text
     from ..catalogue import load_catalogue
 
     cat = load_catalogue()
-    ids = sorted((i for i in cat if i in text), key=len, reverse=True)
+    ids = sorted((i for i in cat if i in text and (only is None or i in only)), key=len, reverse=True)
     if not ids:
         return text
     pattern = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, ids)) + r")(?![\w])")
