@@ -138,6 +138,19 @@ def test_rate_of_exact_counts_is_not_widened(cat):
 
 # -- the real store: a count of a real area, derived by hand --------------------------------
 
+def test_rounding_context_of_no_rows_is_empty_not_an_error():
+    """An empty selection (``/api/v1/gaps?areas=`` gave a 500 here): empty arrays."""
+    import pandas as pd
+
+    empty = pd.DataFrame({"source_id": pd.Series(dtype=object), "unit_kind": pd.Series(dtype=object),
+                          "n_used": pd.Series(dtype="float64"), "method": pd.Series(dtype=object)})
+    ctx = uncertainty.rounding_context(empty)
+    assert {k: len(v) for k, v in ctx.items()} == {"source": 0, "level": 0, "n_parts": 0, "base_source": 0}
+    one = pd.DataFrame({"source_id": ["kwb"], "unit_kind": ["area"], "n_used": [3.0],
+                        "method": ["opgeteld; 3 buurten"]})
+    assert list(uncertainty.rounding_context(one)["n_parts"]) == [3.0]
+
+
 def test_real_wijk_population_carries_the_rounding_interval(real_store):
     # Overvecht (WK034403), KWB 2024: 35 255 inhabitants, a multiple of 5 (wijk level, random
     # rounding): 35 255 +/- 4

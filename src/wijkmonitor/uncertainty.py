@@ -503,7 +503,8 @@ def rounding_context(df) -> dict:
     if "n_used" in df.columns and "method" in df.columns:
         used = pd.to_numeric(df["n_used"], errors="coerce").to_numpy("float64", na_value=np.nan)
         how = [m.split("; ", 1)[0] if isinstance(m, str) else None for m in df["method"]]
-        parts = np.where(np.array([h == "opgeteld" for h in how]) & np.isfinite(used), used, 1.0)
+        # (dtype bool: an empty list would give a float array, which ``&`` refuses)
+        parts = np.where(np.array([h == "opgeteld" for h in how], dtype=bool) & np.isfinite(used), used, 1.0)
         # carried through a crosswalk (parts split by share) or harmonised: not a plain sum of
         # published counts, so no rounding interval is claimed
         plain = np.array([h in ("opgeteld", "gepubliceerd") for h in how], dtype=bool)
