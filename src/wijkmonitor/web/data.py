@@ -379,6 +379,20 @@ class WebStore:
         so its publication (source, level, number of parts added up) is looked up in
         ``area_values`` (:func:`wijkmonitor.uncertainty.rounding_context`). A count rounded by
         its publisher then gets the same interval as in `wijkmonitor value` and the report."""
+        n = len(df)
+        source, level = np.full(n, None, dtype=object), np.full(n, None, dtype=object)
+        parts = np.ones(n)
+        unit_col = "unit" if "unit" in df.columns else "code"
+        if n and unit_col in df.columns:
+            src = df["source"].to_numpy(object) if "source" in df.columns else np.full(n, None, object)
+            for i, (u, ind, per) in enumerate(zip(df[unit_col], df["indicator"], df["period"])):
+                if pd.notna(per):
+                    source[i], level[i], parts[i] = self.rounding_of(u, ind, int(per), src[i])
+        return dict(source=source, level=level, n_parts=parts, base_source=np.full(n, None, dtype=object))
+
+    def rounding_of(self, unit: str, indicator: str, period: int, source) -> tuple:
+        """``(source, level, n_parts)`` of one value as :meth:`rounding_context` gives them
+        (without a frame: the value endpoint asks this per request)."""
         from ..uncertainty import level_of_code, rounding_context
 
         def load():
@@ -391,20 +405,12 @@ class WebStore:
             for k, s, lv, n in zip(keys, ctx["source"], ctx["level"], ctx["n_parts"]):
                 out.setdefault(k, (s, lv, n))  # the first row of a key, as the value index
             return out
-        by_area = self.cached("area_rounding_context", load)
-        n = len(df)
-        source, level = np.full(n, None, dtype=object), np.full(n, None, dtype=object)
-        parts = np.ones(n)
-        unit_col = "unit" if "unit" in df.columns else "code"
-        if n and unit_col in df.columns:
-            src = df["source"].to_numpy(object) if "source" in df.columns else np.full(n, None, object)
-            for i, (u, ind, per) in enumerate(zip(df[unit_col], df["indicator"], df["period"])):
-                hit = by_area.get((u, ind, int(per))) if pd.notna(per) else None
-                if hit is not None:
-                    source[i], level[i], parts[i] = hit
-                elif _is_cbs_code(u) and u not in self.area_unit_ids():
-                    source[i], level[i] = src[i], level_of_code(u)
-        return dict(source=source, level=level, n_parts=parts, base_source=np.full(n, None, dtype=object))
+        hit = self.cached("area_rounding_context", load).get((unit, indicator, period))
+        if hit is not None:
+            return hit
+        if _is_cbs_code(unit) and unit not in self.area_unit_ids():
+            return source, level_of_code(unit), 1.0
+        return None, None, 1.0
 
     def area_unit_ids(self) -> set:
         """The ids of units with rows in ``area_values``."""
@@ -599,8 +605,19 @@ class WebStore:
         No query and no pandas once the index is built. With ``build=False`` returns ``None``
         instead of doing anything slow (building the index, resolving a unit id seen for the
         first time), so that an ``async`` endpoint can do that in a thread. Raises
-        :class:`Unknown` for an unknown unit or indicator.
+        :class:`Unknown` for an unknown unit or indicator. A body is kept per store version
+        (bounded LRU): the interval of a value costs ~0,3 ms of numpy per request otherwise.
         """
+        key = (unit, indicator, year)
+        cache = self.lru("value_json", 8192, maxbytes=8 * 2**20)
+        body = cache.get(key)
+        if body is None:
+            body = self._value_json(unit, indicator, year, build=build)
+            if body is not None:
+                cache.put(key, body)
+        return body
+
+    def _value_json(self, unit: str, indicator: str, year: int, *, build: bool = True) -> bytes | None:
         idx = self.peek("value_index")
         if idx is None:
             if not build:
@@ -642,13 +659,11 @@ class WebStore:
         # an area value added up with a declared stand-in weight says so (``approximation``)
         from ..uncertainty import approximation_text, interval_fields
         # the publication of the value (a count rounded by its publisher gets that interval)
-        ctx = self.rounding_context(pd.DataFrame(dict(unit=[uid], indicator=[indicator], period=[year],
-                                                      source=[rec.get("source")])))
+        source, level, n_parts = self.rounding_of(uid, indicator, int(year), rec.get("source"))
         return dumps(base | rec | dict(approximation=approximation_text(rec.get("source")))
                      | interval_fields(ind, rec["value"], rec["numerator"], rec["denominator"],
                                        status=rec["status"], method=rec.get("source"),
-                                       source=ctx["source"][0], level=ctx["level"][0],
-                                       n_parts=ctx["n_parts"][0]))
+                                       source=source, level=level, n_parts=n_parts))
 
     # -- analysis (read from the analysis module, never re-derived) ---------------------------
     def gaps(self, areas, baseline: int, latest: int, reference: str = "gemeente",
