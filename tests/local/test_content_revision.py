@@ -138,3 +138,31 @@ def test_sqlite_revision_is_read_through_a_kept_connection_that_follows_the_file
     import sqlite3
     sqlite3.connect(tmp_path / "edit.sqlite").close()
     assert public.content_revision(url) is None
+
+
+def test_closed_readers_are_opened_again(tmp_path):
+    """The server's master closes the kept SQLite readers before it forks; a later call opens
+    a new one and reads the revision as before."""
+    url = f"sqlite:///{tmp_path / 'edit.sqlite'}"
+    db.upgrade(url)
+    assert public.content_revision(url) == 0
+    public.close_sqlite_readers()
+    with db.get_engine(url).begin() as conn:
+        conn.execute(sa.text("UPDATE content_revision SET revision = 3 WHERE id = 1"))
+    assert public.content_revision(url) == 3
+
+
+def test_a_server_that_does_not_answer_is_not_asked_again_at_once():
+    """One query per page for a server database (no SELECT 1 before it); a server that does not
+    answer gives None and is left alone for RETRY_AFTER seconds, like the area section."""
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"postgresql+psycopg://nobody@127.0.0.1:{port}/x"
+    public._down_until.pop(url, None)
+    assert public.content_revision(url) is None
+    assert url in public._down_until  # marked down: the next pages do not wait for it
+    assert public.content_revision(url) is None
+    public._down_until.pop(url, None)

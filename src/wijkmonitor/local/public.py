@@ -232,11 +232,18 @@ def _reachable(database_url: str | None) -> bool:
         with db.get_engine(url).connect() as conn:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        log.warning("editable store not answering, retry in %.0f s: %s", RETRY_AFTER, exc)
-        _down_until[url] = time.monotonic() + RETRY_AFTER
+        _mark_down(url, exc)
         return False
     _down_until.pop(url, None)
     return True
+
+
+def _mark_down(url: str, exc: Exception) -> None:
+    """Do not ask the server at ``url`` again for :data:`RETRY_AFTER` seconds."""
+    import time
+
+    log.warning("editable store not answering, retry in %.0f s: %s", RETRY_AFTER, exc)
+    _down_until[url] = time.monotonic() + RETRY_AFTER
 
 
 def local_values_for_area(area_id: str, codes: Iterable[str] = (), *,
@@ -319,28 +326,55 @@ def content_revision(database_url: str | None = None) -> int | None:
     tables :func:`area_section` reads; migration 0003), or ``None`` when it cannot be read
     (no database, an older schema, a server that does not answer): then nothing may be
     cached on it. Never raises."""
+    import time
+
     from sqlalchemy import text
-    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
     from . import db
 
-    if not _reachable(database_url):
-        return None
     try:
         url = db.resolve_url(database_url)
-        if not _database_available(url):
-            return None
-        if url.startswith("sqlite:///"):
-            return _sqlite_revision(url.removeprefix("sqlite:///").split("?", 1)[0])
+    except Exception:
+        return None
+    if url.startswith("sqlite:///"):
+        return _sqlite_revision(url.removeprefix("sqlite:///").split("?", 1)[0])
+    if url.startswith("sqlite") or _down_until.get(url, 0.0) > time.monotonic():
+        return None
+    # a server: this one query also tells whether it answers (no SELECT 1 before it)
+    try:
         with db.get_engine(url).connect() as conn:
             rev = conn.execute(text("SELECT revision FROM content_revision WHERE id = 1")).scalar()
-    except SQLAlchemyError as exc:
+    except OperationalError as exc:  # not answering (connection refused, lost, timed out)
+        _mark_down(url, exc)
+        return None
+    except SQLAlchemyError as exc:  # e.g. no such table: a schema from before migration 0003
         log.debug("no content revision: %s", exc)
         return None
+    _down_until.pop(url, None)
     return None if rev is None else int(rev)
 
 
 _sqlite_readers = threading.local()
+#: every kept reader (to close them all before a fork, from any thread) and their generation
+_all_readers: list = []
+_readers_lock = threading.Lock()
+_readers_generation = 0
+
+
+def close_sqlite_readers() -> None:
+    """Close the SQLite connections :func:`_sqlite_revision` keeps (the server's master does
+    this before it forks the workers: an SQLite connection must not cross a fork); a thread
+    that held one opens a new one on its next call."""
+    global _readers_generation
+    with _readers_lock:
+        _readers_generation += 1
+        for conn in _all_readers:
+            try:
+                conn.close()
+            except sqlite3.Error:  # pragma: no cover
+                pass
+        _all_readers.clear()
 
 
 def _sqlite_revision(path: str) -> int | None:
@@ -358,21 +392,31 @@ def _sqlite_revision(path: str) -> int | None:
     if readers is None:
         readers = _sqlite_readers.by_path = {}
     held = readers.get(path)
-    if held is not None and held[0] != ident:
-        held[1].close()
+    if held is not None and (held[0] != ident or held[2] != _readers_generation):
+        _close(held[1])
         held = None
     try:
         if held is None:
-            conn = sqlite3.connect(path, timeout=10, isolation_level=None)  # autocommit
-            held = readers[path] = (ident, conn)
+            # autocommit; closable by close_sqlite_readers from another thread (used in this one only)
+            conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+            with _readers_lock:
+                _all_readers.append(conn)
+                held = readers[path] = (ident, conn, _readers_generation)
         row = held[1].execute("SELECT revision FROM content_revision WHERE id = 1").fetchone()
     except sqlite3.Error as exc:
         log.debug("no content revision in %s: %s", path, exc)
         if held is not None:
-            held[1].close()
+            _close(held[1])
             readers.pop(path, None)
         return None
     return None if row is None else int(row[0])
+
+
+def _close(conn) -> None:
+    with _readers_lock:
+        if conn in _all_readers:
+            _all_readers.remove(conn)
+    conn.close()
 
 
 #: The progress rule in one Dutch paragraph (the page shows it next to the statuses).

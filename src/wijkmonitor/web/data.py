@@ -155,6 +155,20 @@ class RequestMemo:
             REQUEST_MEMO.reset(token)
 
 
+def _rounding(tables: tuple[dict, set], unit: str, indicator: str, period: int, source) -> tuple:
+    """``(source, level, n_parts)`` of one value from :meth:`WebStore._rounding_tables`: an
+    area's row as ``area_values`` records it; a CBS region's own publication."""
+    from ..uncertainty import level_of_code
+
+    by_area, area_ids = tables
+    hit = by_area.get((unit, indicator, period))
+    if hit is not None:
+        return hit
+    if _is_cbs_code(unit) and unit not in area_ids:
+        return source, level_of_code(unit), 1.0
+    return None, None, 1.0
+
+
 class LRU:
     """A bounded, thread-safe least-recently-used map (for serialized responses): at most
     ``maxsize`` entries and, with ``maxbytes``, at most that many bytes (``len`` of a value, or
@@ -385,36 +399,32 @@ class WebStore:
         unit_col = "unit" if "unit" in df.columns else "code"
         if n and unit_col in df.columns:
             src = df["source"].to_numpy(object) if "source" in df.columns else np.full(n, None, object)
+            tables = self._rounding_tables()  # once for all rows
             for i, (u, ind, per) in enumerate(zip(df[unit_col], df["indicator"], df["period"])):
                 if pd.notna(per):
-                    source[i], level[i], parts[i] = self.rounding_of(u, ind, int(per), src[i])
+                    source[i], level[i], parts[i] = _rounding(tables, u, ind, int(per), src[i])
         return dict(source=source, level=level, n_parts=parts, base_source=np.full(n, None, dtype=object))
 
     def rounding_of(self, unit: str, indicator: str, period: int, source) -> tuple:
         """``(source, level, n_parts)`` of one value as :meth:`rounding_context` gives them
         (without a frame: the value endpoint asks this per request)."""
-        from ..uncertainty import level_of_code, rounding_context
+        return _rounding(self._rounding_tables(), unit, indicator, period, source)
+
+    def _rounding_tables(self) -> tuple[dict, set]:
+        """Per store version: ``(unit, indicator, period) -> (source, level, n_parts)`` of the
+        rows of ``area_values``, and the ids of the units with rows there."""
+        from ..uncertainty import rounding_context
 
         def load():
             av = self.area_values()
             ctx = rounding_context(av)
-            if not ctx:
-                return {}
-            keys = zip(av["unit_id"], av["indicator"], av["period"].astype(int))
             out: dict = {}
-            for k, s, lv, n in zip(keys, ctx["source"], ctx["level"], ctx["n_parts"]):
-                out.setdefault(k, (s, lv, n))  # the first row of a key, as the value index
-            return out
-        hit = self.cached("area_rounding_context", load).get((unit, indicator, period))
-        if hit is not None:
-            return hit
-        if _is_cbs_code(unit) and unit not in self.area_unit_ids():
-            return source, level_of_code(unit), 1.0
-        return None, None, 1.0
-
-    def area_unit_ids(self) -> set:
-        """The ids of units with rows in ``area_values``."""
-        return self.cached("area_unit_ids", lambda: set(self.area_values()["unit_id"]))
+            if ctx:
+                keys = zip(av["unit_id"], av["indicator"], av["period"].astype(int))
+                for k, s, lv, n in zip(keys, ctx["source"], ctx["level"], ctx["n_parts"]):
+                    out.setdefault(k, (s, lv, n))  # the first row of a key, as the value index
+            return out, set(av["unit_id"])
+        return self.cached("area_rounding_context", load)
 
     def name_year_sql(self, alias: str = "") -> str:
         """The column ``name_year`` of ``regions`` (``alias.``-qualified); stores built before

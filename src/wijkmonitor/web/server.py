@@ -36,13 +36,14 @@ class Worker(UvicornWorker):
 
 def preload(app) -> None:
     """Warm ``app``'s caches in this process and close what must not be inherited by a fork."""
-    from ..local import db
+    from ..local import db, public
     from .app import _warm
 
     ws = app.state.ws
     _warm(ws, app)
     ws.close_connections()
     db.dispose_engines()
+    public.close_sqlite_readers()  # the page render at start read the content revision
     _two_malloc_arenas()
 
 
